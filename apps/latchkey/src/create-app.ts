@@ -1,0 +1,66 @@
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+
+import { AppConfigValues, ServiceTarget } from '@latchkey/config';
+import {
+  generateRequestId,
+  MetricsService,
+  PrefixedRedisServer,
+  setupOpenApi,
+  transportOptions,
+} from '@latchkey/platform';
+
+import { LatchkeyModule } from './latchkey.module';
+
+/** Services that answer Redis-transport messages. */
+const RPC_TARGETS: readonly ServiceTarget[] = [ServiceTarget.OrgApi, ServiceTarget.KeyIssuer, ServiceTarget.AuthCheck];
+
+const ONE_MIB = 1024 * 1024;
+
+/**
+ * Builds (but does not listen) a Latchkey process running `config.targets`.
+ * Used by main.ts and by the end-to-end tests, so both run the same thing.
+ */
+export async function createLatchkeyApp(config: AppConfigValues): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: ONE_MIB,
+    genReqId: generateRequestId,
+    trustProxy: parseTrustProxy(config.TRUST_PROXY),
+    logger: false,
+  });
+  // Nest's own start-up lines are held until pino takes over, so every line is JSON.
+  const app = await NestFactory.create<NestFastifyApplication>(LatchkeyModule.forRoot(config), adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(MetricsService);
+  // JSON only: without Fastify's text/plain parser, any other body type is a 415.
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+
+  if (config.targets.some((target) => RPC_TARGETS.includes(target))) {
+    app.connectMicroservice<MicroserviceOptions>(
+      { strategy: new PrefixedRedisServer(transportOptions(config.REDIS_URL), config.REDIS_PREFIX) },
+      { inheritAppConfig: true },
+    );
+  }
+  setupOpenApi(app, config.targets);
+  await app.init();
+  await app.startAllMicroservices();
+  return app;
+}
+
+function parseTrustProxy(value: string): boolean | string[] {
+  const normalized = value.trim().toLowerCase();
+  if (normalized === 'true') return true;
+  if (normalized === 'false' || normalized === '') return false;
+  return value.split(',').map((item) => item.trim());
+}

@@ -1,0 +1,63 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { FastifyRequest } from 'fastify';
+
+import { CurrentUser, Roles, ROLE_RULES, UserPrincipal } from '@latchkey/access';
+import { actorFromRequest } from '@latchkey/audit';
+import { ApiEnvelope, Public } from '@latchkey/platform';
+
+import { AuthService } from './auth.service';
+import { LoginDto } from './dto/login.dto';
+import { SessionResponseDto } from './dto/session-response.dto';
+import { SignupDto } from './dto/signup.dto';
+import { SwitchOrgDto } from './dto/switch-org.dto';
+
+@ApiTags('auth')
+@Controller('v1/auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('signup')
+  @Public()
+  @ApiOperation({ summary: 'Create an account and its organisation; the new user is its owner.' })
+  @ApiEnvelope(SessionResponseDto, { status: HttpStatus.CREATED })
+  signup(@Body() dto: SignupDto, @Req() request: FastifyRequest): Promise<SessionResponseDto> {
+    return this.auth.signup({ email: dto.email, password: dto.password, name: dto.name, orgName: dto.org_name }, actorFromRequest(request));
+  }
+
+  @Post('login')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Open a session. Repeated failures are slowed, then locked (429) per account and per address.' })
+  @ApiEnvelope(SessionResponseDto)
+  login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<SessionResponseDto> {
+    return this.auth.login({ email: dto.email, password: dto.password, orgId: dto.org_id }, actorFromRequest(request));
+  }
+
+  @Post('logout')
+  @Roles(...ROLE_RULES.anyMember)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Revoke the current session token.' })
+  @ApiEnvelope(null)
+  async logout(@CurrentUser() user: UserPrincipal): Promise<null> {
+    await this.auth.logout(user.sessionId);
+    return null;
+  }
+
+  @Post('switch-org')
+  @Roles(...ROLE_RULES.anyMember)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Bind the current session to another organisation the user belongs to.' })
+  @ApiEnvelope(SessionResponseDto)
+  switchOrg(@CurrentUser() user: UserPrincipal, @Body() dto: SwitchOrgDto): Promise<SessionResponseDto> {
+    return this.auth.switchOrg(user.sessionId, user.userId, dto.org_id);
+  }
+
+  @Get('session')
+  @Roles(...ROLE_RULES.anyMember)
+  @ApiOperation({ summary: 'The current session: user, organisation, role and expiry.' })
+  @ApiEnvelope(SessionResponseDto)
+  session(@CurrentUser() user: UserPrincipal): Promise<SessionResponseDto> {
+    return this.auth.describeSession(user.sessionId, user.userId, user.orgId);
+  }
+}

@@ -1,0 +1,31 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+
+const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class SignupDto {
+  @ApiProperty({ example: 'ada@example.com' })
+  @Transform(trimLower)
+  @IsEmail({}, { message: 'email must be an email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ minLength: 12, maxLength: 200, description: 'At least 12 characters.' })
+  @IsString()
+  @Length(12, 200, { message: 'password must be 12 to 200 characters' })
+  password!: string;
+
+  @ApiProperty({ example: 'Ada Lovelace' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  name!: string;
+
+  @ApiProperty({ example: 'Analytical Engines Ltd' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  org_name!: string;
+}

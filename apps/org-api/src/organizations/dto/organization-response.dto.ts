@@ -1,0 +1,49 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+import { LiveAccessStatus, Organization } from '@latchkey/db';
+
+export class OrganizationSettingsDto {
+  @ApiProperty({ example: 90 })
+  rotation_policy_days!: number;
+
+  @ApiProperty({ nullable: true, type: Number, example: null })
+  default_expiry_days!: number | null;
+
+  @ApiProperty({ type: [Number], example: [30, 60, 90] })
+  allowed_expiry_presets!: number[];
+}
+
+export class OrganizationResponseDto {
+  @ApiProperty({ example: 'org_01JD2Z6K3S9Q4W8E7R5T1Y0U2I' })
+  id!: string;
+
+  @ApiProperty()
+  name!: string;
+
+  @ApiProperty({ enum: Object.values(LiveAccessStatus), description: 'Live keys can be issued once approved.' })
+  live_access!: LiveAccessStatus;
+
+  @ApiProperty({ nullable: true, type: String })
+  live_access_requested_at!: string | null;
+
+  @ApiProperty({ nullable: true, type: String })
+  live_access_approved_at!: string | null;
+
+  @ApiProperty({ type: OrganizationSettingsDto })
+  settings!: OrganizationSettingsDto;
+
+  @ApiProperty()
+  created_at!: string;
+
+  static from(org: Organization): OrganizationResponseDto {
+    return {
+      id: org.id,
+      name: org.name,
+      live_access: org.liveAccess,
+      live_access_requested_at: org.liveAccessRequestedAt?.toISOString() ?? null,
+      live_access_approved_at: org.liveAccessApprovedAt?.toISOString() ?? null,
+      settings: { ...org.settings },
+      created_at: org.createdAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,141 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const normalized = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(normalized)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(normalized)) return false;
+  return value;
+};
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Every environment variable Latchkey reads (SPEC §10). Parsed once at boot by
+ * `loadConfig`; nothing else in the code base reads `process.env`.
+ */
+export class EnvSchema {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV!: 'development' | 'test' | 'production';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT!: number;
+
+  /** Address to bind; 0.0.0.0 in containers. */
+  @IsString()
+  HOST!: string;
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL!: string;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// URL' })
+  REDIS_URL!: string;
+
+  /**
+   * Prefix of every Redis key, queue and transport channel this deployment uses,
+   * so several deployments (or parallel test files) can share one Redis.
+   */
+  @Matches(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'must be 1-40 characters of A-Z a-z 0-9 : _ -' })
+  REDIS_PREFIX!: string;
+
+  @IsString()
+  TARGET!: string;
+
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  KEY_HASH_SECRET!: string;
+
+  /** 32 bytes as 64 hex characters (AES-256-GCM). */
+  @Matches(/^[0-9a-fA-F]{64}$/, { message: 'must be 64 hex characters (32 bytes)' })
+  ENCRYPTION_KEY!: string;
+
+  @IsString()
+  @MinLength(24, { message: 'must be at least 24 characters' })
+  PLATFORM_ADMIN_TOKEN!: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters when set' })
+  INTERNAL_TOKEN?: string;
+
+  @Transform(toBool)
+  @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_TARGETS!: boolean;
+
+  @Matches(/^\s*\d+(ms|s|m|h|d)\s*(,\s*\d+(ms|s|m|h|d)\s*)*$/, {
+    message: 'must be a comma-separated list of durations such as 5s,5m,30m,2h',
+  })
+  WEBHOOK_RETRY_SCHEDULE!: string;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL!: LogLevel;
+
+  /** How long an admin session lasts. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 90)
+  SESSION_TTL_HOURS!: number;
+
+  /** Failed logins per account (and per IP, times four) inside the window before a lock. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_MAX_FAILURES!: number;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  LOGIN_LOCK_SECONDS!: number;
+
+  /** Trust X-Forwarded-For from these proxies (Fastify `trustProxy`): `true`, `false`, or a list of CIDRs. */
+  @IsString()
+  TRUST_PROXY!: string;
+}
+
+export type Env = Omit<EnvSchema, never>;
+
+/** Values every environment may default to. */
+export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
+  NODE_ENV: 'development',
+  PORT: '3000',
+  HOST: '0.0.0.0',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/latchkey',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  REDIS_PREFIX: 'lk',
+  TARGET: 'all',
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: 'false',
+  WEBHOOK_RETRY_SCHEDULE: '5s,5m,30m,2h,5h,10h,14h,20h,24h',
+  LOG_LEVEL: 'info',
+  SESSION_TTL_HOURS: '12',
+  LOGIN_MAX_FAILURES: '5',
+  LOGIN_LOCK_SECONDS: '900',
+  TRUST_PROXY: 'false',
+};
+
+/**
+ * Secrets may default only outside production, so a laptop runs with no set-up
+ * while a production start without them stops with a clear message.
+ */
+export const DEVELOPMENT_SECRETS: Partial<Record<keyof EnvSchema, string>> = {
+  KEY_HASH_SECRET: 'dev-only-key-hash-secret-change-me-in-production',
+  ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
+  PLATFORM_ADMIN_TOKEN: 'dev-only-platform-admin-token',
+};

@@ -1,0 +1,98 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+
+import { DEFAULTS, DEVELOPMENT_SECRETS, Env, EnvSchema } from './env.schema';
+import { parseTargets, ServiceTarget } from './service-target';
+
+export interface AppConfigValues extends Env {
+  targets: ServiceTarget[];
+  webhookRetryScheduleMs: number[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment variables:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRET_KEYS = new Set<string>(['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN', 'INTERNAL_TOKEN']);
+
+/**
+ * Reads and validates the environment once. Throws a ConfigError naming every bad
+ * variable (secret values are never echoed back).
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): AppConfigValues {
+  const raw: Record<string, string | undefined> = {};
+  const keys = Object.keys(new EnvSchemaKeys());
+  for (const key of keys) {
+    const value = source[key];
+    raw[key] = value === undefined || value === '' ? undefined : value;
+  }
+  for (const [key, value] of Object.entries(DEFAULTS)) {
+    raw[key] ??= value;
+  }
+  const production = raw.NODE_ENV === 'production';
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(DEVELOPMENT_SECRETS)) {
+    if (raw[key] !== undefined) continue;
+    if (production) {
+      problems.push(`${key} is required when NODE_ENV=production`);
+    } else {
+      raw[key] = value;
+    }
+  }
+
+  const env = plainToInstance(EnvSchema, raw);
+  problems.push(...flatten(validateSync(env, { skipMissingProperties: false })));
+
+  const targets = parseTargets(env.TARGET ?? '');
+  if (typeof targets === 'string') problems.push(`TARGET: ${targets}`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    ...env,
+    targets: targets as ServiceTarget[],
+    webhookRetryScheduleMs: parseDurations(env.WEBHOOK_RETRY_SCHEDULE),
+  };
+}
+
+function flatten(errors: ValidationError[]): string[] {
+  return errors.map((error) => {
+    const shown = SECRET_KEYS.has(error.property) ? '<hidden>' : JSON.stringify(error.value);
+    const reasons = Object.values(error.constraints ?? {}).join('; ');
+    return `${error.property}=${shown}: ${reasons}`;
+  });
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+export function parseDurations(list: string): number[] {
+  return list.split(',').map((item) => {
+    const match = /^(\d+)(ms|s|m|h|d)$/.exec(item.trim());
+    if (!match) throw new ConfigError([`bad duration ${item}`]);
+    return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  });
+}
+
+/** Lists the schema's keys (class-validator metadata has them, but this stays explicit and typed). */
+class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
+  NODE_ENV = true as const;
+  PORT = true as const;
+  HOST = true as const;
+  DATABASE_URL = true as const;
+  REDIS_URL = true as const;
+  REDIS_PREFIX = true as const;
+  TARGET = true as const;
+  KEY_HASH_SECRET = true as const;
+  ENCRYPTION_KEY = true as const;
+  PLATFORM_ADMIN_TOKEN = true as const;
+  INTERNAL_TOKEN = true as const;
+  WEBHOOK_ALLOW_PRIVATE_TARGETS = true as const;
+  WEBHOOK_RETRY_SCHEDULE = true as const;
+  LOG_LEVEL = true as const;
+  SESSION_TTL_HOURS = true as const;
+  LOGIN_MAX_FAILURES = true as const;
+  LOGIN_LOCK_SECONDS = true as const;
+  TRUST_PROXY = true as const;
+}

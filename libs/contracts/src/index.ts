@@ -1,0 +1,2 @@
+export * from './orgs/orgs.messages';
+export * from './orgs/orgs.patterns';

@@ -1,0 +1,19 @@
+import { AuditLog } from './audit-log.entity';
+import { IdempotencyRecord } from './idempotency-record.entity';
+import { Invitation } from './invitation.entity';
+import { Membership } from './membership.entity';
+import { Organization } from './organization.entity';
+import { Session } from './session.entity';
+import { User } from './user.entity';
+
+export * from './audit-log.entity';
+export * from './idempotency-record.entity';
+export * from './invitation.entity';
+export * from './membership.entity';
+export * from './organization.entity';
+export * from './role';
+export * from './session.entity';
+export * from './user.entity';
+
+/** Every entity of the schema; the one list MikroORM is configured with. */
+export const ALL_ENTITIES = [AuditLog, IdempotencyRecord, Invitation, Membership, Organization, Session, User];

@@ -1,0 +1,30 @@
+import { Entity, OptionalProps, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+
+import { IdPrefix, newId } from '../ids';
+import { Organization } from './organization.entity';
+import { Role, ROLES } from './role';
+import { User } from './user.entity';
+
+@Entity({ tableName: 'memberships' })
+@Unique({ properties: ['organization', 'user'] })
+export class Membership {
+  [OptionalProps]?: 'createdAt' | 'updatedAt';
+
+  @PrimaryKey({ type: 'string' })
+  id: string = newId(IdPrefix.Membership);
+
+  @ManyToOne(() => Organization, { deleteRule: 'cascade' })
+  organization!: Organization;
+
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  user!: User;
+
+  @Enum({ items: () => [...ROLES], type: 'string' })
+  role!: Role;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

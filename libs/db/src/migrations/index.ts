@@ -1,0 +1,12 @@
+import { MigrationObject } from '@mikro-orm/core';
+
+import { Migration20261123000000Foundation } from './20261123000000-foundation.migration';
+
+/**
+ * Every migration in order. Listed explicitly (rather than globbed from disk) so the
+ * same list works from TypeScript in tests and from the compiled build.
+ * Append only; never edit a migration that has shipped.
+ */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261123000000Foundation', class: Migration20261123000000Foundation },
+];

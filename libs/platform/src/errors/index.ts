@@ -1,0 +1,5 @@
+export * from './all-exceptions.filter';
+export * from './app-error';
+export * from './error-envelope';
+export * from './to-app-error';
+export * from './validation.pipe';

@@ -1,0 +1,88 @@
+import { HttpException } from '@nestjs/common';
+
+import { AppError, ErrorKind } from './app-error';
+
+/** Fastify's own request errors (body parsing, size, media type) carry a code and a status. */
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+}
+
+const FASTIFY_ERRORS: Record<string, () => AppError> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: () =>
+    new AppError(ErrorKind.PayloadTooLarge, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
+    new AppError(ErrorKind.UnsupportedMediaType, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => AppError.validation('The Content-Length header does not match the body.'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => AppError.validation('The body is empty but the content type is application/json.'),
+  FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError(ErrorKind.Validation, 'INVALID_JSON', 'The request body is not valid JSON.'),
+};
+
+const STATUS_KINDS: Record<number, ErrorKind> = {
+  400: ErrorKind.Validation,
+  401: ErrorKind.Unauthenticated,
+  403: ErrorKind.Forbidden,
+  404: ErrorKind.NotFound,
+  405: ErrorKind.NotFound,
+  409: ErrorKind.Conflict,
+  413: ErrorKind.PayloadTooLarge,
+  415: ErrorKind.UnsupportedMediaType,
+  429: ErrorKind.RateLimited,
+  503: ErrorKind.Unavailable,
+};
+
+const DEFAULT_CODES: Record<ErrorKind, string> = {
+  validation: 'VALIDATION_FAILED',
+  unauthenticated: 'UNAUTHENTICATED',
+  forbidden: 'FORBIDDEN',
+  not_found: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+  payload_too_large: 'PAYLOAD_TOO_LARGE',
+  unsupported_media_type: 'UNSUPPORTED_MEDIA_TYPE',
+  rate_limited: 'RATE_LIMITED',
+  unavailable: 'SERVICE_UNAVAILABLE',
+};
+
+/**
+ * Turns anything thrown into an AppError, or null when it is an unexpected
+ * failure (a bug or an unknown dependency error) that must become a 500.
+ */
+export function toAppError(error: unknown): AppError | null {
+  if (error instanceof AppError) return error;
+  if (error instanceof HttpException) {
+    const kind = STATUS_KINDS[error.getStatus()];
+    if (!kind) return null;
+    if (kind === ErrorKind.Validation && /JSON/.test(error.message)) {
+      return new AppError(kind, 'INVALID_JSON', 'The request body is not valid JSON.');
+    }
+    return new AppError(kind, DEFAULT_CODES[kind], error.message);
+  }
+  const fastify = error as FastifyLikeError;
+  if (fastify && typeof fastify.code === 'string') {
+    const known = FASTIFY_ERRORS[fastify.code];
+    if (known) return known();
+    if (fastify.code.startsWith('FST_ERR_CTP_') && fastify.statusCode && STATUS_KINDS[fastify.statusCode]) {
+      const kind = STATUS_KINDS[fastify.statusCode];
+      return new AppError(kind, DEFAULT_CODES[kind], fastify.message ?? 'Bad request.');
+    }
+  }
+  if (isDependencyDown(error)) {
+    return AppError.unavailable('A dependency is unavailable; retry shortly.');
+  }
+  return null;
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001']);
+
+/** Postgres or Redis connection failures: a 503 the client can retry, not a 500. */
+function isDependencyDown(error: unknown): boolean {
+  const candidate = error as { code?: string; message?: string; name?: string };
+  if (!candidate) return false;
+  if (candidate.code && CONNECTION_ERROR_CODES.has(candidate.code)) return true;
+  const message = candidate.message ?? '';
+  return (
+    candidate.name === 'ConnectionException' ||
+    /Connection is closed|Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection|Reached the max retries per request limit/i.test(message)
+  );
+}

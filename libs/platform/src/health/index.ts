@@ -1,0 +1,3 @@
+export * from './health.controller';
+export * from './postgres.health';
+export * from './redis.health';

@@ -1,0 +1,10 @@
+export * from './errors';
+export * from './health';
+export * from './http';
+export * from './idempotency';
+export * from './logging';
+export * from './metrics';
+export * from './openapi';
+export { PlatformModule } from './platform.module';
+export * from './redis';
+export * from './rpc';

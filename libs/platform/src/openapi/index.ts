@@ -1,0 +1,3 @@
+export * from './api-envelope.decorator';
+export * from './error-response.dto';
+export * from './setup-openapi';

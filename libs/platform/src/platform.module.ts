@@ -1,0 +1,36 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+
+import { AllExceptionsFilter, createValidationPipe } from './errors';
+import { HealthController, PostgresHealthIndicator, RedisHealthIndicator } from './health';
+import { EnvelopeInterceptor } from './http';
+import { IdempotencyInterceptor } from './idempotency';
+import { LoggerModule } from './logging';
+import { MetricsController, MetricsService } from './metrics';
+import { RedisService } from './redis';
+import { RpcClient } from './rpc';
+
+/**
+ * What every service gets once, whatever TARGET runs: logging, Redis, the error
+ * envelope, validation, idempotency, health and metrics. Interceptors run in the
+ * order listed: idempotency sees the enveloped body, so a replay is byte-identical.
+ */
+@Global()
+@Module({
+  imports: [LoggerModule.forRoot(), TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
+  controllers: [HealthController, MetricsController],
+  providers: [
+    MetricsService,
+    PostgresHealthIndicator,
+    RedisHealthIndicator,
+    RedisService,
+    RpcClient,
+    { provide: APP_FILTER, useClass: AllExceptionsFilter },
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
+  ],
+  exports: [MetricsService, RedisService, RpcClient],
+})
+export class PlatformModule {}

@@ -1,0 +1,51 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+
+import { AppConfig } from '@latchkey/config';
+
+/**
+ * The process's Redis connection. Every key goes through `key()`, which puts the
+ * deployment's REDIS_PREFIX in front so deployments (and test files) sharing one
+ * Redis never see each other's data.
+ */
+@Injectable()
+export class RedisService implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisService.name);
+  readonly client: Redis;
+  readonly prefix: string;
+
+  constructor(config: AppConfig) {
+    this.prefix = config.get('REDIS_PREFIX');
+    this.client = new Redis(config.get('REDIS_URL'), {
+      lazyConnect: false,
+      // Fail a command fast while Redis is away instead of queueing it for ever:
+      // callers answer 503 (or degrade) and the connection heals by itself.
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      connectTimeout: 2_000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    });
+    this.client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
+  }
+
+  key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  /** Round trip with a deadline, for readiness checks. */
+  async ping(timeoutMs = 1_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.client.ping(), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

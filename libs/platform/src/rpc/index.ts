@@ -1,0 +1,2 @@
+export * from './prefixed-redis.transport';
+export * from './rpc-client.service';

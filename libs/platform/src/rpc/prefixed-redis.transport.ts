@@ -1,0 +1,57 @@
+import { ClientRedis, RedisOptions, ServerRedis } from '@nestjs/microservices';
+
+/**
+ * Nest's Redis transport publishes on the bare pattern name. Redis pub/sub channels
+ * ignore the database number, so two deployments (or two test files) on one Redis
+ * would answer each other's requests. These subclasses put REDIS_PREFIX in front
+ * of every channel, on both ends.
+ */
+export class PrefixedRedisServer extends ServerRedis {
+  constructor(
+    options: Required<RedisOptions>['options'],
+    private readonly channelPrefix: string,
+  ) {
+    super(options);
+  }
+
+  override getRequestPattern(pattern: string): string {
+    return `${this.channelPrefix}:rpc:${pattern}`;
+  }
+
+  override getReplyPattern(pattern: string): string {
+    return `${this.channelPrefix}:rpc:${pattern}.reply`;
+  }
+}
+
+export class PrefixedRedisClient extends ClientRedis {
+  constructor(
+    options: Required<RedisOptions>['options'],
+    private readonly channelPrefix: string,
+  ) {
+    super(options);
+  }
+
+  override getRequestPattern(pattern: string): string {
+    return `${this.channelPrefix}:rpc:${pattern}`;
+  }
+
+  override getReplyPattern(pattern: string): string {
+    return `${this.channelPrefix}:rpc:${pattern}.reply`;
+  }
+}
+
+/** ioredis options for the transport, from REDIS_URL. */
+export function transportOptions(redisUrl: string): Required<RedisOptions>['options'] {
+  const url = new URL(redisUrl);
+  return {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+    retryAttempts: Number.MAX_SAFE_INTEGER,
+    retryDelay: 500,
+    maxRetriesPerRequest: 1,
+  };
+}

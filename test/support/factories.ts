@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+
+import { TestApp } from './create-test-app';
+
+export interface UserSession {
+  token: string;
+  userId: string;
+  orgId: string;
+  email: string;
+  password: string;
+  role: string;
+}
+
+let counter = 0;
+
+export function uniqueEmail(label = 'user'): string {
+  counter += 1;
+  return `${label}-${counter}-${randomBytes(3).toString('hex')}@example.com`;
+}
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+/** Signs a new user up with a new organisation; the user is its owner. */
+export async function signUp(app: TestApp, options: { email?: string; orgName?: string; name?: string } = {}): Promise<UserSession> {
+  const email = options.email ?? uniqueEmail('owner');
+  const response = await app.post('/v1/auth/signup', {
+    body: { email, password: TEST_PASSWORD, name: options.name ?? 'Test User', org_name: options.orgName ?? 'Test Org' },
+  });
+  if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${response.text}`);
+  const data = response.body.data;
+  return { token: data.token, userId: data.user.id, orgId: data.org.id, email, password: TEST_PASSWORD, role: data.role };
+}
+
+export async function logIn(app: TestApp, email: string, password = TEST_PASSWORD, orgId?: string): Promise<UserSession> {
+  const response = await app.post('/v1/auth/login', { body: { email, password, ...(orgId ? { org_id: orgId } : {}) } });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${response.text}`);
+  const data = response.body.data;
+  return { token: data.token, userId: data.user.id, orgId: data.org.id, email, password, role: data.role };
+}
+
+/**
+ * An organisation with one member of each role, each with a live session in it.
+ * Members are added by the owner through the members API, as a real admin would.
+ */
+export async function orgWithEveryRole(app: TestApp): Promise<Record<'owner' | 'admin' | 'developer' | 'viewer', UserSession>> {
+  const owner = await signUp(app);
+  const sessions: Record<string, UserSession> = { owner };
+  for (const role of ['admin', 'developer', 'viewer'] as const) {
+    const person = await signUp(app, { orgName: `${role}'s own org` });
+    const added = await app.post('/v1/members', { token: owner.token, body: { email: person.email, role } });
+    if (added.status !== 201) throw new Error(`adding ${role} failed: ${added.status} ${added.text}`);
+    sessions[role] = await logIn(app, person.email, TEST_PASSWORD, owner.orgId);
+  }
+  return sessions as Record<'owner' | 'admin' | 'developer' | 'viewer', UserSession>;
+}

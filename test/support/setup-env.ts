@@ -1,0 +1,2 @@
+// Every test runs in UTC, whatever the machine's zone.
+process.env.TZ = 'UTC';
