@@ -16,7 +16,7 @@ export interface CallOptions {
 
 export interface CallResult<T = any> {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | number | undefined>;
   body: T;
   text: string;
 }
