@@ -51,5 +51,5 @@ export async function orgWithEveryRole(app: TestApp): Promise<Record<'owner' | '
     if (added.status !== 201) throw new Error(`adding ${role} failed: ${added.status} ${added.text}`);
     sessions[role] = await logIn(app, person.email, TEST_PASSWORD, owner.orgId);
   }
-  return sessions as Record<'owner' | 'admin' | 'developer' | 'viewer', UserSession>;
+  return sessions;
 }

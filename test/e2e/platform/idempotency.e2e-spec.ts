@@ -1,0 +1,88 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+
+import { TestApp } from '../../support/create-test-app';
+import { signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
+
+describe('Idempotency-Key on POST (SPEC §2, Stripe semantics)', () => {
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    sut = await TestApp.start();
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  const countUsers = async (email: string) =>
+    (await sut.app.get(MikroORM).em.fork().getConnection().execute('select count(*)::int as n from users where email = ?', [email]))[0].n;
+
+  it('replays the first answer for a retry and creates one account', async () => {
+    const body = { email: uniqueEmail('retry'), password: TEST_PASSWORD, name: 'Retry', org_name: 'Retry Org' };
+    const headers = { 'idempotency-key': 'signup-attempt-1' };
+    const first = await sut.post('/v1/auth/signup', { body, headers });
+    const second = await sut.post('/v1/auth/signup', { body, headers });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(await countUsers(body.email)).toBe(1);
+  });
+
+  it('answers 409 when the same key comes with a different body', async () => {
+    const headers = { 'idempotency-key': 'signup-attempt-2' };
+    const body = { email: uniqueEmail('first'), password: TEST_PASSWORD, name: 'First', org_name: 'First Org' };
+    expect((await sut.post('/v1/auth/signup', { body, headers })).status).toBe(201);
+    const other = { ...body, email: uniqueEmail('second') };
+    const conflict = await sut.post('/v1/auth/signup', { body: other, headers });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await countUsers(other.email)).toBe(0);
+  });
+
+  it('keeps nothing for a failed attempt, so a corrected retry with the same key goes through', async () => {
+    const headers = { 'idempotency-key': 'signup-attempt-3' };
+    const body = { email: uniqueEmail('fix'), password: TEST_PASSWORD, name: 'Fix', org_name: 'Fix Org' };
+    const taken = await signUp(sut);
+    expect((await sut.post('/v1/auth/signup', { body: { ...body, email: taken.email }, headers })).status).toBe(409);
+    // A different body after a failure is a fresh attempt, not a reuse.
+    expect((await sut.post('/v1/auth/signup', { body, headers })).status).toBe(201);
+  });
+
+  it('scopes keys per organisation: another org may use the same key', async () => {
+    const a = await signUp(sut);
+    const b = await signUp(sut);
+    const headers = { 'idempotency-key': 'shared-key' };
+    const first = await sut.post('/v1/auth/logout', { token: a.token, headers });
+    const second = await sut.post('/v1/auth/logout', { token: b.token, headers });
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('lets exactly one of two concurrent requests with the same key run', async () => {
+    const body = { email: uniqueEmail('race'), password: TEST_PASSWORD, name: 'Race', org_name: 'Race Org' };
+    const headers = { 'idempotency-key': 'race-key' };
+    const answers = await Promise.all([sut.post('/v1/auth/signup', { body, headers }), sut.post('/v1/auth/signup', { body, headers })]);
+    const statuses = answers.map((answer) => answer.status).sort();
+    // Either the second waited and was replayed (201), or it arrived mid-flight (409 IDEMPOTENCY_IN_PROGRESS).
+    expect(statuses[0]).toBe(201);
+    expect([201, 409]).toContain(statuses[1]);
+    expect(await countUsers(body.email)).toBe(1);
+  });
+
+  it('refuses an over-long key with 400', async () => {
+    const response = await sut.post('/v1/auth/signup', { body: {}, headers: { 'idempotency-key': 'k'.repeat(256) } });
+    expect(response.status).toBe(400);
+  });
+
+  it('stores the replayable answer sealed, never the session token in clear', async () => {
+    const body = { email: uniqueEmail('sealed'), password: TEST_PASSWORD, name: 'Sealed', org_name: 'Sealed Org' };
+    const response = await sut.post('/v1/auth/signup', { body, headers: { 'idempotency-key': 'sealed-key' } });
+    const rows = await sut.app.get(MikroORM).em.fork().getConnection().execute("select response_sealed from idempotency_records where key = 'sealed-key'");
+    expect(rows).toHaveLength(1);
+    expect(rows[0].response_sealed).not.toContain(response.body.data.token);
+    expect(rows[0].response_sealed).not.toContain(body.email);
+  });
+});
