@@ -3,6 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfigValues } from '@latchkey/config';
 
 import { createLatchkeyApp } from '../../apps/latchkey/src/create-app';
+import { LogCapture } from './log-capture';
 import { TestEnvironment } from './test-environment';
 
 export interface CallOptions {
@@ -34,10 +35,10 @@ export class TestApp {
     private readonly ownsEnv: boolean,
   ) {}
 
-  static async start(options: { env?: TestEnvironment; config?: Record<string, string> } = {}): Promise<TestApp> {
+  static async start(options: { env?: TestEnvironment; config?: Record<string, string>; logs?: LogCapture } = {}): Promise<TestApp> {
     const env = options.env ?? (await TestEnvironment.create());
     const config = env.config(options.config);
-    const app = await createLatchkeyApp(config);
+    const app = await createLatchkeyApp(config, { logDestination: options.logs });
     return new TestApp(app, env, config, !options.env);
   }
 

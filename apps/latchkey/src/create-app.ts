@@ -7,6 +7,7 @@ import { AppConfigValues, ServiceTarget } from '@latchkey/config';
 import {
   generateRequestId,
   MetricsService,
+  PlatformOptions,
   PrefixedRedisServer,
   setupOpenApi,
   transportOptions,
@@ -23,7 +24,7 @@ const ONE_MIB = 1024 * 1024;
  * Builds (but does not listen) a Latchkey process running `config.targets`.
  * Used by main.ts and by the end-to-end tests, so both run the same thing.
  */
-export async function createLatchkeyApp(config: AppConfigValues): Promise<NestFastifyApplication> {
+export async function createLatchkeyApp(config: AppConfigValues, platform: PlatformOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: ONE_MIB,
     genReqId: generateRequestId,
@@ -31,7 +32,7 @@ export async function createLatchkeyApp(config: AppConfigValues): Promise<NestFa
     logger: false,
   });
   // Nest's own start-up lines are held until pino takes over, so every line is JSON.
-  const app = await NestFactory.create<NestFastifyApplication>(LatchkeyModule.forRoot(config), adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(LatchkeyModule.forRoot(config, platform), adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
 

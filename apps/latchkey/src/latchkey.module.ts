@@ -4,7 +4,7 @@ import { AccessModule } from '@latchkey/access';
 import { AuditModule } from '@latchkey/audit';
 import { AppConfigValues, ConfigModule, ServiceTarget } from '@latchkey/config';
 import { DbModule } from '@latchkey/db';
-import { PlatformModule } from '@latchkey/platform';
+import { PlatformModule, PlatformOptions } from '@latchkey/platform';
 
 import { AuthCheckModule } from '../../auth-check/src/auth-check.module';
 import { KeyIssuerModule } from '../../key-issuer/src/key-issuer.module';
@@ -25,13 +25,13 @@ const SERVICE_MODULES: Record<ServiceTarget, Type> = {
  */
 @Module({})
 export class LatchkeyModule {
-  static forRoot(config: AppConfigValues): DynamicModule {
+  static forRoot(config: AppConfigValues, platform: PlatformOptions = {}): DynamicModule {
     return {
       module: LatchkeyModule,
       imports: [
         ConfigModule.forRoot(config),
         DbModule.forRoot(),
-        PlatformModule,
+        PlatformModule.forRoot(platform),
         AccessModule,
         AuditModule,
         ...config.targets.map((target) => SERVICE_MODULES[target]),

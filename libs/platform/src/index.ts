@@ -5,6 +5,6 @@ export * from './idempotency';
 export * from './logging';
 export * from './metrics';
 export * from './openapi';
-export { PlatformModule } from './platform.module';
+export { PlatformModule, PlatformOptions } from './platform.module';
 export * from './redis';
 export * from './rpc';

@@ -1,6 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { DestinationStream } from 'pino';
 
 import { AllExceptionsFilter, createValidationPipe } from './errors';
 import { HealthController, PostgresHealthIndicator, RedisHealthIndicator } from './health';
@@ -16,9 +17,14 @@ import { RpcClient } from './rpc';
  * envelope, validation, idempotency, health and metrics. Interceptors run in the
  * order listed: idempotency sees the enveloped body, so a replay is byte-identical.
  */
+export interface PlatformOptions {
+  /** Where logs go (stdout by default). */
+  logDestination?: DestinationStream;
+}
+
 @Global()
 @Module({
-  imports: [LoggerModule.forRoot(), TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
+  imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
   controllers: [HealthController, MetricsController],
   providers: [
     MetricsService,
@@ -33,4 +39,8 @@ import { RpcClient } from './rpc';
   ],
   exports: [MetricsService, RedisService, RpcClient],
 })
-export class PlatformModule {}
+export class PlatformModule {
+  static forRoot(options: PlatformOptions = {}): DynamicModule {
+    return { module: PlatformModule, imports: [LoggerModule.forRoot(options.logDestination)] };
+  }
+}

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
+import { DestinationStream } from 'pino';
 
 import { AppConfig } from '@latchkey/config';
 
@@ -23,14 +24,15 @@ export const REDACTED_PATHS = [
 /** Structured JSON logs (pino) with the request id on every line of a request. */
 @Module({})
 export class LoggerModule {
-  static forRoot(): DynamicModule {
+  /** `destination` defaults to stdout; tests pass a stream to read what was logged. */
+  static forRoot(destination?: DestinationStream): DynamicModule {
     return {
       module: LoggerModule,
       imports: [
         PinoLoggerModule.forRootAsync({
           inject: [AppConfig],
-          useFactory: (config: AppConfig) => ({
-            pinoHttp: {
+          useFactory: (config: AppConfig) => {
+            const options = {
               level: config.get('LOG_LEVEL'),
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               // The query string may hold a key someone pasted into a URL: log the path only.
@@ -44,8 +46,9 @@ export class LoggerModule {
               customProps: () => ({ service: 'latchkey', targets: config.get('targets').join(',') }),
               autoLogging: { ignore: (req: { url?: string }) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
               quietReqLogger: true,
-            },
-          }),
+            };
+            return { pinoHttp: destination ? [options, destination] : options };
+          },
         }),
       ],
       exports: [PinoLoggerModule],
