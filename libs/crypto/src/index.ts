@@ -2,3 +2,4 @@ export { constantTimeEquals } from './constant-time-equals';
 export { hmacSha256Hex, sha256Hex } from './hash-token';
 export { generateOpaqueToken } from './random-token';
 export { SecretBox } from './secret-box';
+export * from './api-key-format';

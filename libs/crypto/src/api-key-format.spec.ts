@@ -1,0 +1,44 @@
+import { checksumOf, generateApiKey, maskApiKey, parseApiKey } from './api-key-format';
+
+describe('API key format', () => {
+  // Vectors computed independently with Python's zlib.crc32 and a base62 encoder.
+  it.each([
+    ['sk_test_0123456789abcdefghijABCDEFGHIJkl', '2OgMyZ'],
+    ['sk_live_ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ', '3P5oBH'],
+    ['pk_test_0123456789abcdefghijABCDEFGHIJkl', '356O1T'],
+  ])('checksums %s as %s', (payload, checksum) => {
+    expect(checksumOf(payload)).toBe(checksum);
+    expect(parseApiKey(payload + checksum)).not.toBeNull();
+  });
+
+  it('left-pads short checksums with 0', () => {
+    expect(checksumOf('')).toBe('000000');
+  });
+
+  it('generates 46-character keys that parse', () => {
+    const sut = generateApiKey('live');
+    expect(sut).toHaveLength(46);
+    expect(sut).toMatch(/^sk_live_[0-9A-Za-z]{38}$/);
+    expect(parseApiKey(sut)).toEqual({ kind: 'sk', environment: 'live', prefix: 'sk_live_', last4: sut.slice(-4) });
+    expect(parseApiKey(generateApiKey('test', 'pk'))?.kind).toBe('pk');
+  });
+
+  it('never repeats', () => {
+    const keys = new Set(Array.from({ length: 1000 }, () => generateApiKey('test')));
+    expect(keys.size).toBe(1000);
+  });
+
+  it('refuses a key with one character changed, a wrong prefix, or a wrong length', () => {
+    const key = generateApiKey('test');
+    const flipped = key.slice(0, 20) + (key[20] === 'a' ? 'b' : 'a') + key.slice(21);
+    expect(parseApiKey(flipped)).toBeNull();
+    expect(parseApiKey(key.replace('sk_test_', 'sk_prod_'))).toBeNull();
+    expect(parseApiKey(key.slice(0, -1))).toBeNull();
+    expect(parseApiKey(`${key}x`)).toBeNull();
+    expect(parseApiKey('')).toBeNull();
+  });
+
+  it('masks with the prefix and the last four characters', () => {
+    expect(maskApiKey('sk_live_', '3f9a')).toBe('sk_live_••••••••3f9a');
+  });
+});
