@@ -1,4 +1,4 @@
-import { ClientRedis, RedisOptions, ServerRedis } from '@nestjs/microservices';
+import { ClientRedis, MessageHandler, RedisOptions, ServerRedis } from '@nestjs/microservices';
 
 /**
  * Nest's Redis transport publishes on the bare pattern name. Redis pub/sub channels
@@ -18,8 +18,20 @@ export class PrefixedRedisServer extends ServerRedis {
     return `${this.channelPrefix}:rpc:${pattern}`;
   }
 
+  // ServerRedis looks handlers up, and names the reply channel, by the channel a
+  // message arrived on, which is the prefixed one: take the prefix off first, or
+  // no handler matches and replies go to a channel no client listens on.
+  override getHandlerByPattern(pattern: string): MessageHandler | null {
+    return super.getHandlerByPattern(this.unprefixed(pattern));
+  }
+
   override getReplyPattern(pattern: string): string {
-    return `${this.channelPrefix}:rpc:${pattern}.reply`;
+    return `${this.channelPrefix}:rpc:${this.unprefixed(pattern)}.reply`;
+  }
+
+  private unprefixed(channel: string): string {
+    const head = `${this.channelPrefix}:rpc:`;
+    return channel.startsWith(head) ? channel.slice(head.length) : channel;
   }
 }
 

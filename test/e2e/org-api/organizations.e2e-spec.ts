@@ -1,0 +1,464 @@
+import { MikroORM } from '@mikro-orm/core';
+
+import { newId, IdPrefix } from '@latchkey/db';
+
+import { TestApp } from '../../support/create-test-app';
+import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';
+
+type Team = Record<'owner' | 'admin' | 'developer' | 'viewer', UserSession>;
+
+const DEFAULT_SETTINGS = { rotation_policy_days: 90, default_expiry_days: null, allowed_expiry_presets: [30, 60, 90] };
+
+describe('Organisations (org-api)', () => {
+  let sut: TestApp;
+  let platformToken: string;
+
+  beforeAll(async () => {
+    sut = await TestApp.start();
+    platformToken = sut.config.PLATFORM_ADMIN_TOKEN;
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  /** Audit actions recorded for an organisation, oldest first, straight from the table. */
+  async function auditActions(orgId: string): Promise<string[]> {
+    const rows = await sut.app
+      .get(MikroORM)
+      .em.getConnection()
+      .execute<{ action: string }[]>('select action from audit_logs where org_id = ? order by id', [orgId]);
+    return rows.map((row: { action: string }) => row.action);
+  }
+
+  describe('GET /v1/orgs', () => {
+    let team: Team;
+
+    beforeAll(async () => {
+      team = await orgWithEveryRole(sut);
+    });
+
+    it.each(['owner', 'admin', 'developer', 'viewer'] as const)('lists the organisations of a %s with their role in each', async (role) => {
+      const response = await sut.get('/v1/orgs', { token: team[role].token });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ success: true, has_more: false, next_cursor: null });
+      const shared = response.body.data.find((org: { id: string }) => org.id === team.owner.orgId);
+      expect(shared).toMatchObject({
+        id: team.owner.orgId,
+        name: 'Test Org',
+        role,
+        current: true,
+        live_access: 'not_requested',
+        settings: DEFAULT_SETTINGS,
+      });
+      if (role === 'owner') {
+        expect(response.body.data).toHaveLength(1);
+      } else {
+        // Every other member signed up with an organisation of their own, which they own.
+        expect(response.body.data).toHaveLength(2);
+        const own = response.body.data.find((org: { id: string }) => org.id !== team.owner.orgId);
+        expect(own).toMatchObject({ name: `${role}'s own org`, role: 'owner', current: false });
+      }
+    });
+
+    it('pages with limit and cursor, newest membership first', async () => {
+      const first = await sut.get('/v1/orgs?limit=1', { token: team.admin.token });
+      expect(first.status).toBe(200);
+      expect(first.body.data).toHaveLength(1);
+      expect(first.body.has_more).toBe(true);
+      expect(first.body.data[0].id).toBe(team.owner.orgId);
+      const second = await sut.get(`/v1/orgs?limit=1&cursor=${first.body.next_cursor}`, { token: team.admin.token });
+      expect(second.status).toBe(200);
+      expect(second.body.data).toHaveLength(1);
+      expect(second.body.data[0].role).toBe('owner');
+      expect(second.body).toMatchObject({ has_more: false, next_cursor: null });
+    });
+
+    it('refuses bad paging parameters and a missing session', async () => {
+      expect((await sut.get('/v1/orgs?limit=0', { token: team.owner.token })).status).toBe(400);
+      expect((await sut.get('/v1/orgs?limit=101', { token: team.owner.token })).status).toBe(400);
+      expect((await sut.get('/v1/orgs?cursor=nope', { token: team.owner.token })).status).toBe(400);
+      expect((await sut.get('/v1/orgs?role=owner', { token: team.owner.token })).status).toBe(400);
+      expect((await sut.get('/v1/orgs')).status).toBe(401);
+    });
+  });
+
+  describe('GET /v1/orgs/current', () => {
+    let team: Team;
+
+    beforeAll(async () => {
+      team = await orgWithEveryRole(sut);
+    });
+
+    it.each(['owner', 'admin', 'developer', 'viewer'] as const)('answers a %s with the session’s organisation', async (role) => {
+      const response = await sut.get('/v1/orgs/current', { token: team[role].token });
+      expect(response.status).toBe(200);
+      expect(response.body.data).toEqual({
+        id: team.owner.orgId,
+        name: 'Test Org',
+        live_access: 'not_requested',
+        live_access_requested_at: null,
+        live_access_approved_at: null,
+        settings: DEFAULT_SETTINGS,
+        created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      });
+    });
+
+    it('answers 401 without a session', async () => {
+      expect((await sut.get('/v1/orgs/current')).status).toBe(401);
+      expect((await sut.get('/v1/orgs/current', { token: 'lks_forged' })).status).toBe(401);
+    });
+  });
+
+  describe('PATCH /v1/orgs/current', () => {
+    let team: Team;
+
+    beforeAll(async () => {
+      team = await orgWithEveryRole(sut);
+    });
+
+    it.each([
+      ['owner', 200],
+      ['admin', 200],
+      ['developer', 403],
+      ['viewer', 403],
+    ] as const)('answers a %s with %i', async (role, status) => {
+      const before = (await sut.get('/v1/orgs/current', { token: team.owner.token })).body.data;
+      const auditBefore = await auditActions(team.owner.orgId);
+      const response = await sut.patch('/v1/orgs/current', { token: team[role].token, body: { name: `  Renamed by ${role}  ` } });
+      expect(response.status).toBe(status);
+      const after = (await sut.get('/v1/orgs/current', { token: team.owner.token })).body.data;
+      if (status === 200) {
+        expect(response.body.data).toMatchObject({ id: team.owner.orgId, name: `Renamed by ${role}` });
+        expect(after.name).toBe(`Renamed by ${role}`);
+        expect(await auditActions(team.owner.orgId)).toEqual([...auditBefore, 'org.updated']);
+      } else {
+        expect(response.body.error.code).toBe('INSUFFICIENT_ROLE');
+        expect(after).toEqual(before);
+        expect(await auditActions(team.owner.orgId)).toEqual(auditBefore);
+      }
+    });
+
+    it('records the rename with before and after', async () => {
+      const owner = await signUp(sut, { orgName: 'Before Ltd' });
+      await sut.patch('/v1/orgs/current', { token: owner.token, body: { name: 'After Ltd' } });
+      const rows = await sut.app
+        .get(MikroORM)
+        .em.getConnection()
+        .execute('select actor_type, actor_id, target_type, target_id, before, after from audit_logs where org_id = ? and action = ?', [
+          owner.orgId,
+          'org.updated',
+        ]);
+      expect(rows).toEqual([
+        {
+          actor_type: 'user',
+          actor_id: owner.userId,
+          target_type: 'org',
+          target_id: owner.orgId,
+          before: { name: 'Before Ltd' },
+          after: { name: 'After Ltd' },
+        },
+      ]);
+    });
+
+    it('records nothing when the name does not change', async () => {
+      const owner = await signUp(sut, { orgName: 'Same Ltd' });
+      const response = await sut.patch('/v1/orgs/current', { token: owner.token, body: { name: 'Same Ltd' } });
+      expect(response.status).toBe(200);
+      expect(await auditActions(owner.orgId)).not.toContain('org.updated');
+    });
+
+    it.each([
+      ['an empty name', { name: '' }],
+      ['a blank name', { name: '   ' }],
+      ['a name over 100 characters', { name: 'x'.repeat(101) }],
+      ['a number', { name: 42 }],
+      ['null', { name: null }],
+      ['no name', {}],
+      ['an unknown field', { name: 'Fine', live_access: 'approved' }],
+    ])('refuses %s with 400 and changes nothing', async (_, body) => {
+      const response = await sut.patch('/v1/orgs/current', { token: team.owner.token, body });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VALIDATION_FAILED');
+      const current = await sut.get('/v1/orgs/current', { token: team.owner.token });
+      expect(current.body.data.live_access).toBe('not_requested');
+      expect(current.body.data.name).not.toBe('Fine');
+    });
+
+    it('answers 401 without a session', async () => {
+      expect((await sut.patch('/v1/orgs/current', { body: { name: 'Nope' } })).status).toBe(401);
+    });
+  });
+
+  describe('GET /v1/orgs/current/settings', () => {
+    let team: Team;
+
+    beforeAll(async () => {
+      team = await orgWithEveryRole(sut);
+    });
+
+    it.each(['owner', 'admin', 'developer', 'viewer'] as const)('answers a %s with the defaults', async (role) => {
+      const response = await sut.get('/v1/orgs/current/settings', { token: team[role].token });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ success: true, data: DEFAULT_SETTINGS });
+    });
+
+    it('answers 401 without a session', async () => {
+      expect((await sut.get('/v1/orgs/current/settings')).status).toBe(401);
+    });
+  });
+
+  describe('PATCH /v1/orgs/current/settings', () => {
+    let team: Team;
+
+    beforeAll(async () => {
+      team = await orgWithEveryRole(sut);
+    });
+
+    it.each([
+      ['owner', 200],
+      ['admin', 200],
+      ['developer', 403],
+      ['viewer', 403],
+    ] as const)('answers a %s with %i', async (role, status) => {
+      const before = (await sut.get('/v1/orgs/current/settings', { token: team.owner.token })).body.data;
+      const rotation = { owner: 30, admin: 45, developer: 1, viewer: 2 }[role];
+      const response = await sut.patch('/v1/orgs/current/settings', { token: team[role].token, body: { rotation_policy_days: rotation } });
+      expect(response.status).toBe(status);
+      const after = (await sut.get('/v1/orgs/current/settings', { token: team.owner.token })).body.data;
+      if (status === 200) {
+        expect(response.body.data).toEqual({ ...before, rotation_policy_days: rotation });
+        expect(after).toEqual({ ...before, rotation_policy_days: rotation });
+      } else {
+        expect(response.body.error.code).toBe('INSUFFICIENT_ROLE');
+        expect(after).toEqual(before);
+      }
+    });
+
+    it('changes only the fields sent, sorts the presets and audits before and after', async () => {
+      const owner = await signUp(sut);
+      const first = await sut.patch('/v1/orgs/current/settings', {
+        token: owner.token,
+        body: { default_expiry_days: 60, allowed_expiry_presets: [365, 7, 30] },
+      });
+      expect(first.status).toBe(200);
+      expect(first.body.data).toEqual({ rotation_policy_days: 90, default_expiry_days: 60, allowed_expiry_presets: [7, 30, 365] });
+
+      // null is a value ("never expires"), not "leave it as it is".
+      const second = await sut.patch('/v1/orgs/current/settings', { token: owner.token, body: { default_expiry_days: null } });
+      expect(second.status).toBe(200);
+      expect(second.body.data).toEqual({ rotation_policy_days: 90, default_expiry_days: null, allowed_expiry_presets: [7, 30, 365] });
+
+      const rows = await sut.app
+        .get(MikroORM)
+        .em.getConnection()
+        .execute('select before, after from audit_logs where org_id = ? and action = ? order by id', [owner.orgId, 'org.settings_updated']);
+      expect(rows).toEqual([
+        { before: DEFAULT_SETTINGS, after: { rotation_policy_days: 90, default_expiry_days: 60, allowed_expiry_presets: [7, 30, 365] } },
+        {
+          before: { rotation_policy_days: 90, default_expiry_days: 60, allowed_expiry_presets: [7, 30, 365] },
+          after: { rotation_policy_days: 90, default_expiry_days: null, allowed_expiry_presets: [7, 30, 365] },
+        },
+      ]);
+    });
+
+    it('accepts the bounds 1 and 3650 and ten presets', async () => {
+      const owner = await signUp(sut);
+      const presets = [1, 2, 3, 4, 5, 6, 7, 8, 9, 3650];
+      const response = await sut.patch('/v1/orgs/current/settings', {
+        token: owner.token,
+        body: { rotation_policy_days: 3650, default_expiry_days: 1, allowed_expiry_presets: presets },
+      });
+      expect(response.status).toBe(200);
+      expect(response.body.data).toEqual({ rotation_policy_days: 3650, default_expiry_days: 1, allowed_expiry_presets: presets });
+    });
+
+    it.each([
+      ['rotation_policy_days 0', { rotation_policy_days: 0 }, 'rotation_policy_days'],
+      ['rotation_policy_days 3651', { rotation_policy_days: 3651 }, 'rotation_policy_days'],
+      ['rotation_policy_days 1.5', { rotation_policy_days: 1.5 }, 'rotation_policy_days'],
+      ['rotation_policy_days as a string', { rotation_policy_days: '90' }, 'rotation_policy_days'],
+      ['rotation_policy_days null', { rotation_policy_days: null }, 'rotation_policy_days'],
+      ['presets null', { allowed_expiry_presets: null }, 'allowed_expiry_presets'],
+      ['default_expiry_days 0', { default_expiry_days: 0 }, 'default_expiry_days'],
+      ['default_expiry_days 3651', { default_expiry_days: 3651 }, 'default_expiry_days'],
+      ['default_expiry_days as a string', { default_expiry_days: 'never' }, 'default_expiry_days'],
+      ['no presets', { allowed_expiry_presets: [] }, 'allowed_expiry_presets'],
+      ['eleven presets', { allowed_expiry_presets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] }, 'allowed_expiry_presets'],
+      ['repeated presets', { allowed_expiry_presets: [30, 30] }, 'allowed_expiry_presets'],
+      ['a preset of 0', { allowed_expiry_presets: [0, 30] }, 'allowed_expiry_presets'],
+      ['a preset of 3651', { allowed_expiry_presets: [3651] }, 'allowed_expiry_presets'],
+      ['a fractional preset', { allowed_expiry_presets: [7.5] }, 'allowed_expiry_presets'],
+      ['string presets', { allowed_expiry_presets: ['30'] }, 'allowed_expiry_presets'],
+      ['presets that are not a list', { allowed_expiry_presets: 30 }, 'allowed_expiry_presets'],
+      ['an unknown field', { rotation_policy_days: 30, rotation: 30 }, 'rotation'],
+      ['an empty body', {}, null],
+    ])('refuses %s with 400 and changes nothing', async (_, body, field) => {
+      const before = (await sut.get('/v1/orgs/current/settings', { token: team.owner.token })).body.data;
+      const response = await sut.patch('/v1/orgs/current/settings', { token: team.owner.token, body });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VALIDATION_FAILED');
+      if (field) expect(response.body.error.details.map((detail: { field: string }) => detail.field)).toContain(field);
+      expect((await sut.get('/v1/orgs/current/settings', { token: team.owner.token })).body.data).toEqual(before);
+    });
+  });
+
+  describe('live access: request and approval', () => {
+    it.each(['developer', 'viewer'] as const)('refuses a %s with 403 and changes nothing', async (role) => {
+      const team = await orgWithEveryRole(sut);
+      const response = await sut.post('/v1/orgs/current/live-access', { token: team[role].token });
+      expect(response.status).toBe(403);
+      expect(response.body.error.code).toBe('INSUFFICIENT_ROLE');
+      const org = await sut.get('/v1/orgs/current', { token: team.owner.token });
+      expect(org.body.data).toMatchObject({ live_access: 'not_requested', live_access_requested_at: null });
+      expect(await auditActions(team.owner.orgId)).not.toContain('org.live_access_requested');
+    });
+
+    it.each(['owner', 'admin'] as const)('lets an %s request it, once', async (role) => {
+      const team = await orgWithEveryRole(sut);
+      const first = await sut.post('/v1/orgs/current/live-access', { token: team[role].token });
+      expect(first.status).toBe(200);
+      expect(first.body.data).toMatchObject({
+        id: team.owner.orgId,
+        live_access: 'requested',
+        live_access_requested_at: expect.any(String),
+        live_access_approved_at: null,
+      });
+
+      // Asking again while pending is the same answer, not a second request.
+      const again = await sut.post('/v1/orgs/current/live-access', { token: team.owner.token });
+      expect(again.status).toBe(200);
+      expect(again.body.data).toEqual(first.body.data);
+      expect((await auditActions(team.owner.orgId)).filter((action) => action === 'org.live_access_requested')).toHaveLength(1);
+    });
+
+    it('goes from request to the operator’s queue to approval; then live access cannot be requested again', async () => {
+      const owner = await signUp(sut, { orgName: 'Going Live Ltd' });
+      const bystander = await signUp(sut, { orgName: 'Not Asking Ltd' });
+      await sut.post('/v1/orgs/current/live-access', { token: owner.token });
+
+      const queue = await sut.get('/v1/platform/orgs?live_access=requested&limit=100', { token: platformToken });
+      expect(queue.status).toBe(200);
+      const queued = queue.body.data.map((org: { id: string }) => org.id);
+      expect(queued).toContain(owner.orgId);
+      expect(queued).not.toContain(bystander.orgId);
+      expect(queue.body.data.every((org: { live_access: string }) => org.live_access === 'requested')).toBe(true);
+
+      const approved = await sut.post(`/v1/platform/orgs/${owner.orgId}/approve-live`, {
+        token: platformToken,
+        headers: { 'user-agent': 'ops-console/1.0' },
+      });
+      expect(approved.status).toBe(200);
+      expect(approved.body.data).toMatchObject({ id: owner.orgId, live_access: 'approved', live_access_approved_at: expect.any(String) });
+      expect((await sut.get('/v1/orgs/current', { token: owner.token })).body.data.live_access).toBe('approved');
+
+      const rows = await sut.app
+        .get(MikroORM)
+        .em.getConnection()
+        .execute('select actor_type, actor_id, target_id, user_agent, before, after from audit_logs where org_id = ? and action = ?', [
+          owner.orgId,
+          'org.live_access_approved',
+        ]);
+      expect(rows).toEqual([
+        {
+          actor_type: 'platform',
+          actor_id: null,
+          target_id: owner.orgId,
+          user_agent: 'ops-console/1.0',
+          before: { live_access: 'requested' },
+          after: { live_access: 'approved' },
+        },
+      ]);
+
+      // Approving twice answers the approved state and records nothing new.
+      const twice = await sut.post(`/v1/platform/orgs/${owner.orgId}/approve-live`, { token: platformToken });
+      expect(twice.status).toBe(200);
+      expect(twice.body.data).toEqual(approved.body.data);
+      expect((await auditActions(owner.orgId)).filter((action) => action === 'org.live_access_approved')).toHaveLength(1);
+
+      const late = await sut.post('/v1/orgs/current/live-access', { token: owner.token });
+      expect(late.status).toBe(409);
+      expect(late.body.error.code).toBe('LIVE_ACCESS_ALREADY_APPROVED');
+
+      const afterwards = await sut.get('/v1/platform/orgs?live_access=requested&limit=100', { token: platformToken });
+      expect(afterwards.body.data.map((org: { id: string }) => org.id)).not.toContain(owner.orgId);
+    });
+
+    it('refuses to approve an organisation that never asked (409) and leaves it as it was', async () => {
+      const owner = await signUp(sut);
+      const response = await sut.post(`/v1/platform/orgs/${owner.orgId}/approve-live`, { token: platformToken });
+      expect(response.status).toBe(409);
+      expect(response.body.error.code).toBe('LIVE_ACCESS_NOT_REQUESTED');
+      expect((await sut.get('/v1/orgs/current', { token: owner.token })).body.data.live_access).toBe('not_requested');
+    });
+
+    it.each([
+      ['a junk id', 'not-an-id'],
+      ['an id of another kind', newId(IdPrefix.User)],
+      ['an unknown organisation id', newId(IdPrefix.Organization)],
+    ])('answers 404 for %s', async (_, id) => {
+      const response = await sut.post(`/v1/platform/orgs/${id}/approve-live`, { token: platformToken });
+      expect(response.status).toBe(404);
+      expect(response.body.error.code).toBe('NOT_FOUND');
+    });
+
+    it('answers 401 to the operator routes without the platform token, even with a member’s session', async () => {
+      const owner = await signUp(sut);
+      await sut.post('/v1/orgs/current/live-access', { token: owner.token });
+      const attempts = [
+        {},
+        { token: 'wrong-platform-token-of-enough-length' },
+        { token: `${platformToken}x` },
+        { token: owner.token },
+        { headers: { authorization: platformToken } },
+      ];
+      for (const options of attempts) {
+        const approve = await sut.post(`/v1/platform/orgs/${owner.orgId}/approve-live`, options);
+        expect(approve.status).toBe(401);
+        expect(approve.body.error.code).toBe('UNAUTHENTICATED');
+        expect((await sut.get('/v1/platform/orgs', options)).status).toBe(401);
+      }
+      expect((await sut.get('/v1/orgs/current', { token: owner.token })).body.data.live_access).toBe('requested');
+    });
+
+    it('validates the operator list’s query', async () => {
+      expect((await sut.get('/v1/platform/orgs?live_access=maybe', { token: platformToken })).status).toBe(400);
+      expect((await sut.get('/v1/platform/orgs?limit=0', { token: platformToken })).status).toBe(400);
+      const page = await sut.get('/v1/platform/orgs?limit=2', { token: platformToken });
+      expect(page.status).toBe(200);
+      expect(page.body.data).toHaveLength(2);
+      expect(page.body.has_more).toBe(true);
+      const next = await sut.get(`/v1/platform/orgs?limit=2&cursor=${page.body.next_cursor}`, { token: platformToken });
+      expect(next.status).toBe(200);
+      expect(next.body.data[0].id < page.body.data[1].id).toBe(true);
+    });
+  });
+
+  describe('tenant isolation', () => {
+    it('keeps every organisation route inside the session’s organisation', async () => {
+      const team = await orgWithEveryRole(sut);
+      const outsider = await signUp(sut, { orgName: 'Outsider Ltd' });
+
+      const current = await sut.get('/v1/orgs/current', { token: outsider.token });
+      expect(current.body.data.id).toBe(outsider.orgId);
+      const list = await sut.get('/v1/orgs', { token: outsider.token });
+      expect(list.body.data.map((org: { id: string }) => org.id)).toEqual([outsider.orgId]);
+
+      await sut.patch('/v1/orgs/current', { token: outsider.token, body: { name: 'Outsider Renamed' } });
+      await sut.patch('/v1/orgs/current/settings', { token: outsider.token, body: { rotation_policy_days: 7 } });
+      await sut.post('/v1/orgs/current/live-access', { token: outsider.token });
+
+      const theirs = await sut.get('/v1/orgs/current', { token: team.owner.token });
+      expect(theirs.body.data).toMatchObject({ name: 'Test Org', live_access: 'not_requested', settings: DEFAULT_SETTINGS });
+      expect(await auditActions(team.owner.orgId)).not.toEqual(expect.arrayContaining(['org.updated']));
+    });
+
+    it('cannot switch a session into an organisation the user does not belong to', async () => {
+      const team = await orgWithEveryRole(sut);
+      const outsider = await signUp(sut);
+      const response = await sut.post('/v1/auth/switch-org', { token: outsider.token, body: { org_id: team.owner.orgId } });
+      expect(response.status).toBe(404);
+      expect((await sut.get('/v1/orgs/current', { token: outsider.token })).body.data.id).toBe(outsider.orgId);
+    });
+  });
+});
