@@ -1,6 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { FastifyReply } from 'fastify';
 
 import { Public } from '../http/public.decorator';
 import { RawResponse } from '../http/raw-response.decorator';
@@ -26,7 +27,17 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  ready() {
-    return this.health.check([() => this.postgres.isHealthy(), () => this.redis.isHealthy()]);
+  async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.postgres.isHealthy(), () => this.redis.isHealthy()]);
+    } catch (error) {
+      // Terminus reports a failed check as a 503 exception; answer it as is (which
+      // dependency is down, and why) rather than as a generic error envelope.
+      if (error instanceof ServiceUnavailableException) {
+        void reply.status(503);
+        return error.getResponse() as HealthCheckResult;
+      }
+      throw error;
+    }
   }
 }
