@@ -4,6 +4,7 @@ import { AccessModule } from '@latchkey/access';
 import { AuditModule } from '@latchkey/audit';
 import { AppConfigValues, ConfigModule, ServiceTarget } from '@latchkey/config';
 import { DbModule } from '@latchkey/db';
+import { OutboxModule } from '@latchkey/outbox';
 import { PlatformModule, PlatformOptions } from '@latchkey/platform';
 
 import { AuthCheckModule } from '../../auth-check/src/auth-check.module';
@@ -34,6 +35,7 @@ export class LatchkeyModule {
         PlatformModule.forRoot(platform),
         AccessModule,
         AuditModule,
+        OutboxModule,
         ...config.targets.map((target) => SERVICE_MODULES[target]),
       ],
     };

@@ -1,19 +1,23 @@
+import { ApiKey } from './api-key.entity';
 import { AuditLog } from './audit-log.entity';
 import { IdempotencyRecord } from './idempotency-record.entity';
 import { Invitation } from './invitation.entity';
 import { Membership } from './membership.entity';
 import { Organization } from './organization.entity';
+import { OutboxEvent } from './outbox-event.entity';
 import { Session } from './session.entity';
 import { User } from './user.entity';
 
+export * from './api-key.entity';
 export * from './audit-log.entity';
 export * from './idempotency-record.entity';
 export * from './invitation.entity';
 export * from './membership.entity';
 export * from './organization.entity';
+export * from './outbox-event.entity';
 export * from './role';
 export * from './session.entity';
 export * from './user.entity';
 
 /** Every entity of the schema; the one list MikroORM is configured with. */
-export const ALL_ENTITIES = [AuditLog, IdempotencyRecord, Invitation, Membership, Organization, Session, User];
+export const ALL_ENTITIES = [ApiKey, AuditLog, IdempotencyRecord, Invitation, Membership, Organization, OutboxEvent, Session, User];

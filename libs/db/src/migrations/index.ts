@@ -1,6 +1,7 @@
 import { MigrationObject } from '@mikro-orm/core';
 
 import { Migration20261123000000Foundation } from './20261123000000-foundation.migration';
+import { Migration20261123160000ApiKeysAndOutbox } from './20261123160000-api-keys-and-outbox.migration';
 
 /**
  * Every migration in order. Listed explicitly (rather than globbed from disk) so the
@@ -9,4 +10,5 @@ import { Migration20261123000000Foundation } from './20261123000000-foundation.m
  */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123000000Foundation', class: Migration20261123000000Foundation },
+  { name: 'Migration20261123160000ApiKeysAndOutbox', class: Migration20261123160000ApiKeysAndOutbox },
 ];

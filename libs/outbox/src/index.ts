@@ -1,0 +1,2 @@
+export { OutboxModule } from './outbox.module';
+export { NewDomainEvent, OutboxService } from './outbox.service';
