@@ -34,9 +34,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const production = raw.NODE_ENV === 'production';
   const problems: string[] = [];
+  const missing = new Set<string>();
   for (const [key, value] of Object.entries(DEVELOPMENT_SECRETS)) {
     if (raw[key] !== undefined) continue;
     if (production) {
+      missing.add(key);
       problems.push(`${key} is required when NODE_ENV=production`);
     } else {
       raw[key] = value;
@@ -44,7 +46,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
 
   const env = plainToInstance(EnvSchema, raw);
-  problems.push(...flatten(validateSync(env, { skipMissingProperties: false })));
+  // A missing secret is already reported above; its validation errors would only repeat it.
+  const invalid = validateSync(env, { skipMissingProperties: false }).filter((error) => !missing.has(error.property));
+  problems.push(...flatten(invalid));
 
   const targets = parseTargets(env.TARGET ?? '');
   if (typeof targets === 'string') problems.push(`TARGET: ${targets}`);

@@ -1,0 +1,150 @@
+import { ConfigError, loadConfig } from './load-config';
+import { ALL_TARGETS } from './service-target';
+
+/** Production settings that pass validation; each test removes or breaks one thing. */
+const PRODUCTION: Record<string, string> = {
+  NODE_ENV: 'production',
+  KEY_HASH_SECRET: 'k'.repeat(40),
+  ENCRYPTION_KEY: 'ab'.repeat(32),
+  PLATFORM_ADMIN_TOKEN: 'p'.repeat(30),
+};
+
+function configErrorOf(source: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(source);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected loadConfig to throw a ConfigError');
+}
+
+describe(loadConfig.name, () => {
+  it('applies the SPEC §10 defaults outside production, development secrets included', () => {
+    const sut = loadConfig({});
+
+    expect(sut).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/latchkey',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: 'lk',
+      TARGET: 'all',
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: false,
+      LOG_LEVEL: 'info',
+      SESSION_TTL_HOURS: 12,
+      LOGIN_MAX_FAILURES: 5,
+      LOGIN_LOCK_SECONDS: 900,
+    });
+    expect(sut.targets).toEqual([...ALL_TARGETS]);
+    expect(sut.KEY_HASH_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(sut.ENCRYPTION_KEY).toMatch(/^[0-9a-f]{64}$/);
+    expect(sut.PLATFORM_ADMIN_TOKEN.length).toBeGreaterThanOrEqual(24);
+    expect(sut.webhookRetryScheduleMs[0]).toBe(5_000);
+  });
+
+  it('treats an empty variable as unset, so its default applies', () => {
+    const sut = loadConfig({ PORT: '', LOG_LEVEL: '' });
+
+    expect(sut.PORT).toBe(3000);
+    expect(sut.LOG_LEVEL).toBe('info');
+  });
+
+  it('parses numbers, booleans and the retry schedule from their strings', () => {
+    const sut = loadConfig({ PORT: '8080', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_SCHEDULE: '500ms, 2s,1m,1h,1d' });
+
+    expect(sut.PORT).toBe(8080);
+    expect(sut.WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(true);
+    expect(sut.webhookRetryScheduleMs).toEqual([500, 2_000, 60_000, 3_600_000, 86_400_000]);
+  });
+
+  it('starts in production when every secret is set', () => {
+    const sut = loadConfig(PRODUCTION);
+
+    expect(sut.NODE_ENV).toBe('production');
+    expect(sut.KEY_HASH_SECRET).toBe(PRODUCTION.KEY_HASH_SECRET);
+  });
+
+  it('refuses production without secrets and names each missing variable', () => {
+    const error = configErrorOf({ NODE_ENV: 'production' });
+
+    expect(error.message).toContain('Invalid environment variables');
+    for (const name of ['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN']) {
+      expect(error.message).toContain(`${name} is required when NODE_ENV=production`);
+    }
+    expect(error.problems.filter((problem) => problem.includes('is required'))).toHaveLength(3);
+  });
+
+  it('never falls back to a development secret in production', () => {
+    const withoutHashSecret = { ...PRODUCTION };
+    delete withoutHashSecret.KEY_HASH_SECRET;
+
+    const error = configErrorOf(withoutHashSecret);
+
+    expect(error.problems).toEqual(['KEY_HASH_SECRET is required when NODE_ENV=production']);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['TARGET', 'billing'],
+    ['ENCRYPTION_KEY', 'not-hex'],
+    ['ENCRYPTION_KEY', 'ab'.repeat(16)],
+    ['LOG_LEVEL', 'loud'],
+    ['DATABASE_URL', 'mysql://localhost/latchkey'],
+    ['WEBHOOK_RETRY_SCHEDULE', 'soon'],
+  ])('names a bad %s (%s)', (name, value) => {
+    const error = configErrorOf({ [name]: value });
+
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(new RegExp(`^${name}[=:]`));
+  });
+
+  it('names an unknown target and the ones it accepts', () => {
+    const error = configErrorOf({ TARGET: 'org-api,billing' });
+
+    expect(error.message).toContain('TARGET');
+    expect(error.message).toContain('billing');
+    expect(error.message).toContain('auth-check');
+  });
+
+  it('names every bad variable at once', () => {
+    const error = configErrorOf({ PORT: '-1', TARGET: 'nope', ENCRYPTION_KEY: 'xyz' });
+
+    const named = error.problems.map((problem) => /^(\w+)/.exec(problem)?.[1]).sort();
+    expect(named).toEqual(['ENCRYPTION_KEY', 'PORT', 'TARGET']);
+  });
+
+  it.each([
+    ['KEY_HASH_SECRET', 'too-short-but-very-secret'],
+    ['ENCRYPTION_KEY', 'zz-secret-material-zz'],
+    ['PLATFORM_ADMIN_TOKEN', 'short-admin-secret'],
+    ['INTERNAL_TOKEN', 'tiny-secret'],
+  ])('never echoes the value of the secret %s', (name, value) => {
+    const error = configErrorOf({ ...PRODUCTION, [name]: value });
+
+    expect(error.message).toContain(name);
+    expect(error.message).toContain('<hidden>');
+    expect(error.message).not.toContain(value);
+  });
+
+  it('shows a non-secret bad value, so the operator sees what was set', () => {
+    const error = configErrorOf({ PORT: 'eighty' });
+
+    expect(error.message).toContain('"eighty"');
+  });
+
+  it.each([
+    ['all', [...ALL_TARGETS]],
+    ['org-api', ['org-api']],
+    ['org-api,auth-check', ['org-api', 'auth-check']],
+    [' key-issuer , usage-worker ,', ['key-issuer', 'usage-worker']],
+    ['auth-check,auth-check', ['auth-check']],
+    ['org-api,all', [...ALL_TARGETS]],
+  ])('parses TARGET=%j', (target, expected) => {
+    const sut = loadConfig({ TARGET: target });
+
+    expect(sut.targets).toEqual(expected);
+  });
+});
