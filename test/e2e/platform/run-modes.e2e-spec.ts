@@ -1,0 +1,71 @@
+import { TestApp } from '../../support/create-test-app';
+import { signUp } from '../../support/factories';
+import { TestEnvironment } from '../../support/test-environment';
+
+/**
+ * TARGET picks the services of a process (SPEC §1). The REST paths of a service are
+ * the same whether it runs alone or with the others, and processes of one
+ * deployment share Postgres and Redis, so what one writes the other serves.
+ */
+describe('run modes (TARGET)', () => {
+  let env: TestEnvironment;
+
+  beforeAll(async () => {
+    env = await TestEnvironment.create();
+  });
+
+  afterAll(async () => {
+    await env.destroy();
+  });
+
+  it('serves only the org-api routes with TARGET=org-api', async () => {
+    const sut = await TestApp.start({ env, config: { TARGET: 'org-api' } });
+    try {
+      expect(sut.config.targets).toEqual(['org-api']);
+      const owner = await signUp(sut);
+      expect((await sut.get('/v1/orgs/current', { token: owner.token })).status).toBe(200);
+      const document = (await sut.get('/v1/openapi.json')).body;
+      expect(Object.keys(document.paths)).toContain('/v1/auth/signup');
+      expect(document.info.description).toContain('org-api');
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('has no org-api routes in a process without it, but still answers health and metrics', async () => {
+    const sut = await TestApp.start({ env, config: { TARGET: 'usage-worker' } });
+    try {
+      expect((await sut.post('/v1/auth/signup', { body: {} })).status).toBe(404);
+      expect((await sut.get('/health/live')).status).toBe(200);
+      expect((await sut.get('/health/ready')).status).toBe(200);
+      expect((await sut.get('/metrics')).status).toBe(200);
+      expect(Object.keys((await sut.get('/v1/openapi.json')).body.paths)).not.toContain('/v1/auth/signup');
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('lets two split processes of one deployment serve each other’s data', async () => {
+    const first = await TestApp.start({ env, config: { TARGET: 'org-api' } });
+    const second = await TestApp.start({ env, config: { TARGET: 'org-api,usage-worker' } });
+    try {
+      expect(second.config.targets).toEqual(['org-api', 'usage-worker']);
+      const owner = await signUp(first);
+      const seen = await second.get('/v1/auth/session', { token: owner.token });
+      expect(seen.status).toBe(200);
+      expect(seen.body.data.org.id).toBe(owner.orgId);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('runs every service with TARGET=all', async () => {
+    const sut = await TestApp.start({ env, config: { TARGET: 'all' } });
+    try {
+      expect(sut.config.targets).toEqual(['org-api', 'key-issuer', 'auth-check', 'usage-worker']);
+    } finally {
+      await sut.close();
+    }
+  });
+});
