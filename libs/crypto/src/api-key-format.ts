@@ -57,7 +57,12 @@ export function parseApiKey(value: string): ParsedApiKey | null {
   const [, kind, environment, body, checksum] = match;
   const payload = `${kind}_${environment}_${body}`;
   if (checksumOf(payload) !== checksum) return null;
-  return { kind: kind as ApiKeyKind, environment: environment as KeyEnvironment, prefix: `${kind}_${environment}_`, last4: value.slice(-4) };
+  return {
+    kind: kind as ApiKeyKind,
+    environment: environment as KeyEnvironment,
+    prefix: `${kind}_${environment}_`,
+    last4: value.slice(-4),
+  };
 }
 
 /** `sk_live_••••••••3f9a`: enough to recognise a key in a list, useless to an attacker. */

@@ -11,7 +11,11 @@ async function main(): Promise<void> {
   const applied = await migrateDatabase(DATABASE_URL);
   const where = new URL(DATABASE_URL);
   where.password = '';
-  console.log(applied.length ? `migrations applied to ${where.host}${where.pathname}: ${applied.join(', ')}` : `database ${where.pathname.slice(1)} is up to date`);
+  console.log(
+    applied.length
+      ? `migrations applied to ${where.host}${where.pathname}: ${applied.join(', ')}`
+      : `database ${where.pathname.slice(1)} is up to date`,
+  );
 }
 
 main().catch((error: unknown) => {

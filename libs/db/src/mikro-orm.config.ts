@@ -29,5 +29,3 @@ export function createOrmConfig(databaseUrl: string, overrides: Partial<Options<
     ...overrides,
   });
 }
-
-

@@ -39,7 +39,11 @@ describe('accounts and sessions (SPEC §3)', () => {
       });
       expect(again.status).toBe(409);
       expect(again.body.error.code).toBe('EMAIL_TAKEN');
-      const orgs = await sut.app.get(MikroORM).em.fork().getConnection().execute("select count(*)::int as n from organizations where name = 'Other'");
+      const orgs = await sut.app
+        .get(MikroORM)
+        .em.fork()
+        .getConnection()
+        .execute("select count(*)::int as n from organizations where name = 'Other'");
       expect(orgs[0].n).toBe(0);
     });
 
@@ -126,7 +130,10 @@ describe('accounts and sessions (SPEC §3)', () => {
         const blocked = await isolated.post('/v1/auth/login', { body: { email: victim.email, password: TEST_PASSWORD }, headers: ip });
         expect(blocked.status).toBe(429);
         expect(blocked.body.error.code).toBe('TOO_MANY_LOGIN_ATTEMPTS');
-        const elsewhere = await isolated.post('/v1/auth/login', { body: { email: victim.email, password: TEST_PASSWORD }, headers: { 'x-forwarded-for': '198.51.100.5' } });
+        const elsewhere = await isolated.post('/v1/auth/login', {
+          body: { email: victim.email, password: TEST_PASSWORD },
+          headers: { 'x-forwarded-for': '198.51.100.5' },
+        });
         expect(elsewhere.status).toBe(200);
       } finally {
         await isolated.close();
@@ -162,7 +169,11 @@ describe('accounts and sessions (SPEC §3)', () => {
 
     it('expires sessions after their lifetime', async () => {
       const person = await signUp(sut);
-      await sut.app.get(MikroORM).em.fork().getConnection().execute("update sessions set expires_at = now() - interval '1 second' where user_id = ?", [person.userId]);
+      await sut.app
+        .get(MikroORM)
+        .em.fork()
+        .getConnection()
+        .execute("update sessions set expires_at = now() - interval '1 second' where user_id = ?", [person.userId]);
       expect((await sut.get('/v1/auth/session', { token: person.token })).status).toBe(401);
     });
   });

@@ -80,7 +80,11 @@ describe('Idempotency-Key on POST (SPEC §2, Stripe semantics)', () => {
   it('stores the replayable answer sealed, never the session token in clear', async () => {
     const body = { email: uniqueEmail('sealed'), password: TEST_PASSWORD, name: 'Sealed', org_name: 'Sealed Org' };
     const response = await sut.post('/v1/auth/signup', { body, headers: { 'idempotency-key': 'sealed-key' } });
-    const rows = await sut.app.get(MikroORM).em.fork().getConnection().execute("select response_sealed from idempotency_records where key = 'sealed-key'");
+    const rows = await sut.app
+      .get(MikroORM)
+      .em.fork()
+      .getConnection()
+      .execute("select response_sealed from idempotency_records where key = 'sealed-key'");
     expect(rows).toHaveLength(1);
     expect(rows[0].response_sealed).not.toContain(response.body.data.token);
     expect(rows[0].response_sealed).not.toContain(body.email);

@@ -50,7 +50,13 @@ export class AuthService {
       const org = em.create(Organization, { name: input.orgName });
       em.create(Membership, { organization: org, user, role: Role.Owner });
       const userActor: AuditActor = { ...actor, type: ActorType.User, id: user.id };
-      this.audit.record(em, { orgId: org.id, actor: userActor, action: 'org.created', target: { type: 'org', id: org.id }, after: { name: org.name } });
+      this.audit.record(em, {
+        orgId: org.id,
+        actor: userActor,
+        action: 'org.created',
+        target: { type: 'org', id: org.id },
+        after: { name: org.name },
+      });
       this.audit.record(em, {
         orgId: org.id,
         actor: userActor,
@@ -70,7 +76,9 @@ export class AuthService {
     const ip = actor.ip ?? 'unknown';
     await this.throttle.assertAllowed(input.email, ip);
     const user = await this.em.findOne(User, { email: input.email }, { populate: ['passwordHash'] });
-    const passwordOk = user ? await argon2.verify(user.passwordHash, input.password) : await argon2.verify(await this.dummyHash, input.password).then(() => false);
+    const passwordOk = user
+      ? await argon2.verify(user.passwordHash, input.password)
+      : await argon2.verify(await this.dummyHash, input.password).then(() => false);
     if (!user || !passwordOk) {
       const delayMs = await this.throttle.recordFailure(input.email, ip);
       if (delayMs > 0) await sleep(delayMs);
@@ -103,7 +111,11 @@ export class AuthService {
   }
 
   async describeSession(sessionId: string, userId: string, orgId: string): Promise<SessionResponseDto> {
-    const membership = await this.em.findOneOrFail(Membership, { user: userId, organization: orgId }, { populate: ['organization', 'user'] });
+    const membership = await this.em.findOneOrFail(
+      Membership,
+      { user: userId, organization: orgId },
+      { populate: ['organization', 'user'] },
+    );
     const session = await this.em.findOneOrFail(Session, { id: sessionId });
     return SessionResponseDto.from(membership.user, membership.organization, membership.role, session.expiresAt);
   }

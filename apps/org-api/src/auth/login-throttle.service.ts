@@ -62,7 +62,13 @@ export class LoginThrottleService {
 
   private async read(email: string, ip: string): Promise<{ count: number; ttl: number }[]> {
     const results = await this.guard(() =>
-      this.redis.client.multi().get(this.accountKey(email)).ttl(this.accountKey(email)).get(this.addressKey(ip)).ttl(this.addressKey(ip)).exec(),
+      this.redis.client
+        .multi()
+        .get(this.accountKey(email))
+        .ttl(this.accountKey(email))
+        .get(this.addressKey(ip))
+        .ttl(this.addressKey(ip))
+        .exec(),
     );
     const value = (index: number) => Number(results?.[index]?.[1] ?? 0);
     return [

@@ -10,8 +10,7 @@ interface FastifyLikeError {
 }
 
 const FASTIFY_ERRORS: Record<string, () => AppError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: () =>
-    new AppError(ErrorKind.PayloadTooLarge, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError(ErrorKind.PayloadTooLarge, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
     new AppError(ErrorKind.UnsupportedMediaType, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.'),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => AppError.validation('The Content-Length header does not match the body.'),
@@ -73,7 +72,18 @@ export function toAppError(error: unknown): AppError | null {
   return null;
 }
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001']);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+]);
 
 /** Postgres or Redis connection failures: a 503 the client can retry, not a 500. */
 function isDependencyDown(error: unknown): boolean {
@@ -83,6 +93,8 @@ function isDependencyDown(error: unknown): boolean {
   const message = candidate.message ?? '';
   return (
     candidate.name === 'ConnectionException' ||
-    /Connection is closed|Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection|Reached the max retries per request limit/i.test(message)
+    /Connection is closed|Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection|Reached the max retries per request limit/i.test(
+      message,
+    )
   );
 }

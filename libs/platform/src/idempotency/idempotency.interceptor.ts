@@ -36,7 +36,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const key = request.headers[HEADER];
     if (request.method !== 'POST' || key === undefined) return next.handle();
     if (typeof key !== 'string' || key.length < 1 || key.length > 255) {
-      return throwError(() => AppError.validation('Idempotency-Key must be 1 to 255 characters.', [{ field: HEADER, message: 'must be 1 to 255 characters' }]));
+      return throwError(() =>
+        AppError.validation('Idempotency-Key must be 1 to 255 characters.', [{ field: HEADER, message: 'must be 1 to 255 characters' }]),
+      );
     }
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const scope = scopeOf(request);
@@ -94,7 +96,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async complete(scope: string, key: string, status: number, sealed: string): Promise<void> {
     await this.em
       .getConnection()
-      .execute('update idempotency_records set response_status = ?, response_sealed = ? where scope = ? and key = ?', [status, sealed, scope, key]);
+      .execute('update idempotency_records set response_status = ?, response_sealed = ? where scope = ? and key = ?', [
+        status,
+        sealed,
+        scope,
+        key,
+      ]);
   }
 
   private async release(scope: string, key: string): Promise<void> {

@@ -16,7 +16,12 @@ interface EnvelopeOptions {
  * error envelope for the failures every route can give.
  */
 export function ApiEnvelope(model: Type | null, options: EnvelopeOptions = {}) {
-  const data: SchemaObject | ReferenceObject = model === null ? { type: 'object', nullable: true } : options.list ? { type: 'array', items: { $ref: getSchemaPath(model) } } : { $ref: getSchemaPath(model) };
+  const data: SchemaObject | ReferenceObject =
+    model === null
+      ? { type: 'object', nullable: true }
+      : options.list
+        ? { type: 'array', items: { $ref: getSchemaPath(model) } }
+        : { $ref: getSchemaPath(model) };
   const listFields: Record<string, SchemaObject> = options.list
     ? { has_more: { type: 'boolean' }, next_cursor: { type: 'string', nullable: true, description: 'Pass as ?cursor= for the next page.' } }
     : {};
