@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 
+import { ApiKeysModule } from './api-keys/api-keys.module';
+
 /**
- * The key-issuer service. Its capabilities arrive with their own issues; the module
- * exists so TARGET=key-issuer already runs a process with health and metrics.
+ * The key-issuer service: the key lifecycle (REST) and `keys.*` over the Redis transport.
  */
-@Module({})
+@Module({ imports: [ApiKeysModule] })
 export class KeyIssuerModule {}

@@ -65,7 +65,8 @@ export class ApiKey {
     | 'disabledAt'
     | 'revokedAt'
     | 'createdAt'
-    | 'updatedAt';
+    | 'updatedAt'
+    | 'signing';
 
   @PrimaryKey({ type: 'string' })
   id: string = newId(IdPrefix.ApiKey);

@@ -1,0 +1,134 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { FastifyRequest } from 'fastify';
+
+import { CurrentUser, Roles, ROLE_RULES, UserPrincipal } from '@latchkey/access';
+import { actorFromRequest } from '@latchkey/audit';
+import { Page } from '@latchkey/db';
+import { ApiEnvelope } from '@latchkey/platform';
+
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyResponseDto, ApiKeyWithSecretResponseDto } from './dto/api-key-response.dto';
+import { CreateApiKeyDto } from './dto/create-api-key.dto';
+import { ListApiKeysQueryDto } from './dto/list-api-keys-query.dto';
+import { RollApiKeyDto } from './dto/roll-api-key.dto';
+import { UpdateApiKeyDto } from './dto/update-api-key.dto';
+
+const CHANGE_RULE = 'Owners and admins: any key; developers: only keys they created (else 403 INSUFFICIENT_ROLE).';
+
+/**
+ * API keys of the session's organisation. Every member reads them (masked); key
+ * creators change them, as the key policy decides per key.
+ */
+@ApiTags('api-keys')
+@Controller('v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @Roles(...ROLE_RULES.keyCreators)
+  @ApiOperation({
+    summary: 'Issue a key (owner, admin, developer). The answer is the only time the secret is shown.',
+    description:
+      'Expiry: `expires_in_days` (one of the organisation’s allowed_expiry_presets), `expires_at` (a future date), or neither ' +
+      '(the organisation’s default_expiry_days; null = never). Live keys need approved live access (403 LIVE_MODE_NOT_ENABLED). ' +
+      'A retry with the same Idempotency-Key replays the first answer, secret included, and issues nothing.',
+  })
+  @ApiEnvelope(ApiKeyWithSecretResponseDto, { status: HttpStatus.CREATED })
+  create(
+    @CurrentUser() user: UserPrincipal,
+    @Body() dto: CreateApiKeyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<ApiKeyWithSecretResponseDto> {
+    return this.keys.create(user, dto, actorFromRequest(request));
+  }
+
+  @Get()
+  @Roles(...ROLE_RULES.anyMember)
+  @ApiOperation({ summary: 'Keys of the organisation, newest first, with search and filters.' })
+  @ApiEnvelope(ApiKeyResponseDto, { list: true })
+  list(@CurrentUser() user: UserPrincipal, @Query() query: ListApiKeysQueryDto): Promise<Page<ApiKeyResponseDto>> {
+    return this.keys.list(user, query, query.toPageRequest());
+  }
+
+  @Get(':id')
+  @Roles(...ROLE_RULES.anyMember)
+  @ApiOperation({ summary: 'One key.' })
+  @ApiEnvelope(ApiKeyResponseDto)
+  get(@CurrentUser() user: UserPrincipal, @Param('id') id: string): Promise<ApiKeyResponseDto> {
+    return this.keys.get(user, id);
+  }
+
+  @Patch(':id')
+  @Roles(...ROLE_RULES.keyCreators)
+  @ApiOperation({
+    summary: 'Edit a key: name, description, expires_at, permissions, restrictions, rate_limit, quota, metadata, owner_id.',
+    description: `${CHANGE_RULE} A revoked key cannot be edited (409 KEY_REVOKED).`,
+  })
+  @ApiEnvelope(ApiKeyResponseDto)
+  update(
+    @CurrentUser() user: UserPrincipal,
+    @Param('id') id: string,
+    @Body() dto: UpdateApiKeyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<ApiKeyResponseDto> {
+    return this.keys.update(user, id, dto, actorFromRequest(request));
+  }
+
+  @Post(':id/disable')
+  @Roles(...ROLE_RULES.keyCreators)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Pause a key; checks answer DISABLED until it is enabled. Idempotent.', description: CHANGE_RULE })
+  @ApiEnvelope(ApiKeyResponseDto)
+  disable(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
+    return this.keys.disable(user, id, actorFromRequest(request));
+  }
+
+  @Post(':id/enable')
+  @Roles(...ROLE_RULES.keyCreators)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Resume a disabled key. Idempotent.', description: CHANGE_RULE })
+  @ApiEnvelope(ApiKeyResponseDto)
+  enable(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
+    return this.keys.enable(user, id, actorFromRequest(request));
+  }
+
+  @Post(':id/roll')
+  @Roles(...ROLE_RULES.keyCreators)
+  // 200, not 201: rolling changes an existing key rather than creating a resource.
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary:
+      'Replace the secret; the new one is answered once. The old one works for expire_old_in_seconds (default 24 h, at most 7 days; 0: stops now).',
+    description: `${CHANGE_RULE} A signing key keeps its public key. Only one old secret is kept: rolling again ends the earlier one's grace.`,
+  })
+  @ApiEnvelope(ApiKeyWithSecretResponseDto)
+  roll(
+    @CurrentUser() user: UserPrincipal,
+    @Param('id') id: string,
+    @Body() dto: RollApiKeyDto,
+    @Req() request: FastifyRequest,
+  ): Promise<ApiKeyWithSecretResponseDto> {
+    return this.keys.roll(user, id, dto.expire_old_in_seconds, actorFromRequest(request));
+  }
+
+  @Post(':id/revoke')
+  @Roles(...ROLE_RULES.keyCreators)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Revoke a key for good, at once. Revoking a revoked key answers it unchanged (200).',
+    description: CHANGE_RULE,
+  })
+  @ApiEnvelope(ApiKeyResponseDto)
+  revoke(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
+    return this.keys.revoke(user, id, actorFromRequest(request));
+  }
+
+  @Delete(':id')
+  @Roles(...ROLE_RULES.keyCreators)
+  @ApiOperation({ summary: 'Delete a key for good. The audit log and the api_key.deleted event keep its id.', description: CHANGE_RULE })
+  @ApiEnvelope(ApiKeyResponseDto, { description: 'The key as it was' })
+  delete(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
+    return this.keys.delete(user, id, actorFromRequest(request));
+  }
+}

@@ -1,0 +1,72 @@
+import { registerDecorator, ValidationOptions } from 'class-validator';
+
+import { normalizeIpRange } from '../ip-range';
+
+/** `payments:read`, `reports.export:*`: a resource, then colon-separated scopes. */
+export const PERMISSION_PATTERN = /^[a-z0-9_.-]+(:[a-z0-9_.*-]+)*$/i;
+
+/**
+ * An origin pattern: scheme (`http`, `https` or `*`), a host whose first label may
+ * be `*` (`https://*.example.com`), an optional port or `:*`. No path: a Referer is
+ * matched on its origin.
+ */
+export const REFERRER_PATTERN =
+  /^(https?|\*):\/\/(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:(\d{1,5}|\*))?$/i;
+
+/** An absolute path; `*` matches one or more segments' worth of characters. */
+export const ENDPOINT_PATH_PATTERN = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/{}]*$/;
+
+export const ENDPOINT_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*'] as const;
+export type EndpointMethod = (typeof ENDPOINT_METHODS)[number];
+
+export const METADATA_MAX_BYTES = 4096;
+
+/** Each element is an IPv4/IPv6 address or CIDR that ipaddr.js accepts (see normalizeIpRange). */
+export function IsIpRangeList(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isIpRangeList',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must hold IPv4/IPv6 addresses or CIDRs such as 203.0.113.0/24`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          Array.isArray(value) && value.every((item) => typeof item === 'string' && normalizeIpRange(item) !== null),
+      },
+    });
+}
+
+/** A JSON object whose serialised form is at most METADATA_MAX_BYTES bytes (UTF-8). */
+export function IsSmallJsonObject(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isSmallJsonObject',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be a JSON object of at most ${METADATA_MAX_BYTES} bytes`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          value !== null &&
+          typeof value === 'object' &&
+          !Array.isArray(value) &&
+          Buffer.byteLength(JSON.stringify(value), 'utf8') <= METADATA_MAX_BYTES,
+      },
+    });
+}
+
+/** An ISO-8601 date-time in the future (checked when the request is validated). */
+export function IsFutureDate(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isFutureDate',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be in the future`, ...options },
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && Date.parse(value) > Date.now(),
+      },
+    });
+}
+
+export const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+export const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);

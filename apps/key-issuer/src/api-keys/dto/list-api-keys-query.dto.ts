@@ -1,0 +1,42 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+
+import { ApiKeyEnvironment, ApiKeyStatus } from '@latchkey/db';
+import { PageQueryDto } from '@latchkey/platform';
+
+import { trim } from './api-key-validators';
+
+const ENVIRONMENTS = Object.values(ApiKeyEnvironment);
+const STATUSES = Object.values(ApiKeyStatus);
+
+export class ListApiKeysQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ description: 'Matches name and description (contains, any case), prefix and id (starts with).' })
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(1, 200, { message: 'search must be 1 to 200 characters' })
+  search?: string;
+
+  @ApiPropertyOptional({ enum: ENVIRONMENTS })
+  @IsOptional()
+  @IsIn(ENVIRONMENTS, { message: `environment must be one of: ${ENVIRONMENTS.join(', ')}` })
+  environment?: ApiKeyEnvironment;
+
+  @ApiPropertyOptional({ enum: STATUSES, description: 'Derived: revoked beats disabled beats expired.' })
+  @IsOptional()
+  @IsIn(STATUSES, { message: `status must be one of: ${STATUSES.join(', ')}` })
+  status?: ApiKeyStatus;
+
+  @ApiPropertyOptional({ description: 'A usr_ id.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  created_by?: string;
+
+  @ApiPropertyOptional({ description: 'Your id for the customer or service holding the keys.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  owner_id?: string;
+}
