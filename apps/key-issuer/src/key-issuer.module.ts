@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 
 import { ApiKeysModule } from './api-keys/api-keys.module';
+import { KeyLookupModule } from './key-lookup/key-lookup.module';
 
 /**
  * The key-issuer service: the key lifecycle (REST) and `keys.*` over the Redis transport.
  */
-@Module({ imports: [ApiKeysModule] })
+@Module({ imports: [ApiKeysModule, KeyLookupModule] })
 export class KeyIssuerModule {}

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 
+import { OutboxRelayModule } from './outbox-relay/outbox-relay.module';
+
 /**
- * The usage-worker service. Its capabilities arrive with their own issues; the module
- * exists so TARGET=usage-worker already runs a process with health and metrics.
+ * The usage-worker service: BullMQ producers and consumers. For now the outbox
+ * relay; usage aggregation and webhook delivery arrive with their own issues.
  */
-@Module({})
+@Module({ imports: [OutboxRelayModule] })
 export class UsageWorkerModule {}

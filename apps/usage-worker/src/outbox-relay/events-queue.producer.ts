@@ -1,0 +1,75 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+
+import { AppConfig } from '@latchkey/config';
+import { bullPrefix, EVENTS_JOB, EVENTS_JOB_OPTIONS, EVENTS_QUEUE, EventsJobData } from '@latchkey/contracts';
+
+/** How long one enqueue may take before the relay gives up on the batch (it rolls back and retries). */
+const ENQUEUE_DEADLINE_MS = 5_000;
+const CLOSE_DEADLINE_MS = 2_000;
+
+/**
+ * The typed producer of EVENTS_QUEUE. Each event becomes one job whose id is the
+ * event id: BullMQ ignores an add whose id it already holds, which is what makes a
+ * re-sent batch harmless. Calls fail (never hang) while Redis is away.
+ */
+@Injectable()
+export class EventsQueueProducer implements OnApplicationShutdown {
+  private readonly logger = new Logger(EventsQueueProducer.name);
+  private readonly queue: Queue<EventsJobData>;
+  /** An enqueue that outlived its deadline: the next one waits for it, so they never pile up during an outage. */
+  private pending: Promise<void> | undefined;
+
+  constructor(config: AppConfig) {
+    this.queue = new Queue<EventsJobData>(EVENTS_QUEUE, {
+      prefix: bullPrefix(config.get('REDIS_PREFIX')),
+      connection: {
+        url: config.get('REDIS_URL'),
+        // Fail a command fast while Redis is away: the relay's own back-off retries it.
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2_000,
+        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+      },
+    });
+    // Without a listener an 'error' event would crash the process; the relay logs the failed calls.
+    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+  }
+
+  async enqueueEvents(events: EventsJobData[]): Promise<void> {
+    if (events.length === 0) return;
+    if (this.pending) await withDeadline(this.pending, ENQUEUE_DEADLINE_MS, 'an earlier enqueue is still waiting for Redis');
+    const call = this.queue.addBulk(
+      events.map((event) => ({ name: EVENTS_JOB, data: event, opts: { ...EVENTS_JOB_OPTIONS, jobId: event.id } })),
+    );
+    const settled: Promise<void> = call.then(
+      () => this.settle(settled),
+      () => this.settle(settled),
+    );
+    this.pending = settled;
+    await withDeadline(call, ENQUEUE_DEADLINE_MS, `enqueueing ${events.length} events took longer than ${ENQUEUE_DEADLINE_MS} ms`);
+  }
+
+  private settle(call: Promise<void>): void {
+    if (this.pending === call) this.pending = undefined;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      await withDeadline(this.queue.close(), CLOSE_DEADLINE_MS, 'queue close timed out');
+    } catch {
+      await this.queue.disconnect().catch(() => undefined);
+    }
+  }
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
