@@ -26,6 +26,8 @@ npx tsc -p tsconfig.json --noEmit || typecheck=$?
 lint=0
 echo "test: lint (eslint)" >&2
 npx eslint . || lint=$?
+echo "test: format (prettier --check)" >&2
+npx prettier --check . >/dev/null || { npx prettier --list-different . >&2; lint=1; }
 
 # A stale result file must never be read as this run's result.
 rm -f .jest-results.json
