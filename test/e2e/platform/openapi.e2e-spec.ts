@@ -1,0 +1,56 @@
+import { TestApp } from '../../support/create-test-app';
+
+/** The OpenAPI document is generated from the code; these checks keep it complete. */
+describe('OpenAPI document', () => {
+  let sut: TestApp;
+  let document: any;
+
+  beforeAll(async () => {
+    sut = await TestApp.start();
+    document = (await sut.get('/v1/openapi.json')).body;
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  const operations = () =>
+    Object.entries(document.paths as Record<string, Record<string, any>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+    );
+
+  it('documents a success answer in the envelope for every /v1 operation', () => {
+    const v1 = operations().filter(({ path }) => path.startsWith('/v1/') && path !== '/v1/openapi.json' && path !== '/v1/openapi.yaml');
+    expect(v1.length).toBeGreaterThan(20);
+    for (const { path, method, operation } of v1) {
+      const success = Object.entries(operation.responses).find(([status]) => status.startsWith('2'));
+      expect({ path, method, documented: Boolean(success) }).toEqual({ path, method, documented: true });
+      const schema = (success![1] as any).content['application/json'].schema;
+      expect(schema.properties.success).toBeDefined();
+      expect(schema.properties.data).toBeDefined();
+    }
+  });
+
+  it('documents the request body of every create and edit', () => {
+    for (const { path, method } of [
+      { path: '/v1/api-keys', method: 'post' },
+      { path: '/v1/api-keys/{id}', method: 'patch' },
+      { path: '/v1/api-keys/{id}/roll', method: 'post' },
+      { path: '/v1/members', method: 'post' },
+      { path: '/v1/auth/signup', method: 'post' },
+      { path: '/v1/orgs/current/settings', method: 'patch' },
+    ]) {
+      const body = document.paths[path]?.[method]?.requestBody;
+      expect({ path, method, body: Boolean(body?.content?.['application/json']?.schema) }).toEqual({ path, method, body: true });
+    }
+  });
+
+  it('describes the API key with its public fields and never a secret hash', () => {
+    const schemas = document.components.schemas;
+    const key = schemas.ApiKeyResponseDto;
+    expect(Object.keys(key.properties)).toEqual(
+      expect.arrayContaining(['id', 'name', 'environment', 'prefix', 'masked', 'status', 'permissions', 'restrictions', 'expires_at']),
+    );
+    expect(JSON.stringify(schemas)).not.toMatch(/secret_hash|password_hash|token_hash|sealed/);
+  });
+});
