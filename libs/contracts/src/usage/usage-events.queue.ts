@@ -1,0 +1,42 @@
+import { VerifyCode } from '../auth-check/verify-codes';
+
+/**
+ * One key check, pass or fail (SPEC §5). Emitted by auth-check, never on the
+ * request's critical path, and counted exactly once by usage-worker.
+ */
+export interface UsageEvent {
+  /** Absent when the key was malformed or unknown. */
+  key_id: string | null;
+  org_id: string | null;
+  environment: 'test' | 'live' | null;
+  code: VerifyCode;
+  ip: string | null;
+  method: string | null;
+  path: string | null;
+  /** ISO-8601 time of the check. */
+  at: string;
+  latency_us: number;
+}
+
+/**
+ * auth-check buffers events and sends them as ONE job per flush (by size or time):
+ * a job per check halves verify throughput. `batch_id` is also the job id, so a
+ * producer retry never enqueues a batch twice, and the worker records it in the
+ * same transaction as the counters, so a redelivered batch is counted once.
+ */
+export interface UsageBatchJobData {
+  batch_id: string;
+  events: UsageEvent[];
+}
+
+/** DO NOT CHANGE the names: jobs already queued under them would be stranded. */
+export const USAGE_QUEUE = 'usage-events';
+export const USAGE_BATCH_JOB = 'usage-batch';
+
+export const USAGE_JOB_OPTIONS = {
+  attempts: 20,
+  backoff: { type: 'exponential', delay: 1_000 },
+  // Kept a day so the batch id keeps deduplicating a re-sent batch (see EVENTS_JOB_OPTIONS).
+  removeOnComplete: { age: 86_400 },
+  removeOnFail: false,
+} as const;
