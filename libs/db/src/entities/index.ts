@@ -7,6 +7,9 @@ import { Organization } from './organization.entity';
 import { OutboxEvent } from './outbox-event.entity';
 import { Session } from './session.entity';
 import { User } from './user.entity';
+import { WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 export * from './api-key.entity';
 export * from './audit-log.entity';
@@ -18,6 +21,22 @@ export * from './outbox-event.entity';
 export * from './role';
 export * from './session.entity';
 export * from './user.entity';
+export * from './webhook-delivery.entity';
+export * from './webhook-delivery-attempt.entity';
+export * from './webhook-endpoint.entity';
 
 /** Every entity of the schema; the one list MikroORM is configured with. */
-export const ALL_ENTITIES = [ApiKey, AuditLog, IdempotencyRecord, Invitation, Membership, Organization, OutboxEvent, Session, User];
+export const ALL_ENTITIES = [
+  ApiKey,
+  AuditLog,
+  IdempotencyRecord,
+  Invitation,
+  Membership,
+  Organization,
+  OutboxEvent,
+  Session,
+  User,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+  WebhookEndpoint,
+];

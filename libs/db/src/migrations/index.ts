@@ -2,6 +2,7 @@ import { MigrationObject } from '@mikro-orm/core';
 
 import { Migration20261123000000Foundation } from './20261123000000-foundation.migration';
 import { Migration20261123160000ApiKeysAndOutbox } from './20261123160000-api-keys-and-outbox.migration';
+import { Migration20261123170000Webhooks } from './20261123170000-webhooks.migration';
 
 /**
  * Every migration in order. Listed explicitly (rather than globbed from disk) so the
@@ -11,4 +12,5 @@ import { Migration20261123160000ApiKeysAndOutbox } from './20261123160000-api-ke
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123000000Foundation', class: Migration20261123000000Foundation },
   { name: 'Migration20261123160000ApiKeysAndOutbox', class: Migration20261123160000ApiKeysAndOutbox },
+  { name: 'Migration20261123170000Webhooks', class: Migration20261123170000Webhooks },
 ];
