@@ -97,6 +97,58 @@ export class EnvSchema {
   /** Trust X-Forwarded-For from these proxies (Fastify `trustProxy`): `true`, `false`, or a list of CIDRs. */
   @IsString()
   TRUST_PROXY!: string;
+
+  /**
+   * What rate limits and quotas do while Redis is unreachable: `open` lets checks
+   * pass (as Kong's fault_tolerant) and marks the verdict `degraded`; `closed`
+   * refuses them. Unknown keys always fail closed.
+   */
+  @IsIn(['open', 'closed'])
+  AUTH_REDIS_FAIL_MODE!: 'open' | 'closed';
+
+  /** How long auth-check trusts a cached key record without a change notice (the backstop when pub/sub drops one). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  KEY_CACHE_TTL_SECONDS!: number;
+
+  /** auth-check sends usage events as one job per flush: at this many events, or after this long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  USAGE_BATCH_SIZE!: number;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(10_000)
+  USAGE_FLUSH_MS!: number;
+
+  /** Request-log retention per environment (SPEC §6), in days. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  REQUEST_LOG_RETENTION_TEST_DAYS!: number;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  REQUEST_LOG_RETENTION_LIVE_DAYS!: number;
+
+  /** Per-attempt deadline of a webhook delivery. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  WEBHOOK_TIMEOUT_MS!: number;
+
+  /** An endpoint whose deliveries all fail for this long is disabled and announced (tests compress it). */
+  @Matches(/^\d+(ms|s|m|h|d)$/, { message: 'must be a duration such as 5d or 30s' })
+  WEBHOOK_DISABLE_AFTER!: string;
 }
 
 export type Env = Omit<EnvSchema, never>;
@@ -117,6 +169,14 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   LOGIN_MAX_FAILURES: '5',
   LOGIN_LOCK_SECONDS: '900',
   TRUST_PROXY: 'false',
+  AUTH_REDIS_FAIL_MODE: 'open',
+  KEY_CACHE_TTL_SECONDS: '10',
+  USAGE_BATCH_SIZE: '500',
+  USAGE_FLUSH_MS: '100',
+  REQUEST_LOG_RETENTION_TEST_DAYS: '7',
+  REQUEST_LOG_RETENTION_LIVE_DAYS: '90',
+  WEBHOOK_TIMEOUT_MS: '10000',
+  WEBHOOK_DISABLE_AFTER: '5d',
 };
 
 /**

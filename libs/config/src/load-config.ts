@@ -7,6 +7,7 @@ import { parseTargets, ServiceTarget } from './service-target';
 export interface AppConfigValues extends Env {
   targets: ServiceTarget[];
   webhookRetryScheduleMs: number[];
+  webhookDisableAfterMs: number;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +59,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...env,
     targets: targets as ServiceTarget[],
     webhookRetryScheduleMs: parseDurations(env.WEBHOOK_RETRY_SCHEDULE),
+    webhookDisableAfterMs: parseDurations(env.WEBHOOK_DISABLE_AFTER)[0],
   };
 }
 
@@ -99,4 +101,12 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   LOGIN_MAX_FAILURES = true as const;
   LOGIN_LOCK_SECONDS = true as const;
   TRUST_PROXY = true as const;
+  AUTH_REDIS_FAIL_MODE = true as const;
+  KEY_CACHE_TTL_SECONDS = true as const;
+  USAGE_BATCH_SIZE = true as const;
+  USAGE_FLUSH_MS = true as const;
+  REQUEST_LOG_RETENTION_TEST_DAYS = true as const;
+  REQUEST_LOG_RETENTION_LIVE_DAYS = true as const;
+  WEBHOOK_TIMEOUT_MS = true as const;
+  WEBHOOK_DISABLE_AFTER = true as const;
 }

@@ -6,3 +6,4 @@ export * from './orgs/orgs.messages';
 export * from './orgs/orgs.patterns';
 export * from './auth-check/verify-codes';
 export * from './usage/usage-events.queue';
+export * from './webhooks/webhook-deliveries.queue';
