@@ -6,7 +6,7 @@ import { DestinationStream } from 'pino';
 import { AllExceptionsFilter, createValidationPipe } from './errors';
 import { HealthController, PostgresHealthIndicator, RedisHealthIndicator } from './health';
 import { EnvelopeInterceptor } from './http';
-import { IdempotencyInterceptor } from './idempotency';
+import { IdempotencyInterceptor, IdempotencyJanitor } from './idempotency';
 import { LoggerModule } from './logging';
 import { MetricsController, MetricsService } from './metrics';
 import { RedisService } from './redis';
@@ -27,6 +27,7 @@ export interface PlatformOptions {
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
   controllers: [HealthController, MetricsController],
   providers: [
+    IdempotencyJanitor,
     MetricsService,
     PostgresHealthIndicator,
     RedisHealthIndicator,

@@ -106,6 +106,24 @@ describe('accounts and sessions (SPEC §3)', () => {
       expect((await sut.post('/v1/auth/login', { body: { email: other.email, password: TEST_PASSWORD } })).status).toBe(200);
     });
 
+    it('counts parallel guesses before checking them, so a burst cannot exceed the limit', async () => {
+      // Its own app: the burst would otherwise use up this file's per-address budget.
+      const isolated = await TestApp.start({ config: { LOGIN_MAX_FAILURES: '4', LOGIN_LOCK_SECONDS: '60' } });
+      try {
+        const person = await signUp(isolated);
+        const answers = await Promise.all(
+          Array.from({ length: 12 }, (_, attempt) =>
+            isolated.post('/v1/auth/login', { body: { email: person.email, password: `burst ${attempt}` } }),
+          ),
+        );
+        const statuses = answers.map((answer) => answer.status);
+        expect(statuses.filter((status) => status === 401)).toHaveLength(4);
+        expect(statuses.filter((status) => status === 429)).toHaveLength(8);
+      } finally {
+        await isolated.close();
+      }
+    }, 30_000);
+
     it('slows repeated failures down before locking', async () => {
       const person = await signUp(sut);
       const durations: number[] = [];

@@ -1,5 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 
+import { IdempotencyJanitor } from '@latchkey/platform';
+
 import { TestApp } from '../../support/create-test-app';
 import { signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
 
@@ -70,6 +72,30 @@ describe('Idempotency-Key on POST (SPEC §2, Stripe semantics)', () => {
     expect(statuses[0]).toBe(201);
     expect([201, 409]).toContain(statuses[1]);
     expect(await countUsers(body.email)).toBe(1);
+  });
+
+  it('answers 409 to another member of the same org reusing a key, instead of replaying their answer', async () => {
+    const owner = await signUp(sut);
+    const colleague = await signUp(sut);
+    expect((await sut.post('/v1/members', { token: owner.token, body: { email: colleague.email, role: 'admin' } })).status).toBe(201);
+    const switched = await sut.post('/v1/auth/switch-org', { token: colleague.token, body: { org_id: owner.orgId } });
+    expect(switched.status).toBe(200);
+    const headers = { 'idempotency-key': 'per-caller' };
+    const body = { name: 'first', environment: 'test' };
+    expect((await sut.post('/v1/api-keys', { token: owner.token, body, headers })).status).toBe(201);
+    const reuse = await sut.post('/v1/api-keys', { token: colleague.token, body, headers });
+    expect(reuse.status).toBe(409);
+    expect(reuse.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(JSON.stringify(reuse.body)).not.toContain('sk_test_');
+  });
+
+  it('sweeps records older than 24 hours', async () => {
+    const connection = sut.app.get(MikroORM).em.fork().getConnection();
+    await connection.execute(
+      "insert into idempotency_records (scope, key, request_hash, created_at, expires_at) values ('ip:test', 'old', 'h', now() - interval '25 hours', now() - interval '1 hour')",
+    );
+    expect(await sut.app.get(IdempotencyJanitor).sweep()).toBeGreaterThanOrEqual(1);
+    expect(await connection.execute("select 1 from idempotency_records where key = 'old'")).toHaveLength(0);
   });
 
   it('refuses an over-long key with 400', async () => {

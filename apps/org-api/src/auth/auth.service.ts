@@ -73,18 +73,17 @@ export class AuthService {
   }
 
   async login(input: LoginInput, actor: AuditActor): Promise<SessionResponseDto> {
-    const ip = actor.ip ?? 'unknown';
-    await this.throttle.assertAllowed(input.email, ip);
+    const attempt = await this.throttle.begin(input.email, actor.ip ?? 'unknown');
     const user = await this.em.findOne(User, { email: input.email }, { populate: ['passwordHash'] });
     const passwordOk = user
       ? await argon2.verify(user.passwordHash, input.password)
       : await argon2.verify(await this.dummyHash, input.password).then(() => false);
     if (!user || !passwordOk) {
-      const delayMs = await this.throttle.recordFailure(input.email, ip);
+      const delayMs = this.throttle.failureDelayMs(attempt);
       if (delayMs > 0) await sleep(delayMs);
       throw AppError.unauthenticated('Email or password is wrong.');
     }
-    await this.throttle.recordSuccess(input.email);
+    await this.throttle.succeeded(attempt);
 
     return this.em.transactional(async (em) => {
       await this.acceptInvitations(em, user, { ...actor, type: ActorType.User, id: user.id });
@@ -104,19 +103,18 @@ export class AuthService {
   async switchOrg(sessionId: string, userId: string, orgId: string): Promise<SessionResponseDto> {
     const membership = await this.em.findOne(Membership, { user: userId, organization: orgId }, { populate: ['organization', 'user'] });
     if (!membership) throw AppError.notFound('Organization');
-    const session = await this.em.findOneOrFail(Session, { id: sessionId });
+    const session = await this.em.findOne(Session, { id: sessionId, revokedAt: null });
+    if (!session) throw AppError.unauthenticated('Invalid or expired session.');
     session.orgId = orgId;
     await this.em.flush();
     return SessionResponseDto.from(membership.user, membership.organization, membership.role, session.expiresAt);
   }
 
   async describeSession(sessionId: string, userId: string, orgId: string): Promise<SessionResponseDto> {
-    const membership = await this.em.findOneOrFail(
-      Membership,
-      { user: userId, organization: orgId },
-      { populate: ['organization', 'user'] },
-    );
-    const session = await this.em.findOneOrFail(Session, { id: sessionId });
+    // The membership or session may vanish between the guard and here (removed, logged out).
+    const membership = await this.em.findOne(Membership, { user: userId, organization: orgId }, { populate: ['organization', 'user'] });
+    const session = await this.em.findOne(Session, { id: sessionId, revokedAt: null });
+    if (!membership || !session) throw AppError.unauthenticated('Invalid or expired session.');
     return SessionResponseDto.from(membership.user, membership.organization, membership.role, session.expiresAt);
   }
 

@@ -10,11 +10,20 @@ const MAX_DELAY_MS = 2_000;
 /** One address may fail this many times more than one account (a shared NAT has many users). */
 const IP_FACTOR = 4;
 
+export interface LoginAttempt {
+  email: string;
+  ip: string;
+  /** Attempts on this account inside the window, this one included. */
+  accountAttempts: number;
+}
+
 /**
  * Slows and then locks repeated failed logins, per account and per address, in
- * Redis so every org-api instance counts together. A lock lasts LOGIN_LOCK_SECONDS
- * from the last failure. When Redis is unreachable, login answers 503: we do not
- * guess passwords' fate without the counters.
+ * Redis so every org-api instance counts together. An attempt is counted BEFORE the
+ * password is checked, so parallel guesses cannot all slip past the limit; a
+ * successful login then takes its count back. A lock lasts LOGIN_LOCK_SECONDS from
+ * the last attempt. When Redis is unreachable login answers 503: we do not check
+ * passwords without the counters.
  */
 @Injectable()
 export class LoginThrottleService {
@@ -29,19 +38,8 @@ export class LoginThrottleService {
     this.windowSeconds = config.get('LOGIN_LOCK_SECONDS');
   }
 
-  /** Throws 429 while the account or the address is locked. */
-  async assertAllowed(email: string, ip: string): Promise<void> {
-    const [account, address] = await this.read(email, ip);
-    if (account.count >= this.maxFailures) {
-      throw AppError.rateLimited('Too many failed logins for this account; try again later.', account.ttl, 'ACCOUNT_LOCKED');
-    }
-    if (address.count >= this.maxFailures * IP_FACTOR) {
-      throw AppError.rateLimited('Too many failed logins from this address; try again later.', address.ttl, 'TOO_MANY_LOGIN_ATTEMPTS');
-    }
-  }
-
-  /** Counts a failure and returns how long to hold the answer (progressive slow-down). */
-  async recordFailure(email: string, ip: string): Promise<number> {
+  /** Counts the attempt; throws 429 when the account or the address is over its limit. */
+  async begin(email: string, ip: string): Promise<LoginAttempt> {
     const results = await this.guard(() =>
       this.redis.client
         .multi()
@@ -51,30 +49,30 @@ export class LoginThrottleService {
         .expire(this.addressKey(ip), this.windowSeconds)
         .exec(),
     );
-    const failures = Number(results?.[0]?.[1] ?? 0);
-    if (failures <= FREE_FAILURES) return 0;
-    return Math.min(MAX_DELAY_MS, 250 * 2 ** (failures - FREE_FAILURES - 1));
+    const accountAttempts = Number(results?.[0]?.[1] ?? 0);
+    const addressAttempts = Number(results?.[2]?.[1] ?? 0);
+    if (accountAttempts > this.maxFailures) {
+      throw AppError.rateLimited('Too many failed logins for this account; try again later.', this.windowSeconds, 'ACCOUNT_LOCKED');
+    }
+    if (addressAttempts > this.maxFailures * IP_FACTOR) {
+      throw AppError.rateLimited(
+        'Too many failed logins from this address; try again later.',
+        this.windowSeconds,
+        'TOO_MANY_LOGIN_ATTEMPTS',
+      );
+    }
+    return { email, ip, accountAttempts };
   }
 
-  async recordSuccess(email: string): Promise<void> {
-    await this.guard(() => this.redis.client.del(this.accountKey(email)));
+  /** How long to hold a failed answer: nothing at first, then doubling (progressive slow-down). */
+  failureDelayMs(attempt: LoginAttempt): number {
+    if (attempt.accountAttempts <= FREE_FAILURES) return 0;
+    return Math.min(MAX_DELAY_MS, 250 * 2 ** (attempt.accountAttempts - FREE_FAILURES - 1));
   }
 
-  private async read(email: string, ip: string): Promise<{ count: number; ttl: number }[]> {
-    const results = await this.guard(() =>
-      this.redis.client
-        .multi()
-        .get(this.accountKey(email))
-        .ttl(this.accountKey(email))
-        .get(this.addressKey(ip))
-        .ttl(this.addressKey(ip))
-        .exec(),
-    );
-    const value = (index: number) => Number(results?.[index]?.[1] ?? 0);
-    return [
-      { count: value(0), ttl: Math.max(1, value(1)) },
-      { count: value(2), ttl: Math.max(1, value(3)) },
-    ];
+  /** The right password: the account starts afresh and the address gets this attempt back. */
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    await this.guard(() => this.redis.client.multi().del(this.accountKey(attempt.email)).decr(this.addressKey(attempt.ip)).exec());
   }
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
@@ -87,10 +85,10 @@ export class LoginThrottleService {
 
   // Emails are hashed in key names so Redis never holds a list of our users' addresses.
   private accountKey(email: string): string {
-    return this.redis.key('login-failures', 'account', sha256Hex(email));
+    return this.redis.key('login-attempts', 'account', sha256Hex(email));
   }
 
   private addressKey(ip: string): string {
-    return this.redis.key('login-failures', 'ip', ip);
+    return this.redis.key('login-attempts', 'ip', ip);
   }
 }

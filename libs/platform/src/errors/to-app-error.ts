@@ -66,6 +66,11 @@ export function toAppError(error: unknown): AppError | null {
       return new AppError(kind, DEFAULT_CODES[kind], fastify.message ?? 'Bad request.');
     }
   }
+  // Two requests racing to create the same thing: the database's unique index
+  // decided, and the loser gets the same 409 a sequential duplicate would.
+  if ((error as { code?: string } | null)?.code === '23505' || (error as Error | null)?.name === 'UniqueConstraintViolationException') {
+    return AppError.conflict('This conflicts with something created at the same moment; retry.', 'CONFLICT');
+  }
   if (isDependencyDown(error)) {
     return AppError.unavailable('A dependency is unavailable; retry shortly.');
   }

@@ -5,3 +5,4 @@ export * from './request-id';
 export * from './public.decorator';
 export * from './principal';
 export * from './page-query.dto';
+export * from './dto-transforms';

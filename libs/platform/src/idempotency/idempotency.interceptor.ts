@@ -4,7 +4,7 @@ import { FastifyReply } from 'fastify';
 import { catchError, from, mergeMap, Observable, of, throwError } from 'rxjs';
 
 import { AppConfig } from '@latchkey/config';
-import { SecretBox, sha256Hex } from '@latchkey/crypto';
+import { hmacSha256Hex, SecretBox, sha256Hex } from '@latchkey/crypto';
 import { IdempotencyRecord } from '@latchkey/db';
 
 import { AppError } from '../errors';
@@ -22,12 +22,14 @@ const TTL_MS = 24 * 60 * 60 * 1000;
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   private readonly box: SecretBox;
+  private readonly hashSecret: string;
 
   constructor(
     private readonly em: EntityManager,
     config: AppConfig,
   ) {
     this.box = new SecretBox(config.get('ENCRYPTION_KEY'));
+    this.hashSecret = config.get('KEY_HASH_SECRET');
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -42,7 +44,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const scope = scopeOf(request);
-    const requestHash = sha256Hex(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`);
+    // Keyed (a login body holds a password: a plain hash of it would be a cheap
+    // offline target) and bound to the caller, so another member of the org reusing
+    // the key gets a 409 instead of a replay of an answer they may not see.
+    const requestHash = hmacSha256Hex(
+      this.hashSecret,
+      `${callerOf(request)}\n${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`,
+    );
     const sealContext = `${scope}\n${key}`;
 
     return from(this.claim(scope, key, requestHash)).pipe(
@@ -57,12 +65,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
           void reply.status(existing.responseStatus).header('idempotent-replayed', 'true');
           return of(JSON.parse(this.box.open(existing.responseSealed, sealContext)) as unknown);
         }
+        // Release only when the handler failed: if it succeeded but storing its
+        // answer fails, the record stays in progress, so a retry gets a 409 rather
+        // than repeating a change that already happened.
         return next.handle().pipe(
+          catchError((error: unknown) => from(this.release(scope, key)).pipe(mergeMap(() => throwError(() => error)))),
           mergeMap(async (body: unknown) => {
             await this.complete(scope, key, reply.statusCode, this.box.seal(JSON.stringify(body ?? null), sealContext));
             return body;
           }),
-          catchError((error: unknown) => from(this.release(scope, key)).pipe(mergeMap(() => throwError(() => error)))),
         );
       }),
     );
@@ -110,6 +121,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
       .execute('delete from idempotency_records where scope = ? and key = ? and response_status is null', [scope, key])
       .catch(() => undefined);
   }
+}
+
+function callerOf(request: RequestWithPrincipal): string {
+  const principal = request.principal;
+  return principal?.kind === 'user' ? principal.userId : (principal?.kind ?? 'anonymous');
 }
 
 /** Keys are per organisation for sessions; per credential for other callers; per address for anonymous ones. */

@@ -1,1 +1,2 @@
 export * from './idempotency.interceptor';
+export * from './idempotency-janitor.service';

@@ -68,5 +68,4 @@ export function IsFutureDate(options?: ValidationOptions) {
     });
 }
 
-export const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 export const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);

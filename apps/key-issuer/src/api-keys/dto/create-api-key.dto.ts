@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -21,22 +21,24 @@ import {
 
 import { ApiKeyEnvironment } from '@latchkey/db';
 
+import { Trimmed } from '@latchkey/platform';
+
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';
 import { ApiKeyRestrictionsDto } from './api-key-restrictions.dto';
-import { IsFutureDate, IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN, trim } from './api-key-validators';
+import { IsFutureDate, IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN } from './api-key-validators';
 
 const ENVIRONMENTS = Object.values(ApiKeyEnvironment);
 
 export class CreateApiKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'Checkout backend' })
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @Length(1, 100, { message: 'name must be 1 to 100 characters' })
   name!: string;
 
   @ApiPropertyOptional({ maxLength: 500, nullable: true })
   @IsOptional()
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @MaxLength(500)
   description?: string | null;

@@ -1,11 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 
 import { ApiKeyEnvironment, ApiKeyStatus } from '@latchkey/db';
-import { PageQueryDto } from '@latchkey/platform';
-
-import { trim } from './api-key-validators';
+import { PageQueryDto, Trimmed } from '@latchkey/platform';
 
 const ENVIRONMENTS = Object.values(ApiKeyEnvironment);
 const STATUSES = Object.values(ApiKeyStatus);
@@ -13,7 +10,7 @@ const STATUSES = Object.values(ApiKeyStatus);
 export class ListApiKeysQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Matches name and description (contains, any case), prefix and id (starts with).' })
   @IsOptional()
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @Length(1, 200, { message: 'search must be 1 to 200 characters' })
   search?: string;

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayUnique,
@@ -15,9 +15,11 @@ import {
   ValidateNested,
 } from 'class-validator';
 
+import { Trimmed } from '@latchkey/platform';
+
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';
 import { ApiKeyRestrictionsDto } from './api-key-restrictions.dto';
-import { IsFutureDate, IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN, trim } from './api-key-validators';
+import { IsFutureDate, IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN } from './api-key-validators';
 
 /**
  * Fields left out keep their value. Nullable fields are cleared with null; the
@@ -27,14 +29,14 @@ import { IsFutureDate, IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN
 export class UpdateApiKeyDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
   @ValidateIf((dto: UpdateApiKeyDto) => dto.name !== undefined)
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @Length(1, 100, { message: 'name must be 1 to 100 characters' })
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 500, nullable: true })
   @IsOptional()
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @MaxLength(500)
   description?: string | null;

@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+
+import { IdPrefix } from '@latchkey/db';
+import { IsPrefixedId, TrimmedLowercase } from '@latchkey/platform';
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @TrimmedLowercase()
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email!: string;
@@ -17,6 +19,6 @@ export class LoginDto {
   @ApiPropertyOptional({ description: 'Organisation to act in; defaults to the oldest membership.' })
   @IsOptional()
   @IsString()
-  @Matches(/^org_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'org_id must be an org_ id' })
+  @IsPrefixedId(IdPrefix.Organization)
   org_id?: string;
 }

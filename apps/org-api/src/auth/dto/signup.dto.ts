@@ -1,13 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 
-const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+import { Trimmed, TrimmedLowercase } from '@latchkey/platform';
 
 export class SignupDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(trimLower)
+  @TrimmedLowercase()
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email!: string;
@@ -18,13 +16,13 @@ export class SignupDto {
   password!: string;
 
   @ApiProperty({ example: 'Ada Lovelace' })
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @Length(1, 100)
   name!: string;
 
   @ApiProperty({ example: 'Analytical Engines Ltd' })
-  @Transform(trim)
+  @Trimmed()
   @IsString()
   @Length(1, 100)
   org_name!: string;

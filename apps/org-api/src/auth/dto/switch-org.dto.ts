@@ -1,9 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Matches } from 'class-validator';
+import { IsString } from 'class-validator';
+
+import { IdPrefix } from '@latchkey/db';
+import { IsPrefixedId } from '@latchkey/platform';
 
 export class SwitchOrgDto {
   @ApiProperty()
   @IsString()
-  @Matches(/^org_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'org_id must be an org_ id' })
+  @IsPrefixedId(IdPrefix.Organization)
   org_id!: string;
 }

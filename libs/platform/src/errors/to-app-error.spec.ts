@@ -1,0 +1,30 @@
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+
+import { AppError, ErrorKind } from './app-error';
+import { toAppError } from './to-app-error';
+
+describe('toAppError', () => {
+  it('keeps AppErrors as they are', () => {
+    const error = AppError.forbidden('no', 'LIVE_MODE_NOT_ENABLED');
+    expect(toAppError(error)).toBe(error);
+  });
+
+  it('maps a unique-index race to a 409', () => {
+    expect(toAppError(Object.assign(new Error('duplicate key'), { code: '23505' }))?.kind).toBe(ErrorKind.Conflict);
+  });
+
+  it('maps connection failures to a 503', () => {
+    expect(toAppError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))?.kind).toBe(
+      ErrorKind.Unavailable,
+    );
+  });
+
+  it('maps Nest HTTP exceptions by status and invalid JSON to INVALID_JSON', () => {
+    expect(toAppError(new NotFoundException('Cannot GET /x'))?.code).toBe('NOT_FOUND');
+    expect(toAppError(new BadRequestException('Body is not valid JSON'))?.code).toBe('INVALID_JSON');
+  });
+
+  it('leaves unknown errors to become a 500', () => {
+    expect(toAppError(new TypeError('x is undefined'))).toBeNull();
+  });
+});
