@@ -15,6 +15,12 @@ if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null
     echo "test: docker-compose is missing (run npm test as root once, or install it); its test will fail" >&2
 fi
 
+# test/e2e/auth-check/nginx-auth-request.e2e-spec.ts puts a real nginx (auth_request)
+# in front of an upstream, as deploy/nginx/auth-request.example.conf documents.
+if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
+  lk_apt_install nginx || echo "test: nginx is missing (run npm test as root once, or install it); its test will fail" >&2
+fi
+
 # Typecheck everything Jest will load (SWC only strips types, it does not check them).
 # A failure is remembered, not fatal: Jest still runs, so CI sees every problem at once.
 typecheck=0

@@ -1,8 +1,14 @@
 import { Module } from '@nestjs/common';
 
-/**
- * The auth-check service. Its capabilities arrive with their own issues; the module
- * exists so TARGET=auth-check already runs a process with health and metrics.
- */
-@Module({})
+import { KeyChecksModule } from './key-checks/key-checks.module';
+import { KeyRecordsModule } from './key-records/key-records.module';
+import { QuotasModule } from './quotas/quotas.module';
+import { RateLimitsModule } from './rate-limits/rate-limits.module';
+import { SignaturesModule } from './signatures/signatures.module';
+import { UsageEventsModule } from './usage-events/usage-events.module';
+
+/** The auth-check service (SPEC §5): the key check hot path over HTTP and the Redis transport. */
+@Module({
+  imports: [KeyChecksModule, KeyRecordsModule, QuotasModule, RateLimitsModule, SignaturesModule, UsageEventsModule],
+})
 export class AuthCheckModule {}

@@ -175,6 +175,12 @@ describe('Members and invitations (SPEC §3)', () => {
       expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toEqual([]);
       const added = (await auditRows(owner.orgId, 'member.added')).filter((row) => row.targetId === newcomer.userId);
       expect(added).toEqual([expect.objectContaining({ after: { email, role: 'admin', invitation_id: invited.body.data.id } })]);
+      const events = await sut.app
+        .get(MikroORM)
+        .em.fork()
+        .getConnection()
+        .execute("select data from outbox_events where org_id = ? and type = 'member.added'", [owner.orgId]);
+      expect(events.map((event: { data: { user_id: string } }) => event.data.user_id)).toContain(newcomer.userId);
     });
 
     it('turns an invitation into a membership when that email logs in', async () => {

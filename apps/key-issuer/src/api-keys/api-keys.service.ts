@@ -25,6 +25,7 @@ import { OutboxService } from '@latchkey/outbox';
 import { AppError, RpcClient } from '@latchkey/platform';
 
 import { KeyChangePublisher } from '../key-changes/key-change.publisher';
+import { idleKeyCondition } from '../usage-reports/idle-keys';
 import { ApiKeyAction, assertApiKeyActionAllowed } from './api-key-policy';
 import { ApiKeyResponseDto, ApiKeyWithSecretResponseDto } from './dto/api-key-response.dto';
 import { ApiKeyRestrictionsDto } from './dto/api-key-restrictions.dto';
@@ -36,7 +37,7 @@ import { normalizeIpRange } from './ip-range';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export type ApiKeyListFilter = Pick<ListApiKeysQueryDto, 'search' | 'environment' | 'status' | 'created_by' | 'owner_id'>;
+export type ApiKeyListFilter = Pick<ListApiKeysQueryDto, 'search' | 'environment' | 'status' | 'created_by' | 'owner_id' | 'idle_days'>;
 
 /** What one committed change announces: the audit row, the outbox event and the key-changed notice. */
 interface KeyChange {
@@ -143,6 +144,7 @@ export class ApiKeysService {
     if (filter.created_by) conditions.push({ createdBy: filter.created_by });
     if (filter.owner_id) conditions.push({ ownerId: filter.owner_id });
     if (filter.status) conditions.push(statusCondition(filter.status, now));
+    if (filter.idle_days !== undefined) conditions.push(idleKeyCondition(filter.idle_days, now));
     if (filter.search) {
       const text = escapeLike(filter.search);
       conditions.push({

@@ -6,10 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { newSessionToken } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
+import { EventType } from '@latchkey/contracts';
 import { ActorType, Invitation, Membership, Organization, Role, Session, User } from '@latchkey/db';
+import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
 import { SessionResponseDto } from './dto/session-response.dto';
+import { MemberResponseDto } from '../members/dto/member-response.dto';
 import { LoginThrottleService } from './login-throttle.service';
 
 /** argon2id with OWASP's second recommended profile (19 MiB, 2 passes). */
@@ -37,6 +40,7 @@ export class AuthService {
     private readonly em: EntityManager,
     private readonly audit: AuditService,
     private readonly throttle: LoginThrottleService,
+    private readonly outbox: OutboxService,
     private readonly config: AppConfig,
   ) {}
 
@@ -135,7 +139,12 @@ export class AuthService {
     for (const invitation of invitations) {
       const already = await em.count(Membership, { user, organization: invitation.organization });
       if (!already) {
-        em.create(Membership, { organization: invitation.organization, user, role: invitation.role });
+        const membership = em.create(Membership, { organization: invitation.organization, user, role: invitation.role });
+        this.outbox.add(em, {
+          orgId: invitation.organization.id,
+          type: EventType.MemberAdded,
+          data: { ...MemberResponseDto.from(membership) },
+        });
         this.audit.record(em, {
           orgId: invitation.organization.id,
           actor,

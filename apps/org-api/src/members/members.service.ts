@@ -4,7 +4,9 @@ import { Injectable } from '@nestjs/common';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
+import { EventType } from '@latchkey/contracts';
 import { findPage, IdPrefix, Invitation, isIdOf, Membership, Organization, Page, PageRequest, Role, Session, User } from '@latchkey/db';
+import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
 import { InvitationResponseDto, InvitationStatus } from './dto/invitation-response.dto';
@@ -33,6 +35,7 @@ export class MembersService {
   constructor(
     private readonly em: EntityManager,
     private readonly audit: AuditService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async listMembers(principal: UserPrincipal, page: PageRequest): Promise<Page<MemberResponseDto>> {
@@ -58,8 +61,10 @@ export class MembersService {
           target: { type: 'user', id: user.id },
           after: { membership_id: membership.id, email: user.email, role: membership.role },
         });
+        const added = MemberResponseDto.from(membership);
+        this.outbox.add(em, { orgId: org.id, type: EventType.MemberAdded, data: { ...added } });
         await em.flush();
-        return MemberResponseDto.from(membership);
+        return added;
       }
       if (await em.count(Invitation, { organization: org, email: input.email })) {
         throw AppError.conflict('This email already has a pending invitation.', 'ALREADY_INVITED');
@@ -97,8 +102,10 @@ export class MembersService {
         before: { membership_id: target.id, role: before },
         after: { membership_id: target.id, role },
       });
+      const changed = MemberResponseDto.from(target);
+      this.outbox.add(em, { orgId: org.id, type: EventType.MemberRoleChanged, data: { ...changed, previous_role: before } });
       await em.flush();
-      return MemberResponseDto.from(target);
+      return changed;
     });
   }
 
@@ -120,6 +127,7 @@ export class MembersService {
         target: { type: 'user', id: target.user.id },
         before: { membership_id: target.id, email: target.user.email, role: target.role },
       });
+      this.outbox.add(em, { orgId: org.id, type: EventType.MemberRemoved, data: { ...removed } });
       em.remove(target);
       // The access guard already refuses sessions without a membership; revoking them
       // as well means an old token does not come back to life if the user is re-added.

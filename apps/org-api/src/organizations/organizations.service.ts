@@ -3,6 +3,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
 import { AuditActor, AuditService } from '@latchkey/audit';
+import { EventType } from '@latchkey/contracts';
 import {
   findPage,
   IdPrefix,
@@ -15,6 +16,7 @@ import {
   PageRequest,
   Role,
 } from '@latchkey/db';
+import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
 /** The caller's membership of one organisation, with the organisation loaded. */
@@ -36,6 +38,7 @@ export class OrganizationsService {
   constructor(
     private readonly em: EntityManager,
     private readonly audit: AuditService,
+    private readonly outbox: OutboxService,
   ) {}
 
   /** Every organisation the user belongs to, newest membership first. */
@@ -143,6 +146,11 @@ export class OrganizationsService {
             target: { type: 'org', id: orgId },
             before: { live_access: LiveAccessStatus.Requested },
             after: { live_access: LiveAccessStatus.Approved },
+          });
+          this.outbox.add(em, {
+            orgId,
+            type: EventType.OrgLiveAccessApproved,
+            data: { org_id: orgId, live_access: LiveAccessStatus.Approved, approved_at: org.liveAccessApprovedAt.toISOString() },
           });
           return;
       }

@@ -11,9 +11,28 @@ export interface WebhookDeliveryJobData {
 }
 
 /**
- * Job id of a delivery's next attempt: `${delivery_id}:${attempt}`. Scheduling the
+ * Job id of a delivery's next attempt: `${delivery_id}-a${attempt}`. Scheduling the
  * same attempt twice (a fan-out retried, two clicks on "retry") adds one job.
+ * (Not `:` — BullMQ refuses custom ids with a colon.)
  */
 export function webhookDeliveryJobId(deliveryId: string, attempt: number): string {
-  return `${deliveryId}:${attempt}`;
+  return `${deliveryId}-a${attempt}`;
 }
+
+/** The attempt number a delivery job id names, or null for an id in another format. */
+export function webhookDeliveryAttemptOf(jobId: string | undefined): number | null {
+  const match = /-a(\d+)$/.exec(jobId ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * Options of a delivery attempt's job. BullMQ's own retries only cover the worker's
+ * infrastructure failures (Postgres or Redis away mid-job); HTTP failures are
+ * rescheduled by the delivery worker as the next attempt's job.
+ */
+export const WEBHOOK_DELIVERY_JOB_OPTIONS = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: true,
+  removeOnFail: false,
+} as const;

@@ -1,3 +1,4 @@
+import { Alert } from './alert.entity';
 import { ApiKey } from './api-key.entity';
 import { AuditLog } from './audit-log.entity';
 import { IdempotencyRecord } from './idempotency-record.entity';
@@ -5,12 +6,17 @@ import { Invitation } from './invitation.entity';
 import { Membership } from './membership.entity';
 import { Organization } from './organization.entity';
 import { OutboxEvent } from './outbox-event.entity';
+import { ProcessedUsageBatch } from './processed-usage-batch.entity';
+import { RequestLog } from './request-log.entity';
+import { SentReminder } from './sent-reminder.entity';
 import { Session } from './session.entity';
+import { UsageCounter } from './usage-counter.entity';
 import { User } from './user.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
+export * from './alert.entity';
 export * from './api-key.entity';
 export * from './audit-log.entity';
 export * from './idempotency-record.entity';
@@ -18,8 +24,12 @@ export * from './invitation.entity';
 export * from './membership.entity';
 export * from './organization.entity';
 export * from './outbox-event.entity';
+export * from './processed-usage-batch.entity';
+export * from './request-log.entity';
 export * from './role';
+export * from './sent-reminder.entity';
 export * from './session.entity';
+export * from './usage-counter.entity';
 export * from './user.entity';
 export * from './webhook-delivery.entity';
 export * from './webhook-delivery-attempt.entity';
@@ -27,6 +37,7 @@ export * from './webhook-endpoint.entity';
 
 /** Every entity of the schema; the one list MikroORM is configured with. */
 export const ALL_ENTITIES = [
+  Alert,
   ApiKey,
   AuditLog,
   IdempotencyRecord,
@@ -34,7 +45,11 @@ export const ALL_ENTITIES = [
   Membership,
   Organization,
   OutboxEvent,
+  ProcessedUsageBatch,
+  RequestLog,
+  SentReminder,
   Session,
+  UsageCounter,
   User,
   WebhookDelivery,
   WebhookDeliveryAttempt,

@@ -3,6 +3,8 @@ import { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000000Foundation } from './20261123000000-foundation.migration';
 import { Migration20261123160000ApiKeysAndOutbox } from './20261123160000-api-keys-and-outbox.migration';
 import { Migration20261123170000Webhooks } from './20261123170000-webhooks.migration';
+import { Migration20261123180000Usage } from './20261123180000-usage.migration';
+import { Migration20261123190000Alerts } from './20261123190000-alerts.migration';
 
 /**
  * Every migration in order. Listed explicitly (rather than globbed from disk) so the
@@ -13,4 +15,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123000000Foundation', class: Migration20261123000000Foundation },
   { name: 'Migration20261123160000ApiKeysAndOutbox', class: Migration20261123160000ApiKeysAndOutbox },
   { name: 'Migration20261123170000Webhooks', class: Migration20261123170000Webhooks },
+  { name: 'Migration20261123180000Usage', class: Migration20261123180000Usage },
+  { name: 'Migration20261123190000Alerts', class: Migration20261123190000Alerts },
 ];

@@ -4,6 +4,8 @@ import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { ApiKeyEnvironment, ApiKeyStatus } from '@latchkey/db';
 import { PageQueryDto, Trimmed } from '@latchkey/platform';
 
+import { IdleDaysQuery } from '../../usage-reports/idle-keys';
+
 const ENVIRONMENTS = Object.values(ApiKeyEnvironment);
 const STATUSES = Object.values(ApiKeyStatus);
 
@@ -36,4 +38,8 @@ export class ListApiKeysQueryDto extends PageQueryDto {
   @IsString()
   @Length(1, 200)
   owner_id?: string;
+
+  // Usage (SPEC §6): validated by IdleDaysQuery, filtered in ApiKeysService.list with idleKeyCondition.
+  @IdleDaysQuery()
+  idle_days?: number;
 }

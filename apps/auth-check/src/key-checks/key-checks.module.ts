@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+
+import { KeyRecordsModule } from '../key-records/key-records.module';
+import { QuotasModule } from '../quotas/quotas.module';
+import { RateLimitsModule } from '../rate-limits/rate-limits.module';
+import { SignaturesModule } from '../signatures/signatures.module';
+import { UsageEventsModule } from '../usage-events/usage-events.module';
+import { KeyChecksHttpController } from './key-checks.http.controller';
+import { KeyChecksRpcController } from './key-checks.rpc.controller';
+import { KeyChecksService } from './key-checks.service';
+
+/** One service behind two transports: HTTP (verify, forward auth) and `auth.verify`. */
+@Module({
+  imports: [KeyRecordsModule, QuotasModule, RateLimitsModule, SignaturesModule, UsageEventsModule],
+  controllers: [KeyChecksHttpController, KeyChecksRpcController],
+  providers: [KeyChecksService],
+})
+export class KeyChecksModule {}

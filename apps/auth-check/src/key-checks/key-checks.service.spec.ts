@@ -1,0 +1,130 @@
+import { AppConfig } from '@latchkey/config';
+import { KeyRecord, UsageEvent } from '@latchkey/contracts';
+import { generateApiKey, SecretBox } from '@latchkey/crypto';
+import { AppError } from '@latchkey/platform';
+
+import { compileKey } from '../key-records/compiled-key';
+import { KeyLookupResult, KeyRecordsService } from '../key-records/key-records.service';
+import { QuotaLedgerService } from '../quotas/quota-ledger.service';
+import { RateLimiterService } from '../rate-limits/rate-limiter.service';
+import { RequestSignatureService } from '../signatures/request-signature.service';
+import { UsageEventBuffer } from '../usage-events/usage-event-buffer.service';
+import { KeyChecksService } from './key-checks.service';
+import { KeyCheckInput } from './key-verdict';
+
+const box = new SecretBox('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');
+
+function record(fields: Partial<KeyRecord> = {}): KeyRecord {
+  return {
+    id: 'key_1',
+    org_id: 'org_1',
+    environment: 'test',
+    status: 'active',
+    expires_at: null,
+    disabled_at: null,
+    revoked_at: null,
+    permissions: ['a:read'],
+    restrictions: { ip_allowlist: [], referrers: [], endpoints: [] },
+    rate_limit: { limit: 10, window_seconds: 60 },
+    quota: { limit: 10, period: 'day' },
+    metadata: {},
+    signing: false,
+    public_key: null,
+    signing_secret_sealed: null,
+    previous_signing_secret_sealed: null,
+    previous_secret_expires_at: null,
+    matched: 'current',
+    ...fields,
+  };
+}
+
+function input(fields: Partial<KeyCheckInput> = {}): KeyCheckInput {
+  return {
+    key: generateApiKey('test'),
+    ip: null,
+    referrer: null,
+    method: null,
+    path: null,
+    cost: 1,
+    signatureHeader: null,
+    bodySha256: null,
+    ...fields,
+  };
+}
+
+function build(found: KeyRecord | null | Error) {
+  const calls = { lookups: 0, rate: 0, quota: 0, signatures: 0 };
+  const events: UsageEvent[] = [];
+  const keys = {
+    bySecretHash: (): Promise<KeyLookupResult> => {
+      calls.lookups += 1;
+      if (found instanceof Error) return Promise.reject(found);
+      return Promise.resolve({ key: found ? compileKey(found, box) : null, degraded: false });
+    },
+    byPublicKey: (): Promise<KeyLookupResult> => {
+      calls.lookups += 1;
+      if (found instanceof Error) return Promise.reject(found);
+      return Promise.resolve({ key: found ? compileKey(found, box) : null, degraded: false });
+    },
+  } as unknown as KeyRecordsService;
+  const rateLimiter = {
+    consume: () => {
+      calls.rate += 1;
+      return Promise.resolve({ allowed: true, limit: 10, remaining: 9, resetAt: new Date(), retryAfterSeconds: 0, degraded: false });
+    },
+  } as unknown as RateLimiterService;
+  const quotas = {
+    consume: () => {
+      calls.quota += 1;
+      return Promise.resolve({ allowed: true, remaining: 9, degraded: true });
+    },
+  } as unknown as QuotaLedgerService;
+  const signatures = {
+    verify: () => {
+      calls.signatures += 1;
+      return Promise.resolve(true);
+    },
+  } as unknown as RequestSignatureService;
+  const usage = { emit: (event: UsageEvent) => events.push(event) } as unknown as UsageEventBuffer;
+  const config = { get: () => 'k'.repeat(32) } as unknown as AppConfig;
+  const sut = new KeyChecksService(config, keys, quotas, rateLimiter, signatures, usage);
+  return { sut, calls, events };
+}
+
+describe(KeyChecksService.name, () => {
+  it('answers MALFORMED with no lookup at all, and emits the event', async () => {
+    const { sut, calls, events } = build(record());
+    const { verdict } = await sut.verify(input({ key: 'sk_test_nope' }));
+    expect(verdict.code).toBe('MALFORMED');
+    expect(calls.lookups).toBe(0);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ code: 'MALFORMED', key_id: null, environment: null });
+  });
+
+  it('spends neither rate limit nor quota on a refused check', async () => {
+    const { sut, calls } = build(record());
+    expect((await sut.verify(input({ permissions: ['b:write'] }))).verdict.code).toBe('INSUFFICIENT_PERMISSIONS');
+    expect(calls).toMatchObject({ rate: 0, quota: 0 });
+    const passed = await sut.verify(input({ permissions: ['a:read'] }));
+    expect(passed.verdict).toMatchObject({ valid: true, code: 'VALID', quota: { remaining: 9 }, rate_limit: { limit: 10, remaining: 9 } });
+    expect(passed.verdict.degraded).toBe(true);
+    expect(calls).toMatchObject({ rate: 1, quota: 1 });
+  });
+
+  it("refuses a signing key's sk secret without asking the signature service", async () => {
+    const { sut, calls } = build(record({ signing: true, public_key: generateApiKey('test', 'pk') }));
+    expect((await sut.verify(input())).verdict.code).toBe('INVALID_SIGNATURE');
+    expect(calls.signatures).toBe(0);
+  });
+
+  it('fails closed (throws) when the key cannot be looked up at all, and emits nothing', async () => {
+    const { sut, events } = build(AppError.unavailable('down'));
+    await expect(sut.verify(input())).rejects.toBeInstanceOf(AppError);
+    expect(events).toHaveLength(0);
+  });
+
+  it("answers NOT_FOUND for a rolled key's old secret once its grace is over", async () => {
+    const { sut } = build(record({ matched: 'previous', previous_secret_expires_at: new Date(Date.now() - 1).toISOString() }));
+    expect((await sut.verify(input())).verdict.code).toBe('NOT_FOUND');
+  });
+});

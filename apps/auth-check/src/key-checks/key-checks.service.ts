@@ -1,0 +1,184 @@
+import { Injectable } from '@nestjs/common';
+
+import { AppConfig } from '@latchkey/config';
+import { VerifyCode } from '@latchkey/contracts';
+import { hmacSha256Hex, parseApiKey, ParsedApiKey } from '@latchkey/crypto';
+
+import { CompiledKey } from '../key-records/compiled-key';
+import { KeyRecordsService } from '../key-records/key-records.service';
+import { QuotaLedgerService } from '../quotas/quota-ledger.service';
+import { RateLimiterService } from '../rate-limits/rate-limiter.service';
+import { EMPTY_BODY_SHA256, RequestSignatureService } from '../signatures/request-signature.service';
+import { UsageEventBuffer } from '../usage-events/usage-event-buffer.service';
+import { endpointAllowed, hasPermissions, ipAllowed, referrerAllowed } from './key-rules';
+import { KeyCheck, KeyCheckInput, KeyVerdict } from './key-verdict';
+
+interface Judged {
+  check: KeyCheck;
+  parsed: ParsedApiKey | null;
+}
+
+/**
+ * The hot path: judges one presented key, the same way for POST /v1/verify,
+ * GET /v1/check and `auth.verify`. Checks run cheapest first and the ones that
+ * spend something (a signature's one use, a rate-limit unit, quota) last, so a
+ * refused check never uses up quota. Authentication (status, signature) comes
+ * before the restrictions, so only a holder of the key learns why it is refused.
+ *
+ * A rolled key's old secret after its grace answers NOT_FOUND, not REVOKED: the key
+ * service no longer finds it by that secret (and after a second roll nothing
+ * remembers it), so NOT_FOUND is the one answer the cache, the key service and
+ * the direct read can all give consistently. Over /v1/check both are a 401.
+ */
+@Injectable()
+export class KeyChecksService {
+  private readonly hashSecret: string;
+
+  constructor(
+    config: AppConfig,
+    private readonly keys: KeyRecordsService,
+    private readonly quotas: QuotaLedgerService,
+    private readonly rateLimiter: RateLimiterService,
+    private readonly signatures: RequestSignatureService,
+    private readonly usage: UsageEventBuffer,
+  ) {
+    this.hashSecret = config.get('KEY_HASH_SECRET');
+  }
+
+  /** Throws only when the key cannot be looked up at all (503, fail closed); every verdict emits one usage event. */
+  async verify(input: KeyCheckInput): Promise<KeyCheck> {
+    const started = process.hrtime.bigint();
+    const { check, parsed } = await this.judge(input);
+    const { verdict } = check;
+    this.usage.emit({
+      key_id: verdict.key_id,
+      org_id: verdict.org_id,
+      environment: verdict.environment ?? parsed?.environment ?? null,
+      code: verdict.code,
+      ip: input.ip,
+      method: input.method,
+      path: input.path,
+      at: new Date().toISOString(),
+      latency_us: Number((process.hrtime.bigint() - started) / 1000n),
+    });
+    return check;
+  }
+
+  private async judge(input: KeyCheckInput): Promise<Judged> {
+    const parsed = parseApiKey(input.key);
+    if (!parsed) return { parsed, check: refuse(VerifyCode.Malformed) };
+
+    const lookup =
+      parsed.kind === 'pk'
+        ? await this.keys.byPublicKey(input.key)
+        : await this.keys.bySecretHash(hmacSha256Hex(this.hashSecret, input.key));
+    const key = lookup.key;
+    if (!key) return { parsed, check: refuse(VerifyCode.NotFound) };
+    const degraded = lookup.degraded;
+    const record = key.record;
+    const now = Date.now();
+
+    if (record.matched === 'previous' && !(record.previous_secret_expires_at && Date.parse(record.previous_secret_expires_at) > now)) {
+      return { parsed, check: refuse(VerifyCode.NotFound) };
+    }
+    if (record.revoked_at) return { parsed, check: refuse(VerifyCode.Revoked, key, degraded) };
+    if (record.disabled_at) return { parsed, check: refuse(VerifyCode.Disabled, key, degraded) };
+    if (record.expires_at && Date.parse(record.expires_at) <= now) return { parsed, check: refuse(VerifyCode.Expired, key, degraded) };
+    if (input.environment && input.environment !== record.environment) {
+      return { parsed, check: refuse(VerifyCode.WrongEnvironment, key, degraded) };
+    }
+    if (record.signing && !(await this.signatureValid(key, parsed, input, now))) {
+      return { parsed, check: refuse(VerifyCode.InvalidSignature, key, degraded) };
+    }
+    if (!ipAllowed(key, input.ip)) return { parsed, check: refuse(VerifyCode.IpNotAllowed, key, degraded) };
+    if (!referrerAllowed(key, input.referrer)) return { parsed, check: refuse(VerifyCode.ReferrerNotAllowed, key, degraded) };
+    if (!endpointAllowed(key, input.method, input.path)) return { parsed, check: refuse(VerifyCode.EndpointNotAllowed, key, degraded) };
+    if (!hasPermissions(record.permissions, input.permissions)) {
+      return { parsed, check: refuse(VerifyCode.InsufficientPermissions, key, degraded) };
+    }
+
+    const verdict = verdictFor(VerifyCode.Valid, key, degraded);
+    if (record.rate_limit) {
+      // The rate limit counts requests; `cost` is what the quota pays.
+      const outcome = await this.rateLimiter.consume(record.id, record.rate_limit);
+      verdict.rate_limit = { limit: outcome.limit, remaining: outcome.remaining, reset_at: outcome.resetAt.toISOString() };
+      if (outcome.degraded) verdict.degraded = true;
+      if (!outcome.allowed) {
+        return {
+          parsed,
+          check: { verdict: deny(verdict, VerifyCode.RateLimited), retryAfterSeconds: Math.max(1, outcome.retryAfterSeconds) },
+        };
+      }
+    }
+    if (record.quota) {
+      const outcome = await this.quotas.consume(record.id, record.quota, input.cost);
+      verdict.quota = { remaining: outcome.remaining };
+      if (outcome.degraded) verdict.degraded = true;
+      if (!outcome.allowed) {
+        return {
+          parsed,
+          check: { verdict: deny(verdict, VerifyCode.QuotaExceeded), retryAfterSeconds: secondsToPeriodEnd(record.quota.period, now) },
+        };
+      }
+    }
+    return { parsed, check: { verdict, retryAfterSeconds: null } };
+  }
+
+  /**
+   * A signing key passes only as its public key with a valid, fresh, unused
+   * signature. Its `sk_` secret presented directly is refused: it is the HMAC key,
+   * and sending it over the wire is exactly what signing avoids.
+   */
+  private async signatureValid(key: CompiledKey, parsed: ParsedApiKey, input: KeyCheckInput, now: number): Promise<boolean> {
+    if (parsed.kind !== 'pk' || !input.signatureHeader || !input.method || !input.path) return false;
+    const secrets: string[] = [];
+    if (key.signingSecret) secrets.push(key.signingSecret);
+    const graceEnds = key.record.previous_secret_expires_at ? Date.parse(key.record.previous_secret_expires_at) : 0;
+    if (key.previousSigningSecret && graceEnds > now) secrets.push(key.previousSigningSecret);
+    return this.signatures.verify({
+      keyId: key.record.id,
+      secrets,
+      header: input.signatureHeader,
+      method: input.method,
+      path: input.path,
+      bodySha256: input.bodySha256 ?? EMPTY_BODY_SHA256,
+    });
+  }
+}
+
+function verdictFor(code: VerifyCode, key: CompiledKey | null, degraded = false): KeyVerdict {
+  const record = key?.record;
+  const verdict: KeyVerdict = {
+    valid: code === VerifyCode.Valid,
+    code,
+    key_id: record?.id ?? null,
+    org_id: record?.org_id ?? null,
+    environment: record?.environment ?? null,
+    permissions: record ? record.permissions : [],
+    metadata: record ? record.metadata : null,
+    rate_limit: null,
+    quota: null,
+  };
+  if (degraded) verdict.degraded = true;
+  return verdict;
+}
+
+function refuse(code: VerifyCode, key: CompiledKey | null = null, degraded = false): KeyCheck {
+  return { verdict: verdictFor(code, key, degraded), retryAfterSeconds: null };
+}
+
+function deny(verdict: KeyVerdict, code: VerifyCode): KeyVerdict {
+  verdict.valid = false;
+  verdict.code = code;
+  return verdict;
+}
+
+/** When a day or month quota refills (UTC); null for a total quota, which never does. */
+function secondsToPeriodEnd(period: 'day' | 'month' | 'total', now: number): number | null {
+  const at = new Date(now);
+  let end: number;
+  if (period === 'day') end = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1);
+  else if (period === 'month') end = Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1);
+  else return null;
+  return Math.max(1, Math.ceil((end - now) / 1000));
+}

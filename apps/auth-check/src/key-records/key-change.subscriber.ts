@@ -1,0 +1,87 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+
+import { AppConfig } from '@latchkey/config';
+import { KEY_CHANGED_CHANNEL, KeyChangedNotice } from '@latchkey/contracts';
+import { RedisService } from '@latchkey/platform';
+
+import { KeyRecordCache } from './key-record.cache';
+
+const FIRST_SUBSCRIBE_WAIT_MS = 3_000;
+
+/**
+ * Listens for key-changed notices on its own connection (a subscribed connection
+ * can run no other command) and drops the named keys from the cache at once.
+ * Pub/sub delivers nothing sent while the connection was down, so every
+ * (re)subscribe flushes the cache; the TTL bounds what a lost notice can cost.
+ */
+@Injectable()
+export class KeyChangeSubscriber implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(KeyChangeSubscriber.name);
+  private readonly channel: string;
+  private readonly connection: Redis;
+  private firstSubscribe: Promise<void>;
+  private closing = false;
+
+  constructor(
+    config: AppConfig,
+    redis: RedisService,
+    private readonly cache: KeyRecordCache,
+  ) {
+    this.channel = redis.key(KEY_CHANGED_CHANNEL);
+    this.connection = new Redis(config.get('REDIS_URL'), {
+      // We subscribe ourselves on every `ready`, so we know when to flush.
+      autoResubscribe: false,
+      maxRetriesPerRequest: null,
+      connectTimeout: 2_000,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+      lazyConnect: true,
+      // Named, so an operator (or a fault test) can find this connection in CLIENT LIST.
+      connectionName: `${redis.prefix}:key-changes`,
+    });
+    let resolveFirst!: () => void;
+    this.firstSubscribe = new Promise((resolve) => (resolveFirst = resolve));
+    this.connection.on('error', (error: Error) => this.logger.warn(`key-changed subscriber: ${error.message}`));
+    this.connection.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    this.connection.on('ready', () => {
+      this.connection
+        .subscribe(this.channel)
+        .then(() => {
+          this.cache.flush();
+          resolveFirst();
+        })
+        .catch((error: Error) => this.logger.warn(`key-changed subscribe failed: ${error.message}`));
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.connection.connect().catch((error: Error) => this.logger.warn(`key-changed subscriber: ${error.message}`));
+    // Boot does not wait for Redis for ever: until subscribed, the TTL bounds staleness.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.firstSubscribe, new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_SUBSCRIBE_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel !== this.channel) return;
+    let notice: KeyChangedNotice;
+    try {
+      notice = JSON.parse(message) as KeyChangedNotice;
+    } catch {
+      this.logger.warn('key-changed notice is not JSON; flushing the cache');
+      this.cache.flush();
+      return;
+    }
+    if (typeof notice?.key_id !== 'string' || !Array.isArray(notice.secret_hashes)) {
+      this.cache.flush();
+      return;
+    }
+    this.cache.invalidate(notice);
+  }
+}

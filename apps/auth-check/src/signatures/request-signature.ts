@@ -1,0 +1,67 @@
+import { hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
+
+/**
+ * The body hash of a request without a body: sha256Hex(''). Callers hash the raw
+ * body bytes with `sha256Hex` (from @latchkey/crypto, re-exported here) and send
+ * this value when there is none.
+ */
+export const EMPTY_BODY_SHA256 = sha256Hex('');
+export { sha256Hex };
+
+/** A signature is good this long either side of the server's clock (SPEC §5). */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+export interface SignedRequest {
+  /** Unix seconds. */
+  timestamp: number;
+  method: string;
+  /** The path with its query string, exactly as sent. */
+  path: string;
+  /** Lower-case hex SHA-256 of the raw body (EMPTY_BODY_SHA256 when there is none). */
+  bodySha256: string;
+}
+
+/** What is signed: `t \n METHOD \n PATH \n sha256hex(body)`. */
+export function signaturePayload(request: SignedRequest): string {
+  return `${request.timestamp}\n${request.method.toUpperCase()}\n${request.path}\n${request.bodySha256.toLowerCase()}`;
+}
+
+/** The `x-signature` header a caller sends: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, payload)>`. */
+export function signRequest(secret: string, request: SignedRequest): string {
+  return `t=${request.timestamp},v1=${hmacSha256Hex(secret, signaturePayload(request))}`;
+}
+
+export interface ParsedSignatureHeader {
+  timestamp: number;
+  /** Lower-case hex; several while a caller signs with both its current and previous secret. */
+  signatures: string[];
+}
+
+const MAX_HEADER_LENGTH = 1_024;
+const MAX_SIGNATURES = 5;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Reads `t=…,v1=…[,v1=…]`. Unknown schemes are skipped (room for a v2); null when
+ * there is no usable timestamp or v1 value. Bounded, since the header is the caller's.
+ */
+export function parseSignatureHeader(header: string | undefined): ParsedSignatureHeader | null {
+  if (!header || header.length > MAX_HEADER_LENGTH) return null;
+  let timestamp: number | undefined;
+  const signatures: string[] = [];
+  for (const part of header.split(',')) {
+    const separator = part.indexOf('=');
+    if (separator < 0) continue;
+    const name = part.slice(0, separator).trim();
+    const value = part.slice(separator + 1).trim();
+    if (name === 't') {
+      if (timestamp !== undefined || !/^\d{1,12}$/.test(value)) return null;
+      timestamp = Number(value);
+    } else if (name === 'v1') {
+      const signature = value.toLowerCase();
+      if (HEX_SHA256.test(signature) && signatures.length < MAX_SIGNATURES) signatures.push(signature);
+    }
+  }
+  if (timestamp === undefined || signatures.length === 0) return null;
+  return { timestamp, signatures };
+}

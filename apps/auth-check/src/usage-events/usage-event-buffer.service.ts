@@ -1,0 +1,266 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Counter, Gauge } from 'prom-client';
+import { ulid } from 'ulid';
+
+import { AppConfig } from '@latchkey/config';
+import { bullPrefix, USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData, UsageEvent } from '@latchkey/contracts';
+import { MetricsService } from '@latchkey/platform';
+
+import { EventFifo } from './event-fifo';
+
+/** Tuning a deployment never needs; tests shrink it. */
+export interface UsageEventBufferOptions {
+  /** Events held at most (queued + in flight) while Redis is away; the oldest go first. */
+  capacity?: number;
+  /** How long a graceful stop may spend sending what is left. */
+  shutdownDeadlineMs?: number;
+}
+export const USAGE_EVENT_BUFFER_OPTIONS = Symbol('USAGE_EVENT_BUFFER_OPTIONS');
+
+export const USAGE_BUFFER_CAPACITY = 200_000;
+const SHUTDOWN_DEADLINE_MS = 5_000;
+/** For events emitted after the first shutdown flush (requests still finishing). */
+const LATE_FLUSH_DEADLINE_MS = 1_000;
+/** One enqueue may take this long before the batch counts as not sent (and is re-sent, same id). */
+const SEND_DEADLINE_MS = 2_000;
+const CLOSE_DEADLINE_MS = 2_000;
+const STALE_CALL_MS = 30_000;
+const RETRY_BASE_MS = 100;
+const RETRY_MAX_MS = 2_000;
+const WARN_INTERVAL_MS = 10_000;
+
+type UsageQueue = Queue<UsageBatchJobData, void, typeof USAGE_BATCH_JOB>;
+
+/**
+ * Collects one usage event per check and sends them to USAGE_QUEUE as ONE job per
+ * flush — when USAGE_BATCH_SIZE events are waiting, or USAGE_FLUSH_MS after the
+ * first one — since a job per check halves verify throughput.
+ *
+ * Nothing is lost or counted twice when Redis blips: a batch gets its id (a ULID,
+ * also the job id) before the first attempt and keeps it through every retry, so
+ * BullMQ ignores a re-send of a batch that did land; while Redis is away events
+ * wait in a bounded buffer (the oldest dropped, counted and logged, when full).
+ * A graceful stop sends everything left within a deadline.
+ */
+@Injectable()
+export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger(UsageEventBuffer.name);
+  private readonly queue: UsageQueue;
+  private readonly batchSize: number;
+  private readonly flushMs: number;
+  private readonly capacity: number;
+  private readonly shutdownDeadlineMs: number;
+
+  private readonly pending = new EventFifo<UsageEvent>();
+  /** The batch being sent: it keeps its id until it is on the queue. */
+  private inFlight: UsageBatchJobData | undefined;
+  /** An enqueue that outlived its deadline: a retry waits for it rather than piling up another. */
+  private call: { batchId: string; startedAt: number; done: Promise<void> } | undefined;
+  private loop: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** The flush timer fired (or a stop began): send what is pending even if short of a batch. */
+  private due = false;
+  private closing = false;
+  private closeBy = 0;
+  private wake: (() => void) | undefined;
+  private lastDropWarnAt = 0;
+  private lastFailureWarnAt = 0;
+
+  private readonly droppedTotal: Counter;
+  private readonly batchesSentTotal: Counter;
+
+  constructor(
+    config: AppConfig,
+    metrics: MetricsService,
+    @Optional() @Inject(USAGE_EVENT_BUFFER_OPTIONS) options?: UsageEventBufferOptions,
+  ) {
+    this.batchSize = config.get('USAGE_BATCH_SIZE');
+    this.flushMs = config.get('USAGE_FLUSH_MS');
+    this.capacity = Math.max(options?.capacity ?? USAGE_BUFFER_CAPACITY, this.batchSize);
+    this.shutdownDeadlineMs = options?.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
+    this.queue = new Queue<UsageBatchJobData, void, typeof USAGE_BATCH_JOB>(USAGE_QUEUE, {
+      prefix: bullPrefix(config.get('REDIS_PREFIX')),
+      connection: {
+        url: config.get('REDIS_URL'),
+        // Fail a command fast while Redis is away: the buffer's own back-off retries it.
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2_000,
+        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+      },
+    });
+    // Without a listener an 'error' event would crash the process; failed sends are logged below.
+    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+
+    const size = () => this.size;
+    new Gauge({
+      name: 'usage_events_buffered',
+      help: 'Usage events waiting in auth-check to be sent to the usage queue.',
+      registers: [metrics.registry],
+      collect() {
+        this.set(size());
+      },
+    });
+    this.droppedTotal = new Counter({
+      name: 'usage_events_dropped_total',
+      help: 'Usage events dropped because the buffer was full (Redis away for too long).',
+      registers: [metrics.registry],
+    });
+    this.batchesSentTotal = new Counter({
+      name: 'usage_batches_sent_total',
+      help: 'Usage batches (one job each) put on the usage queue.',
+      registers: [metrics.registry],
+    });
+  }
+
+  /** Events held here: waiting plus the batch in flight. */
+  get size(): number {
+    return this.pending.length + (this.inFlight?.events.length ?? 0);
+  }
+
+  /** Records one check's event. Synchronous and never throws: it is on every request's path. */
+  emit(event: UsageEvent): void {
+    try {
+      if (this.size >= this.capacity) {
+        this.drop();
+        // Nothing waiting to drop (all held is the batch in flight): the new event is the one to go.
+        if (!this.pending.dropOldest()) return;
+      }
+      this.pending.push(event);
+      if (this.pending.length >= this.batchSize) this.kick();
+      else this.armTimer();
+    } catch (error) {
+      this.logger.error(`usage event not buffered: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Before Redis and the HTTP server close: send everything, within the deadline. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flushAll(this.shutdownDeadlineMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Checks still answering while the stop began may have emitted after the first flush.
+    if (this.size > 0) await this.flushAll(Math.min(LATE_FLUSH_DEADLINE_MS, this.shutdownDeadlineMs));
+    if (this.size > 0) this.logger.error(`${this.size} usage events were not sent before shutdown (Redis unreachable)`);
+    try {
+      await withDeadline(this.queue.close(), CLOSE_DEADLINE_MS, 'usage queue close timed out');
+    } catch {
+      await this.queue.disconnect().catch(() => undefined);
+    }
+  }
+
+  private async flushAll(deadlineMs: number): Promise<void> {
+    this.closing = true;
+    this.closeBy = Date.now() + deadlineMs;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.due = true;
+    this.wake?.();
+    this.kick();
+    await this.loop;
+  }
+
+  private drop(): void {
+    this.droppedTotal.inc();
+    const now = Date.now();
+    if (now - this.lastDropWarnAt >= WARN_INTERVAL_MS) {
+      this.lastDropWarnAt = now;
+      this.logger.warn(`usage buffer full (${this.capacity} events): dropping the oldest until Redis takes batches again`);
+    }
+  }
+
+  private armTimer(): void {
+    if (this.timer || this.loop || this.closing) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.due = true;
+      this.kick();
+    }, this.flushMs);
+    this.timer.unref();
+  }
+
+  private kick(): void {
+    if (this.loop) return;
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+      if (this.pending.length > 0 && !this.closing) this.armTimer();
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      if (!this.inFlight) {
+        const waiting = this.pending.length;
+        if (waiting === 0 || (waiting < this.batchSize && !this.due && !this.closing)) return;
+        this.inFlight = { batch_id: ulid(), events: this.pending.take(this.batchSize) };
+        if (this.pending.length === 0) this.due = false;
+      }
+      try {
+        await this.send(this.inFlight);
+        this.inFlight = undefined;
+        this.batchesSentTotal.inc();
+        if (failures > 0) this.logger.log(`usage queue reachable again after ${failures} failed attempts`);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        if (this.closing && Date.now() >= this.closeBy) return;
+        const delay = Math.min(RETRY_BASE_MS * 2 ** (failures - 1), RETRY_MAX_MS);
+        this.warnFailure(failures, delay, error);
+        await this.sleep(this.closing ? Math.min(delay, Math.max(0, this.closeBy - Date.now())) : delay);
+      }
+    }
+  }
+
+  private async send(batch: UsageBatchJobData): Promise<void> {
+    let call = this.call;
+    // A call still waiting (Redis frozen) is awaited again rather than doubled, unless it looks
+    // lost (a half-open connection): then the batch is added again, under the same id.
+    if (!call || call.batchId !== batch.batch_id || Date.now() - call.startedAt > STALE_CALL_MS) {
+      const added = this.queue.add(USAGE_BATCH_JOB, batch, { ...USAGE_JOB_OPTIONS, jobId: batch.batch_id });
+      const started = { batchId: batch.batch_id, startedAt: Date.now(), done: added.then(() => undefined) };
+      const forget = () => {
+        if (this.call === started) this.call = undefined;
+      };
+      started.done.then(forget, forget);
+      this.call = call = started;
+    }
+    const deadline = this.closing ? Math.max(1, Math.min(SEND_DEADLINE_MS, this.closeBy - Date.now())) : SEND_DEADLINE_MS;
+    await withDeadline(call.done, deadline, `enqueueing a usage batch took longer than ${deadline} ms`);
+  }
+
+  private warnFailure(failures: number, delay: number, error: unknown): void {
+    const now = Date.now();
+    if (failures > 1 && now - this.lastFailureWarnAt < WARN_INTERVAL_MS) return;
+    this.lastFailureWarnAt = now;
+    this.logger.warn(
+      `usage batch not sent (attempt ${failures}, ${this.size} events held), retrying in ${delay} ms: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+
+  /** Waits, unless a stop wakes it first. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.wake = finish;
+    });
+  }
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,53 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+
+import { CurrentUser, Roles, ROLE_RULES, UserPrincipal } from '@latchkey/access';
+import { Page } from '@latchkey/db';
+import { ApiEnvelope } from '@latchkey/platform';
+
+import { KeyUsageQueryDto } from './dto/key-usage-query.dto';
+import { ListRequestLogsQueryDto } from './dto/list-request-logs-query.dto';
+import { OrgUsageQueryDto } from './dto/org-usage-query.dto';
+import { RequestLogResponseDto } from './dto/request-log-response.dto';
+import { KeyUsageResponseDto, OrgUsageResponseDto } from './dto/usage-response.dto';
+import { UsageReportsService } from './usage-reports.service';
+
+/** Usage statistics and request logs of the session's organisation: every member reads them. */
+@ApiTags('usage')
+@Controller('v1')
+export class UsageReportsController {
+  constructor(private readonly reports: UsageReportsService) {}
+
+  @Get('api-keys/:id/usage')
+  @Roles(...ROLE_RULES.anyMember)
+  @ApiOperation({
+    summary: 'Checks of one key per minute, hour or day, by outcome code, over [from, to).',
+    description:
+      'Every bucket of the range is present (zero-filled). At most 1500 buckets (else 400). Counts are exact, a few seconds behind.',
+  })
+  @ApiEnvelope(KeyUsageResponseDto)
+  keyUsage(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Query() query: KeyUsageQueryDto): Promise<KeyUsageResponseDto> {
+    return this.reports.keyUsage(user, id, query);
+  }
+
+  @Get('usage')
+  @Roles(...ROLE_RULES.anyMember)
+  @ApiOperation({
+    summary: 'Checks of the organisation over [from, to) (default: the last 30 days), grouped by key, owner, code or environment.',
+  })
+  @ApiEnvelope(OrgUsageResponseDto)
+  orgUsage(@CurrentUser() user: UserPrincipal, @Query() query: OrgUsageQueryDto): Promise<OrgUsageResponseDto> {
+    return this.reports.orgUsage(user, query);
+  }
+
+  @Get('logs')
+  @Roles(...ROLE_RULES.anyMember)
+  @ApiOperation({
+    summary: 'Request logs: one row per key check, newest first, with filters.',
+    description: 'Kept 7 days for test keys and 90 days for live keys (configurable), by whole days.',
+  })
+  @ApiEnvelope(RequestLogResponseDto, { list: true })
+  listLogs(@CurrentUser() user: UserPrincipal, @Query() query: ListRequestLogsQueryDto): Promise<Page<RequestLogResponseDto>> {
+    return this.reports.listLogs(user, query, query.toPageRequest());
+  }
+}

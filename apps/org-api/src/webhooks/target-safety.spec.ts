@@ -1,0 +1,153 @@
+import { addressProblem, checkWebhookTarget, ResolveHost, TargetSafetyOptions } from './target-safety';
+
+/** A resolver that answers from a table, as DNS would, without the network. */
+function fakeResolver(table: Record<string, string[]>): ResolveHost {
+  return (hostname) => {
+    const addresses = table[hostname];
+    if (!addresses) return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    return Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+  };
+}
+
+const DNS = fakeResolver({
+  'hooks.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c6:1946'],
+  localhost: ['127.0.0.1', '::1'],
+  'rebind.example.com': ['93.184.216.34', '10.1.2.3'],
+  'metadata.example.com': ['169.254.169.254'],
+  'empty.example.com': [],
+});
+
+const strict: TargetSafetyOptions = { requireHttps: false, allowPrivateTargets: false, resolve: DNS };
+
+describe(checkWebhookTarget.name, () => {
+  it('allows a public https host and answers the normalised URL', async () => {
+    await expect(checkWebhookTarget('https://HOOKS.example.com/in?x=1', strict)).resolves.toEqual({
+      allowed: true,
+      url: 'https://hooks.example.com/in?x=1',
+    });
+  });
+
+  it('allows http outside production and refuses it in production', async () => {
+    await expect(checkWebhookTarget('http://hooks.example.com/in', strict)).resolves.toMatchObject({ allowed: true });
+    await expect(checkWebhookTarget('http://hooks.example.com/in', { ...strict, requireHttps: true })).resolves.toEqual({
+      allowed: false,
+      reason: 'url must use https',
+    });
+    await expect(checkWebhookTarget('https://hooks.example.com/in', { ...strict, requireHttps: true })).resolves.toMatchObject({
+      allowed: true,
+    });
+  });
+
+  it.each([
+    'not a url',
+    '/relative/path',
+    'ftp://hooks.example.com/x',
+    'javascript:alert(1)',
+    'file:///etc/passwd',
+    'ws://hooks.example.com',
+  ])('refuses %p as not an http(s) URL', async (url) => {
+    await expect(checkWebhookTarget(url, strict)).resolves.toMatchObject({ allowed: false });
+  });
+
+  it('refuses credentials in the URL, even when private targets are allowed', async () => {
+    for (const url of ['https://user:pass@hooks.example.com/', 'https://user@hooks.example.com/']) {
+      await expect(checkWebhookTarget(url, { ...strict, allowPrivateTargets: true })).resolves.toEqual({
+        allowed: false,
+        reason: 'url must not contain credentials',
+      });
+    }
+  });
+
+  it('refuses a URL longer than 2048 characters', async () => {
+    await expect(checkWebhookTarget(`https://hooks.example.com/${'a'.repeat(2048)}`, strict)).resolves.toMatchObject({ allowed: false });
+  });
+
+  it.each([
+    ['http://127.0.0.1/', 'loopback'],
+    ['http://127.1.2.3:8080/', 'loopback'],
+    ['http://2130706433/', 'loopback'],
+    ['http://0x7f.1/', 'loopback'],
+    ['http://10.0.0.1/', 'private'],
+    ['http://172.16.5.4/', 'private'],
+    ['http://192.168.1.1/', 'private'],
+    ['http://100.64.0.1/', 'carrierGradeNat'],
+    ['http://169.254.1.1/', 'linkLocal'],
+    ['http://169.254.169.254/latest/meta-data/', 'cloud metadata'],
+    ['http://0.0.0.0/', 'unspecified'],
+    ['http://224.0.0.1/', 'multicast'],
+    ['http://255.255.255.255/', 'broadcast'],
+    ['http://[::1]/', 'loopback'],
+    ['http://[::]/', 'unspecified'],
+    ['http://[fe80::1]/', 'linkLocal'],
+    ['http://[fc00::1]/', 'uniqueLocal'],
+    ['http://[fd00:ec2::254]/', 'cloud metadata'],
+    ['http://[ff02::1]/', 'multicast'],
+    ['http://[::ffff:127.0.0.1]/', 'loopback'],
+    ['http://[::ffff:10.0.0.1]/', 'private'],
+    ['http://[64:ff9b::a00:1]/', 'rfc6052'],
+    ['http://[2002:7f00:1::]/', '6to4'],
+  ])('refuses %s (%s)', async (url, kind) => {
+    const verdict = await checkWebhookTarget(url, strict);
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.allowed ? '' : verdict.reason).toContain(kind);
+  });
+
+  it('refuses a host that resolves to a loopback address', async () => {
+    await expect(checkWebhookTarget('http://localhost:3000/hook', strict)).resolves.toEqual({
+      allowed: false,
+      reason: 'url must not point at a loopback address (localhost is 127.0.0.1)',
+    });
+  });
+
+  it('refuses a host when any one of its addresses is private', async () => {
+    await expect(checkWebhookTarget('https://rebind.example.com/', strict)).resolves.toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('10.1.2.3'),
+    });
+    await expect(checkWebhookTarget('https://metadata.example.com/', strict)).resolves.toMatchObject({
+      allowed: false,
+      reason: expect.stringContaining('cloud metadata'),
+    });
+  });
+
+  it('refuses a host that does not resolve, or resolves to nothing', async () => {
+    for (const url of ['https://nowhere.invalid/', 'https://empty.example.com/']) {
+      await expect(checkWebhookTarget(url, strict)).resolves.toMatchObject({
+        allowed: false,
+        reason: expect.stringContaining('does not resolve'),
+      });
+    }
+  });
+
+  it('refuses when the resolver hangs past its deadline', async () => {
+    const hanging: ResolveHost = () => new Promise(() => undefined);
+    await expect(
+      checkWebhookTarget('https://slow.example.com/', { ...strict, resolve: hanging, resolveTimeoutMs: 20 }),
+    ).resolves.toMatchObject({
+      allowed: false,
+    });
+  });
+
+  it('allows private targets without resolving them when configured to', async () => {
+    const neverCalled: ResolveHost = () => Promise.reject(new Error('must not resolve'));
+    for (const url of ['http://127.0.0.1:4000/hook', 'http://localhost/hook', 'http://[::1]/', 'http://169.254.169.254/']) {
+      await expect(
+        checkWebhookTarget(url, { requireHttps: false, allowPrivateTargets: true, resolve: neverCalled }),
+      ).resolves.toMatchObject({
+        allowed: true,
+      });
+    }
+  });
+});
+
+describe(addressProblem.name, () => {
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '2a00:1450:4001::200e'])('accepts the public address %s', (address) => {
+    expect(addressProblem(address)).toBeNull();
+  });
+
+  it('names what is wrong with a non-public address', () => {
+    expect(addressProblem('192.168.0.10')).toBe('a private address');
+    expect(addressProblem('fd00:ec2::254')).toBe('a cloud metadata address');
+    expect(addressProblem('junk')).toBe('an address that is not an IP address');
+  });
+});

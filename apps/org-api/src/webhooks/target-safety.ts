@@ -1,0 +1,117 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+
+import ipaddr from 'ipaddr.js';
+
+/** Resolves a host name to every address it has (node:dns/promises `lookup(host, {all: true})`). */
+export type ResolveHost = (hostname: string) => Promise<{ address: string; family: number }[]>;
+
+export interface TargetSafetyOptions {
+  /** NODE_ENV=production: only https targets. */
+  requireHttps: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE_TARGETS: skip the address check (local development and tests). */
+  allowPrivateTargets: boolean;
+  /** Defaults to the system resolver; unit tests pass a typed fake. */
+  resolve?: ResolveHost;
+  /** A resolver that hangs must not hold the request; default 5 s. */
+  resolveTimeoutMs?: number;
+}
+
+export type TargetVerdict = { allowed: true; url: string } | { allowed: false; reason: string };
+
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
+/**
+ * Cloud metadata services, named on their own so the refusal says why. Both also sit
+ * in refused ranges (link-local, unique-local); listing them keeps them refused even
+ * if a range rule changes.
+ */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254']);
+
+/**
+ * The address ranges a webhook may be sent to. Everything else ipaddr.js names —
+ * private, loopback, linkLocal, uniqueLocal, carrierGradeNat, multicast, unspecified,
+ * broadcast, reserved, and the IPv6 ranges that tunnel or translate to IPv4 (6to4,
+ * teredo, NAT64) — is refused: an allow-list cannot be side-stepped by a range
+ * nobody thought to block.
+ */
+const PUBLIC_RANGE = 'unicast';
+
+const defaultResolve: ResolveHost = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+
+/**
+ * Decides whether Latchkey may send webhooks to `rawUrl` (SPEC §7, SSRF protection):
+ * http(s) only (https only in production), no credentials in the URL, and — unless
+ * private targets are allowed — every address the host resolves to must be public
+ * unicast. Checked when an endpoint is created or its URL changes; the delivery
+ * engine checks again at delivery time, because DNS answers can change (rebinding).
+ * Answers the normalised URL (as WHATWG URL prints it) when allowed.
+ */
+export async function checkWebhookTarget(rawUrl: string, options: TargetSafetyOptions): Promise<TargetVerdict> {
+  if (rawUrl.length > MAX_WEBHOOK_URL_LENGTH) return refuse(`url must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`);
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    return refuse('url must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return refuse('url must use https (or http outside production)');
+  if (options.requireHttps && url.protocol !== 'https:') return refuse('url must use https');
+  if (url.username || url.password) return refuse('url must not contain credentials');
+  if (!url.hostname) return refuse('url must name a host');
+
+  if (options.allowPrivateTargets) return { allowed: true, url: url.href };
+
+  // WHATWG URL already turned 0x7f.1, 2130706433 and friends into dotted IPv4,
+  // and keeps IPv6 literals in brackets.
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  let addresses: string[];
+  if (ipaddr.isValid(host)) {
+    addresses = [host];
+  } else {
+    try {
+      const resolved = await withTimeout((options.resolve ?? defaultResolve)(host), options.resolveTimeoutMs ?? 5_000);
+      addresses = resolved.map((entry) => entry.address);
+    } catch {
+      return refuse(`url host ${host} does not resolve`);
+    }
+    if (addresses.length === 0) return refuse(`url host ${host} does not resolve`);
+  }
+  for (const address of addresses) {
+    const problem = addressProblem(address);
+    if (problem) return refuse(`url must not point at ${problem} (${host} is ${address})`);
+  }
+  return { allowed: true, url: url.href };
+}
+
+/** Why an address is not a public unicast one, or null when it is. */
+export function addressProblem(address: string): string | null {
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(address);
+  } catch {
+    return 'an address that is not an IP address';
+  }
+  // ::ffff:127.0.0.1 is 127.0.0.1 to the kernel: judge the IPv4 inside.
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (METADATA_ADDRESSES.has(parsed.toNormalizedString()) || METADATA_ADDRESSES.has(parsed.toString())) {
+    return 'a cloud metadata address';
+  }
+  const range = parsed.range();
+  return range === PUBLIC_RANGE ? null : `a ${range} address`;
+}
+
+function refuse(reason: string): TargetVerdict {
+  return { allowed: false, reason };
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+
+import { AppConfig } from '@latchkey/config';
+import {
+  bullPrefix,
+  WEBHOOK_DELIVERIES_QUEUE,
+  WEBHOOK_DELIVERY_JOB,
+  WEBHOOK_DELIVERY_JOB_OPTIONS,
+  WebhookDeliveryJobData,
+  webhookDeliveryJobId,
+} from '@latchkey/contracts';
+
+/** How long one enqueue may take before the caller gets a 503 (the delivery row is already pending). */
+const ENQUEUE_DEADLINE_MS = 5_000;
+const CLOSE_DEADLINE_MS = 2_000;
+const BULK_SIZE = 500;
+
+export interface ScheduledAttempt {
+  deliveryId: string;
+  /** The attempt number this job makes: attempt_count + 1. */
+  attempt: number;
+}
+
+/**
+ * The typed producer of WEBHOOK_DELIVERIES_QUEUE for manual retries and recover, with
+ * the same job options as fan-out's jobs.
+ * Job id = webhookDeliveryJobId(delivery, attempt): two clicks on "retry" before the
+ * worker takes the first add one job. Calls fail (never hang) while Redis is away.
+ */
+@Injectable()
+export class WebhookDeliveriesProducer implements OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDeliveriesProducer.name);
+  private readonly queue: Queue<WebhookDeliveryJobData>;
+
+  constructor(config: AppConfig) {
+    this.queue = new Queue<WebhookDeliveryJobData>(WEBHOOK_DELIVERIES_QUEUE, {
+      prefix: bullPrefix(config.get('REDIS_PREFIX')),
+      connection: {
+        url: config.get('REDIS_URL'),
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2_000,
+        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+      },
+    });
+    // Without a listener an 'error' event would crash the process; failed calls surface to the caller.
+    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+  }
+
+  async enqueueAttempts(attempts: ScheduledAttempt[]): Promise<void> {
+    for (let start = 0; start < attempts.length; start += BULK_SIZE) {
+      const batch = attempts.slice(start, start + BULK_SIZE);
+      await withDeadline(
+        this.queue.addBulk(
+          batch.map(({ deliveryId, attempt }) => ({
+            name: WEBHOOK_DELIVERY_JOB,
+            data: { delivery_id: deliveryId },
+            opts: { ...WEBHOOK_DELIVERY_JOB_OPTIONS, jobId: webhookDeliveryJobId(deliveryId, attempt) },
+          })),
+        ),
+        ENQUEUE_DEADLINE_MS,
+      );
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    try {
+      await withDeadline(this.queue.close(), CLOSE_DEADLINE_MS);
+    } catch {
+      await this.queue.disconnect().catch(() => undefined);
+    }
+  }
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

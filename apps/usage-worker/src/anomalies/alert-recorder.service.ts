@@ -1,0 +1,73 @@
+import { MikroORM } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+
+import { EventType } from '@latchkey/contracts';
+import { Alert, AlertSeverity, AlertType, alertView } from '@latchkey/db';
+import { OutboxService } from '@latchkey/outbox';
+
+export interface NewAlert {
+  orgId: string;
+  keyId: string | null;
+  environment: 'test' | 'live' | null;
+  type: AlertType;
+  severity: AlertSeverity;
+  /** The rule's subject and time window, e.g. `key_…:2026-11-23T10`: one alert per episode. */
+  episodeKey: string;
+  details: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/**
+ * Stores alerts once per episode and announces each new one as `alert.triggered`
+ * in the same transaction: one multi-row `insert … on conflict do nothing returning`,
+ * and an outbox event only for the rows that insert created. An episode seen again
+ * (the next batch of the same spike, another worker process) inserts and sends nothing.
+ */
+@Injectable()
+export class AlertRecorder {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  /** Returns the alerts that are new. */
+  async record(candidates: NewAlert[]): Promise<Alert[]> {
+    const unique = new Map<string, NewAlert>();
+    for (const candidate of candidates) unique.set(`${candidate.orgId}|${candidate.type}|${candidate.episodeKey}`, candidate);
+    if (unique.size === 0) return [];
+    const em = this.orm.em.fork() as EntityManager;
+    return em.transactional(async (tx) => {
+      // Plain objects, not managed entities: the insert below writes them, and only when new.
+      const alerts = [...unique.values()].map((candidate) => Object.assign(new Alert(), candidate));
+      const rows = await tx.execute<{ id: string }[]>(
+        `insert into alerts (id, org_id, key_id, environment, type, severity, episode_key, details, created_at)
+         values ${alerts.map(() => '(?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?)').join(', ')}
+         on conflict (org_id, type, episode_key) do nothing
+         returning id`,
+        alerts.flatMap((alert) => [
+          alert.id,
+          alert.orgId,
+          alert.keyId,
+          alert.environment,
+          alert.type,
+          alert.severity,
+          alert.episodeKey,
+          JSON.stringify(alert.details),
+          alert.createdAt,
+        ]),
+      );
+      const inserted = new Set(rows.map((row) => row.id));
+      const created = alerts.filter((alert) => inserted.has(alert.id));
+      for (const alert of created) {
+        this.outbox.add(tx, {
+          orgId: alert.orgId,
+          environment: alert.environment,
+          type: EventType.AlertTriggered,
+          data: { ...alertView(alert) },
+        });
+      }
+      return created;
+    });
+  }
+}

@@ -1,0 +1,183 @@
+import { MikroORM } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+
+import { EventType } from '@latchkey/contracts';
+import { OutboxService } from '@latchkey/outbox';
+
+import { Clock } from './clock';
+import { ReminderKind } from './reminder-kinds';
+import { claimId, claimReminders } from './sent-reminders';
+
+const DAY_MS = 86_400_000;
+/** Keys looked at per statement; a run goes on until a scan comes back short. */
+const SCAN_LIMIT = 500;
+/**
+ * `api_key.expired` is announced for keys that expired this recently: a key that
+ * expired long before reminders existed (or a worker down for weeks) is old news.
+ */
+const EXPIRED_LOOKBACK_DAYS = 30;
+
+interface ExpiryRow {
+  id: string;
+  org_id: string;
+  environment: 'test' | 'live';
+  name: string;
+  prefix: string;
+  last4: string;
+  expires_at: Date;
+  kind: ReminderKind;
+}
+
+interface RotationRow {
+  id: string;
+  org_id: string;
+  environment: 'test' | 'live';
+  name: string;
+  prefix: string;
+  last4: string;
+  created_at: Date;
+  policy_days: number;
+}
+
+export interface ReminderRun {
+  expiring: number;
+  expired: number;
+  rotationDue: number;
+}
+
+/**
+ * Expiry and rotation reminders (SPEC §6): `api_key.expiring` 7 days and 1 day
+ * before expiry (`data.days_left`), `api_key.expired`, `api_key.rotation_due` once
+ * a key is older than its organisation's `rotation_policy_days`. Each is sent once
+ * per key and milestone: the scan skips milestones already in `reminders_sent`, and
+ * the insert into it (in the outbox event's transaction) settles races.
+ *
+ * A key that is already inside the 1-day window gets only the 1-day reminder: the
+ * 7-day one would arrive stale. Revoked keys get none; expired or disabled keys are
+ * not due for rotation.
+ */
+@Injectable()
+export class KeyRemindersService {
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly outbox: OutboxService,
+    private readonly clock: Clock,
+  ) {}
+
+  async sendDue(now = this.clock.now()): Promise<ReminderRun> {
+    const run: ReminderRun = { expiring: 0, expired: 0, rotationDue: 0 };
+    for (;;) {
+      const sent = await this.sendExpiryBatch(now);
+      run.expiring += sent.expiring;
+      run.expired += sent.expired;
+      if (sent.scanned < SCAN_LIMIT) break;
+    }
+    for (;;) {
+      const sent = await this.sendRotationBatch(now);
+      run.rotationDue += sent.sent;
+      if (sent.scanned < SCAN_LIMIT) break;
+    }
+    return run;
+  }
+
+  private async sendExpiryBatch(now: Date): Promise<{ scanned: number; expiring: number; expired: number }> {
+    const em = this.orm.em.fork() as EntityManager;
+    return em.transactional(async (tx) => {
+      const rows = await tx.execute<ExpiryRow[]>(
+        `select c.* from (
+           select k.id, k.organization_id as org_id, k.environment, k.name, k.prefix, k.last4, k.expires_at,
+                  case when k.expires_at <= ?::timestamptz then '${ReminderKind.Expired}'
+                       when k.expires_at <= ?::timestamptz then '${ReminderKind.Expiring1d}'
+                       else '${ReminderKind.Expiring7d}' end as kind
+             from api_keys k
+            where k.revoked_at is null and k.expires_at is not null
+              and k.expires_at <= ?::timestamptz and k.expires_at > ?::timestamptz
+         ) c
+         where not exists (select 1 from reminders_sent r where r.key_id = c.id and r.kind = c.kind)
+         order by c.id
+         limit ${SCAN_LIMIT}`,
+        [now, plusDays(now, 1), plusDays(now, 7), plusDays(now, -EXPIRED_LOOKBACK_DAYS)],
+      );
+      const claimed = await claimReminders(
+        tx,
+        rows.map((row) => ({ keyId: row.id, kind: row.kind, orgId: row.org_id })),
+        now,
+      );
+      let expiring = 0;
+      let expired = 0;
+      for (const row of rows) {
+        if (!claimed.has(claimId(row.id, row.kind))) continue;
+        const expiresAt = new Date(row.expires_at);
+        const key = { key_id: row.id, name: row.name, prefix: row.prefix, last4: row.last4, expires_at: expiresAt.toISOString() };
+        if (row.kind === ReminderKind.Expired) {
+          expired += 1;
+          this.outbox.add(tx, { orgId: row.org_id, environment: row.environment, type: EventType.ApiKeyExpired, data: key });
+        } else {
+          expiring += 1;
+          const daysLeft = Math.max(1, Math.ceil((expiresAt.getTime() - now.getTime()) / DAY_MS));
+          this.outbox.add(tx, {
+            orgId: row.org_id,
+            environment: row.environment,
+            type: EventType.ApiKeyExpiring,
+            data: { ...key, days_left: daysLeft },
+          });
+        }
+      }
+      return { scanned: rows.length, expiring, expired };
+    });
+  }
+
+  private async sendRotationBatch(now: Date): Promise<{ scanned: number; sent: number }> {
+    const em = this.orm.em.fork() as EntityManager;
+    return em.transactional(async (tx) => {
+      const rows = await tx.execute<RotationRow[]>(
+        `select k.id, k.organization_id as org_id, k.environment, k.name, k.prefix, k.last4, k.created_at, p.policy_days
+           from api_keys k
+           join organizations o on o.id = k.organization_id
+           cross join lateral (
+             select case when (o.settings->>'rotation_policy_days') ~ '^[0-9]{1,5}$'
+                         then (o.settings->>'rotation_policy_days')::int end as policy_days
+           ) p
+          where k.revoked_at is null and k.disabled_at is null
+            and (k.expires_at is null or k.expires_at > ?::timestamptz)
+            and p.policy_days > 0
+            and k.created_at <= ?::timestamptz - make_interval(days => p.policy_days)
+            and not exists (select 1 from reminders_sent r where r.key_id = k.id and r.kind = '${ReminderKind.RotationDue}')
+          order by k.id
+          limit ${SCAN_LIMIT}`,
+        [now, now],
+      );
+      const claimed = await claimReminders(
+        tx,
+        rows.map((row) => ({ keyId: row.id, kind: ReminderKind.RotationDue, orgId: row.org_id })),
+        now,
+      );
+      let sent = 0;
+      for (const row of rows) {
+        if (!claimed.has(claimId(row.id, ReminderKind.RotationDue))) continue;
+        sent += 1;
+        const createdAt = new Date(row.created_at);
+        this.outbox.add(tx, {
+          orgId: row.org_id,
+          environment: row.environment,
+          type: EventType.ApiKeyRotationDue,
+          data: {
+            key_id: row.id,
+            name: row.name,
+            prefix: row.prefix,
+            last4: row.last4,
+            created_at: createdAt.toISOString(),
+            age_days: Math.floor((now.getTime() - createdAt.getTime()) / DAY_MS),
+            rotation_policy_days: row.policy_days,
+          },
+        });
+      }
+      return { scanned: rows.length, sent };
+    });
+  }
+}
+
+function plusDays(at: Date, days: number): Date {
+  return new Date(at.getTime() + days * DAY_MS);
+}

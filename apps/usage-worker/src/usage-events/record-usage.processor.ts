@@ -1,0 +1,132 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { Counter, Histogram } from 'prom-client';
+
+import { AppConfig } from '@latchkey/config';
+import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
+import { MetricsService } from '@latchkey/platform';
+
+import { AnomalyDetector } from '../anomalies/anomaly-detector.service';
+import { QuotaWatcher } from '../reminders/quota-watcher.service';
+import { MalformedUsageBatchError, parseUsageBatch } from './usage-batch';
+import { UsageLedgerService } from './usage-ledger.service';
+import { withDeadline } from './with-deadline';
+
+/** Batches written at once by one process (each is its own transaction). */
+const CONCURRENCY = 4;
+/** On shutdown, how long the batches in hand may take; after that they are left to BullMQ's stall check (and redelivered). */
+const CLOSE_DEADLINE_MS = 10_000;
+
+/**
+ * The consumer of USAGE_QUEUE: each usage batch is counted exactly once by
+ * UsageLedgerService (its batch id is recorded in the transaction that counts it),
+ * so BullMQ's at-least-once delivery — retries with back-off, stalled jobs taken
+ * over, a worker killed mid-batch — never counts a check twice or loses one.
+ */
+@Injectable()
+export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RecordUsageProcessor.name);
+  private worker: Worker<UsageBatchJobData> | undefined;
+  private readonly batchesTotal: Counter<'outcome'>;
+  private readonly eventsTotal: Counter;
+  private readonly rejectedTotal: Counter;
+  private readonly failuresTotal: Counter;
+  private readonly lag: Histogram;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly ledger: UsageLedgerService,
+    private readonly anomalies: AnomalyDetector,
+    private readonly quotas: QuotaWatcher,
+    metrics: MetricsService,
+  ) {
+    const registers = [metrics.registry];
+    this.batchesTotal = new Counter({
+      name: 'usage_batches_processed_total',
+      help: 'Usage batches processed: counted, or duplicate (already counted, acknowledged without counting).',
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    this.eventsTotal = new Counter({ name: 'usage_events_counted_total', help: 'Key checks counted (exactly once each).', registers });
+    this.rejectedTotal = new Counter({
+      name: 'usage_events_rejected_total',
+      help: 'Usage events dropped because they broke the job contract.',
+      registers,
+    });
+    this.failuresTotal = new Counter({
+      name: 'usage_batch_failures_total',
+      help: 'Usage batch attempts that failed and will be retried (or, when malformed, parked as failed).',
+      registers,
+    });
+    this.lag = new Histogram({
+      name: 'usage_processing_lag_seconds',
+      help: 'Time from a key check to its counting.',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<UsageBatchJobData>(USAGE_QUEUE, (job) => this.process(job), {
+      prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
+      concurrency: CONCURRENCY,
+      connection: {
+        url: this.config.get('REDIS_URL'),
+        // BullMQ's blocking connection requires it; reconnection is bounded below.
+        maxRetriesPerRequest: null,
+        connectTimeout: 2_000,
+        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+      },
+    });
+    // Without listeners an 'error' would crash the process; a failed batch stays in the queue for its retries.
+    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+    this.worker.on('failed', (job: Job<UsageBatchJobData> | undefined, error: Error) => {
+      this.failuresTotal.inc();
+      const attempts = job ? `attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}` : 'unknown job';
+      // Database errors quote the statement with the batch inlined: keep the log line short.
+      const message = error.message.length > 500 ? `${error.message.slice(0, 250)} … ${error.message.slice(-250)}` : error.message;
+      this.logger.warn(`usage batch ${job?.data?.batch_id ?? job?.id ?? '?'} failed (${attempts}): ${message}`);
+    });
+  }
+
+  /** Before the database connection closes: finish the batches in hand, or give them back. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = undefined;
+    try {
+      await withDeadline(worker.close(), CLOSE_DEADLINE_MS, 'usage worker close timed out');
+    } catch (error) {
+      this.logger.warn(`${(error as Error).message}; leaving the batches in hand to be redelivered`);
+      await worker.close(true).catch(() => undefined);
+    }
+  }
+
+  async process(job: Job<UsageBatchJobData>): Promise<void> {
+    if (job.name !== USAGE_BATCH_JOB) throw new UnrecoverableError(`unknown job ${job.name} on ${USAGE_QUEUE}`);
+    let batch;
+    try {
+      batch = parseUsageBatch(job.data);
+    } catch (error) {
+      // Parked in the failed set (removeOnFail: false) for an operator: a retry cannot fix it.
+      if (error instanceof MalformedUsageBatchError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+    if (batch.rejected > 0) {
+      this.logger.warn(`usage batch ${batch.batchId}: dropped ${batch.rejected} events that break the contract`);
+    }
+    const recorded = await this.ledger.record(batch);
+    if (!recorded.counted) {
+      this.batchesTotal.inc({ outcome: 'duplicate' });
+      return;
+    }
+    const countedAt = Date.now();
+    this.batchesTotal.inc({ outcome: 'counted' });
+    this.eventsTotal.inc(recorded.events.length);
+    if (batch.rejected > 0) this.rejectedTotal.inc(batch.rejected);
+    for (const event of recorded.events) this.lag.observe(Math.max(0, (countedAt - event.atDate.getTime()) / 1000));
+    // Anomaly detection and quota notices see each batch once, after it is counted. Both are
+    // best effort and never throw: a throw here would retry a batch that is already counted.
+    await Promise.all([this.anomalies.observe(batch.events), this.quotas.observe(batch.events)]);
+  }
+}

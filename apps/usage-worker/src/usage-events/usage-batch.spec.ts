@@ -1,0 +1,91 @@
+import { UsageEvent } from '@latchkey/contracts';
+
+import { aggregateCounters, latestUseByKey, MalformedUsageBatchError, parseUsageBatch, requestLogRows } from './usage-batch';
+
+function event(overrides: Partial<UsageEvent> = {}): UsageEvent {
+  return {
+    key_id: 'key_A',
+    org_id: 'org_A',
+    environment: 'test',
+    code: 'VALID',
+    ip: null,
+    method: null,
+    path: null,
+    at: '2026-11-23T10:15:30.000Z',
+    latency_us: 10,
+    ...overrides,
+  };
+}
+
+describe('usage batches', () => {
+  it('aggregates checks into one row per key, granularity, bucket and code', () => {
+    const { events } = parseUsageBatch({
+      batch_id: 'b1',
+      events: [event(), event(), event({ code: 'RATE_LIMITED' }), event({ at: '2026-11-23T10:16:00.000Z' }), event({ key_id: 'key_B' })],
+    });
+    const rows = aggregateCounters(events);
+    const of = (keyId: string, granularity: string) =>
+      rows.filter((row) => row.key_id === keyId && row.granularity === granularity).map((row) => [row.bucket_start, row.code, row.n]);
+    expect(of('key_A', 'minute')).toEqual([
+      ['2026-11-23T10:15:00.000Z', 'RATE_LIMITED', 1],
+      ['2026-11-23T10:15:00.000Z', 'VALID', 2],
+      ['2026-11-23T10:16:00.000Z', 'VALID', 1],
+    ]);
+    expect(of('key_A', 'hour')).toEqual([
+      ['2026-11-23T10:00:00.000Z', 'RATE_LIMITED', 1],
+      ['2026-11-23T10:00:00.000Z', 'VALID', 3],
+    ]);
+    expect(of('key_B', 'day')).toEqual([['2026-11-23T00:00:00.000Z', 'VALID', 1]]);
+    expect(rows.reduce((sum, row) => (row.granularity === 'day' ? sum + row.n : sum), 0)).toBe(5);
+  });
+
+  it('counts no key for checks without one, but logs those of an organisation', () => {
+    const { events } = parseUsageBatch({
+      batch_id: 'b',
+      events: [event({ key_id: null, code: 'NOT_FOUND' }), event({ key_id: null, org_id: null, environment: null })],
+    });
+    expect(aggregateCounters(events)).toEqual([]);
+    expect(requestLogRows(events, () => true).map((row) => row.code)).toEqual(['NOT_FOUND']);
+    expect(requestLogRows(events, () => false)).toEqual([]);
+  });
+
+  it('keeps the latest check per key', () => {
+    const { events } = parseUsageBatch({
+      batch_id: 'b',
+      events: [
+        event({ at: '2026-11-23T10:00:00.000Z' }),
+        event({ at: '2026-11-23T11:00:00.000Z' }),
+        event({ at: '2026-11-23T09:00:00.000Z' }),
+      ],
+    });
+    expect(latestUseByKey(events)).toEqual([{ key_id: 'key_A', at: '2026-11-23T11:00:00.000Z' }]);
+  });
+
+  it('gives log rows ids that sort by check time', () => {
+    const { events } = parseUsageBatch({
+      batch_id: 'b',
+      events: [event({ at: '2026-11-23T10:00:01.000Z' }), event({ at: '2026-11-23T10:00:00.000Z' })],
+    });
+    const [later, earlier] = requestLogRows(events, () => true);
+    expect(later.id > earlier.id).toBe(true);
+    expect(later.id).toMatch(/^req_[0-9A-Z]{26}$/);
+  });
+
+  it('refuses a batch without an id or events, and drops events that break the contract', () => {
+    expect(() => parseUsageBatch({ events: [] })).toThrow(MalformedUsageBatchError);
+    expect(() => parseUsageBatch({ batch_id: 'b' })).toThrow(MalformedUsageBatchError);
+    const parsed = parseUsageBatch({
+      batch_id: 'b',
+      events: [
+        event(),
+        event({ code: 'NOPE' as never }),
+        event({ at: 'soon' }),
+        event({ latency_us: -1 }),
+        event({ environment: 'prod' as never }),
+        null,
+      ],
+    });
+    expect(parsed.events).toHaveLength(1);
+    expect(parsed.rejected).toBe(5);
+  });
+});

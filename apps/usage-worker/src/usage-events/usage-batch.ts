@@ -1,0 +1,155 @@
+import { ulid } from 'ulid';
+
+import { UsageBatchJobData, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
+import { IdPrefix, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
+
+const ENVIRONMENTS = ['test', 'live'] as const;
+type Environment = (typeof ENVIRONMENTS)[number];
+
+/** One row of the per-batch counter upsert (key × granularity × bucket × code). */
+export interface CounterRow {
+  key_id: string;
+  granularity: UsageGranularity;
+  bucket_start: string;
+  code: VerifyCode;
+  org_id: string;
+  environment: Environment;
+  n: number;
+}
+
+/** One row of the per-batch request-log insert. */
+export interface RequestLogRow {
+  id: string;
+  key_id: string | null;
+  org_id: string;
+  environment: Environment;
+  code: VerifyCode;
+  ip: string | null;
+  method: string | null;
+  path: string | null;
+  latency_us: number;
+  at: string;
+}
+
+/** A usage event that passed the contract checks, its time parsed. */
+export interface CheckedUsageEvent extends UsageEvent {
+  atDate: Date;
+}
+
+export interface ParsedUsageBatch {
+  batchId: string;
+  events: CheckedUsageEvent[];
+  /** Events that broke the contract; dropped (and logged) rather than blocking the good ones. */
+  rejected: number;
+}
+
+/** Thrown for a job that is not a usage batch at all: retrying it cannot help. */
+export class MalformedUsageBatchError extends Error {}
+
+/**
+ * Checks a job against the UsageBatchJobData contract. A malformed batch throws;
+ * a malformed event inside a good batch is dropped, so one bad event never holds
+ * back (or endlessly retries) the checks around it.
+ */
+export function parseUsageBatch(data: unknown): ParsedUsageBatch {
+  const batch = data as Partial<UsageBatchJobData> | null;
+  if (!batch || typeof batch.batch_id !== 'string' || batch.batch_id.length === 0 || batch.batch_id.length > 200) {
+    throw new MalformedUsageBatchError('usage batch without a batch_id');
+  }
+  if (!Array.isArray(batch.events)) throw new MalformedUsageBatchError(`usage batch ${batch.batch_id} has no events array`);
+  const events: CheckedUsageEvent[] = [];
+  for (const event of batch.events as unknown[]) {
+    const checked = checkEvent(event);
+    if (checked) events.push(checked);
+  }
+  return { batchId: batch.batch_id, events, rejected: batch.events.length - events.length };
+}
+
+function checkEvent(value: unknown): CheckedUsageEvent | null {
+  if (!value || typeof value !== 'object') return null;
+  const event = value as UsageEvent;
+  if (!VERIFY_CODES.includes(event.code)) return null;
+  if (typeof event.at !== 'string') return null;
+  const atDate = new Date(event.at);
+  if (Number.isNaN(atDate.getTime())) return null;
+  if (typeof event.latency_us !== 'number' || !Number.isFinite(event.latency_us) || event.latency_us < 0) return null;
+  if (!isNullableString(event.key_id) || !isNullableString(event.org_id)) return null;
+  if (!isNullableString(event.ip) || !isNullableString(event.method) || !isNullableString(event.path)) return null;
+  if (event.environment !== null && !ENVIRONMENTS.includes(event.environment)) return null;
+  return { ...event, atDate };
+}
+
+function isNullableString(value: unknown): value is string | null {
+  return value === null || typeof value === 'string';
+}
+
+/**
+ * The counter rows of a batch, aggregated in memory: one row per key, granularity,
+ * bucket and code however many checks it holds. Sorted by primary key so concurrent
+ * upserts lock rows in the same order (no deadlocks between batches). Checks
+ * without a key or an organisation (malformed or unknown keys) belong to no
+ * tenant's usage and are not counted here.
+ */
+export function aggregateCounters(events: CheckedUsageEvent[]): CounterRow[] {
+  const rows = new Map<string, CounterRow>();
+  for (const event of events) {
+    if (!event.key_id || !event.org_id || !event.environment) continue;
+    for (const granularity of USAGE_GRANULARITIES) {
+      const bucketStart = usageBucketStart(event.atDate, granularity).toISOString();
+      const id = `${event.key_id}\u0000${granularity}\u0000${bucketStart}\u0000${event.code}`;
+      const row = rows.get(id);
+      if (row) row.n += 1;
+      else {
+        rows.set(id, {
+          key_id: event.key_id,
+          granularity,
+          bucket_start: bucketStart,
+          code: event.code,
+          org_id: event.org_id,
+          environment: event.environment,
+          n: 1,
+        });
+      }
+    }
+  }
+  return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
+}
+
+/** The latest check time per key, sorted by key id (same lock order as above). */
+export function latestUseByKey(events: CheckedUsageEvent[]): { key_id: string; at: string }[] {
+  const latest = new Map<string, Date>();
+  for (const event of events) {
+    if (!event.key_id) continue;
+    const seen = latest.get(event.key_id);
+    if (!seen || seen < event.atDate) latest.set(event.key_id, event.atDate);
+  }
+  return [...latest.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([keyId, at]) => ({ key_id: keyId, at: at.toISOString() }));
+}
+
+/**
+ * The request-log rows of a batch: every check that belongs to an organisation and
+ * an environment, except those `keepLog` refuses (past retention: their day's
+ * partition is gone, or about to be). The id is a ULID of the check's time, so
+ * logs list newest first by id.
+ */
+export function requestLogRows(events: CheckedUsageEvent[], keepLog: (environment: Environment, at: Date) => boolean): RequestLogRow[] {
+  const rows: RequestLogRow[] = [];
+  for (const event of events) {
+    if (!event.org_id || !event.environment || !keepLog(event.environment, event.atDate)) continue;
+    rows.push({
+      id: `${IdPrefix.Request}_${ulid(event.atDate.getTime())}`,
+      key_id: event.key_id,
+      org_id: event.org_id,
+      environment: event.environment,
+      code: event.code,
+      ip: event.ip,
+      method: event.method,
+      path: event.path,
+      latency_us: Math.round(event.latency_us),
+      at: event.atDate.toISOString(),
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+
+import { AnomaliesModule } from '../anomalies/anomalies.module';
+import { RemindersModule } from '../reminders/reminders.module';
+import { RecordUsageProcessor } from './record-usage.processor';
+import { RequestLogPartitionsService } from './request-log-partitions.service';
+import { UsageLedgerService } from './usage-ledger.service';
+import { UsageMaintenanceProcessor } from './usage-maintenance.processor';
+
+/** Usage metering (SPEC §6): usage batches → exact per-key counters, request logs and last_used_at. */
+@Module({
+  imports: [AnomaliesModule, RemindersModule],
+  providers: [RecordUsageProcessor, RequestLogPartitionsService, UsageLedgerService, UsageMaintenanceProcessor],
+})
+export class UsageEventsModule {}

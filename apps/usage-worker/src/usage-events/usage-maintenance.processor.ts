@@ -1,0 +1,125 @@
+import { MikroORM } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, Queue, Worker } from 'bullmq';
+
+import { AppConfig } from '@latchkey/config';
+import { bullPrefix } from '@latchkey/contracts';
+
+import { RequestLogPartitionsService } from './request-log-partitions.service';
+import { withDeadline } from './with-deadline';
+
+/**
+ * Produced and consumed by usage-worker only (its job scheduler), hence declared here
+ * rather than in contracts. DO NOT CHANGE the names: the stored scheduler refers to them.
+ */
+export const USAGE_MAINTENANCE_QUEUE = 'usage-maintenance';
+export const USAGE_MAINTENANCE_JOB = 'request-log-maintenance';
+export const USAGE_MAINTENANCE_SCHEDULER = 'request-log-maintenance';
+/** Hourly: each run is idempotent, and a missed run (worker down at the time) is made up within the hour. */
+const MAINTENANCE_EVERY_MS = 3_600_000;
+/**
+ * Batch ids are kept far longer than any redelivery can happen: USAGE_JOB_OPTIONS
+ * retries for about six days (20 attempts, exponential from 1 s).
+ */
+const PROCESSED_BATCH_RETENTION_DAYS = 30;
+const SCHEDULE_RETRY_MS = 30_000;
+const CLOSE_DEADLINE_MS = 5_000;
+
+interface MaintenanceJobData {
+  /** Test hook: run as of this time instead of now. */
+  now?: string;
+}
+
+/**
+ * Request-log partitions and retention, run by a BullMQ job scheduler (no cron
+ * outside the queue; one run at a time across every worker process): creates the
+ * next days' partitions, drops the days past each environment's retention, and
+ * forgets batch ids too old to be redelivered.
+ */
+@Injectable()
+export class UsageMaintenanceProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(UsageMaintenanceProcessor.name);
+  private queue: Queue<MaintenanceJobData> | undefined;
+  private worker: Worker<MaintenanceJobData> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly orm: MikroORM,
+    private readonly partitions: RequestLogPartitionsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const connection = {
+      url: this.config.get('REDIS_URL'),
+      connectTimeout: 2_000,
+      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    };
+    const prefix = bullPrefix(this.config.get('REDIS_PREFIX'));
+    this.queue = new Queue<MaintenanceJobData>(USAGE_MAINTENANCE_QUEUE, { prefix, connection: { ...connection, maxRetriesPerRequest: 1 } });
+    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+    this.worker = new Worker<MaintenanceJobData>(USAGE_MAINTENANCE_QUEUE, (job) => this.process(job), {
+      prefix,
+      concurrency: 1,
+      connection: { ...connection, maxRetriesPerRequest: null },
+    });
+    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+    this.worker.on('failed', (job: Job | undefined, error: Error) => this.logger.warn(`usage maintenance failed: ${error.message}`));
+    // Neither waits for the other nor holds up the boot: batches create their partitions on demand anyway.
+    void this.schedule();
+    void this.partitions
+      .ensureAhead()
+      .catch((error: Error) => this.logger.warn(`creating request-log partitions failed: ${error.message}`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearTimeout(this.retry);
+    const [worker, queue] = [this.worker, this.queue];
+    this.worker = undefined;
+    this.queue = undefined;
+    for (const closable of [worker, queue]) {
+      if (!closable) continue;
+      await withDeadline(closable.close(), CLOSE_DEADLINE_MS, 'close timed out').catch(() => closable.disconnect().catch(() => undefined));
+    }
+  }
+
+  /** Adds a maintenance run now (tests, operators); the scheduler adds the regular ones. */
+  async runNow(now?: Date): Promise<Job<MaintenanceJobData>> {
+    if (!this.queue) throw new Error('usage maintenance is not running');
+    return this.queue.add(USAGE_MAINTENANCE_JOB, now ? { now: now.toISOString() } : {}, { removeOnComplete: 100, removeOnFail: 100 });
+  }
+
+  async process(job: Job<MaintenanceJobData>): Promise<{ dropped: string[]; forgottenBatches: number }> {
+    const now = job.data.now ? new Date(job.data.now) : new Date();
+    await this.partitions.ensureAhead(now);
+    const dropped = await this.partitions.enforceRetention(now);
+    const em = this.orm.em.fork() as EntityManager;
+    const forgotten = await em.execute<{ affectedRows?: number }>(
+      'delete from usage_processed_batches where processed_at < ?',
+      [new Date(now.getTime() - PROCESSED_BATCH_RETENTION_DAYS * 86_400_000)],
+      'run',
+    );
+    return { dropped, forgottenBatches: forgotten.affectedRows ?? 0 };
+  }
+
+  private async schedule(): Promise<void> {
+    const queue = this.queue;
+    if (!queue) return;
+    try {
+      await withDeadline(
+        queue.upsertJobScheduler(
+          USAGE_MAINTENANCE_SCHEDULER,
+          { every: MAINTENANCE_EVERY_MS },
+          { name: USAGE_MAINTENANCE_JOB, data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+        ),
+        5_000,
+        'scheduling usage maintenance timed out',
+      );
+    } catch (error) {
+      this.logger.warn(`${(error as Error).message}; retrying in ${SCHEDULE_RETRY_MS / 1000} s`);
+      this.retry = setTimeout(() => void this.schedule(), SCHEDULE_RETRY_MS);
+      this.retry.unref();
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+
+import { AppConfig } from '@latchkey/config';
+import {
+  bullPrefix,
+  WEBHOOK_DELIVERIES_QUEUE,
+  WEBHOOK_DELIVERY_JOB,
+  WEBHOOK_DELIVERY_JOB_OPTIONS,
+  WebhookDeliveryJobData,
+  webhookDeliveryJobId,
+} from '@latchkey/contracts';
+
+const CLOSE_DEADLINE_MS = 2_000;
+
+/** The typed producer of WEBHOOK_DELIVERIES_QUEUE; the job id names the attempt, so scheduling it twice adds one job. */
+@Injectable()
+export class WebhookDeliveriesProducer implements OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDeliveriesProducer.name);
+  private readonly queue: Queue<WebhookDeliveryJobData>;
+
+  constructor(config: AppConfig) {
+    this.queue = new Queue<WebhookDeliveryJobData>(WEBHOOK_DELIVERIES_QUEUE, {
+      prefix: bullPrefix(config.get('REDIS_PREFIX')),
+      connection: {
+        url: config.get('REDIS_URL'),
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2_000,
+        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+      },
+    });
+    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+  }
+
+  /** First attempts of new deliveries, at once. */
+  async enqueueFirstAttempts(deliveryIds: string[]): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.queue.addBulk(
+      deliveryIds.map((id) => ({
+        name: WEBHOOK_DELIVERY_JOB,
+        data: { delivery_id: id },
+        opts: { ...WEBHOOK_DELIVERY_JOB_OPTIONS, jobId: webhookDeliveryJobId(id, 1) },
+      })),
+    );
+  }
+
+  async enqueueAttempt(deliveryId: string, attempt: number, delayMs: number): Promise<void> {
+    await this.queue.add(
+      WEBHOOK_DELIVERY_JOB,
+      { delivery_id: deliveryId },
+      { ...WEBHOOK_DELIVERY_JOB_OPTIONS, jobId: webhookDeliveryJobId(deliveryId, attempt), delay: Math.max(0, Math.round(delayMs)) },
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('queue close timed out')), CLOSE_DEADLINE_MS);
+    });
+    try {
+      await Promise.race([this.queue.close(), deadline]);
+    } catch {
+      await this.queue.disconnect().catch(() => undefined);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

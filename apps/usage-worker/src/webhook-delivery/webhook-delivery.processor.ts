@@ -1,0 +1,294 @@
+import { MikroORM } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { DelayedError, Job, Worker } from 'bullmq';
+
+import { AuditService } from '@latchkey/audit';
+import { AppConfig } from '@latchkey/config';
+import { bullPrefix, EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttemptOf, WebhookDeliveryJobData } from '@latchkey/contracts';
+import { SecretBox } from '@latchkey/crypto';
+import { ActorType, DeliveryStatus, WebhookDelivery, WebhookDeliveryAttempt, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
+import { OutboxService } from '@latchkey/outbox';
+import { RedisService } from '@latchkey/platform';
+
+import { closeWorker } from './close-worker';
+import { EndpointBreakers, isBreakerRejection } from './endpoint-breakers';
+import { EndpointSlots } from './endpoint-slots';
+import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
+import { DeliveryOutcome, WebhookDeliveryMetrics } from './webhook-delivery.metrics';
+import { postWebhook, SendResult } from './webhook-sender';
+import { webhookHeaders } from './webhook-signature';
+
+/** Jobs sent at once by one process; with the per-endpoint cap, one slow endpoint can take only a few of them. */
+export const DELIVERY_CONCURRENCY = 32;
+/** Sends in flight to one endpoint from one process. */
+export const MAX_IN_FLIGHT_PER_ENDPOINT = 8;
+/** How long a job waits in-process for one of its endpoint's slots before it steps aside (moved back to delayed). */
+const SLOT_WAIT_MS = 1_000;
+/** An endpoint with every slot busy and no send finished for this long is treated as slow: its jobs step aside at once. */
+const SLOT_STUCK_MS = 500;
+const THROTTLE_HOLD_MS = 1_000;
+const JITTER = 0.1;
+
+class FailedSend extends Error {
+  constructor(readonly result: SendResult) {
+    super(result.error ?? `HTTP ${result.statusCode}`);
+  }
+}
+
+const SYSTEM_ACTOR = { type: ActorType.System, id: null, ip: null, userAgent: null };
+
+/**
+ * Consumes WEBHOOK_DELIVERIES_QUEUE: one job is one attempt of one delivery, its
+ * job id `…-a<attempt>`. Each HTTP attempt is recorded; a failure schedules the
+ * next attempt as a delayed job on WEBHOOK_RETRY_SCHEDULE. Jobs for an attempt
+ * already recorded (a duplicate, or a crash after recording) only make sure the
+ * next one is queued. While an endpoint's breaker is open, or its rate limit or
+ * in-flight cap is reached, the job is moved back to delayed as it is: nothing is
+ * sent, no attempt is counted, nothing is lost.
+ */
+@Injectable()
+export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WebhookDeliveryProcessor.name);
+  private readonly box: SecretBox;
+  private readonly breakers: EndpointBreakers;
+  private readonly slots = new EndpointSlots(MAX_IN_FLIGHT_PER_ENDPOINT, SLOT_STUCK_MS);
+  private readonly schedule: number[];
+  private worker: Worker<WebhookDeliveryJobData> | undefined;
+
+  constructor(
+    private readonly audit: AuditService,
+    private readonly config: AppConfig,
+    private readonly metrics: WebhookDeliveryMetrics,
+    private readonly orm: MikroORM,
+    private readonly outbox: OutboxService,
+    private readonly producer: WebhookDeliveriesProducer,
+    private readonly redis: RedisService,
+  ) {
+    this.box = new SecretBox(config.get('ENCRYPTION_KEY'));
+    this.schedule = config.get('webhookRetryScheduleMs');
+    // The breaker probes again after a few first-retry delays (5 s schedule → 25 s; tests' 200 ms → 1 s).
+    const resetTimeoutMs = Math.min(60_000, Math.max(1_000, (this.schedule[0] ?? 5_000) * 5));
+    this.breakers = new EndpointBreakers(
+      { resetTimeoutMs, volumeThreshold: 5, errorThresholdPercentage: 50, rollingCountTimeoutMs: 30_000 },
+      (endpointId, state) => this.logger.log(`breaker of ${endpointId}: ${state}`),
+    );
+    metrics.countOpenBreakersWith(() => this.breakers.openCount());
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<WebhookDeliveryJobData>(
+      WEBHOOK_DELIVERIES_QUEUE,
+      (job: Job<WebhookDeliveryJobData>, token?: string) => this.process(job, token),
+      {
+        prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
+        connection: { url: this.config.get('REDIS_URL'), maxRetriesPerRequest: null },
+        concurrency: DELIVERY_CONCURRENCY,
+      },
+    );
+    this.worker.on('failed', (job: Job<WebhookDeliveryJobData> | undefined, error: Error) =>
+      this.logger.warn(`delivery job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`),
+    );
+    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await closeWorker(this.worker);
+    this.breakers.shutdown();
+  }
+
+  /** True while the endpoint's breaker (in this process) is open or half-open. */
+  breakerOpen(endpointId: string): boolean {
+    return this.breakers.isOpen(endpointId);
+  }
+
+  async process(job: Job<WebhookDeliveryJobData>, token: string | undefined): Promise<DeliveryOutcome> {
+    const em = this.orm.em.fork() as EntityManager;
+    const delivery = await em.findOne(WebhookDelivery, { id: job.data.delivery_id }, { populate: ['endpoint'] });
+    // Gone with its endpoint (cascade), or already delivered.
+    if (!delivery || delivery.status === DeliveryStatus.Succeeded) return this.count('skipped');
+    const attempt = webhookDeliveryAttemptOf(job.id) ?? delivery.attemptCount + 1;
+    if (attempt <= delivery.attemptCount) {
+      if (delivery.status === DeliveryStatus.Pending) {
+        const due = delivery.nextAttemptAt ? delivery.nextAttemptAt.getTime() - Date.now() : 0;
+        await this.producer.enqueueAttempt(delivery.id, delivery.attemptCount + 1, due);
+      }
+      return this.count('skipped');
+    }
+    const endpoint = delivery.endpoint;
+    if (endpoint.disabledAt) {
+      await this.failForDisabledEndpoint(em, delivery, endpoint);
+      return this.count('endpoint_disabled');
+    }
+
+    const rateWait = await this.rateLimitWait(endpoint);
+    if (rateWait > 0) return this.hold(job, token, rateWait, 'rate_limited');
+    if (!(await this.slots.acquire(endpoint.id, SLOT_WAIT_MS))) {
+      return this.hold(job, token, THROTTLE_HOLD_MS * (0.5 + Math.random()), 'throttled');
+    }
+
+    let result: SendResult;
+    try {
+      result = await this.breakers.fire(endpoint.id, async () => {
+        const sent = await this.send(delivery, endpoint);
+        if (!isSuccess(sent.statusCode)) throw new FailedSend(sent);
+        return sent;
+      });
+    } catch (error) {
+      if (isBreakerRejection(error)) return this.hold(job, token, this.breakers.holdMs(endpoint.id), 'held');
+      if (!(error instanceof FailedSend)) throw error;
+      result = error.result;
+    } finally {
+      this.slots.release(endpoint.id);
+    }
+    this.metrics.attemptDuration(result.durationMs);
+    return this.count(await this.record(em, delivery, endpoint, attempt, result));
+  }
+
+  private async send(delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<SendResult> {
+    const secrets = [this.box.open(endpoint.secretSealed, endpoint.id)];
+    if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > Date.now()) {
+      secrets.push(this.box.open(endpoint.previousSecretSealed, endpoint.id));
+    }
+    const body = JSON.stringify(delivery.payload);
+    return postWebhook(endpoint.url, webhookHeaders(delivery.eventId, body, secrets), body, {
+      timeoutMs: this.config.get('WEBHOOK_TIMEOUT_MS'),
+      allowPrivateTargets: this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS'),
+    });
+  }
+
+  /** Writes the attempt and its consequences in one transaction, then queues the next attempt if any. */
+  private async record(
+    em: EntityManager,
+    delivery: WebhookDelivery,
+    endpoint: WebhookEndpoint,
+    attempt: number,
+    result: SendResult,
+  ): Promise<DeliveryOutcome> {
+    const now = new Date();
+    let next: number | null = null;
+    const outcome = await em.transactional(async (tx): Promise<DeliveryOutcome> => {
+      tx.create(WebhookDeliveryAttempt, {
+        delivery: tx.getReference(WebhookDelivery, delivery.id),
+        attemptedAt: now,
+        statusCode: result.statusCode,
+        durationMs: result.durationMs,
+        responseBody: result.responseBody,
+        error: result.error,
+      });
+      const update = (status: DeliveryStatus, nextAttemptAt: Date | null) =>
+        tx.nativeUpdate(
+          WebhookDelivery,
+          { id: delivery.id },
+          { status, attemptCount: attempt, lastAttemptAt: now, lastStatusCode: result.statusCode, nextAttemptAt, updatedAt: now },
+        );
+
+      if (isSuccess(result.statusCode)) {
+        await update(DeliveryStatus.Succeeded, null);
+        await tx.nativeUpdate(WebhookEndpoint, { id: endpoint.id, failingSince: { $ne: null } }, { failingSince: null });
+        return 'succeeded';
+      }
+      if (result.statusCode === 410) {
+        await update(DeliveryStatus.Failed, null);
+        await this.disable(tx, endpoint, WebhookDisabledReason.Gone, now);
+        return 'gone';
+      }
+      const rows: { failing_since: Date }[] = await tx.execute(
+        'update webhook_endpoints set failing_since = coalesce(failing_since, ?) where id = ? returning failing_since',
+        [now, endpoint.id],
+      );
+      const failingSince = rows[0]?.failing_since ?? now;
+      if (now.getTime() - new Date(failingSince).getTime() >= this.config.get('webhookDisableAfterMs')) {
+        await update(DeliveryStatus.Failed, null);
+        await this.disable(tx, endpoint, WebhookDisabledReason.Failing, now);
+        return 'failed';
+      }
+      const wait = this.retryDelay(attempt, result);
+      if (wait === null) {
+        await update(DeliveryStatus.Failed, null);
+        return 'failed';
+      }
+      next = wait;
+      await update(DeliveryStatus.Pending, new Date(now.getTime() + wait));
+      return 'retry';
+    });
+    if (next !== null) await this.producer.enqueueAttempt(delivery.id, attempt + 1, next);
+    return outcome;
+  }
+
+  /** The wait before attempt `attempt + 1`, or null when the schedule is exhausted. */
+  private retryDelay(attempt: number, result: SendResult): number | null {
+    const base = this.schedule[attempt - 1];
+    if (base === undefined) return null;
+    const jittered = base * (1 - JITTER + Math.random() * 2 * JITTER);
+    const retryAfter = result.statusCode === 429 || result.statusCode === 503 ? (result.retryAfterMs ?? 0) : 0;
+    return Math.max(jittered, retryAfter);
+  }
+
+  /** Disables the endpoint unless someone did already, and announces it (outbox event + audit row) in the same transaction. */
+  private async disable(tx: EntityManager, endpoint: WebhookEndpoint, reason: WebhookDisabledReason, now: Date): Promise<void> {
+    const changed = await tx.nativeUpdate(
+      WebhookEndpoint,
+      { id: endpoint.id, disabledAt: null },
+      { disabledAt: now, disabledReason: reason, updatedAt: now },
+    );
+    if (changed === 0) return;
+    const orgId = endpoint.organization.id;
+    this.logger.warn(`webhook endpoint ${endpoint.id} disabled (${reason})`);
+    this.outbox.add(tx, {
+      orgId,
+      environment: endpoint.environment,
+      type: EventType.WebhookEndpointDisabled,
+      data: { endpoint_id: endpoint.id, url: endpoint.url, reason },
+    });
+    this.audit.record(tx, {
+      orgId,
+      actor: SYSTEM_ACTOR,
+      action: EventType.WebhookEndpointDisabled,
+      target: { type: 'webhook_endpoint', id: endpoint.id },
+      before: { disabled_at: null },
+      after: { disabled_at: now.toISOString(), disabled_reason: reason },
+    });
+  }
+
+  private async failForDisabledEndpoint(em: EntityManager, delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<void> {
+    const now = new Date();
+    await em.transactional(async (tx) => {
+      tx.create(WebhookDeliveryAttempt, {
+        delivery: tx.getReference(WebhookDelivery, delivery.id),
+        attemptedAt: now,
+        durationMs: 0,
+        error: `not sent: the endpoint is disabled (${endpoint.disabledReason ?? 'manual'})`,
+      });
+      await tx.nativeUpdate(WebhookDelivery, { id: delivery.id }, { status: DeliveryStatus.Failed, nextAttemptAt: null, updatedAt: now });
+    });
+  }
+
+  /** 0 when a send may go now; else how long until the endpoint's next one-second window. */
+  private async rateLimitWait(endpoint: WebhookEndpoint): Promise<number> {
+    const limit = endpoint.rateLimitPerSecond;
+    if (!limit || limit <= 0) return 0;
+    const now = Date.now();
+    const second = Math.floor(now / 1000);
+    const key = this.redis.key('webhook-rate', endpoint.id, String(second));
+    const [[, count]] = (await this.redis.client.multi().incr(key).expire(key, 2).exec()) as [[Error | null, number], unknown];
+    if (count <= limit) return 0;
+    return (second + 1) * 1000 - now + Math.random() * 100;
+  }
+
+  /** Puts the job back as delayed, unchanged: no attempt is counted. */
+  private async hold(job: Job<WebhookDeliveryJobData>, token: string | undefined, ms: number, outcome: DeliveryOutcome): Promise<never> {
+    this.count(outcome);
+    await job.moveToDelayed(Date.now() + Math.round(ms), token);
+    throw new DelayedError();
+  }
+
+  private count(outcome: DeliveryOutcome): DeliveryOutcome {
+    this.metrics.outcome(outcome);
+    return outcome;
+  }
+}
+
+function isSuccess(statusCode: number | null): boolean {
+  return statusCode !== null && statusCode >= 200 && statusCode < 300;
+}

@@ -1,0 +1,58 @@
+import { Webhook } from 'standardwebhooks';
+
+import { webhookDeliveryAttemptOf, webhookDeliveryJobId } from '@latchkey/contracts';
+
+import { parseRetryAfter } from './webhook-sender';
+import { webhookSignature } from './webhook-signature';
+import { isPublicAddress } from './webhook-target';
+
+describe('webhook delivery helpers', () => {
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+  it('signs exactly as the Standard Webhooks reference library does', () => {
+    const body = '{"id":"evt_1","type":"webhook.test"}';
+    const at = new Date('2026-11-23T12:00:00Z');
+    expect(webhookSignature('evt_1', at.getTime() / 1000, body, [secret])).toBe(new Webhook(secret).sign('evt_1', at, body));
+  });
+
+  it('joins one signature per secret with spaces', () => {
+    const other = 'whsec_' + Buffer.from('another key').toString('base64');
+    expect(webhookSignature('evt_1', 1, '{}', [secret, other]).split(' ')).toHaveLength(2);
+  });
+
+  it.each([
+    ['127.0.0.1', false],
+    ['10.1.2.3', false],
+    ['172.16.0.1', false],
+    ['192.168.1.1', false],
+    ['169.254.169.254', false],
+    ['100.64.0.1', false],
+    ['0.0.0.0', false],
+    ['::1', false],
+    ['fe80::1', false],
+    ['fd00:ec2::254', false],
+    ['::ffff:127.0.0.1', false],
+    ['not an address', false],
+    ['93.184.216.34', true],
+    ['2606:4700::1111', true],
+    ['::ffff:93.184.216.34', true],
+  ])('judges %s public: %s', (address, expected) => {
+    expect(isPublicAddress(address)).toBe(expected);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter('Mon, 23 Nov 2026 12:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('soon', now)).toBeNull();
+    expect(parseRetryAfter(undefined, now)).toBeNull();
+  });
+
+  it('names each attempt in a job id BullMQ accepts, and reads the attempt back', () => {
+    const id = webhookDeliveryJobId('del_01M84JHQXVCW3TXP9JT8BRXN5J', 3);
+    expect(id).not.toContain(':');
+    expect(webhookDeliveryAttemptOf(id)).toBe(3);
+    expect(webhookDeliveryAttemptOf('del_01M84JHQXVCW3TXP9JT8BRXN5J')).toBeNull();
+    expect(webhookDeliveryAttemptOf(undefined)).toBeNull();
+  });
+});

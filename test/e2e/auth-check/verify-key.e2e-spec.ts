@@ -1,0 +1,242 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+
+import { generateApiKey } from '@latchkey/crypto';
+
+import { TestApp } from '../../support/create-test-app';
+import { signUp, UserSession } from '../../support/factories';
+import { changeKey, issueKey, nowSeconds, sha256Hex, signedBody, waitFor } from './auth-check-helpers';
+
+describe('POST /v1/verify (auth-check)', () => {
+  let sut: TestApp;
+  let owner: UserSession;
+
+  beforeAll(async () => {
+    sut = await TestApp.start();
+    owner = await signUp(sut);
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  const verify = async (body: unknown) => {
+    const response = await sut.post('/v1/verify', { body });
+    return response;
+  };
+  const codeOf = async (body: unknown) => {
+    const response = await verify(body);
+    if (response.status !== 200) throw new Error(`verify answered ${response.status}: ${response.text}`);
+    return response.body.data.code as string;
+  };
+  /** A change reaches the cache through pub/sub: within 1 s (SPEC), not necessarily before the admin call returns. */
+  const eventually = async (body: unknown, expected: string) =>
+    (
+      await waitFor(
+        () => codeOf(body),
+        (code) => code === expected,
+        1_000,
+        10,
+      )
+    ).value;
+  const sql = (query: string, params: unknown[] = []) => sut.app.get(MikroORM).em.getConnection().execute(query, params);
+
+  it('answers VALID with the key, its organisation, permissions and metadata', async () => {
+    const key = await issueKey(sut, owner, { permissions: ['payments:read'], metadata: { plan: 'pro' } });
+    const response = await verify({ key: key.secret });
+    expect(response.status).toBe(200);
+    expect(response.headers['x-request-id']).toMatch(/^req_/);
+    expect(response.body).toEqual({
+      success: true,
+      data: {
+        valid: true,
+        code: 'VALID',
+        key_id: key.id,
+        org_id: owner.orgId,
+        environment: 'test',
+        permissions: ['payments:read'],
+        metadata: { plan: 'pro' },
+        rate_limit: null,
+        quota: null,
+      },
+    });
+  });
+
+  it('answers MALFORMED for a key whose shape or checksum is wrong, NOT_FOUND for a well-formed unknown key', async () => {
+    const key = await issueKey(sut, owner);
+    const flipped = key.secret.slice(0, 20) + (key.secret[20] === 'a' ? 'b' : 'a') + key.secret.slice(21);
+    expect(await codeOf({ key: flipped })).toBe('MALFORMED');
+    expect(await codeOf({ key: 'hello' })).toBe('MALFORMED');
+    expect(await codeOf({ key: '' })).toBe('MALFORMED');
+    const unknown = await verify({ key: generateApiKey('test') });
+    expect(unknown.body.data).toMatchObject({ valid: false, code: 'NOT_FOUND', key_id: null, org_id: null });
+    // The negative answer is cached and stays the same.
+    expect(await codeOf({ key: generateApiKey('live') })).toBe('NOT_FOUND');
+  });
+
+  it('answers DISABLED, REVOKED and EXPIRED', async () => {
+    const disabled = await issueKey(sut, owner);
+    expect(await codeOf({ key: disabled.secret })).toBe('VALID');
+    await changeKey(sut, owner, disabled.id, 'disable');
+    expect(await eventually({ key: disabled.secret }, 'DISABLED')).toBe('DISABLED');
+    await changeKey(sut, owner, disabled.id, 'enable');
+    expect(await eventually({ key: disabled.secret }, 'VALID')).toBe('VALID');
+
+    const revoked = await issueKey(sut, owner);
+    expect(await codeOf({ key: revoked.secret })).toBe('VALID');
+    await changeKey(sut, owner, revoked.id, 'revoke');
+    await eventually({ key: revoked.secret }, 'REVOKED');
+    const answer = await verify({ key: revoked.secret });
+    expect(answer.body.data).toMatchObject({ valid: false, code: 'REVOKED', key_id: revoked.id });
+
+    const expired = await issueKey(sut, owner);
+    await sql(`update api_keys set expires_at = now() - interval '1 second' where id = ?`, [expired.id]);
+    expect(await codeOf({ key: expired.secret })).toBe('EXPIRED');
+  });
+
+  it("answers a rolled key's old secret VALID during its grace and NOT_FOUND after it", async () => {
+    const key = await issueKey(sut, owner);
+    const rolled = await changeKey(sut, owner, key.id, 'roll', { expire_old_in_seconds: 1 });
+    expect(await codeOf({ key: rolled.secret })).toBe('VALID');
+    expect(await codeOf({ key: key.secret })).toBe('VALID');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await codeOf({ key: key.secret })).toBe('NOT_FOUND');
+    expect(await codeOf({ key: rolled.secret })).toBe('VALID');
+
+    const again = await changeKey(sut, owner, key.id, 'roll', { expire_old_in_seconds: 0 });
+    expect(await eventually({ key: rolled.secret }, 'NOT_FOUND')).toBe('NOT_FOUND');
+    expect(await codeOf({ key: again.secret })).toBe('VALID');
+  });
+
+  it('answers WRONG_ENVIRONMENT when the key is not of the environment asked for', async () => {
+    const key = await issueKey(sut, owner);
+    expect(await codeOf({ key: key.secret, environment: 'live' })).toBe('WRONG_ENVIRONMENT');
+    expect(await codeOf({ key: key.secret, environment: 'test' })).toBe('VALID');
+  });
+
+  it('matches the IP allowlist on IPv4 and IPv6 CIDRs, IPv4-mapped IPv6 included', async () => {
+    const key = await issueKey(sut, owner, { restrictions: { ip_allowlist: ['203.0.113.0/24', '2001:db8::/32'] } });
+    expect(await codeOf({ key: key.secret, ip: '203.0.113.9' })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, ip: '::ffff:203.0.113.9' })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, ip: '2001:db8:1::5' })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, ip: '198.51.100.1' })).toBe('IP_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret, ip: '2001:db9::1' })).toBe('IP_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret, ip: 'not an ip' })).toBe('IP_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret })).toBe('IP_NOT_ALLOWED');
+  });
+
+  it('matches referrers on their origin, with * standing for one subdomain label', async () => {
+    const key = await issueKey(sut, owner, { restrictions: { referrers: ['https://*.example.com', 'http://localhost:*'] } });
+    expect(await codeOf({ key: key.secret, referrer: 'https://app.example.com/checkout?x=1' })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, referrer: 'http://localhost:5173/' })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, referrer: 'https://example.com/' })).toBe('REFERRER_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret, referrer: 'http://app.example.com/' })).toBe('REFERRER_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret, referrer: 'https://app.example.com.evil.io/' })).toBe('REFERRER_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret })).toBe('REFERRER_NOT_ALLOWED');
+  });
+
+  it('matches endpoints on method and path glob, ignoring the query string', async () => {
+    const key = await issueKey(sut, owner, {
+      restrictions: {
+        endpoints: [
+          { method: 'GET', path: '/v1/payments/*' },
+          { method: '*', path: '/v1/ping' },
+        ],
+      },
+    });
+    expect(await codeOf({ key: key.secret, method: 'GET', path: '/v1/payments/p_1/refunds?limit=2' })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, method: 'DELETE', path: '/v1/ping' })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, method: 'POST', path: '/v1/payments/p_1' })).toBe('ENDPOINT_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret, method: 'GET', path: '/v1/payments/' })).toBe('ENDPOINT_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret, method: 'GET', path: '/v1/users' })).toBe('ENDPOINT_NOT_ALLOWED');
+    expect(await codeOf({ key: key.secret })).toBe('ENDPOINT_NOT_ALLOWED');
+  });
+
+  it('needs every requested permission held; a held payments:* covers payments:read', async () => {
+    const key = await issueKey(sut, owner, { permissions: ['payments:*', 'reports:read'] });
+    expect(await codeOf({ key: key.secret, permissions: ['payments:read', 'reports:read'] })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, permissions: ['payments:refunds:create'] })).toBe('VALID');
+    expect(await codeOf({ key: key.secret, permissions: ['reports:write'] })).toBe('INSUFFICIENT_PERMISSIONS');
+    expect(await codeOf({ key: key.secret, permissions: ['payments:read', 'users:read'] })).toBe('INSUFFICIENT_PERMISSIONS');
+    expect(await codeOf({ key: key.secret, permissions: ['payments'] })).toBe('INSUFFICIENT_PERMISSIONS');
+    expect(await codeOf({ key: key.secret, permissions: [] })).toBe('VALID');
+  });
+
+  it('lets exactly `limit` of 40 concurrent checks pass and answers the rest RATE_LIMITED with headers', async () => {
+    const key = await issueKey(sut, owner, { rate_limit: { limit: 7, window_seconds: 60 } });
+    const answers = await Promise.all(Array.from({ length: 40 }, () => verify({ key: key.secret })));
+    expect(answers.every((answer) => answer.status === 200)).toBe(true);
+    const passed = answers.filter((answer) => answer.body.data.valid);
+    const limited = answers.filter((answer) => answer.body.data.code === 'RATE_LIMITED');
+    expect(passed).toHaveLength(7);
+    expect(limited).toHaveLength(33);
+    expect(limited[0].headers['ratelimit-limit']).toBe('7');
+    expect(limited[0].headers['ratelimit-remaining']).toBe('0');
+    expect(Number(limited[0].headers['ratelimit-reset'])).toBeGreaterThan(0);
+    expect(Number(limited[0].headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited[0].body.data.rate_limit).toMatchObject({ limit: 7, remaining: 0 });
+    expect(passed[0].headers['ratelimit-limit']).toBe('7');
+    expect(passed[0].headers['retry-after']).toBeUndefined();
+  });
+
+  it('takes `cost` (default 1) from the quota, never below zero, and a refused check takes nothing', async () => {
+    const key = await issueKey(sut, owner, { quota: { limit: 10, period: 'day' }, permissions: ['a:read'] });
+    expect((await verify({ key: key.secret, cost: 4 })).body.data).toMatchObject({ code: 'VALID', quota: { remaining: 6 } });
+    // Refused before the quota: nothing is taken.
+    expect(await codeOf({ key: key.secret, permissions: ['b:read'], cost: 4 })).toBe('INSUFFICIENT_PERMISSIONS');
+    expect((await verify({ key: key.secret, cost: 4 })).body.data).toMatchObject({ code: 'VALID', quota: { remaining: 2 } });
+    const refused = await verify({ key: key.secret, cost: 4 });
+    expect(refused.body.data).toMatchObject({ valid: false, code: 'QUOTA_EXCEEDED', quota: { remaining: 2 } });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await verify({ key: key.secret, cost: 2 })).body.data).toMatchObject({ code: 'VALID', quota: { remaining: 0 } });
+    expect((await verify({ key: key.secret })).body.data).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: { remaining: 0 } });
+  });
+
+  it.each(['day', 'month', 'total'])('counts a %s quota', async (period) => {
+    const key = await issueKey(sut, owner, { quota: { limit: 2, period } });
+    expect(await codeOf({ key: key.secret })).toBe('VALID');
+    expect(await codeOf({ key: key.secret })).toBe('VALID');
+    expect(await codeOf({ key: key.secret })).toBe('QUOTA_EXCEEDED');
+  });
+
+  describe('signed requests', () => {
+    it('passes a signing key as its public key only with a valid, fresh, unused signature', async () => {
+      const key = await issueKey(sut, owner, { signing: true });
+      expect(key.public_key).toMatch(/^pk_test_/);
+      const signed = signedBody(key.secret, key.public_key!, 'POST', '/v1/charges?expand=1', '{"amount":5}');
+      const first = await verify(signed);
+      expect(first.body.data).toMatchObject({ valid: true, code: 'VALID', key_id: key.id });
+      // The same signed request again is a replay.
+      expect(await codeOf(signed)).toBe('INVALID_SIGNATURE');
+      // A signature over something else, a stale one, none at all.
+      const other = signedBody(key.secret, key.public_key!, 'POST', '/v1/charges', '{"amount":5}');
+      expect(await codeOf({ ...other, path: '/v1/refunds' })).toBe('INVALID_SIGNATURE');
+      expect(await codeOf(signedBody(key.secret, key.public_key!, 'GET', '/v1/x', '', nowSeconds() - 400))).toBe('INVALID_SIGNATURE');
+      expect(await codeOf(signedBody('sk_test_wrongsecret', key.public_key!, 'GET', '/v1/x'))).toBe('INVALID_SIGNATURE');
+      expect(await codeOf({ key: key.public_key, method: 'GET', path: '/v1/x' })).toBe('INVALID_SIGNATURE');
+      // The sk secret is the HMAC key: presented directly it is refused.
+      expect((await verify({ key: key.secret })).body.data).toMatchObject({ valid: false, code: 'INVALID_SIGNATURE', key_id: key.id });
+      expect(await codeOf(signedBody(key.secret, key.public_key!, 'GET', '/v1/y', ''))).toBe('VALID');
+      expect(sha256Hex('')).toMatch(/^e3b0/);
+    });
+  });
+
+  describe('malformed bodies', () => {
+    it.each([
+      ['no body', undefined],
+      ['a number key', { key: 123 }],
+      ['no key', { environment: 'test' }],
+      ['an unknown field', { key: 'sk_test_x', admin: true }],
+      ['a zero cost', { key: 'sk_test_x', cost: 0 }],
+      ['a bad environment', { key: 'sk_test_x', environment: 'prod' }],
+      ['permissions not a list', { key: 'sk_test_x', permissions: 'a:b' }],
+      ['a signature without body hash', { key: 'sk_test_x', signature: { timestamp: 1, value: 'ab' } }],
+    ])('answers 400 VALIDATION_FAILED for %s', async (_, body) => {
+      const response = await sut.post(
+        '/v1/verify',
+        body === undefined ? { headers: { 'content-type': 'application/json' }, rawBody: '{}' } : { body },
+      );
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ success: false, error: { code: 'VALIDATION_FAILED' } });
+    });
+  });
+});

@@ -1,0 +1,79 @@
+import { MikroORM } from '@mikro-orm/core';
+
+import { WebhookEndpoint } from '@latchkey/db';
+
+import { TestApp } from '../../support/create-test-app';
+import { signUp, UserSession } from '../../support/factories';
+
+/**
+ * SSRF protection (SPEC §7): with WEBHOOK_ALLOW_PRIVATE_TARGETS off — the default —
+ * endpoints pointing at private, loopback, link-local or metadata addresses are
+ * refused, whether written as an IP literal or as a name that resolves to one.
+ */
+describe('Webhook targets when private targets are not allowed (SPEC §7)', () => {
+  let sut: TestApp;
+  let owner: UserSession;
+
+  beforeAll(async () => {
+    sut = await TestApp.start({ config: { TARGET: 'org-api' } });
+    expect(sut.config.WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(false);
+    owner = await signUp(sut);
+  });
+
+  afterAll(async () => {
+    await sut.close();
+  });
+
+  const endpointCount = () => sut.app.get(MikroORM).em.fork().count(WebhookEndpoint, {});
+
+  it.each([
+    ['http://127.0.0.1/hooks', 'loopback'],
+    ['http://127.0.0.1:3000/hooks', 'loopback'],
+    ['http://10.0.0.1/hooks', 'private'],
+    ['http://192.168.1.20/hooks', 'private'],
+    ['http://100.64.1.1/hooks', 'carrierGradeNat'],
+    ['http://[::1]/hooks', 'loopback'],
+    ['http://[::ffff:127.0.0.1]/hooks', 'loopback'],
+    ['http://[fe80::1]/hooks', 'linkLocal'],
+    ['http://[fd12:3456::1]/hooks', 'uniqueLocal'],
+    ['http://169.254.169.254/latest/meta-data/', 'cloud metadata'],
+    ['http://[fd00:ec2::254]/', 'cloud metadata'],
+    ['http://0.0.0.0/hooks', 'unspecified'],
+    ['http://2130706433/hooks', 'loopback'],
+    ['http://localhost/hooks', 'loopback'],
+    ['http://localhost:4000/hooks', 'loopback'],
+  ])('refuses %s (%s) with 400 and creates nothing', async (url, kind) => {
+    const before = await endpointCount();
+    const response = await sut.post('/v1/webhooks', { token: owner.token, body: { url, events: ['*'], environment: 'test' } });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: [{ field: 'url', message: expect.stringContaining(kind) }],
+    });
+    expect(await endpointCount()).toBe(before);
+  });
+
+  it('refuses a host that does not resolve', async () => {
+    const response = await sut.post('/v1/webhooks', {
+      token: owner.token,
+      body: { url: 'https://no-such-host.invalid/hooks', events: ['*'], environment: 'test' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details[0]).toMatchObject({ field: 'url', message: expect.stringContaining('does not resolve') });
+  });
+
+  it('accepts a public address, and refuses a PATCH that points it at a private one, changing nothing', async () => {
+    const created = await sut.post('/v1/webhooks', {
+      token: owner.token,
+      body: { url: 'http://93.184.216.34/hooks', events: ['*'], environment: 'test' },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.data.id as string;
+    for (const url of ['http://127.0.0.1/hooks', 'http://localhost/hooks', 'http://[::1]/', 'http://169.254.169.254/']) {
+      const response = await sut.patch(`/v1/webhooks/${id}`, { token: owner.token, body: { url } });
+      expect(response.status).toBe(400);
+    }
+    const read = await sut.get(`/v1/webhooks/${id}`, { token: owner.token });
+    expect(read.body.data.url).toBe('http://93.184.216.34/hooks');
+  });
+});

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Queue } from 'bullmq';
+
+import { bullPrefix, EventType, UsageEvent, VerifyCode } from '@latchkey/contracts';
+import { ApiKey, ApiKeyQuota, OutboxEvent } from '@latchkey/db';
+
+import { Clock } from '../../../apps/usage-worker/src/reminders/clock';
+import { KeyRemindersService } from '../../../apps/usage-worker/src/reminders/key-reminders.service';
+import { QuotaWatcher } from '../../../apps/usage-worker/src/reminders/quota-watcher.service';
+import {
+  REMINDERS_EVERY_MS,
+  REMINDERS_QUEUE,
+  REMINDERS_SCHEDULER,
+  RemindersProcessor,
+} from '../../../apps/usage-worker/src/reminders/reminders.processor';
+import { TestApp } from '../../support/create-test-app';
+import { signUp } from '../../support/factories';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+describe('usage-worker: key reminders and quota notices', () => {
+  let sut: TestApp;
+  let orgId: string;
+  let now: Date;
+
+  beforeAll(async () => {
+    sut = await TestApp.start();
+    orgId = (await signUp(sut)).orgId;
+    // Time stands still unless a test moves it: nothing here waits real days.
+    now = new Date('2026-12-01T12:00:00.000Z');
+    jest.spyOn(sut.app.get(Clock), 'now').mockImplementation(() => new Date(now));
+  });
+
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await sut.close();
+  });
+
+  function em(): EntityManager {
+    return sut.app.get(EntityManager).fork();
+  }
+
+  async function newKey(fields: { expiresAt?: Date; createdAt?: Date; quota?: ApiKeyQuota; revokedAt?: Date; inOrg?: string } = {}) {
+    const fork = em();
+    const key = fork.create(ApiKey, {
+      organization: fields.inOrg ?? orgId,
+      environment: 'live',
+      name: 'reminder test key',
+      prefix: 'sk_live_',
+      last4: 'wxyz',
+      secretHash: randomBytes(32).toString('hex'),
+      createdBy: 'usr_test',
+      expiresAt: fields.expiresAt ?? null,
+      createdAt: fields.createdAt ?? now,
+      quota: fields.quota ?? null,
+      revokedAt: fields.revokedAt ?? null,
+    });
+    await fork.flush();
+    return key;
+  }
+
+  async function eventsFor(keyId: string, type?: EventType): Promise<OutboxEvent[]> {
+    const rows = await em().find(OutboxEvent, type ? { type } : {}, { orderBy: { id: 'asc' } });
+    return rows.filter((row) => row.data.key_id === keyId);
+  }
+
+  async function sendDue(): Promise<void> {
+    await sut.app.get(KeyRemindersService).sendDue();
+  }
+
+  describe('expiry', () => {
+    it('sends api_key.expiring 7 days and 1 day before, then api_key.expired, each once', async () => {
+      const start = now;
+      const key = await newKey({ expiresAt: new Date(start.getTime() + 10 * DAY) });
+      try {
+        await sendDue();
+        expect(await eventsFor(key.id)).toEqual([]);
+
+        now = new Date(key.expiresAt!.getTime() - 7 * DAY + HOUR);
+        await sendDue();
+        await sendDue();
+        let events = await eventsFor(key.id);
+        expect(events.map((event) => [event.type, event.data.days_left])).toEqual([[EventType.ApiKeyExpiring, 7]]);
+        expect(events[0]).toMatchObject({ orgId, environment: 'live' });
+        expect(events[0].data).toMatchObject({ key_id: key.id, name: key.name, expires_at: key.expiresAt!.toISOString() });
+
+        now = new Date(key.expiresAt!.getTime() - 3 * DAY);
+        await sendDue();
+        expect(await eventsFor(key.id)).toHaveLength(1);
+
+        now = new Date(key.expiresAt!.getTime() - DAY + HOUR);
+        await sendDue();
+        await sendDue();
+        events = await eventsFor(key.id);
+        expect(events.map((event) => [event.type, event.data.days_left])).toEqual([
+          [EventType.ApiKeyExpiring, 7],
+          [EventType.ApiKeyExpiring, 1],
+        ]);
+
+        now = new Date(key.expiresAt!.getTime() + HOUR);
+        await sendDue();
+        now = new Date(key.expiresAt!.getTime() + 2 * DAY);
+        await sendDue();
+        events = await eventsFor(key.id);
+        expect(events.map((event) => event.type)).toEqual([EventType.ApiKeyExpiring, EventType.ApiKeyExpiring, EventType.ApiKeyExpired]);
+        expect(JSON.stringify(events.map((event) => event.data))).not.toMatch(/secret|hash/i);
+      } finally {
+        now = start;
+      }
+    });
+
+    it('sends only the 1-day reminder to a key that starts inside the last day, and nothing for revoked keys', async () => {
+      const soon = await newKey({ expiresAt: new Date(now.getTime() + 5 * HOUR) });
+      const revoked = await newKey({ expiresAt: new Date(now.getTime() + 2 * DAY), revokedAt: now });
+      const longExpired = await newKey({ expiresAt: new Date(now.getTime() - 90 * DAY), createdAt: new Date(now.getTime() - 100 * DAY) });
+      await sendDue();
+      await sendDue();
+      expect((await eventsFor(soon.id)).map((event) => [event.type, event.data.days_left])).toEqual([[EventType.ApiKeyExpiring, 1]]);
+      expect(await eventsFor(revoked.id)).toEqual([]);
+      // Expired long before (outside the look-back): old news, and expired keys are not due for rotation.
+      expect(await eventsFor(longExpired.id)).toEqual([]);
+    });
+  });
+
+  describe('rotation', () => {
+    it('sends api_key.rotation_due once a key is older than the organisation’s rotation policy, once', async () => {
+      const old = await newKey({ createdAt: new Date(now.getTime() - 91 * DAY) });
+      const young = await newKey({ createdAt: new Date(now.getTime() - 89 * DAY) });
+      await sendDue();
+      await sendDue();
+      const events = await eventsFor(old.id, EventType.ApiKeyRotationDue);
+      expect(events).toHaveLength(1);
+      expect(events[0].data).toMatchObject({ key_id: old.id, age_days: 91, rotation_policy_days: 90 });
+      expect(await eventsFor(young.id)).toEqual([]);
+
+      const start = now;
+      try {
+        now = new Date(start.getTime() + 2 * DAY);
+        await sendDue();
+        expect(await eventsFor(young.id, EventType.ApiKeyRotationDue)).toHaveLength(1);
+        expect(await eventsFor(old.id, EventType.ApiKeyRotationDue)).toHaveLength(1);
+      } finally {
+        now = start;
+      }
+    });
+
+    it('follows each organisation’s own policy', async () => {
+      const strict = await signUp(sut);
+      await em().execute(`update organizations set settings = jsonb_set(settings, '{rotation_policy_days}', '30') where id = ?`, [
+        strict.orgId,
+      ]);
+      const key = await newKey({ inOrg: strict.orgId, createdAt: new Date(now.getTime() - 31 * DAY) });
+      await sendDue();
+      const events = await eventsFor(key.id, EventType.ApiKeyRotationDue);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ orgId: strict.orgId });
+      expect(events[0].data).toMatchObject({ rotation_policy_days: 30 });
+    });
+  });
+
+  describe('the job scheduler', () => {
+    it('is registered in the queue (no cron outside it) and a run sends what is due', async () => {
+      const queue = new Queue(REMINDERS_QUEUE, { prefix: bullPrefix(sut.config.REDIS_PREFIX), connection: { url: sut.config.REDIS_URL } });
+      try {
+        const schedulers = await queue.getJobSchedulers();
+        expect(schedulers).toEqual([expect.objectContaining({ key: REMINDERS_SCHEDULER, every: REMINDERS_EVERY_MS })]);
+
+        const key = await newKey({ expiresAt: new Date(now.getTime() + 3 * DAY) });
+        await sut.app.get(RemindersProcessor).runNow();
+        const deadline = Date.now() + 10_000;
+        while ((await eventsFor(key.id)).length === 0 && Date.now() < deadline) await sleep(50);
+        expect((await eventsFor(key.id)).map((event) => [event.type, event.data.days_left])).toEqual([[EventType.ApiKeyExpiring, 3]]);
+      } finally {
+        await queue.close();
+      }
+    });
+  });
+
+  describe('quota notices', () => {
+    async function setUsage(keyId: string, day: Date, count: number, code: string = VerifyCode.Valid): Promise<void> {
+      const bucket = new Date(Math.floor(day.getTime() / DAY) * DAY);
+      await em().execute(
+        `insert into usage_counters (key_id, granularity, bucket_start, code, org_id, environment, count)
+         values (?, 'day', ?, ?, ?, 'live', ?)
+         on conflict (key_id, granularity, bucket_start, code) do update set count = excluded.count`,
+        [keyId, bucket, code, orgId, count],
+      );
+    }
+
+    function batchOf(keyId: string, code: VerifyCode = VerifyCode.Valid): UsageEvent[] {
+      return [
+        {
+          key_id: keyId,
+          org_id: orgId,
+          environment: 'live',
+          code,
+          ip: '198.51.100.1',
+          method: null,
+          path: null,
+          at: now.toISOString(),
+          latency_us: 90,
+        },
+      ];
+    }
+
+    it('warns at 80 % and reports 100 %, once per key and period', async () => {
+      const watcher = sut.app.get(QuotaWatcher);
+      const key = await newKey({ quota: { limit: 10, period: 'day' } });
+      await setUsage(key.id, now, 7);
+      await setUsage(key.id, now, 50, VerifyCode.RateLimited);
+      await watcher.check(batchOf(key.id));
+      expect(await eventsFor(key.id)).toEqual([]);
+
+      await setUsage(key.id, now, 8);
+      await watcher.check(batchOf(key.id));
+      await watcher.check(batchOf(key.id));
+      await setUsage(key.id, now, 9);
+      await watcher.observe(batchOf(key.id));
+      let events = await eventsFor(key.id);
+      expect(events.map((event) => event.type)).toEqual([EventType.UsageQuotaWarning]);
+      expect(events[0].data).toMatchObject({
+        key_id: key.id,
+        period: 'day',
+        period_start: '2026-12-01T00:00:00.000Z',
+        limit: 10,
+        used: 8,
+        percent: 80,
+      });
+
+      await setUsage(key.id, now, 10);
+      await watcher.check(batchOf(key.id));
+      await setUsage(key.id, now, 12);
+      await watcher.check(batchOf(key.id));
+      events = await eventsFor(key.id);
+      expect(events.map((event) => event.type)).toEqual([EventType.UsageQuotaWarning, EventType.UsageQuotaExceeded]);
+      expect(events[1].data).toMatchObject({ used: 10, percent: 100 });
+
+      // The next day is a new period: usage starts over, and so do the notices.
+      const start = now;
+      try {
+        now = new Date(start.getTime() + DAY);
+        await watcher.check(batchOf(key.id));
+        expect(await eventsFor(key.id)).toHaveLength(2);
+        await setUsage(key.id, now, 9);
+        await watcher.check(batchOf(key.id));
+        events = await eventsFor(key.id);
+        expect(events.map((event) => event.type)).toEqual([
+          EventType.UsageQuotaWarning,
+          EventType.UsageQuotaExceeded,
+          EventType.UsageQuotaWarning,
+        ]);
+        expect(events[2].data).toMatchObject({ period_start: '2026-12-02T00:00:00.000Z', used: 9 });
+      } finally {
+        now = start;
+      }
+    });
+
+    it('sends only quota_exceeded when a key jumps past 100 %, and on a QUOTA_EXCEEDED verdict', async () => {
+      const watcher = sut.app.get(QuotaWatcher);
+      const jumper = await newKey({ quota: { limit: 100, period: 'month' } });
+      const start = now;
+      try {
+        now = new Date('2026-12-10T12:00:00.000Z');
+        // Last month's use does not count; this month's days add up.
+        await setUsage(jumper.id, new Date('2026-11-26T00:00:00.000Z'), 500);
+        await setUsage(jumper.id, new Date('2026-12-03T00:00:00.000Z'), 60);
+        await setUsage(jumper.id, now, 15);
+        await watcher.check(batchOf(jumper.id));
+        expect(await eventsFor(jumper.id)).toEqual([]);
+        await setUsage(jumper.id, now, 45);
+        await watcher.check(batchOf(jumper.id));
+        await watcher.check(batchOf(jumper.id));
+      } finally {
+        now = start;
+      }
+      const events = await eventsFor(jumper.id);
+      expect(events.map((event) => event.type)).toEqual([EventType.UsageQuotaExceeded]);
+      expect(events[0].data).toMatchObject({ period: 'month', period_start: '2026-12-01T00:00:00.000Z', used: 105, limit: 100 });
+
+      const refused = await newKey({ quota: { limit: 1_000, period: 'total' } });
+      await watcher.check(batchOf(refused.id, VerifyCode.QuotaExceeded));
+      await watcher.check(batchOf(refused.id, VerifyCode.QuotaExceeded));
+      expect((await eventsFor(refused.id)).map((event) => event.type)).toEqual([EventType.UsageQuotaExceeded]);
+    });
+
+    it('ignores keys without a quota', async () => {
+      const key = await newKey();
+      await setUsage(key.id, now, 1_000_000);
+      await expect(sut.app.get(QuotaWatcher).check(batchOf(key.id))).resolves.toBe(0);
+    });
+  });
+});
