@@ -7,3 +7,4 @@ export * from './orgs/orgs.patterns';
 export * from './auth-check/verify-codes';
 export * from './usage/usage-events.queue';
 export * from './webhooks/webhook-deliveries.queue';
+export * from './auth-check/hot-routes';

@@ -1,27 +1,52 @@
+import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, RequestMethod } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
+import { HOT_ROUTE_PATHS, OPERATIONAL_ROUTE_PATHS } from '@latchkey/contracts';
 
 import { ALL_ENTITIES } from './entities';
 import { createOrmConfig } from './mikro-orm.config';
 
-/** MikroORM for the whole process, one request-scoped EntityManager per HTTP request. */
+/** Gives each HTTP request its own EntityManager (identity map), as MikroORM's own middleware does. */
+@Injectable()
+class RequestContextMiddleware implements NestMiddleware {
+  constructor(private readonly orm: MikroORM) {}
+
+  use(_request: unknown, _response: unknown, next: () => void): void {
+    RequestContext.create(this.orm.em, next);
+  }
+}
+
+/**
+ * MikroORM for the whole process, one request-scoped EntityManager per HTTP request,
+ * except on the key-check hot path and probes, which never use the request's
+ * EntityManager (auth-check forks its own on a cache miss).
+ */
 @Module({})
-export class DbModule {
+export class DbModule implements NestModule {
   static forRoot(): DynamicModule {
     return {
       module: DbModule,
       imports: [
         MikroOrmModule.forRootAsync({
           inject: [AppConfig],
-          useFactory: (config: AppConfig) => createOrmConfig(config.get('DATABASE_URL')),
+          // Our own RequestContextMiddleware below replaces MikroORM's, to keep it off the hot path.
+          useFactory: (config: AppConfig) => ({ ...createOrmConfig(config.get('DATABASE_URL')), registerRequestContext: false }),
           driver: PostgreSqlDriver,
         }),
         MikroOrmModule.forFeature(ALL_ENTITIES),
       ],
+      providers: [RequestContextMiddleware],
       exports: [MikroOrmModule],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(RequestContextMiddleware)
+      .exclude(...[...HOT_ROUTE_PATHS, ...OPERATIONAL_ROUTE_PATHS].map((path) => ({ path, method: RequestMethod.ALL })))
+      .forRoutes({ path: '*path', method: RequestMethod.ALL });
   }
 }

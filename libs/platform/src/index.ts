@@ -8,3 +8,4 @@ export * from './openapi';
 export { PlatformModule, PlatformOptions } from './platform.module';
 export * from './redis';
 export * from './rpc';
+export * from './queues';

@@ -10,6 +10,7 @@ import {
   WebhookDeliveryJobData,
   webhookDeliveryJobId,
 } from '@latchkey/contracts';
+import { closeBullmq, withDeadline } from '@latchkey/platform';
 
 /** How long one enqueue may take before the caller gets a 503 (the delivery row is already pending). */
 const ENQUEUE_DEADLINE_MS = 5_000;
@@ -64,22 +65,6 @@ export class WebhookDeliveriesProducer implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    try {
-      await withDeadline(this.queue.close(), CLOSE_DEADLINE_MS);
-    } catch {
-      await this.queue.disconnect().catch(() => undefined);
-    }
-  }
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
+    await closeBullmq(this.queue, CLOSE_DEADLINE_MS);
   }
 }

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix, EVENTS_JOB, EVENTS_JOB_OPTIONS, EVENTS_QUEUE, EventsJobData } from '@latchkey/contracts';
+import { closeBullmq, withDeadline } from '@latchkey/platform';
 
 /** How long one enqueue may take before the relay gives up on the batch (it rolls back and retries). */
 const ENQUEUE_DEADLINE_MS = 5_000;
@@ -54,22 +55,6 @@ export class EventsQueueProducer implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    try {
-      await withDeadline(this.queue.close(), CLOSE_DEADLINE_MS, 'queue close timed out');
-    } catch {
-      await this.queue.disconnect().catch(() => undefined);
-    }
-  }
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
+    await closeBullmq(this.queue, CLOSE_DEADLINE_MS);
   }
 }

@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix } from '@latchkey/contracts';
-import { MetricsService } from '@latchkey/platform';
+import { closeBullmq, MetricsService, withDeadline } from '@latchkey/platform';
 
 import { KeyRemindersService, ReminderRun } from './key-reminders.service';
 
@@ -76,13 +76,9 @@ export class RemindersProcessor implements OnApplicationBootstrap, BeforeApplica
     const [worker, queue] = [this.worker, this.queue];
     this.worker = undefined;
     this.queue = undefined;
-    if (worker) {
-      // A run still going after the deadline is abandoned; its claims roll back and the next run sends them.
-      await withDeadline(worker.close(), CLOSE_DEADLINE_MS).catch(() => worker.close(true).catch(() => undefined));
-    }
-    if (queue) {
-      await withDeadline(queue.close(), QUEUE_DEADLINE_MS).catch(() => queue.disconnect().catch(() => undefined));
-    }
+    // A run still going after the deadline is abandoned; its claims roll back and the next run sends them.
+    await closeBullmq(worker, CLOSE_DEADLINE_MS);
+    await closeBullmq(queue, QUEUE_DEADLINE_MS);
   }
 
   /** Adds a run now (tests, operators); the scheduler adds the regular ones. */
@@ -116,17 +112,5 @@ export class RemindersProcessor implements OnApplicationBootstrap, BeforeApplica
       this.retry = setTimeout(() => void this.schedule(), SCHEDULE_RETRY_MS);
       this.retry.unref();
     }
-  }
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }

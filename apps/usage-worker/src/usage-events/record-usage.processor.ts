@@ -4,18 +4,32 @@ import { Counter, Histogram } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
-import { MetricsService } from '@latchkey/platform';
+import { closeBullmq, MetricsService } from '@latchkey/platform';
 
 import { AnomalyDetector } from '../anomalies/anomaly-detector.service';
 import { QuotaWatcher } from '../reminders/quota-watcher.service';
 import { MalformedUsageBatchError, parseUsageBatch } from './usage-batch';
 import { UsageLedgerService } from './usage-ledger.service';
-import { withDeadline } from './with-deadline';
 
 /** Batches written at once by one process (each is its own transaction). */
 const CONCURRENCY = 4;
 /** On shutdown, how long the batches in hand may take; after that they are left to BullMQ's stall check (and redelivered). */
 const CLOSE_DEADLINE_MS = 10_000;
+/**
+ * Stalled batches (their worker died: SIGKILL, OOM, lost host) go back to the queue
+ * once their lock lapses, found by a check every STALLED_INTERVAL_MS: a dead worker's
+ * batches are counted by another within about LOCK_DURATION_MS + 2 × STALLED_INTERVAL_MS
+ * (BullMQ's defaults, 30 s + 2 × 30 s, left them out for up to a minute and a half).
+ * The lock is renewed every LOCK_DURATION_MS / 2 while a batch is written.
+ */
+const LOCK_DURATION_MS = 15_000;
+const STALLED_INTERVAL_MS = 5_000;
+/**
+ * A batch is counted exactly once however often it is redelivered (the ledger), so a
+ * batch that stalls again (a second crash) is retried rather than parked as failed —
+ * BullMQ's default of 1 would fail it, and a failed batch is never counted.
+ */
+const MAX_STALLED_COUNT = 20;
 
 /**
  * The consumer of USAGE_QUEUE: each usage batch is counted exactly once by
@@ -70,6 +84,9 @@ export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeAppli
     this.worker = new Worker<UsageBatchJobData>(USAGE_QUEUE, (job) => this.process(job), {
       prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
       concurrency: CONCURRENCY,
+      lockDuration: LOCK_DURATION_MS,
+      stalledInterval: STALLED_INTERVAL_MS,
+      maxStalledCount: MAX_STALLED_COUNT,
       connection: {
         url: this.config.get('REDIS_URL'),
         // BullMQ's blocking connection requires it; reconnection is bounded below.
@@ -94,11 +111,8 @@ export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeAppli
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;
-    try {
-      await withDeadline(worker.close(), CLOSE_DEADLINE_MS, 'usage worker close timed out');
-    } catch (error) {
-      this.logger.warn(`${(error as Error).message}; leaving the batches in hand to be redelivered`);
-      await worker.close(true).catch(() => undefined);
+    if ((await closeBullmq(worker, CLOSE_DEADLINE_MS)) === 'forced') {
+      this.logger.warn('usage worker close timed out; leaving the batches in hand to be redelivered');
     }
   }
 

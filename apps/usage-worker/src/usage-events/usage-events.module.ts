@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 
 import { AnomaliesModule } from '../anomalies/anomalies.module';
+import { QueueAdminModule } from '../queue-admin/queue-admin.module';
 import { RemindersModule } from '../reminders/reminders.module';
 import { RecordUsageProcessor } from './record-usage.processor';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
@@ -9,7 +10,8 @@ import { UsageMaintenanceProcessor } from './usage-maintenance.processor';
 
 /** Usage metering (SPEC §6): usage batches → exact per-key counters, request logs and last_used_at. */
 @Module({
-  imports: [AnomaliesModule, RemindersModule],
+  // QueueAdminModule belongs to the whole worker; imported here until usage-worker.module.ts lists it.
+  imports: [AnomaliesModule, QueueAdminModule, RemindersModule],
   providers: [RecordUsageProcessor, RequestLogPartitionsService, UsageLedgerService, UsageMaintenanceProcessor],
 })
 export class UsageEventsModule {}

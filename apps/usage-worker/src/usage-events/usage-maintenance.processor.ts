@@ -5,9 +5,9 @@ import { Job, Queue, Worker } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix } from '@latchkey/contracts';
+import { closeBullmq, withDeadline } from '@latchkey/platform';
 
 import { RequestLogPartitionsService } from './request-log-partitions.service';
-import { withDeadline } from './with-deadline';
 
 /**
  * Produced and consumed by usage-worker only (its job scheduler), hence declared here
@@ -78,10 +78,8 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
     const [worker, queue] = [this.worker, this.queue];
     this.worker = undefined;
     this.queue = undefined;
-    for (const closable of [worker, queue]) {
-      if (!closable) continue;
-      await withDeadline(closable.close(), CLOSE_DEADLINE_MS, 'close timed out').catch(() => closable.disconnect().catch(() => undefined));
-    }
+    await closeBullmq(worker, CLOSE_DEADLINE_MS);
+    await closeBullmq(queue, CLOSE_DEADLINE_MS);
   }
 
   /** Adds a maintenance run now (tests, operators); the scheduler adds the regular ones. */

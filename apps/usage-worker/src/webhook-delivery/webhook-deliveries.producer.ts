@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
+import { closeBullmq } from '@latchkey/platform';
 import {
   bullPrefix,
   WEBHOOK_DELIVERIES_QUEUE,
@@ -53,16 +54,6 @@ export class WebhookDeliveriesProducer implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('queue close timed out')), CLOSE_DEADLINE_MS);
-    });
-    try {
-      await Promise.race([this.queue.close(), deadline]);
-    } catch {
-      await this.queue.disconnect().catch(() => undefined);
-    } finally {
-      clearTimeout(timer);
-    }
+    await closeBullmq(this.queue, CLOSE_DEADLINE_MS);
   }
 }

@@ -3,11 +3,12 @@ import { Module } from '@nestjs/common';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { WebhookDeliveryMetrics } from './webhook-delivery.metrics';
 import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
+import { WebhookDeliverySweeper } from './webhook-delivery-sweeper';
 import { WebhookFanoutProcessor } from './webhook-fanout.processor';
 
-/** Webhooks, worker side: events → deliveries (fan-out) → signed HTTP attempts with retries and breakers. */
+/** Webhooks, worker side: events → deliveries (fan-out) → signed HTTP attempts with retries and breakers; a sweeper re-queues lost jobs. */
 @Module({
-  providers: [WebhookDeliveriesProducer, WebhookDeliveryMetrics, WebhookDeliveryProcessor, WebhookFanoutProcessor],
+  providers: [WebhookDeliveriesProducer, WebhookDeliveryMetrics, WebhookDeliveryProcessor, WebhookDeliverySweeper, WebhookFanoutProcessor],
   exports: [WebhookDeliveriesProducer],
 })
 export class WebhookDeliveryModule {}

@@ -9,9 +9,8 @@ import { bullPrefix, EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttempt
 import { SecretBox } from '@latchkey/crypto';
 import { ActorType, DeliveryStatus, WebhookDelivery, WebhookDeliveryAttempt, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
-import { RedisService } from '@latchkey/platform';
+import { closeBullmq, RedisService } from '@latchkey/platform';
 
-import { closeWorker } from './close-worker';
 import { EndpointBreakers, isBreakerRejection } from './endpoint-breakers';
 import { EndpointSlots } from './endpoint-slots';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
@@ -28,6 +27,14 @@ const SLOT_WAIT_MS = 1_000;
 /** An endpoint with every slot busy and no send finished for this long is treated as slow: its jobs step aside at once. */
 const SLOT_STUCK_MS = 500;
 const THROTTLE_HOLD_MS = 1_000;
+/**
+ * A worker that dies mid-attempt holds its jobs' locks until they expire; BullMQ's
+ * stalled check then hands them to another worker (the attempt is sent again, same
+ * webhook-id). The lock is renewed every half of this, so an attempt of up to 10 s
+ * never loses it; a short lock means a crash delays deliveries by seconds, not a minute.
+ */
+export const DELIVERY_LOCK_MS = 10_000;
+export const DELIVERY_STALLED_CHECK_MS = 5_000;
 const JITTER = 0.1;
 
 class FailedSend extends Error {
@@ -84,6 +91,8 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
         prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
         connection: { url: this.config.get('REDIS_URL'), maxRetriesPerRequest: null },
         concurrency: DELIVERY_CONCURRENCY,
+        lockDuration: DELIVERY_LOCK_MS,
+        stalledInterval: DELIVERY_STALLED_CHECK_MS,
       },
     );
     this.worker.on('failed', (job: Job<WebhookDeliveryJobData> | undefined, error: Error) =>
@@ -93,7 +102,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await closeWorker(this.worker);
+    await closeBullmq(this.worker);
     this.breakers.shutdown();
   }
 
@@ -154,6 +163,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     return postWebhook(endpoint.url, webhookHeaders(delivery.eventId, body, secrets), body, {
       timeoutMs: this.config.get('WEBHOOK_TIMEOUT_MS'),
       allowPrivateTargets: this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS'),
+      requireHttps: this.config.isProduction,
     });
   }
 

@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 
 import { webhookDeliveryAttemptOf, webhookDeliveryJobId } from '@latchkey/contracts';
 
-import { parseRetryAfter } from './webhook-sender';
+import { postWebhook, parseRetryAfter } from './webhook-sender';
 import { webhookSignature } from './webhook-signature';
 import { isPublicAddress } from './webhook-target';
 
@@ -54,5 +54,41 @@ describe('webhook delivery helpers', () => {
     expect(webhookDeliveryAttemptOf(id)).toBe(3);
     expect(webhookDeliveryAttemptOf('del_01M84JHQXVCW3TXP9JT8BRXN5J')).toBeNull();
     expect(webhookDeliveryAttemptOf(undefined)).toBeNull();
+  });
+
+  describe('https-only targets in production (checked again at send time)', () => {
+    const headers = { 'content-type': 'application/json' };
+
+    it('refuses an http target before connecting, with an error for the attempt log', async () => {
+      // 192.0.2.1 (TEST-NET-1) is never reachable: a connection attempt would time out, not answer at once.
+      const result = await postWebhook('http://192.0.2.1/hooks', headers, '{}', {
+        timeoutMs: 5_000,
+        allowPrivateTargets: true,
+        requireHttps: true,
+      });
+      expect(result).toEqual({
+        statusCode: null,
+        durationMs: expect.any(Number),
+        responseBody: null,
+        error: 'refused: webhook targets must use https in production',
+        retryAfterMs: null,
+      });
+      expect(result.durationMs).toBeLessThan(100);
+    });
+
+    it('refuses an http target in production even when private targets are allowed', async () => {
+      const result = await postWebhook('http://127.0.0.1:9/hooks', headers, '{}', {
+        timeoutMs: 1_000,
+        allowPrivateTargets: true,
+        requireHttps: true,
+      });
+      expect(result.error).toMatch(/must use https/);
+    });
+
+    it('lets an http target through outside production', async () => {
+      const result = await postWebhook('http://127.0.0.1:9/hooks', headers, '{}', { timeoutMs: 1_000, allowPrivateTargets: true });
+      expect(result.error).not.toMatch(/https/);
+      expect(result.statusCode).toBeNull(); // nothing listens on the discard port: a connection error, not a refusal
+    });
   });
 });

@@ -6,9 +6,10 @@ import { Job, Worker } from 'bullmq';
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix, DomainEvent, EVENTS_QUEUE, EventsJobData, EventType } from '@latchkey/contracts';
 import { DeliveryStatus, IdPrefix, newId, WebhookDelivery, WebhookEndpoint } from '@latchkey/db';
+import { closeBullmq } from '@latchkey/platform';
 
-import { closeWorker } from './close-worker';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
+import { DELIVERY_LOCK_MS, DELIVERY_STALLED_CHECK_MS } from './webhook-delivery.processor';
 
 const FANOUT_CONCURRENCY = 10;
 
@@ -35,6 +36,9 @@ export class WebhookFanoutProcessor implements OnApplicationBootstrap, BeforeApp
       prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
       connection: { url: this.config.get('REDIS_URL'), maxRetriesPerRequest: null },
       concurrency: FANOUT_CONCURRENCY,
+      // A fan-out left by a crashed worker is picked up again within seconds (it is idempotent).
+      lockDuration: DELIVERY_LOCK_MS,
+      stalledInterval: DELIVERY_STALLED_CHECK_MS,
     });
     this.worker.on('failed', (job: Job<EventsJobData> | undefined, error: Error) =>
       this.logger.warn(`fan-out of ${job?.id ?? 'a job'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`),
@@ -43,7 +47,7 @@ export class WebhookFanoutProcessor implements OnApplicationBootstrap, BeforeApp
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await closeWorker(this.worker);
+    await closeBullmq(this.worker);
   }
 
   /** Creates the event's deliveries and queues their first attempts; returns how many deliveries await one. */

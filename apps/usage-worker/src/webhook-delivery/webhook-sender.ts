@@ -21,6 +21,8 @@ export interface SendResult {
 export interface SendOptions {
   timeoutMs: number;
   allowPrivateTargets: boolean;
+  /** Production: only https targets (an http one, however it got stored, is refused before any connection). */
+  requireHttps?: boolean;
 }
 
 /**
@@ -47,6 +49,9 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
     return Promise.resolve(failure('invalid URL'));
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') return Promise.resolve(failure(`unsupported scheme ${target.protocol}`));
+  if (options.requireHttps && target.protocol !== 'https:') {
+    return Promise.resolve(failure('refused: webhook targets must use https in production'));
+  }
   const host = target.hostname.replace(/^\[|\]$/g, '');
   if (!options.allowPrivateTargets && ipaddr.isValid(host) && !isPublicAddress(host)) {
     return Promise.resolve(failure(`${host} is not a public address`));

@@ -1,8 +1,9 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
 import { DestinationStream } from 'pino';
 
 import { AppConfig } from '@latchkey/config';
+import { HOT_ROUTE_PATHS, OPERATIONAL_ROUTE_PATHS } from '@latchkey/contracts';
 
 /**
  * Paths that may carry a secret. pino replaces them before a line is written,
@@ -44,10 +45,14 @@ export class LoggerModule {
                 }),
               },
               customProps: () => ({ service: 'latchkey', targets: config.get('targets').join(',') }),
-              autoLogging: { ignore: (req: { url?: string }) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
               quietReqLogger: true,
             };
-            return { pinoHttp: destination ? [options, destination] : options };
+            return {
+              pinoHttp: destination ? [options, destination] : options,
+              // Every key check already becomes a usage event and a request-log row; a log
+              // line per check would cost most of the hot path's throughput for nothing.
+              exclude: [...HOT_ROUTE_PATHS, ...OPERATIONAL_ROUTE_PATHS].map((path) => ({ path, method: RequestMethod.ALL })),
+            };
           },
         }),
       ],

@@ -1,0 +1,199 @@
+import { ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+
+import autocannon from 'autocannon';
+
+/** A bench server in its own process (so the load generator does not share its event loop). */
+export class BenchServer {
+  private constructor(
+    readonly name: string,
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  /** Forks `bench/servers/<script>` through the same TypeScript runner as this process. */
+  static async start(name: string, script: string, env: Record<string, string> = {}, startWithinMs = 60_000): Promise<BenchServer> {
+    const child = fork(join(__dirname, 'servers', script), [], {
+      env: { ...process.env, ...env },
+      execArgv: ['-r', '@swc-node/register', ...profileArgs(name)],
+      // Logs go nowhere (the server still formats them): the bench prints its own lines.
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not start within ${startWithinMs} ms`)), startWithinMs);
+      child.on('message', (message: { type?: string; port?: number }) => {
+        if (message?.type === 'listening' && message.port) {
+          clearTimeout(timer);
+          resolve(message.port);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${name} exited before listening (${code ?? signal})`));
+      });
+    }).catch((error: unknown) => {
+      child.kill('SIGKILL');
+      throw error;
+    });
+    return new BenchServer(name, port, child);
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** Asks for a graceful close, then SIGKILLs after `withinMs`. */
+  async stop(withinMs = 15_000): Promise<void> {
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    if (child.connected) child.send({ type: 'stop' });
+    else child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), withinMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** BENCH_CPU_PROF=DIR: each server writes a V8 CPU profile there when it stops (for `node --cpu-prof`). */
+function profileArgs(name: string): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+}
+
+/** Every child started here dies with this process, whatever happened. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  total: number;
+  /** Non-2xx answers, socket errors and timeouts: a run with any is not a valid measurement. */
+  failures: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  durationSeconds: number;
+  connections: number;
+  /** Requests per second over all connections; none: as fast as the server answers. */
+  overallRate?: number;
+}
+
+/** One autocannon run (latencies are recorded with 1 ms resolution). */
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  const result = await autocannon({
+    url: options.url,
+    method: options.method ?? 'GET',
+    headers: options.headers,
+    body: options.body,
+    duration: options.durationSeconds,
+    connections: options.connections,
+    overallRate: options.overallRate,
+    pipelining: 1,
+    timeout: 10,
+  });
+  return {
+    requestsPerSecond: result.requests.total / options.durationSeconds,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    total: result.requests.total,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** Sends as fast as `concurrency` requests in flight allow, for `durationSeconds`. */
+export async function closedLoop(
+  send: () => Promise<unknown>,
+  durationSeconds: number,
+  concurrency: number,
+): Promise<LoadResult & { latenciesMs: number[] }> {
+  const latenciesMs: number[] = [];
+  let failures = 0;
+  const started = Date.now();
+  const deadline = started + durationSeconds * 1000;
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      const at = process.hrtime.bigint();
+      try {
+        await send();
+        latenciesMs.push(Number(process.hrtime.bigint() - at) / 1e6);
+      } catch {
+        failures += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsedSeconds = (Date.now() - started) / 1000;
+  return {
+    requestsPerSecond: latenciesMs.length / elapsedSeconds,
+    p50Ms: percentile(latenciesMs, 50),
+    p99Ms: percentile(latenciesMs, 99),
+    total: latenciesMs.length,
+    failures,
+    latenciesMs,
+  };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** A plain keep-alive HTTP call (less client overhead than fetch, for latency probes). */
+export function httpCall(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number } = {},
+): Promise<HttpAnswer> {
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (payload !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: options.method ?? 'GET', headers, agent: keepAlive, timeout: options.timeoutMs ?? 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${url} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** A JSON API call that must succeed; answers the envelope's `data`. */
+export async function api<T = unknown>(url: string, options: { method?: string; token?: string; body?: unknown } = {}): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const answer = await httpCall(url, { method: options.method ?? 'POST', headers, body: options.body ?? {} });
+  if (answer.status < 200 || answer.status >= 300) throw new Error(`${options.method ?? 'POST'} ${url}: ${answer.status} ${answer.body}`);
+  return (JSON.parse(answer.body) as { data: T }).data;
+}
+
+export function closeHttpAgent(): void {
+  keepAlive.destroy();
+}

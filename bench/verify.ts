@@ -1,0 +1,316 @@
+import 'reflect-metadata';
+
+import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { firstValueFrom, timeout } from 'rxjs';
+
+import { AuthCheckPattern } from '@latchkey/contracts';
+import { PrefixedRedisClient, transportOptions } from '@latchkey/platform';
+
+import { TestEnvironment } from '../test/support/test-environment';
+import { api, BenchServer, closedLoop, closeHttpAgent, httpCall, load, LoadResult, percentile } from './support';
+
+/**
+ * `npm run bench:verify` — the verify hot path against a bare route on the same
+ * Nest 11 + Fastify stack (SPEC §11). Everything runs on 127.0.0.1: a bare server,
+ * Latchkey process A (org-api, key-issuer, auth-check) and a second auth-check
+ * process B, each a child process, in a private database and Redis prefix that
+ * are dropped at the end. Tunable by environment:
+ *
+ *   BENCH_DURATION_SECONDS  each measured run (10)      BENCH_CONNECTIONS       autocannon connections (50)
+ *   BENCH_WARMUP_SECONDS    unmeasured run before (2)    BENCH_RPC_CONCURRENCY   auth.verify in flight (64)
+ *   BENCH_MISS_SAMPLES      cache-miss probes (200)      BENCH_REVOKE_ROUNDS     revocations timed (5)
+ *   BENCH_LOG_LEVEL         Latchkey LOG_LEVEL (info, the deployment default; logs are discarded)
+ *   BENCH_CPU_PROF          a directory: the servers write V8 CPU profiles there
+ */
+const DURATION_SECONDS = numberFromEnv('BENCH_DURATION_SECONDS', 10);
+const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 2);
+const CONNECTIONS = numberFromEnv('BENCH_CONNECTIONS', 50);
+const RPC_CONCURRENCY = numberFromEnv('BENCH_RPC_CONCURRENCY', 64);
+const MISS_SAMPLES = numberFromEnv('BENCH_MISS_SAMPLES', 200);
+const REVOKE_ROUNDS = numberFromEnv('BENCH_REVOKE_ROUNDS', 5);
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+/** How long one revocation may take before the round counts as failed. */
+const REVOKE_GIVE_UP_MS = 15_000;
+
+interface Row {
+  name: string;
+  result: LoadResult;
+}
+
+async function main(): Promise<void> {
+  // The transport client's debug lines (late replies and the like) are not the bench's output.
+  Logger.overrideLogger(['fatal', 'error', 'warn']);
+  const started = Date.now();
+  const cleanups: (() => Promise<void>)[] = [];
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    log('interrupted: cleaning up');
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const checkInterrupted = () => {
+    if (interrupted) throw new Error('interrupted');
+  };
+
+  try {
+    log('preparing a private database and Redis prefix');
+    const env = await TestEnvironment.create();
+    cleanups.push(() => env.destroy());
+    log(`database ${env.databaseName}, Redis prefix ${env.redisPrefix}`);
+    const base = env.config();
+    const config: Record<string, string> = {
+      NODE_ENV: 'test',
+      LOG_LEVEL,
+      DATABASE_URL: env.databaseUrl,
+      REDIS_URL: base.REDIS_URL,
+      REDIS_PREFIX: env.redisPrefix,
+    };
+
+    log('starting the bare server and two Latchkey processes');
+    const [bare, latchkey, second] = await Promise.all([
+      BenchServer.start('bare', 'bare-server.ts'),
+      BenchServer.start('latchkey', 'latchkey-server.ts', {
+        BENCH_CONFIG: JSON.stringify({ ...config, TARGET: 'org-api,key-issuer,auth-check' }),
+      }),
+      BenchServer.start('auth-check', 'latchkey-server.ts', { BENCH_CONFIG: JSON.stringify({ ...config, TARGET: 'auth-check' }) }),
+    ]);
+    cleanups.push(
+      () => bare.stop(),
+      () => latchkey.stop(),
+      () => second.stop(),
+    );
+    checkInterrupted();
+
+    const session = await api<{ token: string }>(latchkey.url('/v1/auth/signup'), {
+      body: { email: `bench-${Date.now()}@example.com`, password: 'correct horse battery staple', name: 'Bench', org_name: 'Bench' },
+    });
+    const issue = (name: string) =>
+      api<{ id: string; secret: string }>(latchkey.url('/v1/api-keys'), {
+        token: session.token,
+        body: { name, environment: 'test' },
+      });
+    const key = await issue('bench cached key');
+    const checkHeaders = { 'x-api-key': key.secret };
+    const verifyBody = JSON.stringify({ key: key.secret });
+    for (const server of [latchkey, second]) {
+      const answer = await httpCall(server.url('/v1/check'), { headers: checkHeaders });
+      if (answer.status !== 200) throw new Error(`warm-up check on ${server.name} answered ${answer.status}: ${answer.body}`);
+    }
+
+    const rows: Row[] = [];
+    const measure = async (name: string, run: (seconds: number) => Promise<LoadResult>) => {
+      checkInterrupted();
+      if (WARMUP_SECONDS > 0) await run(WARMUP_SECONDS);
+      checkInterrupted();
+      const result = await run(DURATION_SECONDS);
+      rows.push({ name, result });
+      log(`${name}: ${formatRow(result)}`);
+      return result;
+    };
+
+    await measure('bare Nest+Fastify route', (seconds) =>
+      load({ url: bare.url('/bare'), durationSeconds: seconds, connections: CONNECTIONS }),
+    );
+    const check = await measure('GET /v1/check (cached key)', (seconds) =>
+      load({ url: latchkey.url('/v1/check'), headers: checkHeaders, durationSeconds: seconds, connections: CONNECTIONS }),
+    );
+    await measure('POST /v1/verify (cached key)', (seconds) =>
+      load({
+        url: latchkey.url('/v1/verify'),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: verifyBody,
+        durationSeconds: seconds,
+        connections: CONNECTIONS,
+      }),
+    );
+
+    const client = new PrefixedRedisClient(transportOptions(config.REDIS_URL), config.REDIS_PREFIX);
+    await client.connect();
+    cleanups.push(() => client.close());
+    await measure(`auth.verify over Redis (${RPC_CONCURRENCY} in flight)`, async (seconds) => {
+      return closedLoop(
+        async () => {
+          const verdict = await firstValueFrom(
+            client.send<{ valid: boolean }>(AuthCheckPattern.VerifyKey, { key: key.secret }).pipe(timeout(5_000)),
+          );
+          if (!verdict.valid) throw new Error('not valid');
+        },
+        seconds,
+        RPC_CONCURRENCY,
+      );
+    });
+
+    checkInterrupted();
+    const halfRate = Math.max(1, Math.floor(check.requestsPerSecond / 2));
+    const half = await load({
+      url: latchkey.url('/v1/check'),
+      headers: checkHeaders,
+      durationSeconds: DURATION_SECONDS,
+      connections: CONNECTIONS,
+      overallRate: halfRate,
+    });
+    log(`GET /v1/check at half of peak (${halfRate}/s): ${formatRow(half)}`);
+
+    checkInterrupted();
+    log(`issuing ${MISS_SAMPLES} keys for the cache-miss probes`);
+    const missKeys: string[] = [];
+    for (let index = 0; index < MISS_SAMPLES; index += 1) missKeys.push((await issue(`bench miss ${index}`)).secret);
+    // Probed on B, one at a time: each key is new to B's cache, so each check asks the key service.
+    const miss = await probeSequentially(missKeys, second, (answer) => answer.status === 200);
+    const cachedProbe = await probeSequentially(
+      missKeys.map(() => key.secret),
+      second,
+      (answer) => answer.status === 200,
+    );
+    log(
+      `cache miss (GET /v1/check on B, one at a time): p50 ${ms(miss.p50)} p99 ${ms(miss.p99)}; cached, same client: p50 ${ms(cachedProbe.p50)}`,
+    );
+
+    checkInterrupted();
+    const revocations: { fromRequest: number; fromAnswer: number }[] = [];
+    for (let round = 0; round < REVOKE_ROUNDS; round += 1) {
+      checkInterrupted();
+      revocations.push(await timeRevocation(latchkey, second, session.token, await issue(`bench revoke ${round}`)));
+    }
+    const fromRequest = revocations.map((revocation) => revocation.fromRequest);
+    const fromAnswer = revocations.map((revocation) => revocation.fromAnswer);
+    log(`revocation reaching B: ${fromRequest.map(ms).join(', ')} after the revoke was sent`);
+
+    printSummary(rows, half, halfRate, miss, cachedProbe.p50, fromRequest, fromAnswer);
+    log(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => console.error(`cleanup failed: ${(error as Error).message}`));
+    }
+    closeHttpAgent();
+  }
+}
+
+/** One check per key, one at a time: the latency one caller sees. */
+async function probeSequentially(keys: string[], server: BenchServer, ok: (answer: { status: number }) => boolean) {
+  const latencies: number[] = [];
+  for (const secret of keys) {
+    const at = process.hrtime.bigint();
+    const answer = await httpCall(server.url('/v1/check'), { headers: { 'x-api-key': secret } });
+    latencies.push(Number(process.hrtime.bigint() - at) / 1e6);
+    if (!ok(answer)) throw new Error(`probe answered ${answer.status}: ${answer.body}`);
+  }
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/**
+ * Revokes a key through the API on A while B, its cache warm, is polled as fast as it
+ * answers; the time until B says 401, from when the revoke was sent and from its answer.
+ */
+async function timeRevocation(
+  latchkey: BenchServer,
+  second: BenchServer,
+  token: string,
+  key: { id: string; secret: string },
+): Promise<{ fromRequest: number; fromAnswer: number }> {
+  const headers = { 'x-api-key': key.secret };
+  for (let warm = 0; warm < 3; warm += 1) {
+    const answer = await httpCall(second.url('/v1/check'), { headers });
+    if (answer.status !== 200) throw new Error(`warm-up check answered ${answer.status}`);
+  }
+  let revokedAt = 0;
+  let answeredAt = 0;
+  let refusedAt = 0;
+  const poll = (async () => {
+    while (revokedAt === 0 || performance.now() - revokedAt < REVOKE_GIVE_UP_MS) {
+      const answer = await httpCall(second.url('/v1/check'), { headers });
+      if (answer.status === 401) {
+        refusedAt = performance.now();
+        return;
+      }
+      if (answer.status !== 200) throw new Error(`poll answered ${answer.status}`);
+    }
+  })();
+  await sleep(50);
+  revokedAt = performance.now();
+  await api(latchkey.url(`/v1/api-keys/${key.id}/revoke`), { token, body: {} });
+  answeredAt = performance.now();
+  await poll;
+  if (refusedAt === 0) throw new Error(`B still passed a revoked key after ${REVOKE_GIVE_UP_MS} ms`);
+  return { fromRequest: refusedAt - revokedAt, fromAnswer: Math.max(0, refusedAt - answeredAt) };
+}
+
+function printSummary(
+  rows: Row[],
+  half: LoadResult,
+  halfRate: number,
+  miss: { p50: number; p99: number },
+  cachedP50: number,
+  fromRequest: number[],
+  fromAnswer: number[],
+): void {
+  const bare = rows[0].result;
+  const lines: string[] = [];
+  lines.push('');
+  lines.push(`Latchkey verify benchmark — ${DURATION_SECONDS} s per run, ${CONNECTIONS} connections, Node ${process.version}`);
+  lines.push('');
+  lines.push(
+    `${'run'.padEnd(44)}${'req/s'.padStart(10)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'vs bare'.padStart(10)}${'failed'.padStart(8)}`,
+  );
+  for (const { name, result } of rows) {
+    lines.push(
+      `${name.padEnd(44)}${Math.round(result.requestsPerSecond).toString().padStart(10)}${ms(result.p50Ms).padStart(10)}` +
+        `${ms(result.p99Ms).padStart(10)}${`${Math.round((100 * result.requestsPerSecond) / bare.requestsPerSecond)} %`.padStart(10)}` +
+        `${String(result.failures).padStart(8)}`,
+    );
+  }
+  lines.push('');
+  const checkRatio = rows[1].result.requestsPerSecond / bare.requestsPerSecond;
+  const revocationWorst = Math.max(...fromRequest);
+  lines.push(target('cached GET /v1/check ≥ 70 % of the bare route', `${Math.round(checkRatio * 100)} %`, checkRatio >= 0.7));
+  lines.push(target(`p99 < 5 ms at half of peak (${halfRate}/s, /v1/check)`, ms(half.p99Ms), half.p99Ms < 5 && half.failures === 0));
+  lines.push(target('cache miss < 5 ms p50', `${ms(miss.p50)} (p99 ${ms(miss.p99)}; cached ${ms(cachedP50)})`, miss.p50 < 5));
+  lines.push(
+    target(
+      'revocation visible on a second instance < 1 s',
+      `worst ${ms(revocationWorst)}, median ${ms(percentile(fromRequest, 50))} from the revoke sent ` +
+        `(${ms(percentile(fromAnswer, 50))} after its answer)`,
+      revocationWorst < 1000,
+    ),
+  );
+  lines.push('');
+  lines.push('autocannon latencies have 1 ms resolution; the auth.verify, miss and revocation times are measured with hrtime.');
+  lines.push('Numbers from a shared or busy machine are indicative only.');
+  console.log(lines.join('\n'));
+}
+
+function target(name: string, value: string, met: boolean): string {
+  return `${met ? 'MET ' : 'MISS'}  ${name.padEnd(52)} ${value}`;
+}
+
+function formatRow(result: LoadResult): string {
+  return `${Math.round(result.requestsPerSecond)} req/s, p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}, ${result.failures} failed of ${result.total}`;
+}
+
+function ms(value: number): string {
+  return value < 10 ? `${value.toFixed(2)} ms` : `${Math.round(value)} ms`;
+}
+
+function log(message: string): void {
+  console.log(`[bench] ${message}`);
+}
+
+function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,40 @@
+import { Queue, Worker } from 'bullmq';
+
+import { withDeadline } from './with-deadline';
+
+/** How long a closing queue may wait for its first connect (a process stopped right after starting). */
+const READY_WAIT_MS = 1_000;
+
+/**
+ * Closes a BullMQ queue or worker without hanging and without crashing the process.
+ *
+ * - A worker gets `deadlineMs` to finish the jobs in hand; after that they are
+ *   abandoned, and BullMQ's stalled-job check hands them to another worker (every
+ *   job here is idempotent, so that is safe).
+ * - bullmq 5.81 removes a connection's listeners on close, but a connect still in
+ *   flight then fails and emits 'error' on it: with no listener that is an
+ *   unhandled error that kills the process. So we wait briefly for the connect,
+ *   and leave a listener behind.
+ */
+export async function closeBullmq(target: Queue | Worker | undefined, deadlineMs = 3_000): Promise<'closed' | 'forced'> {
+  if (!target) return 'closed';
+  await withDeadline(target.waitUntilReady(), READY_WAIT_MS).catch(() => undefined);
+  try {
+    await withDeadline(target.close(), deadlineMs);
+    return 'closed';
+  } catch {
+    if (target instanceof Worker) await withDeadline(target.close(true), deadlineMs).catch(() => undefined);
+    await target.disconnect().catch(() => undefined);
+    return 'forced';
+  } finally {
+    keepErrorListener(target);
+  }
+}
+
+type Emitter = { on?(event: 'error', listener: () => void): void };
+
+function keepErrorListener(target: Queue | Worker): void {
+  const internals = target as unknown as { connection?: Emitter; blockingConnection?: Emitter };
+  internals.connection?.on?.('error', () => undefined);
+  internals.blockingConnection?.on?.('error', () => undefined);
+}

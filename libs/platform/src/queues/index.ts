@@ -1,0 +1,2 @@
+export * from './close-bullmq';
+export * from './with-deadline';
