@@ -1,11 +1,13 @@
-import { Module } from '@nestjs/common';
+import { Module, NestModule } from '@nestjs/common';
 
 import { KeyRecordsModule } from '../key-records/key-records.module';
 import { QuotasModule } from '../quotas/quotas.module';
 import { RateLimitsModule } from '../rate-limits/rate-limits.module';
 import { SignaturesModule } from '../signatures/signatures.module';
 import { UsageEventsModule } from '../usage-events/usage-events.module';
+import { KeyChecksFastPath } from './key-checks.fast-path';
 import { KeyChecksHttpController } from './key-checks.http.controller';
+import { KeyChecksHttpHandler } from './key-checks.http.handler';
 import { KeyChecksRpcController } from './key-checks.rpc.controller';
 import { KeyChecksService } from './key-checks.service';
 
@@ -13,6 +15,13 @@ import { KeyChecksService } from './key-checks.service';
 @Module({
   imports: [KeyRecordsModule, QuotasModule, RateLimitsModule, SignaturesModule, UsageEventsModule],
   controllers: [KeyChecksHttpController, KeyChecksRpcController],
-  providers: [KeyChecksService],
+  providers: [KeyChecksFastPath, KeyChecksHttpHandler, KeyChecksService],
 })
-export class KeyChecksModule {}
+export class KeyChecksModule implements NestModule {
+  constructor(private readonly fastPath: KeyChecksFastPath) {}
+
+  /** Nest calls configure() before it registers routes: the moment to hook the check routes. */
+  configure(): void {
+    this.fastPath.attach();
+  }
+}

@@ -1,0 +1,172 @@
+import { Injectable } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+
+import { AppConfig } from '@latchkey/config';
+import { VerifyCode } from '@latchkey/contracts';
+import { constantTimeEquals } from '@latchkey/crypto';
+import { AppError, errorEnvelope, ErrorKind } from '@latchkey/platform';
+
+import { KeyChecksService } from './key-checks.service';
+import { KeyCheck, KeyCheckInput } from './key-verdict';
+import { fromVerifyRequest, parseVerifyKeyRequest } from './verify-key.schema';
+
+const WWW_AUTHENTICATE = 'ApiKey realm="latchkey"';
+
+/** Verdict codes that say "who are you?" (401) rather than "you may not" (403) or "not now" (429). */
+const UNAUTHENTICATED_CODES: ReadonlySet<string> = new Set([
+  VerifyCode.Malformed,
+  VerifyCode.NotFound,
+  VerifyCode.Disabled,
+  VerifyCode.Expired,
+  VerifyCode.Revoked,
+]);
+const LIMITED_CODES: ReadonlySet<string> = new Set([VerifyCode.RateLimited, VerifyCode.QuotaExceeded]);
+
+/**
+ * What the two check routes do, shared by the documented Nest controller and the
+ * fast path that answers them before Nest's pipeline (KeyChecksFastPath). They
+ * build their own envelope and validate with a compiled JSON schema: this is the
+ * hot path.
+ */
+@Injectable()
+export class KeyChecksHttpHandler {
+  private readonly internalToken: string | null;
+
+  constructor(
+    config: AppConfig,
+    private readonly checks: KeyChecksService,
+  ) {
+    this.internalToken = config.get('INTERNAL_TOKEN') ?? null;
+  }
+
+  /** 200 with the verdict whether or not the key passes; 400 only for a malformed body. */
+  async verify(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    this.assertInternalCaller(request);
+    const check = await this.checks.verify(fromVerifyRequest(parseVerifyKeyRequest(request.body)));
+    setLimitHeaders(reply, check);
+    return { success: true, data: check.verdict };
+  }
+
+  /**
+   * Forward auth (nginx auth_request, Traefik ForwardAuth, Envoy ext_authz): the key
+   * from the caller's headers, the original request from X-Forwarded-* (the client
+   * address through Fastify's trustProxy, so only a trusted proxy can set it), and
+   * what to require from the query: `?permissions=a,b&environment=live&cost=2`.
+   */
+  async check(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    this.assertInternalCaller(request);
+    const check = await this.checks.verify(fromForwardedRequest(request));
+    const { verdict } = check;
+    setLimitHeaders(reply, check);
+    if (verdict.valid) {
+      void reply
+        .header('x-latchkey-org-id', verdict.org_id)
+        .header('x-latchkey-key-id', verdict.key_id)
+        .header('x-latchkey-environment', verdict.environment);
+      return { success: true, data: verdict };
+    }
+    let kind: ErrorKind = ErrorKind.Forbidden;
+    if (UNAUTHENTICATED_CODES.has(verdict.code)) {
+      kind = ErrorKind.Unauthenticated;
+      void reply.header('www-authenticate', `${WWW_AUTHENTICATE}, error="${verdict.code.toLowerCase()}"`);
+    } else if (LIMITED_CODES.has(verdict.code)) {
+      kind = ErrorKind.RateLimited;
+    }
+    void reply.status(kind === ErrorKind.Unauthenticated ? 401 : kind === ErrorKind.RateLimited ? 429 : 403);
+    return errorEnvelope(new AppError(kind, verdict.code, messageFor(verdict.code)), String(request.id));
+  }
+
+  private assertInternalCaller(request: FastifyRequest): void {
+    if (this.internalToken === null) return;
+    const presented = request.headers['x-internal-token'];
+    if (typeof presented !== 'string' || !constantTimeEquals(presented, this.internalToken)) {
+      throw AppError.unauthenticated('Send the internal token as x-internal-token.');
+    }
+  }
+}
+
+function header(request: FastifyRequest, name: string): string | null {
+  const value = request.headers[name];
+  if (Array.isArray(value)) return value[0] ?? null;
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+/** `x-api-key: KEY`, `Authorization: Bearer KEY` or `Authorization: x-api-key KEY`; '' when none (MALFORMED). */
+export function presentedKey(request: FastifyRequest): string {
+  const direct = header(request, 'x-api-key');
+  if (direct) return direct.trim();
+  const authorization = header(request, 'authorization');
+  const match = authorization ? /^(?:bearer|x-api-key)\s+(\S+)\s*$/i.exec(authorization) : null;
+  return match ? match[1] : '';
+}
+
+function fromForwardedRequest(request: FastifyRequest): KeyCheckInput {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const environment = typeof query.environment === 'string' ? query.environment : undefined;
+  if (environment !== undefined && environment !== 'test' && environment !== 'live') {
+    throw AppError.validation('environment must be test or live.', [{ field: 'environment', message: 'must be test or live' }]);
+  }
+  const permissions =
+    typeof query.permissions === 'string'
+      ? query.permissions
+          .split(',')
+          .map((permission) => permission.trim())
+          .filter(Boolean)
+      : undefined;
+  let cost = 1;
+  if (query.cost !== undefined) {
+    cost = typeof query.cost === 'string' && /^\d{1,7}$/.test(query.cost) ? Number(query.cost) : 0;
+    if (cost < 1) {
+      throw AppError.validation('cost must be an integer from 1 to 1000000.', [{ field: 'cost', message: 'must be 1 to 1000000' }]);
+    }
+  }
+  const method = header(request, 'x-forwarded-method') ?? header(request, 'x-original-method');
+  return {
+    key: presentedKey(request),
+    environment,
+    permissions,
+    ip: request.ip,
+    referrer: header(request, 'referer') ?? header(request, 'origin'),
+    method: method ? method.toUpperCase() : null,
+    path: header(request, 'x-forwarded-uri') ?? header(request, 'x-original-uri'),
+    cost,
+    signatureHeader: header(request, 'x-signature'),
+    bodySha256: header(request, 'x-content-sha256')?.toLowerCase() ?? null,
+  };
+}
+
+/** RateLimit-* whenever a rate limit applied; Retry-After whenever the check was refused for a limit. */
+function setLimitHeaders(reply: FastifyReply, check: KeyCheck): void {
+  const limit = check.verdict.rate_limit;
+  if (limit) {
+    const reset = Math.max(0, Math.ceil((Date.parse(limit.reset_at) - Date.now()) / 1000));
+    void reply
+      .header('ratelimit-limit', String(limit.limit))
+      .header('ratelimit-remaining', String(limit.remaining))
+      .header('ratelimit-reset', String(reset));
+  }
+  if (check.retryAfterSeconds !== null) void reply.header('retry-after', String(check.retryAfterSeconds));
+}
+
+function messageFor(code: string): string {
+  switch (code) {
+    case VerifyCode.Malformed:
+      return 'Send a well-formed API key as x-api-key or Authorization: Bearer.';
+    case VerifyCode.NotFound:
+      return 'Unknown API key.';
+    case VerifyCode.Disabled:
+      return 'This API key is disabled.';
+    case VerifyCode.Expired:
+      return 'This API key has expired.';
+    case VerifyCode.Revoked:
+      return 'This API key has been revoked.';
+    case VerifyCode.RateLimited:
+      return 'Rate limit exceeded.';
+    case VerifyCode.QuotaExceeded:
+      return 'Quota exhausted for this period.';
+    case VerifyCode.InvalidSignature:
+      return 'The request signature is missing, invalid, stale or already used.';
+    default:
+      return `This API key may not make this request (${code}).`;
+  }
+}
