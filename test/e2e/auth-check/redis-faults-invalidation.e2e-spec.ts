@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import Redis from 'ioredis';
 
-import { OwnRedisServer } from '../../../apps/auth-check/src/usage-events/testing/own-redis-server';
+import { OwnRedisServer } from '../../support/own-redis-server';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
 import { changeKey, issueKey, waitFor } from './auth-check-helpers';

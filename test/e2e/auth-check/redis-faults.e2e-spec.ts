@@ -5,7 +5,7 @@ import { Job, Queue } from 'bullmq';
 import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, UsageEvent } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 
-import { OwnRedisServer } from '../../../apps/auth-check/src/usage-events/testing/own-redis-server';
+import { OwnRedisServer } from '../../support/own-redis-server';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
 import { IssuedKey, issueKey, waitFor } from './auth-check-helpers';

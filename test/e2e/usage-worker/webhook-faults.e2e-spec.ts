@@ -1,13 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EntityManager } from '@mikro-orm/postgresql';
-import Redis from 'ioredis';
 
 import { DomainEvent } from '@latchkey/contracts';
 import { DeliveryStatus, WebhookDelivery } from '@latchkey/db';
@@ -18,6 +11,7 @@ import { DELIVERY_CONCURRENCY } from '../../../apps/usage-worker/src/webhook-del
 import { WebhookFanoutProcessor } from '../../../apps/usage-worker/src/webhook-delivery/webhook-fanout.processor';
 import { ChildProcessApp } from '../../support/child-process-app';
 import { TestApp } from '../../support/create-test-app';
+import { OwnRedisServer } from '../../support/own-redis-server';
 import { signUp } from '../../support/factories';
 import { TestEnvironment } from '../../support/test-environment';
 import { addHookEndpoint, commitOutboxEvents, HookReceiver, waitUntil } from '../../support/webhook-fixtures';
@@ -124,7 +118,7 @@ describe('usage-worker: webhook delivery under faults', () => {
   }, 150_000);
 
   it('(b) Redis (AOF, appendfsync always) is killed -9 and restarted on the same port and dir mid-stream: every event arrives', async () => {
-    const redis = await AofRedisServer.start();
+    const redis = await OwnRedisServer.start({ durable: true });
     const sut = await TestApp.start({
       config: {
         TARGET: 'org-api,usage-worker',
@@ -144,7 +138,7 @@ describe('usage-worker: webhook delivery under faults', () => {
       await redis.kill();
       const deliveredAtKill = hook.distinct;
       await sleep(1_000); // committed meanwhile: the outbox holds them
-      await redis.start();
+      await redis.restart();
       const ids = await stream;
       expect(deliveredAtKill).toBeLessThan(200); // the outage did land mid-stream
 
@@ -227,106 +221,3 @@ describe('usage-worker: webhook delivery under faults', () => {
     }
   }, 90_000);
 });
-
-/**
- * A private redis-server persisting every write before answering (AOF,
- * appendfsync always), restartable on the same port and directory: a kill -9
- * loses nothing it acknowledged. Never the shared Redis.
- */
-class AofRedisServer {
-  private child: ChildProcess | undefined;
-  private static readonly running = new Set<ChildProcess>();
-
-  private constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  static async start(): Promise<AofRedisServer> {
-    const server = new AofRedisServer(await freePort(), mkdtempSync(path.join(tmpdir(), 'latchkey-redis-')));
-    await server.start();
-    return server;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        this.dir,
-        '--appendonly',
-        'yes',
-        '--appendfsync',
-        'always',
-        '--save',
-        '',
-      ],
-      { stdio: 'ignore' },
-    );
-    AofRedisServer.running.add(child);
-    child.once('exit', () => AofRedisServer.running.delete(child));
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-      const probe = new Redis({
-        port: this.port,
-        host: '127.0.0.1',
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === 'PONG') {
-          this.child = child;
-          return;
-        }
-      } catch {
-        // not up yet (or still loading the AOF)
-      } finally {
-        probe.disconnect();
-      }
-      await sleep(50);
-    }
-    child.kill('SIGKILL');
-    throw new Error(`redis-server did not start on port ${this.port}`);
-  }
-
-  /** kill -9. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  async stop(): Promise<void> {
-    await this.kill();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  static {
-    process.once('exit', () => AofRedisServer.running.forEach((child) => child.kill('SIGKILL')));
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}

@@ -4,7 +4,7 @@ import { AppConfig } from '@latchkey/config';
 import { RedisService } from '@latchkey/platform';
 
 import { TestEnvironment } from '../../../../test/support/test-environment';
-import { deadRedisUrl } from '../usage-events/testing/own-redis-server';
+import { deadRedisUrl } from '../../../../test/support/own-redis-server';
 import { QuotaLedgerService } from './quota-ledger.service';
 import { quotaBucket, QuotaPeriod } from './quota-period';
 

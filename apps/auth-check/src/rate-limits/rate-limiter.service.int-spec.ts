@@ -6,7 +6,7 @@ import { AppConfig } from '@latchkey/config';
 import { RedisService } from '@latchkey/platform';
 
 import { TestEnvironment } from '../../../../test/support/test-environment';
-import { deadRedisUrl, OwnRedisServer } from '../usage-events/testing/own-redis-server';
+import { deadRedisUrl, OwnRedisServer } from '../../../../test/support/own-redis-server';
 import { RateLimiterService } from './rate-limiter.service';
 
 describe(RateLimiterService.name, () => {

@@ -8,7 +8,7 @@ import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, UsageEvent
 import { MetricsService } from '@latchkey/platform';
 
 import { TestEnvironment } from '../../../../test/support/test-environment';
-import { OwnRedisServer } from './testing/own-redis-server';
+import { OwnRedisServer } from '../../../../test/support/own-redis-server';
 import { UsageEventBuffer, UsageEventBufferOptions } from './usage-event-buffer.service';
 
 const JOB_STATES = ['wait', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children', 'paused'] as const;

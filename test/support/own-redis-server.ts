@@ -1,26 +1,34 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import Redis from 'ioredis';
 
-/**
- * A private, throw-away redis-server for outage tests (the same recipe as
- * test/e2e/usage-worker/outbox-relay.e2e-spec.ts). Outage tests kill and freeze
- * this one only — never the shared Redis on 6379.
- */
 /** Every server started here, killed when the test process exits, whatever the test did. */
 const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
+/**
+ * A private, throw-away redis-server for outage tests: they kill, freeze and restart
+ * this one only, never the shared Redis on 6379. `durable` keeps an append-only file
+ * (fsync always) in a temporary directory across restarts, as a production Redis set
+ * up the way the README asks; otherwise a restart starts empty.
+ */
 export class OwnRedisServer {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly dir: string | null,
+  ) {}
 
-  static async start(): Promise<OwnRedisServer> {
-    const server = new OwnRedisServer(await freePort());
+  static async start(options: { durable?: boolean } = {}): Promise<OwnRedisServer> {
+    const dir = options.durable ? mkdtempSync(join(tmpdir(), 'latchkey-redis-')) : null;
+    const server = new OwnRedisServer(await freePort(), dir);
     await server.restart();
     return server;
   }
@@ -29,15 +37,16 @@ export class OwnRedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts a fresh, empty server on the same port (no persistence). */
+  /** Starts the server on the same port: empty, or with what its append-only file kept. */
   async restart(): Promise<void> {
     if (this.child) return;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const persistence = this.dir ? ['--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: 'ignore',
     });
     running.add(child);
     child.once('exit', () => running.delete(child));
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 15_000; // loading an append-only file takes a moment
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
       const probe = new Redis({
@@ -81,6 +90,12 @@ export class OwnRedisServer {
 
   thaw(): void {
     this.child?.kill('SIGCONT');
+  }
+
+  /** Kills the server for good and removes its files. */
+  async stop(): Promise<void> {
+    await this.kill();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
