@@ -4,8 +4,8 @@ import { Counter, Gauge } from 'prom-client';
 import { ulid } from 'ulid';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData, UsageEvent } from '@latchkey/contracts';
-import { MetricsService } from '@latchkey/platform';
+import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData, UsageEvent } from '@latchkey/contracts';
+import { createProducerQueue, MetricsService } from '@latchkey/platform';
 
 import { EventFifo } from './event-fifo';
 
@@ -79,18 +79,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     this.flushMs = config.get('USAGE_FLUSH_MS');
     this.capacity = Math.max(options?.capacity ?? USAGE_BUFFER_CAPACITY, this.batchSize);
     this.shutdownDeadlineMs = options?.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
-    this.queue = new Queue<UsageBatchJobData, void, typeof USAGE_BATCH_JOB>(USAGE_QUEUE, {
-      prefix: bullPrefix(config.get('REDIS_PREFIX')),
-      connection: {
-        url: config.get('REDIS_URL'),
-        // Fail a command fast while Redis is away: the buffer's own back-off retries it.
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2_000,
-        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-      },
-    });
-    // Without a listener an 'error' event would crash the process; failed sends are logged below.
-    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+    this.queue = createProducerQueue<UsageBatchJobData, void, typeof USAGE_BATCH_JOB>(USAGE_QUEUE, config, this.logger);
 
     const size = () => this.size;
     new Gauge({

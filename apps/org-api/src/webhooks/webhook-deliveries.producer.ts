@@ -3,14 +3,13 @@ import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import {
-  bullPrefix,
   WEBHOOK_DELIVERIES_QUEUE,
   WEBHOOK_DELIVERY_JOB,
   WEBHOOK_DELIVERY_JOB_OPTIONS,
   WebhookDeliveryJobData,
   webhookDeliveryJobId,
 } from '@latchkey/contracts';
-import { closeBullmq, withDeadline } from '@latchkey/platform';
+import { closeBullmq, createProducerQueue, withDeadline } from '@latchkey/platform';
 
 /** How long one enqueue may take before the caller gets a 503 (the delivery row is already pending). */
 const ENQUEUE_DEADLINE_MS = 5_000;
@@ -35,17 +34,7 @@ export class WebhookDeliveriesProducer implements OnApplicationShutdown {
   private readonly queue: Queue<WebhookDeliveryJobData>;
 
   constructor(config: AppConfig) {
-    this.queue = new Queue<WebhookDeliveryJobData>(WEBHOOK_DELIVERIES_QUEUE, {
-      prefix: bullPrefix(config.get('REDIS_PREFIX')),
-      connection: {
-        url: config.get('REDIS_URL'),
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2_000,
-        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-      },
-    });
-    // Without a listener an 'error' event would crash the process; failed calls surface to the caller.
-    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+    this.queue = createProducerQueue<WebhookDeliveryJobData>(WEBHOOK_DELIVERIES_QUEUE, config, this.logger);
   }
 
   async enqueueAttempts(attempts: ScheduledAttempt[]): Promise<void> {

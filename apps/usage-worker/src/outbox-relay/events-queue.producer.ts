@@ -2,8 +2,8 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, EVENTS_JOB, EVENTS_JOB_OPTIONS, EVENTS_QUEUE, EventsJobData } from '@latchkey/contracts';
-import { closeBullmq, withDeadline } from '@latchkey/platform';
+import { EVENTS_JOB, EVENTS_JOB_OPTIONS, EVENTS_QUEUE, EventsJobData } from '@latchkey/contracts';
+import { closeBullmq, createProducerQueue, withDeadline } from '@latchkey/platform';
 
 /** How long one enqueue may take before the relay gives up on the batch (it rolls back and retries). */
 const ENQUEUE_DEADLINE_MS = 5_000;
@@ -22,18 +22,7 @@ export class EventsQueueProducer implements OnApplicationShutdown {
   private pending: Promise<void> | undefined;
 
   constructor(config: AppConfig) {
-    this.queue = new Queue<EventsJobData>(EVENTS_QUEUE, {
-      prefix: bullPrefix(config.get('REDIS_PREFIX')),
-      connection: {
-        url: config.get('REDIS_URL'),
-        // Fail a command fast while Redis is away: the relay's own back-off retries it.
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2_000,
-        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-      },
-    });
-    // Without a listener an 'error' event would crash the process; the relay logs the failed calls.
-    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+    this.queue = createProducerQueue<EventsJobData>(EVENTS_QUEUE, config, this.logger);
   }
 
   async enqueueEvents(events: EventsJobData[]): Promise<void> {

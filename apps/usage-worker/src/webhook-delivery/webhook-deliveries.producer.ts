@@ -2,9 +2,8 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { closeBullmq } from '@latchkey/platform';
+import { closeBullmq, createProducerQueue } from '@latchkey/platform';
 import {
-  bullPrefix,
   WEBHOOK_DELIVERIES_QUEUE,
   WEBHOOK_DELIVERY_JOB,
   WEBHOOK_DELIVERY_JOB_OPTIONS,
@@ -21,16 +20,7 @@ export class WebhookDeliveriesProducer implements OnApplicationShutdown {
   private readonly queue: Queue<WebhookDeliveryJobData>;
 
   constructor(config: AppConfig) {
-    this.queue = new Queue<WebhookDeliveryJobData>(WEBHOOK_DELIVERIES_QUEUE, {
-      prefix: bullPrefix(config.get('REDIS_PREFIX')),
-      connection: {
-        url: config.get('REDIS_URL'),
-        maxRetriesPerRequest: 1,
-        connectTimeout: 2_000,
-        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-      },
-    });
-    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+    this.queue = createProducerQueue<WebhookDeliveryJobData>(WEBHOOK_DELIVERIES_QUEUE, config, this.logger);
   }
 
   /** First attempts of new deliveries, at once. */

@@ -1,2 +1,3 @@
 export * from './close-bullmq';
 export * from './with-deadline';
+export * from './create-queue';
