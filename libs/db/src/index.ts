@@ -4,3 +4,4 @@ export { IdPrefix, isIdOf, newId } from './ids';
 export { ensureDatabaseExists, migrateDatabase } from './migrate-database';
 export { createOrmConfig } from './mikro-orm.config';
 export { findPage, Page, PageRequest } from './pagination';
+export * from './repositories/key-records';
