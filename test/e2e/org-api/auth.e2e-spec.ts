@@ -124,18 +124,6 @@ describe('accounts and sessions (SPEC §3)', () => {
       }
     }, 30_000);
 
-    it('slows repeated failures down before locking', async () => {
-      const person = await signUp(sut);
-      const durations: number[] = [];
-      for (let attempt = 1; attempt <= 3; attempt += 1) {
-        const started = process.hrtime.bigint();
-        await sut.post('/v1/auth/login', { body: { email: person.email, password: `wrong ${attempt}` } });
-        durations.push(Number(process.hrtime.bigint() - started) / 1e6);
-      }
-      // The third failure is held back on purpose (at least 250 ms); the first is not.
-      expect(durations[2]).toBeGreaterThanOrEqual(250);
-    });
-
     it('locks an address that fails across many accounts', async () => {
       const ip = { 'x-forwarded-for': '203.0.113.77' };
       const isolated = await TestApp.start({ config: { LOGIN_MAX_FAILURES: '2', LOGIN_LOCK_SECONDS: '60', TRUST_PROXY: 'true' } });

@@ -10,6 +10,12 @@ const MAX_DELAY_MS = 2_000;
 /** One address may fail this many times more than one account (a shared NAT has many users). */
 const IP_FACTOR = 4;
 
+/** How long to hold a failed answer: nothing at first, then doubling up to a cap (progressive slow-down). */
+export function loginFailureDelayMs(accountAttempts: number): number {
+  if (accountAttempts <= FREE_FAILURES) return 0;
+  return Math.min(MAX_DELAY_MS, 250 * 2 ** (accountAttempts - FREE_FAILURES - 1));
+}
+
 export interface LoginAttempt {
   email: string;
   ip: string;
@@ -64,10 +70,8 @@ export class LoginThrottleService {
     return { email, ip, accountAttempts };
   }
 
-  /** How long to hold a failed answer: nothing at first, then doubling (progressive slow-down). */
   failureDelayMs(attempt: LoginAttempt): number {
-    if (attempt.accountAttempts <= FREE_FAILURES) return 0;
-    return Math.min(MAX_DELAY_MS, 250 * 2 ** (attempt.accountAttempts - FREE_FAILURES - 1));
+    return loginFailureDelayMs(attempt.accountAttempts);
   }
 
   /** The right password: the account starts afresh and the address gets this attempt back. */
