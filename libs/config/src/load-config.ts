@@ -109,4 +109,5 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   REQUEST_LOG_RETENTION_LIVE_DAYS = true as const;
   WEBHOOK_TIMEOUT_MS = true as const;
   WEBHOOK_DISABLE_AFTER = true as const;
+  WEBHOOK_MAX_ENDPOINTS = true as const;
 }

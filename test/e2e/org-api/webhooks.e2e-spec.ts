@@ -350,7 +350,10 @@ describe('Webhook endpoints (SPEC §7)', () => {
       ['delete', (token, id) => sut.delete(`/v1/webhooks/${id}`, { token })],
       ['rotate-secret', (token, id) => sut.post(`/v1/webhooks/${id}/rotate-secret`, { token })],
       ['test', (token, id) => sut.post(`/v1/webhooks/${id}/test`, { token })],
-      ['recover', (token, id) => sut.post(`/v1/webhooks/${id}/recover`, { token, query: { since: '2020-01-01T00:00:00Z' } })],
+      [
+        'recover',
+        (token, id) => sut.post(`/v1/webhooks/${id}/recover`, { token, query: { since: new Date(Date.now() - 86_400_000).toISOString() } }),
+      ],
     ];
 
     it.each(CHANGES)('%s: 403 for developers and viewers, 404 for another organisation’s owner; nothing changes', async (_, act) => {
@@ -667,6 +670,33 @@ describe('Webhook endpoints (SPEC §7)', () => {
     ])('refuses %s with 400', async (_, query) => {
       const endpoint = await createEndpoint();
       expect((await sut.post(`/v1/webhooks/${endpoint.id}/recover`, { token: org.owner.token, query })).status).toBe(400);
+    });
+
+    it('refuses a since more than 14 days ago with 400, and re-sends nothing', async () => {
+      const endpoint = await createEndpoint();
+      const old = await seedDelivery(endpoint.id, org.owner.orgId, { createdAt: new Date(Date.now() - 15 * 86_400_000) });
+      const recent = await seedDelivery(endpoint.id, org.owner.orgId, { createdAt: new Date(Date.now() - 86_400_000) });
+
+      const tooOld = new Date(Date.now() - 15 * 86_400_000).toISOString();
+      const response = await sut.post(`/v1/webhooks/${endpoint.id}/recover`, { token: org.owner.token, query: { since: tooOld } });
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: 'since may be at most 14 days ago; nothing was re-sent.',
+        details: [{ field: 'since', message: expect.stringMatching(/^since must be \d{4}-\d{2}-\d{2}T.* or later$/) }],
+      });
+      for (const delivery of [old, recent]) {
+        expect((await db().findOneOrFail(WebhookDelivery, { id: delivery.id })).status).toBe(DeliveryStatus.Failed);
+        expect(await queue.getJob(webhookDeliveryJobId(delivery.id, delivery.attemptCount + 1))).toBeUndefined();
+      }
+      expect((await auditRows(org.owner.orgId, endpoint.id)).map((entry) => entry.action)).toEqual(['webhook.created']);
+
+      // Just inside the window: the recent one comes back; the 15-day-old one was created before since.
+      const inside = new Date(Date.now() - 13 * 86_400_000).toISOString();
+      const accepted = await sut.post(`/v1/webhooks/${endpoint.id}/recover`, { token: org.owner.token, query: { since: inside } });
+      expect(accepted.status).toBe(202);
+      expect(accepted.body.data.recovered).toBe(1);
+      expect((await db().findOneOrFail(WebhookDelivery, { id: old.id })).status).toBe(DeliveryStatus.Failed);
     });
   });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EntityManager } from '@mikro-orm/postgresql';
@@ -25,7 +25,10 @@ import {
 import { OutboxService } from '@latchkey/outbox';
 import { MetricsService } from '@latchkey/platform';
 
-import { WebhookDeliveryProcessor } from '../../../apps/usage-worker/src/webhook-delivery/webhook-delivery.processor';
+import {
+  MAX_IN_FLIGHT_PER_ENDPOINT,
+  WebhookDeliveryProcessor,
+} from '../../../apps/usage-worker/src/webhook-delivery/webhook-delivery.processor';
 import { WebhookFanoutProcessor } from '../../../apps/usage-worker/src/webhook-delivery/webhook-fanout.processor';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
@@ -46,16 +49,28 @@ interface Reply {
   body?: string;
 }
 
-/** A subscriber on 127.0.0.1: records every request and answers as `reply` says. */
+/**
+ * A subscriber on 127.0.0.1: records every request and answers as `reply` says. It
+ * keeps idle connections for a minute, so a connection that closes sooner was closed
+ * by the sender; it counts the connections it accepted and those still open.
+ */
 class Receiver {
   readonly requests: Received[] = [];
   reply: (request: Omit<Received, 'status'>) => Reply = () => ({ status: 200 });
+  connections = 0;
+  readonly open = new Set<Socket>();
 
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<Receiver> {
     const server = createServer();
     const receiver = new Receiver(server);
+    server.keepAliveTimeout = 60_000;
+    server.on('connection', (socket: Socket) => {
+      receiver.connections += 1;
+      receiver.open.add(socket);
+      socket.on('close', () => receiver.open.delete(socket));
+    });
     server.on('request', (request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -310,6 +325,9 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     expectVerifies(announcement, other.secret);
     expect(gone.of(eventId)).toHaveLength(1);
     expect(await endpointRow(sut, endpoint.id)).toMatchObject({ disabledAt: expect.any(Date), disabledReason: 'gone' });
+    // Its keep-alive connection is closed with it (before the sender's 4 s idle timeout would).
+    expect(sut.app.get(WebhookDeliveryProcessor).hasAgent(endpoint.id)).toBe(false);
+    await waitFor(() => gone.open.size === 0, 3_000, 'the connection to the gone endpoint to close');
     expect((await deliveriesOf(sut, { eventId }))[0]).toMatchObject({
       status: DeliveryStatus.Failed,
       attemptCount: 1,
@@ -399,6 +417,47 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     expect(await deliveriesOf(sut, { eventId })).toEqual([
       expect.objectContaining({ endpoint: expect.objectContaining({ id: endpoint.id }) }),
     ]);
+  });
+
+  it('delivers a burst to one endpoint over a few kept-alive connections, not one per delivery', async () => {
+    const hook = await receiver();
+    const owner = await signUp(sut);
+    const endpoint = await addEndpoint(sut, owner.orgId, hook.url);
+    const eventIds = await commitEvents(sut, owner.orgId, 40);
+
+    await waitFor(() => eventIds.every((id) => hook.of(id).length === 1), 10_000, 'every event');
+    expect(hook.connections).toBeLessThanOrEqual(MAX_IN_FLIGHT_PER_ENDPOINT);
+    expect(sut.app.get(WebhookDeliveryProcessor).hasAgent(endpoint.id)).toBe(true);
+    await waitFor(
+      async () => (await deliveriesOf(sut, { endpoint: endpoint.id })).every((delivery) => delivery.status === DeliveryStatus.Succeeded),
+      2_000,
+      'every delivery recorded as succeeded',
+    );
+  });
+
+  it('closes the connections to an endpoint an admin disabled as soon as a delivery for it comes up', async () => {
+    const hook = await receiver();
+    const owner = await signUp(sut);
+    const endpoint = await addEndpoint(sut, owner.orgId, hook.url);
+    const processor = sut.app.get(WebhookDeliveryProcessor);
+    const [first] = await commitEvents(sut, owner.orgId, 1);
+    await waitFor(() => hook.of(first).length === 1, 3_000, 'the first delivery');
+    await waitFor(() => processor.hasAgent(endpoint.id) && hook.open.size > 0, 1_000, 'a kept-alive connection');
+
+    // Disabled through org-api's route in real life; here the row as it leaves it.
+    const em = sut.app.get(EntityManager).fork();
+    await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id }, { disabledAt: new Date(), disabledReason: 'manual' });
+    // webhook.test still goes to a disabled endpoint: its delivery fails with a note, and nothing is sent.
+    const test = em.fork();
+    const event = sut.app
+      .get(OutboxService)
+      .add(test, { orgId: owner.orgId, environment: 'test', type: EventType.WebhookTest, data: { endpoint_id: endpoint.id } });
+    await test.flush();
+
+    await waitFor(async () => (await deliveriesOf(sut, { eventId: event.id }))[0]?.status === DeliveryStatus.Failed, 3_000, 'the note');
+    expect(processor.hasAgent(endpoint.id)).toBe(false);
+    await waitFor(() => hook.open.size === 0, 3_000, 'the kept-alive connection to close');
+    expect(hook.of(event.id)).toHaveLength(0);
   });
 
   it('signs with both secrets while a rotated-out secret is still valid, and only the current one after', async () => {

@@ -18,9 +18,12 @@ import {
 } from '@latchkey/db';
 import { AppError } from '@latchkey/platform';
 
+import { RECOVER_WINDOW_DAYS } from './dto/recover-webhook-deliveries-query.dto';
 import { RecoverWebhookDeliveriesResponseDto, WebhookDeliveryResponseDto } from './dto/webhook-delivery-response.dto';
 import { ScheduledAttempt, WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { assertEnabled } from './webhooks.service';
+
+const DAY_MS = 86_400_000;
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;
@@ -91,18 +94,17 @@ export class WebhookDeliveriesService {
     return WebhookDeliveryResponseDto.from(delivery, attempts.get(delivery.id) ?? []);
   }
 
-  /** Re-schedules every failed delivery of the endpoint created at or after `since`. */
+  /** Re-schedules every failed delivery of the endpoint created at or after `since` (at most RECOVER_WINDOW_DAYS ago). */
   async recover(
     principal: UserPrincipal,
     endpointId: string,
     since: Date,
     actor: AuditActor,
   ): Promise<RecoverWebhookDeliveriesResponseDto> {
-    if (since.getTime() > Date.now()) {
-      throw AppError.validation('since must not be in the future.', [{ field: 'since', message: 'since must not be in the future' }]);
-    }
     const scheduled = await this.em.transactional(async (em) => {
+      // Another organisation's endpoint is not found, whatever the since.
       const endpoint = await this.findEndpoint(em, principal.orgId, endpointId, true);
+      assertRecoverableSince(since);
       assertEnabled(endpoint);
       // One statement, so a delivery the worker is finishing meanwhile is either
       // recovered or not, never half-updated.
@@ -161,5 +163,18 @@ export class WebhookDeliveriesService {
       byDelivery.set(attempt.delivery.id, list);
     }
     return byDelivery;
+  }
+}
+
+/** since: not in the future, and within the recover window. */
+function assertRecoverableSince(since: Date): void {
+  if (since.getTime() > Date.now()) {
+    throw AppError.validation('since must not be in the future.', [{ field: 'since', message: 'since must not be in the future' }]);
+  }
+  const earliest = new Date(Date.now() - RECOVER_WINDOW_DAYS * DAY_MS);
+  if (since < earliest) {
+    throw AppError.validation(`since may be at most ${RECOVER_WINDOW_DAYS} days ago; nothing was re-sent.`, [
+      { field: 'since', message: `since must be ${earliest.toISOString()} or later` },
+    ]);
   }
 }

@@ -10,7 +10,7 @@ import { ApiEnvelope } from '@latchkey/platform';
 import { CreateWebhookEndpointDto } from './dto/create-webhook-endpoint.dto';
 import { ListWebhookDeliveriesQueryDto } from './dto/list-webhook-deliveries-query.dto';
 import { ListWebhookEndpointsQueryDto } from './dto/list-webhook-endpoints-query.dto';
-import { RecoverWebhookDeliveriesQueryDto } from './dto/recover-webhook-deliveries-query.dto';
+import { RECOVER_WINDOW_DAYS, RecoverWebhookDeliveriesQueryDto } from './dto/recover-webhook-deliveries-query.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
 import {
   RecoverWebhookDeliveriesResponseDto,
@@ -52,7 +52,8 @@ export class WebhooksController {
     summary: 'Add an endpoint (owner, admin). The answer is the only time its signing secret is shown.',
     description:
       'url: https in production, no credentials, and not a private, loopback, link-local or metadata address (400 VALIDATION_FAILED). ' +
-      'events: known types (GET /v1/webhooks/event-types) or ["*"].',
+      'events: known types (GET /v1/webhooks/event-types) or ["*"]. ' +
+      'At most WEBHOOK_MAX_ENDPOINTS (default 50) endpoints per environment, disabled ones included: one more is a 409 WEBHOOK_ENDPOINT_LIMIT_REACHED.',
   })
   @ApiEnvelope(WebhookEndpointWithSecretResponseDto, { status: HttpStatus.CREATED })
   create(
@@ -177,7 +178,9 @@ export class WebhooksController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Re-send every failed delivery of this endpoint created since `?since=` (as Svix’s recover).',
-    description: `Answers how many were scheduled; each keeps its webhook-id. ${DISABLED_RULE}`,
+    description:
+      `Answers how many were scheduled; each keeps its webhook-id. since may be at most ${RECOVER_WINDOW_DAYS} days ago ` +
+      `(400 VALIDATION_FAILED otherwise, and nothing is re-sent). ${DISABLED_RULE}`,
   })
   @ApiEnvelope(RecoverWebhookDeliveriesResponseDto, { status: HttpStatus.ACCEPTED })
   recover(

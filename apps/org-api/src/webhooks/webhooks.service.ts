@@ -63,6 +63,7 @@ export class WebhooksService {
     const secret = generateWebhookSecret();
     const id = newId(IdPrefix.WebhookEndpoint);
     const view = await this.em.transactional(async (em) => {
+      await this.assertRoomForEndpoint(em, principal.orgId, input.environment);
       const endpoint = em.create(WebhookEndpoint, {
         id,
         organization: em.getReference(Organization, principal.orgId),
@@ -221,6 +222,23 @@ export class WebhooksService {
       await em.flush();
       return { event_id: event.id, type: event.type, endpoint_id: endpoint.id };
     });
+  }
+
+  /**
+   * WEBHOOK_MAX_ENDPOINTS per organisation and environment, disabled endpoints
+   * included (they still exist, and enabling one needs no room). Creations in the same
+   * organisation and environment take turns on a transaction-scoped advisory lock, so
+   * two at once cannot both take the last place.
+   */
+  private async assertRoomForEndpoint(em: EntityManager, orgId: string, environment: WebhookEnvironment): Promise<void> {
+    await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`webhook-endpoints:${orgId}:${environment}`]);
+    const max = this.config.get('WEBHOOK_MAX_ENDPOINTS');
+    if ((await em.count(WebhookEndpoint, { organization: orgId, environment })) >= max) {
+      throw AppError.conflict(
+        `This organisation already has ${max} webhook endpoints in the ${environment} environment, the most allowed; delete one first.`,
+        'WEBHOOK_ENDPOINT_LIMIT_REACHED',
+      );
+    }
   }
 
   private async safeUrl(rawUrl: string): Promise<string> {

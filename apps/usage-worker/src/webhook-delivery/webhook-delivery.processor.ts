@@ -1,3 +1,5 @@
+import type { Agent } from 'node:http';
+
 import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
@@ -7,21 +9,35 @@ import { AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix, EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttemptOf, WebhookDeliveryJobData } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
-import { ActorType, DeliveryStatus, WebhookDelivery, WebhookDeliveryAttempt, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
+import { ActorType, DeliveryStatus, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
 import { closeBullmq, RedisService } from '@latchkey/platform';
 
+import { AttemptEntry, EndpointHealth, recordAttempt } from './delivery-attempt-log';
+import { DeliveryToSend, EndpointToSend, loadDeliveryToSend } from './delivery-to-send';
+import { EndpointAgents } from './endpoint-agents';
 import { EndpointBreakers, isBreakerRejection } from './endpoint-breakers';
 import { EndpointSlots } from './endpoint-slots';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { DeliveryOutcome, WebhookDeliveryMetrics } from './webhook-delivery.metrics';
 import { postWebhook, SendResult } from './webhook-sender';
 import { webhookHeaders } from './webhook-signature';
+import { guardedLookup } from './webhook-target';
 
-/** Jobs sent at once by one process; with the per-endpoint cap, one slow endpoint can take only a few of them. */
+/**
+ * Jobs sent at once by one process; with the per-endpoint cap, one slow endpoint can
+ * take only a few of them. More does not help a burst: each job's two statements
+ * already keep the database pool (10 connections) busy.
+ */
 export const DELIVERY_CONCURRENCY = 32;
-/** Sends in flight to one endpoint from one process. */
+/** Sends in flight to one endpoint from one process; also the sockets of its keep-alive agent. */
 export const MAX_IN_FLIGHT_PER_ENDPOINT = 8;
+/** Idle keep-alive sockets close after this (under the 5 s Node servers keep them). */
+const FREE_SOCKET_TIMEOUT_MS = 4_000;
+/** An endpoint's agent unused this long is destroyed (the endpoint may be gone). */
+const AGENT_IDLE_MS = 60_000;
+/** Agents kept at most: beyond, idle ones are destroyed least recently used first. */
+const MAX_AGENTS = 1_000;
 /** How long a job waits in-process for one of its endpoint's slots before it steps aside (moved back to delayed). */
 const SLOT_WAIT_MS = 1_000;
 /** An endpoint with every slot busy and no send finished for this long is treated as slow: its jobs step aside at once. */
@@ -60,6 +76,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
   private readonly box: SecretBox;
   private readonly breakers: EndpointBreakers;
   private readonly slots = new EndpointSlots(MAX_IN_FLIGHT_PER_ENDPOINT, SLOT_STUCK_MS);
+  private readonly agents: EndpointAgents;
   private readonly schedule: number[];
   private worker: Worker<WebhookDeliveryJobData> | undefined;
 
@@ -81,6 +98,14 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
       (endpointId, state) => this.logger.log(`breaker of ${endpointId}: ${state}`),
     );
     metrics.countOpenBreakersWith(() => this.breakers.openCount());
+    this.agents = new EndpointAgents({
+      maxSockets: MAX_IN_FLIGHT_PER_ENDPOINT,
+      freeSocketTimeoutMs: FREE_SOCKET_TIMEOUT_MS,
+      idleMs: AGENT_IDLE_MS,
+      maxAgents: MAX_AGENTS,
+      // Every connection an agent opens is checked; a reused one was checked when it opened.
+      lookup: config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS') ? undefined : guardedLookup,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -104,6 +129,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
   async beforeApplicationShutdown(): Promise<void> {
     await closeBullmq(this.worker);
     this.breakers.shutdown();
+    this.agents.closeAll();
   }
 
   /** True while the endpoint's breaker (in this process) is open or half-open. */
@@ -111,9 +137,14 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     return this.breakers.isOpen(endpointId);
   }
 
+  /** True while this process keeps a keep-alive agent (and maybe open connections) for the endpoint. */
+  hasAgent(endpointId: string): boolean {
+    return this.agents.has(endpointId);
+  }
+
   async process(job: Job<WebhookDeliveryJobData>, token: string | undefined): Promise<DeliveryOutcome> {
     const em = this.orm.em.fork() as EntityManager;
-    const delivery = await em.findOne(WebhookDelivery, { id: job.data.delivery_id }, { populate: ['endpoint'] });
+    const delivery = await loadDeliveryToSend(em, job.data.delivery_id);
     // Gone with its endpoint (cascade), or already delivered.
     if (!delivery || delivery.status === DeliveryStatus.Succeeded) return this.count('skipped');
     const attempt = webhookDeliveryAttemptOf(job.id) ?? delivery.attemptCount + 1;
@@ -154,75 +185,107 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     return this.count(await this.record(em, delivery, endpoint, attempt, result));
   }
 
-  private async send(delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<SendResult> {
+  private async send(delivery: DeliveryToSend, endpoint: EndpointToSend): Promise<SendResult> {
     const secrets = [this.box.open(endpoint.secretSealed, endpoint.id)];
     if (endpoint.previousSecretSealed && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt.getTime() > Date.now()) {
       secrets.push(this.box.open(endpoint.previousSecretSealed, endpoint.id));
     }
     const body = JSON.stringify(delivery.payload);
-    return postWebhook(endpoint.url, webhookHeaders(delivery.eventId, body, secrets), body, {
-      timeoutMs: this.config.get('WEBHOOK_TIMEOUT_MS'),
-      allowPrivateTargets: this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS'),
-      requireHttps: this.config.isProduction,
-    });
+    const send = (agent?: Agent) =>
+      postWebhook(endpoint.url, webhookHeaders(delivery.eventId, body, secrets), body, {
+        timeoutMs: this.config.get('WEBHOOK_TIMEOUT_MS'),
+        allowPrivateTargets: this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS'),
+        requireHttps: this.config.isProduction,
+        agent,
+      });
+    const target = URL.canParse(endpoint.url) ? new URL(endpoint.url) : null;
+    // A URL that does not parse gets no agent: postWebhook answers it with an error.
+    return target ? this.agents.use(endpoint.id, target, send) : send();
   }
 
-  /** Writes the attempt and its consequences in one transaction, then queues the next attempt if any. */
+  /**
+   * Writes the attempt and its consequences, then queues the next attempt if any. The
+   * usual outcomes (success, a retry, the schedule exhausted) are one statement; a 410
+   * or the end of the failure window disables the endpoint in a transaction with its
+   * announcement. The window is judged on failing_since as loaded with the delivery: at
+   * worst a few milliseconds old, so the endpoint is disabled one failure later.
+   */
   private async record(
     em: EntityManager,
-    delivery: WebhookDelivery,
-    endpoint: WebhookEndpoint,
+    delivery: DeliveryToSend,
+    endpoint: EndpointToSend,
     attempt: number,
     result: SendResult,
   ): Promise<DeliveryOutcome> {
     const now = new Date();
+    const entry: AttemptEntry = {
+      deliveryId: delivery.id,
+      attemptedAt: now,
+      statusCode: result.statusCode,
+      durationMs: result.durationMs,
+      responseBody: result.responseBody,
+      error: result.error,
+    };
+    if (isSuccess(result.statusCode)) {
+      await recordAttempt(
+        em,
+        endpoint.id,
+        entry,
+        { status: DeliveryStatus.Succeeded, nextAttemptAt: null, attemptCount: attempt },
+        EndpointHealth.Succeeded,
+      );
+      return 'succeeded';
+    }
+    const failingFor = now.getTime() - (endpoint.failingSince ?? now).getTime();
+    if (result.statusCode === 410 || failingFor >= this.config.get('webhookDisableAfterMs')) {
+      return this.recordAndDisable(em, endpoint, entry, attempt, result);
+    }
+    const wait = this.retryDelay(attempt, result);
+    const nextAttemptAt = wait === null ? null : new Date(now.getTime() + wait);
+    const status = wait === null ? DeliveryStatus.Failed : DeliveryStatus.Pending;
+    await recordAttempt(em, endpoint.id, entry, { status, nextAttemptAt, attemptCount: attempt }, EndpointHealth.Failed);
+    if (wait === null) return 'failed';
+    await this.producer.enqueueAttempt(delivery.id, attempt + 1, wait);
+    return 'retry';
+  }
+
+  /** A 410, or a failure at the end of the window (checked again under the transaction): the endpoint is disabled. */
+  private async recordAndDisable(
+    em: EntityManager,
+    endpoint: EndpointToSend,
+    entry: AttemptEntry,
+    attempt: number,
+    result: SendResult,
+  ): Promise<DeliveryOutcome> {
+    const gone = entry.statusCode === 410;
     let next: number | null = null;
     const outcome = await em.transactional(async (tx): Promise<DeliveryOutcome> => {
-      tx.create(WebhookDeliveryAttempt, {
-        delivery: tx.getReference(WebhookDelivery, delivery.id),
-        attemptedAt: now,
-        statusCode: result.statusCode,
-        durationMs: result.durationMs,
-        responseBody: result.responseBody,
-        error: result.error,
-      });
-      const update = (status: DeliveryStatus, nextAttemptAt: Date | null) =>
-        tx.nativeUpdate(
-          WebhookDelivery,
-          { id: delivery.id },
-          { status, attemptCount: attempt, lastAttemptAt: now, lastStatusCode: result.statusCode, nextAttemptAt, updatedAt: now },
-        );
-
-      if (isSuccess(result.statusCode)) {
-        await update(DeliveryStatus.Succeeded, null);
-        await tx.nativeUpdate(WebhookEndpoint, { id: endpoint.id, failingSince: { $ne: null } }, { failingSince: null });
-        return 'succeeded';
-      }
-      if (result.statusCode === 410) {
-        await update(DeliveryStatus.Failed, null);
-        await this.disable(tx, endpoint, WebhookDisabledReason.Gone, now);
+      const failed = { status: DeliveryStatus.Failed, nextAttemptAt: null, attemptCount: attempt };
+      if (gone) {
+        await recordAttempt(tx, endpoint.id, entry, failed, EndpointHealth.Unchanged);
+        await this.disable(tx, endpoint, WebhookDisabledReason.Gone, entry.attemptedAt);
         return 'gone';
       }
       const rows: { failing_since: Date }[] = await tx.execute(
         'update webhook_endpoints set failing_since = coalesce(failing_since, ?) where id = ? returning failing_since',
-        [now, endpoint.id],
+        [entry.attemptedAt, endpoint.id],
       );
-      const failingSince = rows[0]?.failing_since ?? now;
-      if (now.getTime() - new Date(failingSince).getTime() >= this.config.get('webhookDisableAfterMs')) {
-        await update(DeliveryStatus.Failed, null);
-        await this.disable(tx, endpoint, WebhookDisabledReason.Failing, now);
+      const failingSince = new Date(rows[0]?.failing_since ?? entry.attemptedAt);
+      if (entry.attemptedAt.getTime() - failingSince.getTime() >= this.config.get('webhookDisableAfterMs')) {
+        await recordAttempt(tx, endpoint.id, entry, failed, EndpointHealth.Unchanged);
+        await this.disable(tx, endpoint, WebhookDisabledReason.Failing, entry.attemptedAt);
         return 'failed';
       }
-      const wait = this.retryDelay(attempt, result);
-      if (wait === null) {
-        await update(DeliveryStatus.Failed, null);
-        return 'failed';
-      }
-      next = wait;
-      await update(DeliveryStatus.Pending, new Date(now.getTime() + wait));
-      return 'retry';
+      // A success elsewhere restarted the window meanwhile: an ordinary failure.
+      next = this.retryDelay(attempt, result);
+      const change =
+        next === null
+          ? failed
+          : { status: DeliveryStatus.Pending, nextAttemptAt: new Date(entry.attemptedAt.getTime() + next), attemptCount: attempt };
+      await recordAttempt(tx, endpoint.id, entry, change, EndpointHealth.Unchanged);
+      return next === null ? 'failed' : 'retry';
     });
-    if (next !== null) await this.producer.enqueueAttempt(delivery.id, attempt + 1, next);
+    if (next !== null) await this.producer.enqueueAttempt(entry.deliveryId, attempt + 1, next);
     return outcome;
   }
 
@@ -236,14 +299,16 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
   }
 
   /** Disables the endpoint unless someone did already, and announces it (outbox event + audit row) in the same transaction. */
-  private async disable(tx: EntityManager, endpoint: WebhookEndpoint, reason: WebhookDisabledReason, now: Date): Promise<void> {
+  private async disable(tx: EntityManager, endpoint: EndpointToSend, reason: WebhookDisabledReason, now: Date): Promise<void> {
     const changed = await tx.nativeUpdate(
       WebhookEndpoint,
       { id: endpoint.id, disabledAt: null },
       { disabledAt: now, disabledReason: reason, updatedAt: now },
     );
     if (changed === 0) return;
-    const orgId = endpoint.organization.id;
+    // Its connections are of no further use (closed once sends in flight settle).
+    this.agents.close(endpoint.id);
+    const orgId = endpoint.orgId;
     this.logger.warn(`webhook endpoint ${endpoint.id} disabled (${reason})`);
     this.outbox.add(tx, {
       orgId,
@@ -261,21 +326,22 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     });
   }
 
-  private async failForDisabledEndpoint(em: EntityManager, delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<void> {
-    const now = new Date();
-    await em.transactional(async (tx) => {
-      tx.create(WebhookDeliveryAttempt, {
-        delivery: tx.getReference(WebhookDelivery, delivery.id),
-        attemptedAt: now,
-        durationMs: 0,
-        error: `not sent: the endpoint is disabled (${endpoint.disabledReason ?? 'manual'})`,
-      });
-      await tx.nativeUpdate(WebhookDelivery, { id: delivery.id }, { status: DeliveryStatus.Failed, nextAttemptAt: null, updatedAt: now });
-    });
+  private async failForDisabledEndpoint(em: EntityManager, delivery: DeliveryToSend, endpoint: EndpointToSend): Promise<void> {
+    // Disabled by an admin (or another process): this process's connections to it go too.
+    this.agents.close(endpoint.id);
+    const entry: AttemptEntry = {
+      deliveryId: delivery.id,
+      attemptedAt: new Date(),
+      statusCode: null,
+      durationMs: 0,
+      responseBody: null,
+      error: `not sent: the endpoint is disabled (${endpoint.disabledReason ?? 'manual'})`,
+    };
+    await recordAttempt(em, endpoint.id, entry, { status: DeliveryStatus.Failed, nextAttemptAt: null }, EndpointHealth.Unchanged);
   }
 
   /** 0 when a send may go now; else how long until the endpoint's next one-second window. */
-  private async rateLimitWait(endpoint: WebhookEndpoint): Promise<number> {
+  private async rateLimitWait(endpoint: EndpointToSend): Promise<number> {
     const limit = endpoint.rateLimitPerSecond;
     if (!limit || limit <= 0) return 0;
     const now = Date.now();

@@ -1,17 +1,22 @@
-import { FilterQuery, MikroORM } from '@mikro-orm/core';
+import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix, DomainEvent, EVENTS_QUEUE, EventsJobData, EventType } from '@latchkey/contracts';
-import { DeliveryStatus, IdPrefix, newId, WebhookDelivery, WebhookEndpoint } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/db';
 import { closeBullmq } from '@latchkey/platform';
 
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
-import { DELIVERY_LOCK_MS, DELIVERY_STALLED_CHECK_MS } from './webhook-delivery.processor';
+import { DELIVERY_CONCURRENCY, DELIVERY_LOCK_MS, DELIVERY_STALLED_CHECK_MS } from './webhook-delivery.processor';
 
-const FANOUT_CONCURRENCY = 10;
+/**
+ * Events fanned out at once. A fan-out is two statements and a queue add, all waiting
+ * on I/O; at 10 it was the bottleneck of a burst to one endpoint (deliveries waited
+ * seconds for their rows), at the delivery worker's concurrency the two keep pace.
+ */
+const FANOUT_CONCURRENCY = DELIVERY_CONCURRENCY;
 
 /**
  * Consumes EVENTS_QUEUE: one webhook_deliveries row per subscribed endpoint and a
@@ -50,34 +55,45 @@ export class WebhookFanoutProcessor implements OnApplicationBootstrap, BeforeApp
     await closeBullmq(this.worker);
   }
 
-  /** Creates the event's deliveries and queues their first attempts; returns how many deliveries await one. */
+  /**
+   * Creates the event's deliveries and queues their first attempts; returns how many
+   * deliveries await one. Two statements in plain SQL (this runs once per event, so the
+   * ORM's query building is left out): the subscribed endpoints, then one statement that
+   * inserts what is missing and answers every delivery of the event still waiting for
+   * its first attempt. Its SELECT sees the table as it was before the INSERT, so a row
+   * comes back once: from the INSERT when new, from the SELECT when an earlier run
+   * inserted it (and perhaps crashed before queueing it).
+   */
   async fanOut(event: DomainEvent): Promise<number> {
     const em = this.orm.em.fork() as EntityManager;
-    const endpoints = await em.find(WebhookEndpoint, subscribedTo(event), { fields: ['id'] });
-    if (endpoints.length === 0) return 0;
+    const endpointIds = await subscribedEndpoints(em, event);
+    if (endpointIds.length === 0) return 0;
 
     const now = new Date();
-    const values = endpoints.map(() => `(?, ?, ?, ?, ?, ?::jsonb, 'pending', 0, ?, ?, ?)`).join(', ');
-    const params = endpoints.flatMap((endpoint) => [
+    const values = endpointIds.map(() => `(?, ?, ?, ?, ?, ?::jsonb, 'pending', 0, ?, ?, ?)`).join(', ');
+    const payload = JSON.stringify(event);
+    const params = endpointIds.flatMap((endpointId) => [
       newId(IdPrefix.Delivery),
       event.org_id,
-      endpoint.id,
+      endpointId,
       event.id,
       event.type,
-      JSON.stringify(event),
+      payload,
       now,
       now,
       now,
     ]);
-    await em.execute(
-      `insert into webhook_deliveries (id, org_id, endpoint_id, event_id, event_type, payload, status, attempt_count, next_attempt_at, created_at, updated_at)
-       values ${values} on conflict (endpoint_id, event_id) do nothing`,
-      params,
-    );
-    const awaiting = await em.find(
-      WebhookDelivery,
-      { eventId: event.id, endpoint: { $in: endpoints.map((endpoint) => endpoint.id) }, status: DeliveryStatus.Pending, attemptCount: 0 },
-      { fields: ['id'] },
+    const awaiting: { id: string }[] = await em.execute(
+      `with inserted as (
+         insert into webhook_deliveries (id, org_id, endpoint_id, event_id, event_type, payload, status, attempt_count, next_attempt_at, created_at, updated_at)
+         values ${values} on conflict (endpoint_id, event_id) do nothing
+         returning id
+       )
+       select id from inserted
+       union all
+       select id from webhook_deliveries
+        where event_id = ? and endpoint_id in (${endpointIds.map(() => '?').join(', ')}) and status = 'pending' and attempt_count = 0`,
+      [...params, event.id, ...endpointIds],
     );
     await this.producer.enqueueFirstAttempts(awaiting.map((delivery) => delivery.id));
     return awaiting.length;
@@ -89,15 +105,21 @@ export class WebhookFanoutProcessor implements OnApplicationBootstrap, BeforeApp
  * environment goes to both), subscribed to its type or to '*'. `webhook.test` goes
  * to the one endpoint it names, even a disabled one (its delivery then fails with a note).
  */
-function subscribedTo(event: DomainEvent): FilterQuery<WebhookEndpoint> {
-  const where: FilterQuery<WebhookEndpoint> & Record<string, unknown> = { organization: event.org_id };
-  if (event.environment) where.environment = event.environment;
+async function subscribedEndpoints(em: EntityManager, event: DomainEvent): Promise<string[]> {
+  const where = ['organization_id = ?'];
+  const params: unknown[] = [event.org_id];
+  if (event.environment) {
+    where.push('environment = ?');
+    params.push(event.environment);
+  }
   if (event.type === EventType.WebhookTest) {
     const endpointId = event.data.endpoint_id;
-    where.id = typeof endpointId === 'string' ? endpointId : '';
-    return where;
+    where.push('id = ?');
+    params.push(typeof endpointId === 'string' ? endpointId : '');
+  } else {
+    where.push(`disabled_at is null`, `(? = any(events) or '*' = any(events))`);
+    params.push(event.type);
   }
-  where.disabledAt = null;
-  where.events = { $overlap: [event.type, '*'] };
-  return where;
+  const rows: { id: string }[] = await em.execute(`select id from webhook_endpoints where ${where.join(' and ')}`, params);
+  return rows.map((row) => row.id);
 }

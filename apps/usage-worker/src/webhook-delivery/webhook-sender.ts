@@ -23,20 +23,29 @@ export interface SendOptions {
   allowPrivateTargets: boolean;
   /** Production: only https targets (an http one, however it got stored, is refused before any connection). */
   requireHttps?: boolean;
+  /**
+   * The endpoint's keep-alive agent (EndpointAgents). A connection it opens is checked
+   * like a one-off one; a connection it reuses was checked when it opened. Without an
+   * agent, the send uses a connection of its own.
+   */
+  agent?: http.Agent;
 }
+
+/** The failure of a send on a kept-alive socket the subscriber had closed: worth one more try on a fresh one. */
+const STALE_SOCKET = Symbol('stale socket');
 
 /**
  * POSTs one signed message. Never throws: every outcome (status, refusal, timeout,
  * connection error) comes back as a SendResult for the attempt log. Redirects are
  * not followed (a 3xx is a failure), the whole exchange has one deadline, and at
- * most 1 KiB of the body is read before the connection is dropped.
+ * most 1 KiB of the body is read before the connection is dropped. A read to the
+ * end leaves the connection to the agent for the next delivery.
  */
-export function postWebhook(url: string, headers: Record<string, string>, body: string, options: SendOptions): Promise<SendResult> {
+export async function postWebhook(url: string, headers: Record<string, string>, body: string, options: SendOptions): Promise<SendResult> {
   const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
   const failure = (error: string): SendResult => ({
     statusCode: null,
-    durationMs: elapsed(),
+    durationMs: Math.round(performance.now() - started),
     responseBody: null,
     error,
     retryAfterMs: null,
@@ -46,56 +55,95 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
   try {
     target = new URL(url);
   } catch {
-    return Promise.resolve(failure('invalid URL'));
+    return failure('invalid URL');
   }
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') return Promise.resolve(failure(`unsupported scheme ${target.protocol}`));
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return failure(`unsupported scheme ${target.protocol}`);
   if (options.requireHttps && target.protocol !== 'https:') {
-    return Promise.resolve(failure('refused: webhook targets must use https in production'));
+    return failure('refused: webhook targets must use https in production');
   }
   const host = target.hostname.replace(/^\[|\]$/g, '');
+  // net.connect skips `lookup` for an IP literal, so literals are judged here.
   if (!options.allowPrivateTargets && ipaddr.isValid(host) && !isPublicAddress(host)) {
-    return Promise.resolve(failure(`${host} is not a public address`));
+    return failure(`${host} is not a public address`);
   }
 
-  return new Promise<SendResult>((resolve) => {
+  const deadline = started + options.timeoutMs;
+  const first = await sendOnce(target, headers, body, options, deadline, started);
+  if (first !== STALE_SOCKET) return first;
+  // A keep-alive race (Node's HTTP client docs): the subscriber closed the idle socket as
+  // we wrote to it, before any answer. Nothing was processed; one retry on a new socket.
+  const second = await sendOnce(target, headers, body, options, deadline, started);
+  return second === STALE_SOCKET ? failure('ECONNRESET: the connection was closed before an answer') : second;
+}
+
+function sendOnce(
+  target: URL,
+  headers: Record<string, string>,
+  body: string,
+  options: SendOptions,
+  deadline: number,
+  started: number,
+): Promise<SendResult | typeof STALE_SOCKET> {
+  const elapsed = () => Math.round(performance.now() - started);
+  const failure = (error: string): SendResult => ({
+    statusCode: null,
+    durationMs: elapsed(),
+    responseBody: null,
+    error,
+    retryAfterMs: null,
+  });
+
+  return new Promise((resolve) => {
     let settled = false;
-    const finish = (result: SendResult) => {
+    let answered = false;
+    /** `keepSocket`: the response was read to its end, so the agent may reuse the connection. */
+    const finish = (result: SendResult | typeof STALE_SOCKET, keepSocket = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      request.destroy();
+      if (!keepSocket) request.destroy();
       resolve(result);
     };
     const transport = target.protocol === 'https:' ? https : http;
     const request = transport.request(target, {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      agent: false,
+      agent: options.agent ?? false,
+      // Used for every connection this request opens; an agent's own lookup, when it has one, takes precedence.
       lookup: options.allowPrivateTargets ? undefined : guardedLookup,
     });
-    const timer = setTimeout(() => finish(failure(`timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+    const timer = setTimeout(() => finish(failure(`timed out after ${options.timeoutMs} ms`)), Math.max(0, deadline - performance.now()));
     request.on('error', (error: NodeJS.ErrnoException) => {
+      if (!answered && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+        finish(STALE_SOCKET);
+        return;
+      }
       const message = error instanceof RefusedTargetError ? error.message : `${error.code ?? 'error'}: ${error.message}`;
       finish(failure(message));
     });
     request.on('response', (response: IncomingMessage) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
-      const done = () =>
-        finish({
-          statusCode: response.statusCode ?? null,
-          durationMs: elapsed(),
-          responseBody: cleanBody(Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT)),
-          error: null,
-          retryAfterMs: parseRetryAfter(response.headers['retry-after']),
-        });
+      const done = (keepSocket: boolean) =>
+        finish(
+          {
+            statusCode: response.statusCode ?? null,
+            durationMs: elapsed(),
+            responseBody: cleanBody(Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT)),
+            error: null,
+            retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+          },
+          keepSocket,
+        );
       response.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
         size += chunk.length;
-        if (size >= RESPONSE_BODY_LIMIT) done();
+        // The rest is not read: the connection is dropped rather than drained (a body can be endless).
+        if (size >= RESPONSE_BODY_LIMIT) done(false);
       });
-      response.on('end', done);
-      response.on('error', done);
+      response.on('end', () => done(true));
+      response.on('error', () => done(false));
     });
     request.end(body);
   });

@@ -23,24 +23,34 @@ export function isPublicAddress(address: string): boolean {
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type Resolve = (
+  hostname: string,
+  options: LookupOptions & { all: true },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 /**
- * A `lookup` for http.request that refuses non-public addresses. It runs when the
- * socket connects, so the address checked is the address used: a name that
- * resolved to a public address at creation and to 127.0.0.1 now is refused.
+ * A `lookup` for http.request and http.Agent that refuses addresses `accepts` rejects
+ * (by default every non-public one). It runs when a socket connects, so the address
+ * checked is the address used: a name that resolved to a public address at creation
+ * and to 127.0.0.1 now is refused. Only tests pass their own resolver and policy.
  */
-export function guardedLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) {
-      callback(error, '', 0);
-      return;
-    }
-    const refused = addresses.find((entry) => !isPublicAddress(entry.address));
-    if (refused || addresses.length === 0) {
-      callback(new RefusedTargetError(`${hostname} resolves to ${refused?.address ?? 'nothing'}, which webhooks may not reach`), '', 0);
-      return;
-    }
-    if (options.all) callback(null, addresses);
-    else callback(null, addresses[0].address, addresses[0].family);
-  });
+export function createGuardedLookup(resolve: Resolve = dnsLookup, accepts: (address: string) => boolean = isPublicAddress) {
+  return function guardedLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+    resolve(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) {
+        callback(error, '', 0);
+        return;
+      }
+      const refused = addresses.find((entry) => !accepts(entry.address));
+      if (refused || addresses.length === 0) {
+        callback(new RefusedTargetError(`${hostname} resolves to ${refused?.address ?? 'nothing'}, which webhooks may not reach`), '', 0);
+        return;
+      }
+      if (options.all) callback(null, addresses);
+      else callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
 }
+
+export const guardedLookup = createGuardedLookup();
