@@ -113,7 +113,12 @@ export class EnvSchema {
   @Max(3600)
   KEY_CACHE_TTL_SECONDS!: number;
 
-  /** auth-check sends usage events as one job per flush: at this many events, or after this long. */
+  /**
+   * auth-check sends usage events as one job per flush: at this many events, or after this long.
+   * Each job is one Postgres transaction in the usage worker, so the flush interval sets the
+   * transactions per check below peak; it also bounds how stale last_used_at and the usage
+   * counts are (SPEC §6: "within a few seconds").
+   */
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -149,6 +154,13 @@ export class EnvSchema {
   /** An endpoint whose deliveries all fail for this long is disabled and announced (tests compress it). */
   @Matches(/^\d+(ms|s|m|h|d)$/, { message: 'must be a duration such as 5d or 30s' })
   WEBHOOK_DISABLE_AFTER!: string;
+
+  /** Webhook endpoints an organisation may have per environment (test, live); one more is refused with 409. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  WEBHOOK_MAX_ENDPOINTS!: number;
 }
 
 export type Env = Omit<EnvSchema, never>;
@@ -172,11 +184,12 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   AUTH_REDIS_FAIL_MODE: 'open',
   KEY_CACHE_TTL_SECONDS: '10',
   USAGE_BATCH_SIZE: '500',
-  USAGE_FLUSH_MS: '100',
+  USAGE_FLUSH_MS: '1000',
   REQUEST_LOG_RETENTION_TEST_DAYS: '7',
   REQUEST_LOG_RETENTION_LIVE_DAYS: '90',
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_DISABLE_AFTER: '5d',
+  WEBHOOK_MAX_ENDPOINTS: '50',
 };
 
 /**

@@ -44,6 +44,16 @@ describe(loadConfig.name, () => {
     expect(sut.webhookRetryScheduleMs[0]).toBe(5_000);
   });
 
+  it('batches usage events by default so metering stays under 0.01 Postgres transactions per check, last_used_at within seconds', () => {
+    const sut = loadConfig({});
+    // One usage job (one worker transaction) per flush: every USAGE_FLUSH_MS, or sooner when a batch fills.
+    const checksPerSecond = 1_000;
+    const jobsPerSecond = Math.max(1_000 / sut.USAGE_FLUSH_MS, checksPerSecond / sut.USAGE_BATCH_SIZE);
+    // Half the SPEC §11 budget: the other half is the worker's fixed background work (the outbox relay polls).
+    expect(jobsPerSecond / checksPerSecond).toBeLessThanOrEqual(0.005);
+    expect(sut.USAGE_FLUSH_MS).toBeLessThanOrEqual(2_000);
+  });
+
   it('treats an empty variable as unset, so its default applies', () => {
     const sut = loadConfig({ PORT: '', LOG_LEVEL: '' });
 
@@ -94,6 +104,8 @@ describe(loadConfig.name, () => {
     ['LOG_LEVEL', 'loud'],
     ['DATABASE_URL', 'mysql://localhost/latchkey'],
     ['WEBHOOK_RETRY_SCHEDULE', 'soon'],
+    ['WEBHOOK_MAX_ENDPOINTS', '0'],
+    ['WEBHOOK_MAX_ENDPOINTS', 'many'],
   ])('names a bad %s (%s)', (name, value) => {
     const error = configErrorOf({ [name]: value });
 

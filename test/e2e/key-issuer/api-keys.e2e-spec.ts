@@ -69,6 +69,8 @@ describe('API keys (key-issuer)', () => {
         prefix: 'sk_test_',
         masked: `sk_test_••••••••${key.secret.slice(-4)}`,
         created_at: expect.stringMatching(ISO),
+        // The secret is as old as the key until its first roll.
+        secret_rotated_at: key.created_at,
         created_by: team.developer.userId,
         owner_id: 'cus_123',
         expires_at: expect.stringMatching(ISO),
@@ -406,6 +408,10 @@ describe('API keys (key-issuer)', () => {
       expect(Math.abs(new Date(after.previous_secret_expires_at).getTime() - Date.now() - 3_600_000)).toBeLessThan(60_000);
       expect(after.previous_signing_secret_sealed).toBe(before.signing_secret_sealed);
       expect(after.signing_secret_sealed).not.toBe(before.signing_secret_sealed);
+      // The rotation policy starts over with the new secret; the key keeps its creation time.
+      expect(new Date(after.secret_rotated_at).getTime()).toBeGreaterThan(new Date(before.secret_rotated_at).getTime());
+      expect(rolled.body.data.secret_rotated_at).toBe(new Date(after.secret_rotated_at).toISOString());
+      expect(rolled.body.data.created_at).toBe(key.created_at);
 
       const defaulted = await sut.post(`/v1/api-keys/${key.id}/roll`, { token: team.developer.token });
       expect(defaulted.status).toBe(200);

@@ -158,6 +158,38 @@ describe('key-issuer: usage statistics, request logs and idle keys', () => {
       expect((await usage(keyA.id, { from: 'yesterday' })).status).toBe(400);
     });
 
+    it('refuses (400) a range reaching back past what its granularity keeps: minute 7 days, hour 90 days; day counts stay', async () => {
+      const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
+      const minute = await usage(keyA.id, {
+        granularity: 'minute',
+        from: daysAgo(8),
+        to: new Date(Date.parse(daysAgo(8)) + HOUR_MS).toISOString(),
+      });
+      expect(minute.status).toBe(400);
+      expect(minute.body.error).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining('minute counts are kept 7 days'),
+      });
+      expect((await usage(keyA.id, { granularity: 'minute', from: daysAgo(6), to: daysAgo(5.99) })).status).toBe(200);
+      expect((await usage(keyA.id, { granularity: 'hour', from: daysAgo(91), to: daysAgo(90) })).status).toBe(400);
+      expect((await usage(keyA.id, { granularity: 'hour', from: daysAgo(89), to: daysAgo(88) })).status).toBe(200);
+      expect((await usage(keyA.id, { granularity: 'day', from: daysAgo(1000), to: daysAgo(0) })).status).toBe(200);
+
+      // The org report reads the coarsest counters its range is aligned to: an old range must be aligned to keep counts.
+      const unaligned = await sut.get('/v1/usage', {
+        token: team.owner.token,
+        query: { group_by: 'key', from: daysAgo(8), to: daysAgo(1) },
+      });
+      expect(unaligned.status).toBe(400);
+      const dayStart = (days: number) => new Date(Math.floor((Date.now() - days * DAY_MS) / DAY_MS) * DAY_MS).toISOString();
+      const aligned = await sut.get('/v1/usage', {
+        token: team.owner.token,
+        query: { group_by: 'key', from: dayStart(200), to: dayStart(0) },
+      });
+      expect(aligned.status).toBe(200);
+      expect(aligned.body.data.total).toBe(18);
+    });
+
     it('lets every member read, and answers 404 for another organisation’s key or junk', async () => {
       for (const session of [team.admin, team.developer, team.viewer]) {
         expect((await usage(keyA.id, { granularity: 'day' }, session)).status).toBe(200);

@@ -7,7 +7,15 @@ import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';
 
 type Team = Record<'owner' | 'admin' | 'developer' | 'viewer', UserSession>;
 
-const DEFAULT_SETTINGS = { rotation_policy_days: 90, default_expiry_days: null, allowed_expiry_presets: [30, 60, 90] };
+const DEFAULT_SETTINGS = {
+  rotation_policy_days: 90,
+  default_expiry_days: null,
+  allowed_expiry_presets: [30, 60, 90],
+  request_log_retention_test_days: null,
+  request_log_retention_live_days: null,
+};
+/** The settings not under test in a case, as a new organisation has them. */
+const RETENTION_DEFAULTS = { request_log_retention_test_days: null, request_log_retention_live_days: null };
 
 describe('Organisations (org-api)', () => {
   let sut: TestApp;
@@ -242,22 +250,35 @@ describe('Organisations (org-api)', () => {
         body: { default_expiry_days: 60, allowed_expiry_presets: [365, 7, 30] },
       });
       expect(first.status).toBe(200);
-      expect(first.body.data).toEqual({ rotation_policy_days: 90, default_expiry_days: 60, allowed_expiry_presets: [7, 30, 365] });
+      expect(first.body.data).toEqual({
+        rotation_policy_days: 90,
+        default_expiry_days: 60,
+        allowed_expiry_presets: [7, 30, 365],
+        ...RETENTION_DEFAULTS,
+      });
 
       // null is a value ("never expires"), not "leave it as it is".
       const second = await sut.patch('/v1/orgs/current/settings', { token: owner.token, body: { default_expiry_days: null } });
       expect(second.status).toBe(200);
-      expect(second.body.data).toEqual({ rotation_policy_days: 90, default_expiry_days: null, allowed_expiry_presets: [7, 30, 365] });
+      expect(second.body.data).toEqual({
+        rotation_policy_days: 90,
+        default_expiry_days: null,
+        allowed_expiry_presets: [7, 30, 365],
+        ...RETENTION_DEFAULTS,
+      });
 
       const rows = await sut.app
         .get(MikroORM)
         .em.getConnection()
         .execute('select before, after from audit_logs where org_id = ? and action = ? order by id', [owner.orgId, 'org.settings_updated']);
       expect(rows).toEqual([
-        { before: DEFAULT_SETTINGS, after: { rotation_policy_days: 90, default_expiry_days: 60, allowed_expiry_presets: [7, 30, 365] } },
         {
-          before: { rotation_policy_days: 90, default_expiry_days: 60, allowed_expiry_presets: [7, 30, 365] },
-          after: { rotation_policy_days: 90, default_expiry_days: null, allowed_expiry_presets: [7, 30, 365] },
+          before: DEFAULT_SETTINGS,
+          after: { rotation_policy_days: 90, default_expiry_days: 60, allowed_expiry_presets: [7, 30, 365], ...RETENTION_DEFAULTS },
+        },
+        {
+          before: { rotation_policy_days: 90, default_expiry_days: 60, allowed_expiry_presets: [7, 30, 365], ...RETENTION_DEFAULTS },
+          after: { rotation_policy_days: 90, default_expiry_days: null, allowed_expiry_presets: [7, 30, 365], ...RETENTION_DEFAULTS },
         },
       ]);
     });
@@ -270,7 +291,26 @@ describe('Organisations (org-api)', () => {
         body: { rotation_policy_days: 3650, default_expiry_days: 1, allowed_expiry_presets: presets },
       });
       expect(response.status).toBe(200);
-      expect(response.body.data).toEqual({ rotation_policy_days: 3650, default_expiry_days: 1, allowed_expiry_presets: presets });
+      expect(response.body.data).toEqual({
+        rotation_policy_days: 3650,
+        default_expiry_days: 1,
+        allowed_expiry_presets: presets,
+        ...RETENTION_DEFAULTS,
+      });
+    });
+
+    it('sets request-log retention per environment from 1 to 400 days, and null goes back to the default', async () => {
+      const owner = await signUp(sut);
+      const set = await sut.patch('/v1/orgs/current/settings', {
+        token: owner.token,
+        body: { request_log_retention_test_days: 1, request_log_retention_live_days: 400 },
+      });
+      expect(set.status).toBe(200);
+      expect(set.body.data).toEqual({ ...DEFAULT_SETTINGS, request_log_retention_test_days: 1, request_log_retention_live_days: 400 });
+
+      const reset = await sut.patch('/v1/orgs/current/settings', { token: owner.token, body: { request_log_retention_test_days: null } });
+      expect(reset.body.data).toEqual({ ...DEFAULT_SETTINGS, request_log_retention_live_days: 400 });
+      expect((await sut.get('/v1/orgs/current', { token: owner.token })).body.data.settings).toEqual(reset.body.data);
     });
 
     it.each([
@@ -291,6 +331,11 @@ describe('Organisations (org-api)', () => {
       ['a fractional preset', { allowed_expiry_presets: [7.5] }, 'allowed_expiry_presets'],
       ['string presets', { allowed_expiry_presets: ['30'] }, 'allowed_expiry_presets'],
       ['presets that are not a list', { allowed_expiry_presets: 30 }, 'allowed_expiry_presets'],
+      ['test log retention 0', { request_log_retention_test_days: 0 }, 'request_log_retention_test_days'],
+      ['live log retention 401', { request_log_retention_live_days: 401 }, 'request_log_retention_live_days'],
+      ['live log retention 2.5', { request_log_retention_live_days: 2.5 }, 'request_log_retention_live_days'],
+      ['test log retention as a string', { request_log_retention_test_days: '30' }, 'request_log_retention_test_days'],
+      ['log retention as an object', { request_log_retention_live_days: { days: 30 } }, 'request_log_retention_live_days'],
       ['an unknown field', { rotation_policy_days: 30, rotation: 30 }, 'rotation'],
       ['an empty body', {}, null],
     ])('refuses %s with 400 and changes nothing', async (_, body, field) => {

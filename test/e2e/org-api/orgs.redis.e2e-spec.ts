@@ -49,7 +49,13 @@ describe('org-api over the Redis transport (orgs.get, orgs.member_role)', () => 
         id: owner.orgId,
         name: 'Wire Ltd',
         live_access: 'not_requested',
-        settings: { rotation_policy_days: 30, default_expiry_days: null, allowed_expiry_presets: [30, 60, 90] },
+        settings: {
+          rotation_policy_days: 30,
+          default_expiry_days: null,
+          allowed_expiry_presets: [30, 60, 90],
+          request_log_retention_test_days: null,
+          request_log_retention_live_days: null,
+        },
         created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       });
     });

@@ -265,6 +265,31 @@ describe(AnomalyDetector.name, () => {
     for (const event of events) expect(JSON.stringify(event.data)).not.toMatch(/secret|hash|sk_/i);
   });
 
+  it('writes an episode once: the rest of a spike costs no database write', async () => {
+    const key = await newKey();
+    const limit = ANOMALY_DEFAULTS.denials_per_key_per_minute;
+    // Every insert attempt, even one that conflicts and inserts nothing, passes a BEFORE INSERT trigger.
+    await em().execute('create sequence alert_insert_attempts');
+    await em().execute(`
+      create function count_alert_insert() returns trigger language plpgsql as $$
+      begin perform nextval('alert_insert_attempts'); return new; end $$`);
+    await em().execute('create trigger count_alert_insert before insert on alerts for each row execute function count_alert_insert()');
+    try {
+      for (let batch = 0; batch < 5; batch += 1) {
+        await detector.detect(checks(key, limit, T0 + 2 * MINUTE, { code: VerifyCode.RateLimited }));
+      }
+      expect(await alertsOf({ keyId: key.id })).toHaveLength(1);
+      const [attempts] = await em().execute<{ n: string }[]>(
+        `select case when is_called then last_value else 0 end as n from alert_insert_attempts`,
+      );
+      expect(Number(attempts.n)).toBe(1);
+    } finally {
+      await em().execute('drop trigger if exists count_alert_insert on alerts');
+      await em().execute('drop function if exists count_alert_insert()');
+      await em().execute('drop sequence if exists alert_insert_attempts');
+    }
+  });
+
   it('keeps going (and throws nothing) on events it cannot use', async () => {
     const broken = { ...checks(null, 1, T0)[0], at: 'not a time' };
     await expect(detector.observe([broken, ...checks(null, 1, T0, { ip: 'not an ip' })])).resolves.toBeUndefined();

@@ -56,6 +56,8 @@ describe('usage-worker: key reminders and quota notices', () => {
       createdBy: 'usr_test',
       expiresAt: fields.expiresAt ?? null,
       createdAt: fields.createdAt ?? now,
+      // Issued with its secret, as ApiKeysService does.
+      secretRotatedAt: fields.createdAt ?? now,
       quota: fields.quota ?? null,
       revokedAt: fields.revokedAt ?? null,
     });
@@ -143,6 +145,43 @@ describe('usage-worker: key reminders and quota notices', () => {
         await sendDue();
         expect(await eventsFor(young.id, EventType.ApiKeyRotationDue)).toHaveLength(1);
         expect(await eventsFor(old.id, EventType.ApiKeyRotationDue)).toHaveLength(1);
+      } finally {
+        now = start;
+      }
+    });
+
+    it('counts from the last roll, and sends a new reminder once per rotation', async () => {
+      const owner = await signUp(sut);
+      const created = await sut.post('/v1/api-keys', { token: owner.token, body: { name: 'rolled later', environment: 'test' } });
+      expect(created.status).toBe(201);
+      const keyId = created.body.data.id as string;
+      const issuedAt = new Date(created.body.data.secret_rotated_at as string);
+      expect(issuedAt.toISOString()).toBe(created.body.data.created_at);
+      const start = now;
+      try {
+        now = new Date(issuedAt.getTime() + 91 * DAY);
+        await sendDue();
+        await sendDue();
+        let events = await eventsFor(keyId, EventType.ApiKeyRotationDue);
+        expect(events.map((event) => event.data.secret_rotated_at)).toEqual([issuedAt.toISOString()]);
+
+        // Rolled (on the real clock, moments after creation): the new secret is young again.
+        const rolled = await sut.post(`/v1/api-keys/${keyId}/roll`, { token: owner.token, body: { expire_old_in_seconds: 0 } });
+        expect(rolled.status).toBe(200);
+        const rolledAt = new Date(rolled.body.data.secret_rotated_at as string);
+        expect(rolledAt.getTime()).toBeGreaterThan(issuedAt.getTime());
+        expect(rolled.body.data.created_at).toBe(created.body.data.created_at);
+        now = new Date(rolledAt.getTime() + 89 * DAY);
+        await sendDue();
+        expect(await eventsFor(keyId, EventType.ApiKeyRotationDue)).toHaveLength(1);
+
+        // One policy period after the roll it is due again, once.
+        now = new Date(rolledAt.getTime() + 90 * DAY + HOUR);
+        await sendDue();
+        await sendDue();
+        events = await eventsFor(keyId, EventType.ApiKeyRotationDue);
+        expect(events.map((event) => event.data.secret_rotated_at)).toEqual([issuedAt.toISOString(), rolledAt.toISOString()]);
+        expect(events[1].data).toMatchObject({ key_id: keyId, age_days: 90, rotation_policy_days: 90, created_at: issuedAt.toISOString() });
       } finally {
         now = start;
       }

@@ -114,6 +114,7 @@ export class ApiKeysService {
         metadata: input.metadata ?? {},
         expiresAt,
         createdAt: now,
+        secretRotatedAt: now,
         updatedAt: now,
       });
       if (input.signing) {
@@ -260,6 +261,8 @@ export class ApiKeysService {
       const oldSealed = key.signingSecretSealed;
       key.secretHash = this.hash(secret);
       key.last4 = secret.slice(-4);
+      // The rotation policy starts over with the new secret.
+      key.secretRotatedAt = now;
       if (key.publicKey) key.signingSecretSealed = this.box.seal(secret, key.id);
       if (grace > 0) {
         key.previousSecretHash = oldHash;

@@ -23,7 +23,8 @@ export class UsageReportsController {
   @ApiOperation({
     summary: 'Checks of one key per minute, hour or day, by outcome code, over [from, to).',
     description:
-      'Every bucket of the range is present (zero-filled). At most 1500 buckets (else 400). Counts are exact, a few seconds behind.',
+      'Every bucket of the range is present (zero-filled). At most 1500 buckets (else 400). Counts are exact, a few seconds behind. ' +
+      'Minute counts are kept 7 days and hour counts 90 days (a range starting earlier is a 400); day counts are kept.',
   })
   @ApiEnvelope(KeyUsageResponseDto)
   keyUsage(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Query() query: KeyUsageQueryDto): Promise<KeyUsageResponseDto> {
@@ -34,6 +35,9 @@ export class UsageReportsController {
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({
     summary: 'Checks of the organisation over [from, to) (default: the last 30 days), grouped by key, owner, code or environment.',
+    description:
+      'Read from the coarsest counters from and to are aligned to. Minute counts are kept 7 days and hour counts 90 days: ' +
+      'a range starting earlier must be aligned to whole hours (days) or it is a 400.',
   })
   @ApiEnvelope(OrgUsageResponseDto)
   orgUsage(@CurrentUser() user: UserPrincipal, @Query() query: OrgUsageQueryDto): Promise<OrgUsageResponseDto> {
@@ -44,7 +48,9 @@ export class UsageReportsController {
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({
     summary: 'Request logs: one row per key check, newest first, with filters.',
-    description: 'Kept 7 days for test keys and 90 days for live keys (configurable), by whole days.',
+    description:
+      'Kept 7 days for test keys and 90 days for live keys (REQUEST_LOG_RETENTION_TEST_DAYS / _LIVE_DAYS), or as long as the ' +
+      "organisation's request_log_retention_test_days / _live_days settings say. Checks older than that are never listed.",
   })
   @ApiEnvelope(RequestLogResponseDto, { list: true })
   listLogs(@CurrentUser() user: UserPrincipal, @Query() query: ListRequestLogsQueryDto): Promise<Page<RequestLogResponseDto>> {

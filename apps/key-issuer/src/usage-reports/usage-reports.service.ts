@@ -3,7 +3,19 @@ import { Injectable } from '@nestjs/common';
 import { decodeTime } from 'ulid';
 
 import { UserPrincipal } from '@latchkey/access';
-import { ApiKey, IdPrefix, isIdOf, Page, PageRequest, USAGE_BUCKET_MS, UsageGranularity } from '@latchkey/db';
+import { AppConfig } from '@latchkey/config';
+import {
+  ApiKey,
+  IdPrefix,
+  isIdOf,
+  OrganizationSettings,
+  Page,
+  PageRequest,
+  requestLogRetentionDays,
+  USAGE_BUCKET_MS,
+  USAGE_COUNTER_RETENTION_DAYS,
+  UsageGranularity,
+} from '@latchkey/db';
 import { AppError } from '@latchkey/platform';
 
 import { KeyUsageQueryDto } from './dto/key-usage-query.dto';
@@ -57,7 +69,10 @@ interface LogRow {
  */
 @Injectable()
 export class UsageReportsService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly config: AppConfig,
+  ) {}
 
   async keyUsage(principal: UserPrincipal, keyId: string, query: KeyUsageQueryDto, now = new Date()): Promise<KeyUsageResponseDto> {
     const key = isIdOf(IdPrefix.ApiKey, keyId)
@@ -69,6 +84,7 @@ export class UsageReportsService {
     const to = ceilTo(query.to ? new Date(query.to) : now, size);
     const from = query.from ? floorTo(new Date(query.from), size) : to - DEFAULT_BUCKETS[granularity] * size;
     if (from >= to) throw AppError.validation('from must be before to.');
+    assertCountersKept(granularity, from, now, 'use a coarser granularity');
     const bucketCount = (to - from) / size;
     if (bucketCount > MAX_USAGE_BUCKETS) {
       throw AppError.validation(
@@ -102,6 +118,7 @@ export class UsageReportsService {
     const from = query.from ? floorTo(new Date(query.from), minute) : to - DEFAULT_ORG_RANGE_DAYS * day;
     if (from >= to) throw AppError.validation('from must be before to.');
     const granularity = coarsestAligned(from, to);
+    assertCountersKept(granularity, from, now, `align from and to to whole ${granularity === UsageGranularity.Minute ? 'hours' : 'days'}`);
     const column = GROUP_COLUMNS[query.group_by];
     const params: unknown[] = [principal.orgId, granularity, new Date(from), new Date(to)];
     let environment = '';
@@ -132,13 +149,23 @@ export class UsageReportsService {
     return { group_by: query.group_by, from: new Date(from).toISOString(), to: new Date(to).toISOString(), total, groups: sorted };
   }
 
-  async listLogs(principal: UserPrincipal, query: ListRequestLogsQueryDto, page: PageRequest): Promise<Page<RequestLogResponseDto>> {
+  async listLogs(
+    principal: UserPrincipal,
+    query: ListRequestLogsQueryDto,
+    page: PageRequest,
+    now = new Date(),
+  ): Promise<Page<RequestLogResponseDto>> {
     const conditions = ['org_id = ?'];
     const params: unknown[] = [principal.orgId];
-    const where = (condition: string, value: unknown) => {
+    const where = (condition: string, ...values: unknown[]) => {
       conditions.push(condition);
-      params.push(value);
+      params.push(...values);
     };
+    // Rows past the organisation's own retention window are never shown, even while they
+    // wait for the worker to delete them (or for their day to be dropped).
+    const windowStart = await this.logWindowStarts(principal.orgId, now);
+    if (query.environment) where('at >= ?', windowStart[query.environment]);
+    else where(`((environment = 'test' and at >= ?) or (environment = 'live' and at >= ?))`, windowStart.test, windowStart.live);
     if (query.key_id) where('key_id = ?', query.key_id);
     if (query.code) where('code = ?', query.code);
     if (query.environment) where('environment = ?', query.environment);
@@ -161,6 +188,27 @@ export class UsageReportsService {
     const items = (hasMore ? rows.slice(0, page.limit) : rows).map(toLogResponse);
     return new Page(items, hasMore, hasMore ? items[items.length - 1].id : null);
   }
+
+  /** Per environment, the oldest check the organisation's request-log retention still shows. */
+  private async logWindowStarts(orgId: string, now: Date): Promise<Record<'test' | 'live', Date>> {
+    const [org] = await this.em.execute<{ settings: Partial<OrganizationSettings> | null }[]>(
+      'select settings from organizations where id = ?',
+      [orgId],
+    );
+    const start = (environment: 'test' | 'live', defaultDays: number) =>
+      new Date(now.getTime() - requestLogRetentionDays(org?.settings, environment, defaultDays) * USAGE_BUCKET_MS.day);
+    return {
+      test: start('test', this.config.get('REQUEST_LOG_RETENTION_TEST_DAYS')),
+      live: start('live', this.config.get('REQUEST_LOG_RETENTION_LIVE_DAYS')),
+    };
+  }
+}
+
+/** Counters finer than a day are pruned past USAGE_COUNTER_RETENTION_DAYS: a range reaching further back cannot be answered. */
+function assertCountersKept(granularity: UsageGranularity, from: number, now: Date, hint: string): void {
+  const days = USAGE_COUNTER_RETENTION_DAYS[granularity];
+  if (days === null || from >= now.getTime() - days * USAGE_BUCKET_MS.day) return;
+  throw AppError.validation(`${granularity} counts are kept ${days} days; for a range starting earlier, ${hint}.`);
 }
 
 function toLogResponse(row: LogRow): RequestLogResponseDto {

@@ -50,7 +50,7 @@ export class OrganizationsController {
 
   @Get('current/settings')
   @Roles(...ROLE_RULES.anyMember)
-  @ApiOperation({ summary: 'Rotation policy, default key expiry and allowed expiry presets.' })
+  @ApiOperation({ summary: 'Rotation policy, default key expiry, allowed expiry presets and request-log retention.' })
   @ApiEnvelope(OrganizationSettingsDto)
   async settings(@CurrentUser() user: UserPrincipal): Promise<OrganizationSettingsDto> {
     return OrganizationResponseDto.from(await this.organizations.findById(user.orgId)).settings;
@@ -71,9 +71,18 @@ export class OrganizationsController {
       ...(dto.rotation_policy_days !== undefined ? { rotation_policy_days: dto.rotation_policy_days } : {}),
       ...(dto.default_expiry_days !== undefined ? { default_expiry_days: dto.default_expiry_days } : {}),
       ...(dto.allowed_expiry_presets !== undefined ? { allowed_expiry_presets: dto.allowed_expiry_presets } : {}),
+      ...(dto.request_log_retention_test_days !== undefined
+        ? { request_log_retention_test_days: dto.request_log_retention_test_days }
+        : {}),
+      ...(dto.request_log_retention_live_days !== undefined
+        ? { request_log_retention_live_days: dto.request_log_retention_live_days }
+        : {}),
     };
     if (Object.keys(changes).length === 0) {
-      throw AppError.validation('Send at least one of rotation_policy_days, default_expiry_days, allowed_expiry_presets.');
+      throw AppError.validation(
+        'Send at least one of rotation_policy_days, default_expiry_days, allowed_expiry_presets, ' +
+          'request_log_retention_test_days, request_log_retention_live_days.',
+      );
     }
     const org = await this.organizations.updateSettings(user.orgId, changes, actorFromRequest(request));
     return OrganizationResponseDto.from(org).settings;

@@ -87,6 +87,15 @@ export class OrganizationsService {
         allowed_expiry_presets: changes.allowed_expiry_presets
           ? [...changes.allowed_expiry_presets].sort((a, b) => a - b)
           : before.allowed_expiry_presets,
+        // null is a value ("the deployment's default"); left out keeps the setting (absent in old rows = null).
+        request_log_retention_test_days:
+          changes.request_log_retention_test_days !== undefined
+            ? changes.request_log_retention_test_days
+            : (before.request_log_retention_test_days ?? null),
+        request_log_retention_live_days:
+          changes.request_log_retention_live_days !== undefined
+            ? changes.request_log_retention_live_days
+            : (before.request_log_retention_live_days ?? null),
       };
       if (JSON.stringify(before) === JSON.stringify(after)) return;
       org.settings = after;

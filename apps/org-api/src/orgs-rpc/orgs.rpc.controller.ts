@@ -3,6 +3,7 @@ import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 
 import { GetMemberRoleRequest, GetOrganizationRequest, MemberRoleReply, OrganizationReply, OrgsPattern } from '@latchkey/contracts';
+import { DEFAULT_ORGANIZATION_SETTINGS } from '@latchkey/db';
 
 import { OrganizationsService } from '../organizations/organizations.service';
 
@@ -28,7 +29,7 @@ export class OrgsRpcController {
       id: org.id,
       name: org.name,
       live_access: org.liveAccess,
-      settings: { ...org.settings },
+      settings: { ...DEFAULT_ORGANIZATION_SETTINGS, ...org.settings },
       created_at: org.createdAt.toISOString(),
     };
   }

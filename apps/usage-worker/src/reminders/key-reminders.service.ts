@@ -6,7 +6,7 @@ import { EventType } from '@latchkey/contracts';
 import { OutboxService } from '@latchkey/outbox';
 
 import { Clock } from './clock';
-import { ReminderKind } from './reminder-kinds';
+import { ReminderKind, rotationDueKindSql } from './reminder-kinds';
 import { claimId, claimReminders } from './sent-reminders';
 
 const DAY_MS = 86_400_000;
@@ -16,7 +16,7 @@ const SCAN_LIMIT = 500;
  * `api_key.expired` is announced for keys that expired this recently: a key that
  * expired long before reminders existed (or a worker down for weeks) is old news.
  */
-const EXPIRED_LOOKBACK_DAYS = 30;
+export const EXPIRED_LOOKBACK_DAYS = 30;
 
 interface ExpiryRow {
   id: string;
@@ -37,7 +37,10 @@ interface RotationRow {
   prefix: string;
   last4: string;
   created_at: Date;
+  secret_rotated_at: Date;
   policy_days: number;
+  /** `rotation_due:<secret_rotated_at>`: the once-only guard of this rotation's reminder. */
+  kind: string;
 }
 
 export interface ReminderRun {
@@ -49,9 +52,11 @@ export interface ReminderRun {
 /**
  * Expiry and rotation reminders (SPEC §6): `api_key.expiring` 7 days and 1 day
  * before expiry (`data.days_left`), `api_key.expired`, `api_key.rotation_due` once
- * a key is older than its organisation's `rotation_policy_days`. Each is sent once
- * per key and milestone: the scan skips milestones already in `reminders_sent`, and
- * the insert into it (in the outbox event's transaction) settles races.
+ * a key's secret is older than its organisation's `rotation_policy_days` (counted
+ * from `secret_rotated_at`: creation, then each roll). Each is sent once per key and
+ * milestone — for rotation, once per secret — : the scan skips milestones already in
+ * `reminders_sent`, and the insert into it (in the outbox event's transaction)
+ * settles races.
  *
  * A key that is already inside the 1-day window gets only the 1-day reminder: the
  * 7-day one would arrive stale. Revoked keys get none; expired or disabled keys are
@@ -132,32 +137,35 @@ export class KeyRemindersService {
     const em = this.orm.em.fork() as EntityManager;
     return em.transactional(async (tx) => {
       const rows = await tx.execute<RotationRow[]>(
-        `select k.id, k.organization_id as org_id, k.environment, k.name, k.prefix, k.last4, k.created_at, p.policy_days
-           from api_keys k
-           join organizations o on o.id = k.organization_id
-           cross join lateral (
-             select case when (o.settings->>'rotation_policy_days') ~ '^[0-9]{1,5}$'
-                         then (o.settings->>'rotation_policy_days')::int end as policy_days
-           ) p
-          where k.revoked_at is null and k.disabled_at is null
-            and (k.expires_at is null or k.expires_at > ?::timestamptz)
-            and p.policy_days > 0
-            and k.created_at <= ?::timestamptz - make_interval(days => p.policy_days)
-            and not exists (select 1 from reminders_sent r where r.key_id = k.id and r.kind = '${ReminderKind.RotationDue}')
-          order by k.id
-          limit ${SCAN_LIMIT}`,
+        `select c.* from (
+           select k.id, k.organization_id as org_id, k.environment, k.name, k.prefix, k.last4, k.created_at, k.secret_rotated_at,
+                  p.policy_days, ${rotationDueKindSql('k.secret_rotated_at')} as kind
+             from api_keys k
+             join organizations o on o.id = k.organization_id
+             cross join lateral (
+               select case when (o.settings->>'rotation_policy_days') ~ '^[0-9]{1,5}$'
+                           then (o.settings->>'rotation_policy_days')::int end as policy_days
+             ) p
+            where k.revoked_at is null and k.disabled_at is null
+              and (k.expires_at is null or k.expires_at > ?::timestamptz)
+              and p.policy_days > 0
+              and k.secret_rotated_at <= ?::timestamptz - make_interval(days => p.policy_days)
+         ) c
+         where not exists (select 1 from reminders_sent r where r.key_id = c.id and r.kind = c.kind)
+         order by c.id
+         limit ${SCAN_LIMIT}`,
         [now, now],
       );
       const claimed = await claimReminders(
         tx,
-        rows.map((row) => ({ keyId: row.id, kind: ReminderKind.RotationDue, orgId: row.org_id })),
+        rows.map((row) => ({ keyId: row.id, kind: row.kind, orgId: row.org_id })),
         now,
       );
       let sent = 0;
       for (const row of rows) {
-        if (!claimed.has(claimId(row.id, ReminderKind.RotationDue))) continue;
+        if (!claimed.has(claimId(row.id, row.kind))) continue;
         sent += 1;
-        const createdAt = new Date(row.created_at);
+        const rotatedAt = new Date(row.secret_rotated_at);
         this.outbox.add(tx, {
           orgId: row.org_id,
           environment: row.environment,
@@ -167,8 +175,10 @@ export class KeyRemindersService {
             name: row.name,
             prefix: row.prefix,
             last4: row.last4,
-            created_at: createdAt.toISOString(),
-            age_days: Math.floor((now.getTime() - createdAt.getTime()) / DAY_MS),
+            created_at: new Date(row.created_at).toISOString(),
+            secret_rotated_at: rotatedAt.toISOString(),
+            // The age of the secret, which is what the policy is about (the key's own age until its first roll).
+            age_days: Math.floor((now.getTime() - rotatedAt.getTime()) / DAY_MS),
             rotation_policy_days: row.policy_days,
           },
         });

@@ -5,13 +5,25 @@ import { QueueAdminModule } from '../queue-admin/queue-admin.module';
 import { RemindersModule } from '../reminders/reminders.module';
 import { RecordUsageProcessor } from './record-usage.processor';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
+import { RequestLogRetentionService } from './request-log-retention.service';
+import { UsageHistoryPruner } from './usage-history-pruner.service';
 import { UsageLedgerService } from './usage-ledger.service';
 import { UsageMaintenanceProcessor } from './usage-maintenance.processor';
 
-/** Usage metering (SPEC §6): usage batches → exact per-key counters, request logs and last_used_at. */
+/**
+ * Usage metering (SPEC §6): usage batches → exact per-key counters, request logs and
+ * last_used_at; and its housekeeping (partitions, retention, pruning).
+ */
 @Module({
   // QueueAdminModule belongs to the whole worker; imported here until usage-worker.module.ts lists it.
   imports: [AnomaliesModule, QueueAdminModule, RemindersModule],
-  providers: [RecordUsageProcessor, RequestLogPartitionsService, UsageLedgerService, UsageMaintenanceProcessor],
+  providers: [
+    RecordUsageProcessor,
+    RequestLogPartitionsService,
+    RequestLogRetentionService,
+    UsageHistoryPruner,
+    UsageLedgerService,
+    UsageMaintenanceProcessor,
+  ],
 })
 export class UsageEventsModule {}

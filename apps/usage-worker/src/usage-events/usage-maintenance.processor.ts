@@ -1,5 +1,3 @@
-import { MikroORM } from '@mikro-orm/core';
-import { EntityManager } from '@mikro-orm/postgresql';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 
@@ -7,7 +5,11 @@ import { AppConfig } from '@latchkey/config';
 import { bullPrefix } from '@latchkey/contracts';
 import { closeBullmq, withDeadline } from '@latchkey/platform';
 
+import { SentRemindersPruneRun, SentRemindersPruner } from '../reminders/sent-reminders-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
+import { RetentionWindows } from './request-log-retention';
+import { RequestLogRetentionService } from './request-log-retention.service';
+import { UsageHistoryPruner, UsageHistoryPruneRun } from './usage-history-pruner.service';
 
 /**
  * Produced and consumed by usage-worker only (its job scheduler), hence declared here
@@ -18,11 +20,6 @@ export const USAGE_MAINTENANCE_JOB = 'request-log-maintenance';
 export const USAGE_MAINTENANCE_SCHEDULER = 'request-log-maintenance';
 /** Hourly: each run is idempotent, and a missed run (worker down at the time) is made up within the hour. */
 const MAINTENANCE_EVERY_MS = 3_600_000;
-/**
- * Batch ids are kept far longer than any redelivery can happen: USAGE_JOB_OPTIONS
- * retries for about six days (20 attempts, exponential from 1 s).
- */
-const PROCESSED_BATCH_RETENTION_DAYS = 30;
 const SCHEDULE_RETRY_MS = 30_000;
 const CLOSE_DEADLINE_MS = 5_000;
 
@@ -31,11 +28,28 @@ interface MaintenanceJobData {
   now?: string;
 }
 
+export interface MaintenanceRun {
+  windows: RetentionWindows;
+  /** Day partitions created (ahead of time, or for rows waiting in a DEFAULT partition). */
+  created: string[];
+  dropped: string[];
+  /** Request-log rows deleted for being past their organisation's own (shorter) window. */
+  orgRowsDeleted: number;
+  strayRowsDeleted: number;
+  usage: UsageHistoryPruneRun;
+  reminders: SentRemindersPruneRun;
+}
+
 /**
- * Request-log partitions and retention, run by a BullMQ job scheduler (no cron
- * outside the queue; one run at a time across every worker process): creates the
- * next days' partitions, drops the days past each environment's retention, and
- * forgets batch ids too old to be redelivered.
+ * The usage worker's housekeeping, run by a BullMQ job scheduler (no cron outside the
+ * queue; one run at a time across every worker process):
+ *  - request-log partitions: creates the next days' (the insert path never runs DDL),
+ *    moves rows out of the DEFAULT partitions into days of their own, drops the days
+ *    past each environment's longest retention window;
+ *  - per-organisation retention: deletes, in batches, rows past an organisation's
+ *    own window where the partitions outlive it;
+ *  - prunes minute and hour counters, forgotten batch ids and settled reminders.
+ * Every step is bounded and idempotent; what a run leaves, the next one finishes.
  */
 @Injectable()
 export class UsageMaintenanceProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -46,8 +60,10 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
 
   constructor(
     private readonly config: AppConfig,
-    private readonly orm: MikroORM,
     private readonly partitions: RequestLogPartitionsService,
+    private readonly retention: RequestLogRetentionService,
+    private readonly usageHistory: UsageHistoryPruner,
+    private readonly reminders: SentRemindersPruner,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -66,7 +82,7 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
     });
     this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
     this.worker.on('failed', (job: Job | undefined, error: Error) => this.logger.warn(`usage maintenance failed: ${error.message}`));
-    // Neither waits for the other nor holds up the boot: batches create their partitions on demand anyway.
+    // Neither waits for the other nor holds up the boot: until the days exist, their checks wait in the DEFAULT partition.
     void this.schedule();
     void this.partitions
       .ensureAhead()
@@ -88,17 +104,16 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
     return this.queue.add(USAGE_MAINTENANCE_JOB, now ? { now: now.toISOString() } : {}, { removeOnComplete: 100, removeOnFail: 100 });
   }
 
-  async process(job: Job<MaintenanceJobData>): Promise<{ dropped: string[]; forgottenBatches: number }> {
+  async process(job: Job<MaintenanceJobData>): Promise<MaintenanceRun> {
     const now = job.data.now ? new Date(job.data.now) : new Date();
-    await this.partitions.ensureAhead(now);
-    const dropped = await this.partitions.enforceRetention(now);
-    const em = this.orm.em.fork() as EntityManager;
-    const forgotten = await em.execute<{ affectedRows?: number }>(
-      'delete from usage_processed_batches where processed_at < ?',
-      [new Date(now.getTime() - PROCESSED_BATCH_RETENTION_DAYS * 86_400_000)],
-      'run',
-    );
-    return { dropped, forgottenBatches: forgotten.affectedRows ?? 0 };
+    const windows = await this.retention.windows();
+    const created = [...(await this.partitions.ensureAhead(now)), ...(await this.partitions.adoptStrayRows(windows, now))];
+    const dropped = await this.partitions.dropPast(windows, now);
+    const orgRows = await this.retention.deleteRowsPastOrgWindows(windows, now);
+    const strayRowsDeleted = await this.retention.deleteStrayRowsPastWindows(windows, now);
+    const usage = await this.usageHistory.prune(now);
+    const reminders = await this.reminders.prune(now);
+    return { windows, created, dropped, orgRowsDeleted: orgRows.deleted, strayRowsDeleted, usage, reminders };
   }
 
   private async schedule(): Promise<void> {

@@ -13,7 +13,15 @@ export interface OrganizationReply {
   id: string;
   name: string;
   live_access: 'not_requested' | 'requested' | 'approved';
-  settings: { rotation_policy_days: number; default_expiry_days: number | null; allowed_expiry_presets: number[] };
+  settings: {
+    rotation_policy_days: number;
+    default_expiry_days: number | null;
+    allowed_expiry_presets: number[];
+    /** null: the deployment's REQUEST_LOG_RETENTION_TEST_DAYS. */
+    request_log_retention_test_days: number | null;
+    /** null: the deployment's REQUEST_LOG_RETENTION_LIVE_DAYS. */
+    request_log_retention_live_days: number | null;
+  };
   created_at: string;
 }
 

@@ -65,6 +65,7 @@ export class ApiKey {
     | 'disabledAt'
     | 'revokedAt'
     | 'createdAt'
+    | 'secretRotatedAt'
     | 'updatedAt'
     | 'signing';
 
@@ -147,6 +148,14 @@ export class ApiKey {
 
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
+
+  /**
+   * When the current secret was issued: at creation, then at each roll. The rotation
+   * policy (`api_key.rotation_due`) counts from here, so a rolled key is due again one
+   * policy period after its roll, not after its creation.
+   */
+  @Property({ type: 'datetime' })
+  secretRotatedAt: Date = new Date();
 
   @Property({ type: 'datetime', onUpdate: () => new Date() })
   updatedAt: Date = new Date();

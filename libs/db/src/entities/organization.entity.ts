@@ -16,13 +16,46 @@ export interface OrganizationSettings {
   default_expiry_days: number | null;
   /** The `expires_in_days` values a key may be created with (seed 004: 30, 60, 90). */
   allowed_expiry_presets: number[];
+  /** Days request logs of test keys are kept; null = the deployment's REQUEST_LOG_RETENTION_TEST_DAYS. */
+  request_log_retention_test_days: number | null;
+  /** Days request logs of live keys are kept; null = the deployment's REQUEST_LOG_RETENTION_LIVE_DAYS. */
+  request_log_retention_live_days: number | null;
 }
 
 export const DEFAULT_ORGANIZATION_SETTINGS: OrganizationSettings = {
   rotation_policy_days: 90,
   default_expiry_days: null,
   allowed_expiry_presets: [30, 60, 90],
+  request_log_retention_test_days: null,
+  request_log_retention_live_days: null,
 };
+
+/**
+ * The longest request-log retention an organisation may choose. Every day partition
+ * is kept until the longest window in use has passed it, so this bounds what one
+ * tenant can make the whole deployment store (a bit more than a year of history).
+ */
+export const REQUEST_LOG_RETENTION_MAX_DAYS = 400;
+
+/** The organisation setting that overrides the retention of one environment's request logs. */
+export const REQUEST_LOG_RETENTION_SETTING = {
+  test: 'request_log_retention_test_days',
+  live: 'request_log_retention_live_days',
+} as const satisfies Record<'test' | 'live', keyof OrganizationSettings>;
+
+/**
+ * Days an organisation's request logs of one environment are kept: its own setting
+ * when it has one, else the deployment's default. Settings stored before the setting
+ * existed lack the field, which means the default too.
+ */
+export function requestLogRetentionDays(
+  settings: Partial<OrganizationSettings> | null | undefined,
+  environment: 'test' | 'live',
+  defaultDays: number,
+): number {
+  const own = settings?.[REQUEST_LOG_RETENTION_SETTING[environment]];
+  return typeof own === 'number' && Number.isInteger(own) && own > 0 ? own : defaultDays;
+}
 
 @Entity({ tableName: 'organizations' })
 export class Organization {

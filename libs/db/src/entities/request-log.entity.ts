@@ -2,9 +2,11 @@ import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 
 /**
  * One key check (the "transaction log", SPEC §6). The table is partitioned by
- * environment and day (see the usage migration); rows are written in bulk by the
- * usage worker and leave with their whole day's partition at retention. The id is
- * a `req_` ULID of the check's time, so ordering by id is ordering by time.
+ * environment and day (see the usage migrations), plus a DEFAULT partition per
+ * environment for days not created yet; rows are written in bulk by the usage worker
+ * and leave with their whole day's partition at retention, or earlier, row by row,
+ * for an organisation with a shorter window of its own. The id is a `req_` ULID of
+ * the check's time, so ordering by id is ordering by time.
  */
 @Entity({ tableName: 'request_logs' })
 export class RequestLog {

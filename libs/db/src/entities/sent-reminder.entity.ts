@@ -7,8 +7,10 @@ import { Entity, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
  * many runs or worker processes see the key meanwhile.
  *
  * `kind` names the milestone: `expiring_7d`, `expiring_1d`, `expired`,
- * `rotation_due`, or `quota_warning:<period>` / `quota_exceeded:<period>` (for
- * example `quota_warning:2026-11-23`), once per key and quota period.
+ * `rotation_due:<secret_rotated_at>` (once per secret: a roll makes a new one due),
+ * or `quota_warning:<period>` / `quota_exceeded:<period>` (for example
+ * `quota_warning:2026-11-23`), once per key and quota period. The usage worker's
+ * maintenance prunes rows that can no longer matter (see SentRemindersPruner).
  */
 @Entity({ tableName: 'reminders_sent' })
 export class SentReminder {

@@ -13,6 +13,18 @@ export const USAGE_BUCKET_MS: Record<UsageGranularity, number> = {
   day: 86_400_000,
 };
 
+/**
+ * How long counters of each granularity are kept (days; null = forever). Minute
+ * counters are by far the most numerous (one row per key, minute and code) and only
+ * serve recent charts; hour counters cover the quarter; day counters are the history
+ * (and what quotas and org reports are read from). The usage worker prunes older rows.
+ */
+export const USAGE_COUNTER_RETENTION_DAYS: Record<UsageGranularity, number | null> = {
+  minute: 7,
+  hour: 90,
+  day: null,
+};
+
 /** Start of the bucket of `at` (UTC). */
 export function usageBucketStart(at: Date, granularity: UsageGranularity): Date {
   const size = USAGE_BUCKET_MS[granularity];

@@ -5,6 +5,7 @@ import { Migration20261123160000ApiKeysAndOutbox } from './20261123160000-api-ke
 import { Migration20261123170000Webhooks } from './20261123170000-webhooks.migration';
 import { Migration20261123180000Usage } from './20261123180000-usage.migration';
 import { Migration20261123190000Alerts } from './20261123190000-alerts.migration';
+import { Migration20261129210000UsageRetention } from './20261129210000-usage-retention.migration';
 
 /**
  * Every migration in order. Listed explicitly (rather than globbed from disk) so the
@@ -17,4 +18,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123170000Webhooks', class: Migration20261123170000Webhooks },
   { name: 'Migration20261123180000Usage', class: Migration20261123180000Usage },
   { name: 'Migration20261123190000Alerts', class: Migration20261123190000Alerts },
+  { name: 'Migration20261129210000UsageRetention', class: Migration20261129210000UsageRetention },
 ];

@@ -29,6 +29,12 @@ export class ApiKeyResponseDto {
   @ApiProperty()
   created_at!: string;
 
+  @ApiProperty({
+    description:
+      'When the current secret was issued: created_at, then the time of each roll. The rotation policy (api_key.rotation_due) counts from here.',
+  })
+  secret_rotated_at!: string;
+
   @ApiProperty({ example: 'usr_01JD2Z6K3S9Q4W8E7R5T1Y0U2I', description: 'The user who created the key.' })
   created_by!: string;
 
@@ -83,6 +89,7 @@ export class ApiKeyResponseDto {
       prefix: key.prefix,
       masked: maskApiKey(key.prefix, key.last4),
       created_at: key.createdAt.toISOString(),
+      secret_rotated_at: key.secretRotatedAt.toISOString(),
       created_by: key.createdBy,
       owner_id: key.ownerId,
       expires_at: key.expiresAt?.toISOString() ?? null,

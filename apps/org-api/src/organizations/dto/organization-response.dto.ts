@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { LiveAccessStatus, Organization } from '@latchkey/db';
+import { DEFAULT_ORGANIZATION_SETTINGS, LiveAccessStatus, Organization } from '@latchkey/db';
 
 export class OrganizationSettingsDto {
   @ApiProperty({ example: 90 })
@@ -11,6 +11,22 @@ export class OrganizationSettingsDto {
 
   @ApiProperty({ type: [Number], example: [30, 60, 90] })
   allowed_expiry_presets!: number[];
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    example: null,
+    description: "Days request logs of test keys are kept; null: the deployment's REQUEST_LOG_RETENTION_TEST_DAYS (7 by default).",
+  })
+  request_log_retention_test_days!: number | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    example: 30,
+    description: "Days request logs of live keys are kept; null: the deployment's REQUEST_LOG_RETENTION_LIVE_DAYS (90 by default).",
+  })
+  request_log_retention_live_days!: number | null;
 }
 
 export class OrganizationResponseDto {
@@ -42,7 +58,8 @@ export class OrganizationResponseDto {
       live_access: org.liveAccess,
       live_access_requested_at: org.liveAccessRequestedAt?.toISOString() ?? null,
       live_access_approved_at: org.liveAccessApprovedAt?.toISOString() ?? null,
-      settings: { ...org.settings },
+      // Defaults first: settings stored before a setting existed answer it as unset.
+      settings: { ...DEFAULT_ORGANIZATION_SETTINGS, ...org.settings },
       created_at: org.createdAt.toISOString(),
     };
   }

@@ -1,8 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, Max, Min, ValidateIf } from 'class-validator';
 
+import { REQUEST_LOG_RETENTION_MAX_DAYS } from '@latchkey/db';
+
 const MAX_DAYS = 3650;
 const DAYS_MESSAGE = `must be an integer from 1 to ${MAX_DAYS}`;
+const RETENTION_MESSAGE = `must be null or an integer from 1 to ${REQUEST_LOG_RETENTION_MAX_DAYS}`;
 
 /** A partial update: fields left out keep their value. */
 export class UpdateOrganizationSettingsDto {
@@ -51,4 +54,45 @@ export class UpdateOrganizationSettingsDto {
   @Min(1, { each: true, message: `each of allowed_expiry_presets ${DAYS_MESSAGE}` })
   @Max(MAX_DAYS, { each: true, message: `each of allowed_expiry_presets ${DAYS_MESSAGE}` })
   allowed_expiry_presets?: number[];
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: REQUEST_LOG_RETENTION_MAX_DAYS,
+    example: 3,
+    description:
+      "Days request logs of test keys are kept, shorter or longer than the deployment's REQUEST_LOG_RETENTION_TEST_DAYS " +
+      `(at most ${REQUEST_LOG_RETENTION_MAX_DAYS}); null goes back to that default. Older logs stop being listed at once ` +
+      'and are deleted within the hour; a longer window keeps only logs not yet deleted.',
+  })
+  // null is a value here ("the deployment's default"), so only a number is checked; left out means unchanged.
+  @ValidateIf(
+    (dto: UpdateOrganizationSettingsDto) =>
+      dto.request_log_retention_test_days !== null && dto.request_log_retention_test_days !== undefined,
+  )
+  @IsInt({ message: `request_log_retention_test_days ${RETENTION_MESSAGE}` })
+  @Min(1, { message: `request_log_retention_test_days ${RETENTION_MESSAGE}` })
+  @Max(REQUEST_LOG_RETENTION_MAX_DAYS, { message: `request_log_retention_test_days ${RETENTION_MESSAGE}` })
+  request_log_retention_test_days?: number | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: REQUEST_LOG_RETENTION_MAX_DAYS,
+    example: 365,
+    description:
+      "Days request logs of live keys are kept, shorter or longer than the deployment's REQUEST_LOG_RETENTION_LIVE_DAYS " +
+      `(at most ${REQUEST_LOG_RETENTION_MAX_DAYS}); null goes back to that default. Older logs stop being listed at once ` +
+      'and are deleted within the hour; a longer window keeps only logs not yet deleted.',
+  })
+  @ValidateIf(
+    (dto: UpdateOrganizationSettingsDto) =>
+      dto.request_log_retention_live_days !== null && dto.request_log_retention_live_days !== undefined,
+  )
+  @IsInt({ message: `request_log_retention_live_days ${RETENTION_MESSAGE}` })
+  @Min(1, { message: `request_log_retention_live_days ${RETENTION_MESSAGE}` })
+  @Max(REQUEST_LOG_RETENTION_MAX_DAYS, { message: `request_log_retention_live_days ${RETENTION_MESSAGE}` })
+  request_log_retention_live_days?: number | null;
 }

@@ -1,0 +1,77 @@
+import { MikroORM } from '@mikro-orm/core';
+import { Injectable } from '@nestjs/common';
+
+import { deleteInBatches } from '../database/delete-in-batches';
+import { EXPIRED_LOOKBACK_DAYS } from './key-reminders.service';
+import { ROTATION_DUE_KIND_PREFIX, rotationDueKindSql } from './reminder-kinds';
+
+const DAY_MS = 86_400_000;
+/**
+ * A key deleted, revoked or expired this long ago gets no more reminders, so what was
+ * sent for it is forgotten. Longer than EXPIRED_LOOKBACK_DAYS: until then a recently
+ * expired key may still be announced, and its `expired` row is what stops a repeat.
+ */
+export const SETTLED_KEY_DAYS = 2 * EXPIRED_LOOKBACK_DAYS;
+/**
+ * A quota notice of a day or month period is forgotten this long after it was sent:
+ * its period is over by then (a month is at most 31 days), and the quota watcher only
+ * ever looks at the current one.
+ */
+export const QUOTA_NOTICE_DAYS = 32;
+
+export interface SentRemindersPruneRun {
+  settledKeys: number;
+  earlierRotations: number;
+  pastQuotaPeriods: number;
+}
+
+/**
+ * Keeps `reminders_sent` from growing forever (a row per key and day of a daily
+ * quota, a row per rotation, rows of keys long gone). A row is pruned only once it
+ * can no longer stop anything from being sent:
+ *  - every row of a key deleted SETTLED_KEY_DAYS ago or more (nothing is sent for a
+ *    key that does not exist);
+ *  - rows of a key revoked or expired that long ago, except `quota_*:total` notices:
+ *    a refused check still reaches the quota watcher, and a total quota never turns
+ *    over, so that row must stay as long as the key does;
+ *  - `rotation_due:<time>` rows of earlier secrets of a key that has been rolled since;
+ *  - quota notices of day and month periods sent QUOTA_NOTICE_DAYS ago or more.
+ * Run by the usage maintenance job, in bounded batches.
+ */
+@Injectable()
+export class SentRemindersPruner {
+  constructor(private readonly orm: MikroORM) {}
+
+  async prune(now: Date): Promise<SentRemindersPruneRun> {
+    const settledBefore = new Date(now.getTime() - SETTLED_KEY_DAYS * DAY_MS);
+    const settledKeys = await deleteInBatches(
+      this.orm,
+      `delete from reminders_sent where (key_id, kind) in (
+         select r.key_id, r.kind from reminders_sent r
+           left join api_keys k on k.id = r.key_id
+          where r.sent_at < ?
+            and (k.id is null
+                 or ((k.revoked_at < ? or k.expires_at < ?) and not (starts_with(r.kind, 'quota_') and r.kind like '%:total')))
+          limit ?)`,
+      [settledBefore, settledBefore, settledBefore],
+    );
+    const earlierRotations = await deleteInBatches(
+      this.orm,
+      `delete from reminders_sent where (key_id, kind) in (
+         select r.key_id, r.kind from reminders_sent r
+           join api_keys k on k.id = r.key_id
+          where starts_with(r.kind, '${ROTATION_DUE_KIND_PREFIX}') and r.kind <> ${rotationDueKindSql('k.secret_rotated_at')}
+          limit ?)`,
+      [],
+    );
+    const pastQuotaPeriods = await deleteInBatches(
+      this.orm,
+      `delete from reminders_sent where (key_id, kind) in (
+         select key_id, kind from reminders_sent
+          where kind ~ '^quota_(warning|exceeded):[0-9]{4}-[0-9]{2}(-[0-9]{2}){0,1}$' and sent_at < ?
+          limit ?)`,
+      [new Date(now.getTime() - QUOTA_NOTICE_DAYS * DAY_MS)],
+    );
+    return { settledKeys: settledKeys.deleted, earlierRotations: earlierRotations.deleted, pastQuotaPeriods: pastQuotaPeriods.deleted };
+  }
+}

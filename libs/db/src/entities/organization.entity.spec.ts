@@ -1,0 +1,17 @@
+import { DEFAULT_ORGANIZATION_SETTINGS, requestLogRetentionDays } from './organization.entity';
+
+describe(requestLogRetentionDays.name, () => {
+  it('answers the organisation’s own days for the environment, else the default', () => {
+    const settings = { ...DEFAULT_ORGANIZATION_SETTINGS, request_log_retention_test_days: 3, request_log_retention_live_days: null };
+
+    expect(requestLogRetentionDays(settings, 'test', 7)).toBe(3);
+    expect(requestLogRetentionDays(settings, 'live', 90)).toBe(90);
+  });
+
+  it('treats settings stored before the setting existed, or junk in it, as no setting', () => {
+    expect(requestLogRetentionDays({ rotation_policy_days: 90 }, 'test', 7)).toBe(7);
+    expect(requestLogRetentionDays(null, 'live', 90)).toBe(90);
+    expect(requestLogRetentionDays({ request_log_retention_live_days: 0 }, 'live', 90)).toBe(90);
+    expect(requestLogRetentionDays({ request_log_retention_live_days: 1.5 }, 'live', 90)).toBe(90);
+  });
+});

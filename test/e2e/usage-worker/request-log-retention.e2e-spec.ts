@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+
+import { EntityManager } from '@mikro-orm/postgresql';
+
+import { UsageEvent } from '@latchkey/contracts';
+
+import { parseUsageBatch } from '../../../apps/usage-worker/src/usage-events/usage-batch';
+import { UsageLedgerService } from '../../../apps/usage-worker/src/usage-events/usage-ledger.service';
+import { MaintenanceRun } from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
+import { TestApp } from '../../support/create-test-app';
+import { signUp, UserSession } from '../../support/factories';
+import { UsageMaintenanceRunner } from './usage-maintenance-runner';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Per-organisation request-log retention (`request_log_retention_{test,live}_days`),
+ * over the deployment's defaults (test 7 days, live 90 days).
+ */
+describe('usage-worker: request-log retention per organisation', () => {
+  let sut: TestApp;
+  let maintenance: UsageMaintenanceRunner;
+  /** One clock for the whole file: checks are dated from it, and maintenance runs at it. */
+  const now = new Date();
+  const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
+
+  beforeAll(async () => {
+    sut = await TestApp.start();
+    maintenance = await UsageMaintenanceRunner.start(sut);
+  });
+
+  afterAll(async () => {
+    await maintenance.close();
+    await sut.close();
+  });
+
+  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
+    sut.app.get(EntityManager).fork().execute<T[]>(query, params);
+
+  interface Tenant {
+    session: UserSession;
+    keyId: string;
+  }
+
+  async function tenant(settings: Record<string, number> = {}): Promise<Tenant> {
+    const session = await signUp(sut);
+    if (Object.keys(settings).length > 0) {
+      const response = await sut.patch('/v1/orgs/current/settings', { token: session.token, body: settings });
+      expect(response.status).toBe(200);
+    }
+    const key = await sut.post('/v1/api-keys', { token: session.token, body: { name: 'logged', environment: 'test' } });
+    expect(key.status).toBe(201);
+    return { session, keyId: key.body.data.id as string };
+  }
+
+  /** One check, counted and logged by the worker at the time it happened (so it was inside every window then). */
+  async function checkAt(who: Tenant, at: Date, environment: 'test' | 'live' = 'test'): Promise<void> {
+    const event: UsageEvent = {
+      key_id: who.keyId,
+      org_id: who.session.orgId,
+      environment,
+      code: 'VALID',
+      ip: '203.0.113.9',
+      method: 'GET',
+      path: '/v1/things',
+      at: at.toISOString(),
+      latency_us: 100,
+    };
+    const recorded = await sut.app
+      .get(UsageLedgerService)
+      .record(parseUsageBatch({ batch_id: `bat_${randomUUID()}`, events: [event] }), at);
+    expect(recorded.counted).toBe(true);
+  }
+
+  /** Ages in whole days (rounded) of the organisation's stored rows, newest first. */
+  async function storedAges(who: Tenant, environment: 'test' | 'live' = 'test'): Promise<number[]> {
+    const rows = await sql<{ at: Date }>('select at from request_logs where org_id = ? and environment = ? order by at desc', [
+      who.session.orgId,
+      environment,
+    ]);
+    return rows.map((row) => Math.round((now.getTime() - new Date(row.at).getTime()) / DAY_MS));
+  }
+
+  /** Ages of the rows GET /v1/logs shows the organisation. */
+  async function listedAges(who: Tenant, environment?: 'test' | 'live'): Promise<number[]> {
+    const response = await sut.get('/v1/logs', {
+      token: who.session.token,
+      query: { limit: '100', ...(environment ? { environment } : {}) },
+    });
+    expect(response.status).toBe(200);
+    return (response.body.data as { at: string }[]).map((row) => Math.round((now.getTime() - Date.parse(row.at)) / DAY_MS));
+  }
+
+  const runMaintenance = (): Promise<MaintenanceRun> => maintenance.run(now);
+
+  it('deletes the rows an organisation with a shorter window no longer keeps, and never lists them; others keep theirs', async () => {
+    const short = await tenant({ request_log_retention_test_days: 3 });
+    const plain = await tenant();
+    for (const who of [short, plain]) {
+      for (const days of [1, 2, 4, 5, 6]) await checkAt(who, new Date(ago(days).getTime() + HOUR_MS));
+    }
+    // Live logs follow the live window (the default 90 days): the test override does not touch them.
+    await checkAt(short, ago(20), 'live');
+
+    // Listed by the organisation's own window at once, before any deletion.
+    expect(await listedAges(short, 'test')).toEqual([1, 2]);
+    expect(await listedAges(short)).toEqual([1, 2, 20]);
+    expect(await listedAges(plain)).toEqual([1, 2, 4, 5, 6]);
+    expect(await storedAges(short)).toEqual([1, 2, 4, 5, 6]);
+
+    const run = await runMaintenance();
+    expect(run.windows.test).toEqual({ defaultDays: 7, longestDays: 7 });
+    expect(run.orgRowsDeleted).toBe(3);
+    expect(await storedAges(short)).toEqual([1, 2]);
+    expect(await storedAges(short, 'live')).toEqual([20]);
+    expect(await storedAges(plain)).toEqual([1, 2, 4, 5, 6]);
+
+    // A second run finds nothing more to do.
+    expect((await runMaintenance()).orgRowsDeleted).toBe(0);
+    expect(await storedAges(plain)).toEqual([1, 2, 4, 5, 6]);
+  });
+
+  it('does not write a late check already past its organisation’s window', async () => {
+    const short = await tenant({ request_log_retention_test_days: 2 });
+    await checkAt(short, ago(1));
+    // Counted (usage is exact), but its log would only be deleted again.
+    const event: UsageEvent = {
+      key_id: short.keyId,
+      org_id: short.session.orgId,
+      environment: 'test',
+      code: 'VALID',
+      ip: null,
+      method: null,
+      path: null,
+      at: ago(3).toISOString(),
+      latency_us: 1,
+    };
+    await sut.app.get(UsageLedgerService).record(parseUsageBatch({ batch_id: `bat_${randomUUID()}`, events: [event] }), now);
+    expect(await storedAges(short)).toEqual([1]);
+    const [counted] = await sql<{ n: string }>(`select sum(count) as n from usage_counters where key_id = ? and granularity = 'day'`, [
+      short.keyId,
+    ]);
+    expect(Number(counted.n)).toBe(2);
+  });
+
+  it('keeps the days an organisation with a longer window needs, while organisations on the default still lose (and never see) theirs', async () => {
+    const long = await tenant({ request_log_retention_test_days: 10 });
+    const plain = await tenant();
+    for (const days of [8, 9, 11]) await checkAt(long, new Date(ago(days).getTime() + HOUR_MS));
+    await checkAt(plain, new Date(ago(8).getTime() + HOUR_MS));
+    await checkAt(plain, new Date(ago(1).getTime() + HOUR_MS));
+
+    expect(await listedAges(long)).toEqual([8, 9]);
+    expect(await listedAges(plain)).toEqual([1]);
+
+    const run = await runMaintenance();
+    expect(run.windows.test).toEqual({ defaultDays: 7, longestDays: 10 });
+    expect(await storedAges(long)).toEqual([8, 9]);
+    expect(await storedAges(plain)).toEqual([1]);
+    expect(await listedAges(long)).toEqual([8, 9]);
+    // The day partitions of 8 and 9 days ago are kept (for `long`), nothing older.
+    const days = await sql<{ name: string }>(
+      `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+        where p.relname = 'request_logs_test' and c.relname <> 'request_logs_test_default'`,
+    );
+    const oldest = days.map((row) => row.name).sort()[0];
+    const dayName = (at: Date) => `request_logs_test_${at.toISOString().slice(0, 10).replaceAll('-', '')}`;
+    expect(oldest >= dayName(ago(10))).toBe(true);
+    expect(days.map((row) => row.name)).toContain(dayName(new Date(ago(9).getTime() + HOUR_MS)));
+  });
+});

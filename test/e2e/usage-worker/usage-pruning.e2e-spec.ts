@@ -1,0 +1,157 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import { MikroORM } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+
+import { ApiKey } from '@latchkey/db';
+
+import { deleteInBatches } from '../../../apps/usage-worker/src/database/delete-in-batches';
+import { MaintenanceRun } from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
+import { TestApp } from '../../support/create-test-app';
+import { signUp } from '../../support/factories';
+import { UsageMaintenanceRunner } from './usage-maintenance-runner';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * What the usage worker's maintenance job prunes so nothing grows forever: minute
+ * counters after 7 days, hour counters after 90 (day counters stay), counted batch
+ * ids after 30 days, and reminder records that can no longer stop a repeat.
+ */
+describe('usage-worker: pruning old usage rows', () => {
+  let sut: TestApp;
+  let maintenance: UsageMaintenanceRunner;
+  let orgId: string;
+  const now = new Date();
+  const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
+
+  beforeAll(async () => {
+    sut = await TestApp.start();
+    orgId = (await signUp(sut)).orgId;
+    maintenance = await UsageMaintenanceRunner.start(sut);
+  });
+
+  afterAll(async () => {
+    await maintenance.close();
+    await sut.close();
+  });
+
+  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
+    sut.app.get(EntityManager).fork().execute<T[]>(query, params);
+
+  const runMaintenance = (): Promise<MaintenanceRun> => maintenance.run(now);
+
+  async function newKey(fields: Partial<Pick<ApiKey, 'revokedAt' | 'expiresAt' | 'secretRotatedAt'>> = {}): Promise<ApiKey> {
+    const em = sut.app.get(EntityManager).fork();
+    const key = em.create(ApiKey, {
+      organization: orgId,
+      environment: 'live',
+      name: 'pruning',
+      prefix: 'sk_live_',
+      last4: 'abcd',
+      secretHash: randomBytes(32).toString('hex'),
+      createdBy: 'usr_test',
+      createdAt: ago(200),
+      secretRotatedAt: fields.secretRotatedAt ?? ago(200),
+      revokedAt: fields.revokedAt ?? null,
+      expiresAt: fields.expiresAt ?? null,
+    });
+    await em.flush();
+    return key;
+  }
+
+  async function sent(keyId: string, kind: string, sentAt: Date): Promise<void> {
+    await sql('insert into reminders_sent (key_id, kind, org_id, sent_at) values (?, ?, ?, ?)', [keyId, kind, orgId, sentAt]);
+  }
+
+  const kindsOf = async (keyId: string) =>
+    (await sql<{ kind: string }>('select kind from reminders_sent where key_id = ? order by kind', [keyId])).map((row) => row.kind);
+
+  it('keeps minute counters 7 days and hour counters 90 days, day counters for good', async () => {
+    const keyId = `key_${randomUUID()}`;
+    const counter = (granularity: string, at: Date) =>
+      sql(
+        `insert into usage_counters (key_id, granularity, bucket_start, code, org_id, environment, count)
+         values (?, ?, ?, 'VALID', ?, 'live', 1)`,
+        [keyId, granularity, at, orgId],
+      );
+    await counter('minute', ago(8));
+    await counter('minute', ago(6));
+    await counter('hour', ago(91));
+    await counter('hour', ago(89));
+    await counter('day', ago(400));
+
+    const run = await runMaintenance();
+    expect(run.usage.counters).toMatchObject({ minute: 1, hour: 1 });
+    const left = await sql<{ granularity: string; bucket_start: Date }>(
+      'select granularity, bucket_start from usage_counters where key_id = ? order by granularity, bucket_start',
+      [keyId],
+    );
+    expect(left.map((row) => [row.granularity, Math.round((now.getTime() - new Date(row.bucket_start).getTime()) / DAY_MS)])).toEqual([
+      ['day', 400],
+      ['hour', 89],
+      ['minute', 6],
+    ]);
+  });
+
+  it('forgets counted batch ids after 30 days, well past any redelivery', async () => {
+    await sql('insert into usage_processed_batches (batch_id, processed_at) values (?, ?), (?, ?)', [
+      'bat_old',
+      ago(31),
+      'bat_recent',
+      ago(29),
+    ]);
+    const run = await runMaintenance();
+    expect(run.usage.processedBatches).toBe(1);
+    const left = await sql<{ batch_id: string }>("select batch_id from usage_processed_batches where batch_id like 'bat\\_%' order by 1");
+    expect(left.map((row) => row.batch_id)).toEqual(['bat_recent']);
+  });
+
+  it('prunes reminder records that can no longer stop a repeat, and keeps those that can', async () => {
+    const deletedKeyId = `key_${randomUUID()}`;
+    await sent(deletedKeyId, 'expired', ago(61));
+    const recentlyDeletedKeyId = `key_${randomUUID()}`;
+    await sent(recentlyDeletedKeyId, 'expiring_7d', ago(10));
+
+    const revoked = await newKey({ revokedAt: ago(61) });
+    await sent(revoked.id, `rotation_due:${revoked.secretRotatedAt.toISOString()}`, ago(70));
+    // A refused check still reaches the quota watcher, and a total quota never turns over.
+    await sent(revoked.id, 'quota_warning:total', ago(70));
+
+    const longExpired = await newKey({ expiresAt: ago(61) });
+    await sent(longExpired.id, 'expired', ago(61));
+    const recentlyExpired = await newKey({ expiresAt: ago(10) });
+    await sent(recentlyExpired.id, 'expired', ago(10));
+
+    const rolled = await newKey({ secretRotatedAt: ago(5) });
+    await sent(rolled.id, `rotation_due:${ago(200).toISOString()}`, ago(100));
+    await sent(rolled.id, `rotation_due:${rolled.secretRotatedAt.toISOString()}`, ago(1));
+
+    const quota = await newKey();
+    await sent(quota.id, `quota_warning:${ago(33).toISOString().slice(0, 10)}`, ago(33));
+    await sent(quota.id, `quota_exceeded:${ago(31).toISOString().slice(0, 7)}`, ago(31));
+    await sent(quota.id, 'quota_exceeded:total', ago(100));
+
+    const run = await runMaintenance();
+    expect(run.reminders).toEqual({ settledKeys: 3, earlierRotations: 1, pastQuotaPeriods: 1 });
+    expect(await kindsOf(deletedKeyId)).toEqual([]);
+    expect(await kindsOf(recentlyDeletedKeyId)).toEqual(['expiring_7d']);
+    expect(await kindsOf(revoked.id)).toEqual(['quota_warning:total']);
+    expect(await kindsOf(longExpired.id)).toEqual([]);
+    expect(await kindsOf(recentlyExpired.id)).toEqual(['expired']);
+    expect(await kindsOf(rolled.id)).toEqual([`rotation_due:${rolled.secretRotatedAt.toISOString()}`]);
+    expect(await kindsOf(quota.id)).toEqual([`quota_exceeded:${ago(31).toISOString().slice(0, 7)}`, 'quota_exceeded:total']);
+  });
+
+  it('deletes in bounded batches, leaving the rest to the next run', async () => {
+    const ids = Array.from({ length: 5 }, (_, index) => `bnd_${index}`);
+    for (const id of ids) await sql('insert into usage_processed_batches (batch_id, processed_at) values (?, ?)', [id, ago(100)]);
+    const statement = `delete from usage_processed_batches where batch_id in (
+      select batch_id from usage_processed_batches where batch_id like 'bnd\\_%' limit ?)`;
+    const orm = sut.app.get(MikroORM);
+
+    expect(await deleteInBatches(orm, statement, [], { batchSize: 2, maxBatches: 2 })).toEqual({ deleted: 4, complete: false });
+    expect(await sql("select batch_id from usage_processed_batches where batch_id like 'bnd\\_%'")).toHaveLength(1);
+    expect(await deleteInBatches(orm, statement, [], { batchSize: 2, maxBatches: 2 })).toEqual({ deleted: 1, complete: true });
+  });
+});
