@@ -85,11 +85,9 @@ export interface LoadOptions {
   body?: string;
   durationSeconds: number;
   connections: number;
-  /** Requests per second over all connections; none: as fast as the server answers. */
-  overallRate?: number;
 }
 
-/** One autocannon run (latencies are recorded with 1 ms resolution). */
+/** One autocannon run as fast as the server answers (latencies are recorded with 1 ms resolution). */
 export async function load(options: LoadOptions): Promise<LoadResult> {
   const result = await autocannon({
     url: options.url,
@@ -98,7 +96,6 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     body: options.body,
     duration: options.durationSeconds,
     connections: options.connections,
-    overallRate: options.overallRate,
     pipelining: 1,
     timeout: 10,
   });
@@ -108,6 +105,67 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p99Ms: result.latency.p99,
     total: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/**
+ * Open-loop load at a steady `rate`: requests are due at even intervals whether or
+ * not earlier ones have been answered, and each latency counts from when its request
+ * was due (so a stall is charged to every request it delayed). autocannon's rate
+ * option is no substitute: each connection sends its quota for the second as fast as
+ * it can and then waits, so "half the peak rate" is the peak rate half of the time.
+ */
+export async function paced(options: {
+  url: string;
+  headers?: Record<string, string>;
+  rate: number;
+  durationSeconds: number;
+  connections: number;
+  ok?: (status: number) => boolean;
+}): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const ok = options.ok ?? ((status: number) => status >= 200 && status < 300);
+  const intervalMs = 1000 / options.rate;
+  const total = Math.floor(options.rate * options.durationSeconds);
+  const latenciesMs: number[] = [];
+  let failures = 0;
+  let sent = 0;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  const send = (dueAt: number) =>
+    new Promise<void>((resolve) => {
+      const req = request(options.url, { headers: options.headers, agent, timeout: 10_000 }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (ok(res.statusCode ?? 0)) latenciesMs.push(performance.now() - dueAt);
+          else failures += 1;
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', () => {
+        failures += 1;
+        resolve();
+      });
+      req.end();
+    });
+  while (sent < total) {
+    const now = performance.now();
+    while (sent < total && started + sent * intervalMs <= now) {
+      inFlight.push(send(started + sent * intervalMs));
+      sent += 1;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  return {
+    requestsPerSecond: latenciesMs.length / elapsedSeconds,
+    p50Ms: percentile(latenciesMs, 50),
+    p99Ms: percentile(latenciesMs, 99),
+    total: latenciesMs.length + failures,
+    failures,
   };
 }
 
