@@ -1,6 +1,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
+import { connect, Socket } from 'node:net';
 import { join } from 'node:path';
 
 import autocannon from 'autocannon';
@@ -85,11 +86,9 @@ export interface LoadOptions {
   body?: string;
   durationSeconds: number;
   connections: number;
-  /** Requests per second over all connections; none: as fast as the server answers. */
-  overallRate?: number;
 }
 
-/** One autocannon run (latencies are recorded with 1 ms resolution). */
+/** One autocannon run as fast as the server answers (latencies are recorded with 1 ms resolution). */
 export async function load(options: LoadOptions): Promise<LoadResult> {
   const result = await autocannon({
     url: options.url,
@@ -98,7 +97,6 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     body: options.body,
     duration: options.durationSeconds,
     connections: options.connections,
-    overallRate: options.overallRate,
     pipelining: 1,
     timeout: 10,
   });
@@ -109,6 +107,116 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     total: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
   };
+}
+
+/**
+ * Open-loop load at a steady `rate`: requests are due at even intervals whether or
+ * not earlier ones have been answered, and each latency counts from when its request
+ * was due (so a stall is charged to every request it delayed). autocannon's rate
+ * option is no substitute: each connection sends its quota for the second as fast as
+ * it can and then waits, so "half the peak rate" is the peak rate half of the time.
+ * Node's HTTP client costs too much CPU to pace thousands of requests a second on
+ * the box it measures, so this writes one pre-encoded GET per keep-alive socket and
+ * reads just enough of the answer (status, Content-Length) to know when it ended.
+ */
+export async function paced(options: {
+  url: string;
+  headers?: Record<string, string>;
+  rate: number;
+  durationSeconds: number;
+  connections: number;
+}): Promise<LoadResult> {
+  const target = new URL(options.url);
+  const headerLines = Object.entries(options.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`);
+  const encoded = Buffer.from(`GET ${target.pathname}${target.search} HTTP/1.1\r\nhost: ${target.host}\r\n${headerLines.join('')}\r\n`);
+  const intervalMs = 1000 / options.rate;
+  const total = Math.floor(options.rate * options.durationSeconds);
+  const latenciesMs: number[] = [];
+  let failures = 0;
+  let answered = 0;
+  const due: number[] = [];
+  const idle: PacedConnection[] = [];
+  let finished: () => void = () => undefined;
+  const allAnswered = new Promise<void>((resolve) => (finished = resolve));
+
+  const dispatch = () => {
+    while (due.length > 0 && idle.length > 0) idle.pop()!.send(due.shift()!);
+  };
+  const onAnswer = (connection: PacedConnection, dueAt: number, status: number) => {
+    if (status >= 200 && status < 300) latenciesMs.push(performance.now() - dueAt);
+    else failures += 1;
+    answered += 1;
+    if (answered === total) finished();
+    idle.push(connection);
+    dispatch();
+  };
+  const connections = await Promise.all(Array.from({ length: options.connections }, () => PacedConnection.open(target, encoded, onAnswer)));
+  idle.push(...connections);
+
+  const started = performance.now();
+  let scheduled = 0;
+  while (scheduled < total) {
+    const now = performance.now();
+    while (scheduled < total && started + scheduled * intervalMs <= now) {
+      due.push(started + scheduled * intervalMs);
+      scheduled += 1;
+    }
+    dispatch();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await allAnswered;
+  connections.forEach((connection) => connection.close());
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  return {
+    requestsPerSecond: latenciesMs.length / elapsedSeconds,
+    p50Ms: percentile(latenciesMs, 50),
+    p99Ms: percentile(latenciesMs, 99),
+    total,
+    failures,
+  };
+}
+
+/** One keep-alive socket of `paced`, one request at a time. */
+class PacedConnection {
+  private dueAt = 0;
+  private buffered: Buffer = Buffer.alloc(0);
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly encoded: Buffer,
+    private readonly onAnswer: (connection: PacedConnection, dueAt: number, status: number) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.read(chunk));
+  }
+
+  static open(target: URL, encoded: Buffer, onAnswer: (connection: PacedConnection, dueAt: number, status: number) => void) {
+    return new Promise<PacedConnection>((resolve, reject) => {
+      const socket = connect(Number(target.port), target.hostname, () => resolve(new PacedConnection(socket, encoded, onAnswer)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(dueAt: number): void {
+    this.dueAt = dueAt;
+    this.socket.write(this.encoded);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  /** Answers are small and one at a time: wait for the head, then for Content-Length bytes of body. */
+  private read(chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    const headEnd = this.buffered.indexOf('\r\n\r\n');
+    if (headEnd === -1) return;
+    const head = this.buffered.subarray(0, headEnd).toString('latin1');
+    const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+    if (this.buffered.length < headEnd + 4 + length) return;
+    this.buffered = Buffer.alloc(0);
+    this.onAnswer(this, this.dueAt, Number(head.slice(9, 12)));
+  }
 }
 
 /** Sends as fast as `concurrency` requests in flight allow, for `durationSeconds`. */

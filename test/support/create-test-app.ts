@@ -1,6 +1,9 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 
 import { AppConfigValues } from '@latchkey/config';
+import { FrontDoor } from '@latchkey/platform';
 
 import { createLatchkeyApp } from '../../apps/latchkey/src/create-app';
 import { LogCapture } from './log-capture';
@@ -24,8 +27,10 @@ export interface CallResult<T = any> {
 
 /**
  * A whole Latchkey process (TARGET=all unless told otherwise) in its own test
- * environment, called through Fastify's in-process injection: the same routing,
- * hooks, guards and filters as a real socket, without a port.
+ * environment. Calls go through Fastify's in-process injection (the same routing,
+ * hooks, guards and filters as a real socket), except those the HTTP server's front
+ * door answers before Fastify (the key checks): injection would never reach it, so
+ * they are sent over a real socket to the port the app listens on.
  */
 export class TestApp {
   private constructor(
@@ -33,13 +38,18 @@ export class TestApp {
     readonly env: TestEnvironment,
     readonly config: AppConfigValues,
     private readonly ownsEnv: boolean,
+    private readonly frontDoor: FrontDoor,
+    /** http://127.0.0.1:<port> */
+    readonly baseUrl: string,
   ) {}
 
   static async start(options: { env?: TestEnvironment; config?: Record<string, string>; logs?: LogCapture } = {}): Promise<TestApp> {
     const env = options.env ?? (await TestEnvironment.create());
     const config = env.config(options.config);
     const app = await createLatchkeyApp(config, { logDestination: options.logs });
-    return new TestApp(app, env, config, !options.env);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    return new TestApp(app, env, config, !options.env, app.get(FrontDoor), `http://127.0.0.1:${port}`);
   }
 
   async call<T = any>(method: string, url: string, options: CallOptions = {}): Promise<CallResult<T>> {
@@ -53,7 +63,9 @@ export class TestApp {
       payload = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await this.app.inject({ method: method as never, url, headers, payload, query: options.query });
+    const response = this.frontDoor.handles(method, url)
+      ? await this.overSocket(method, withQuery(url, options.query), headers, payload)
+      : await this.app.inject({ method: method as never, url, headers, payload, query: options.query });
     let body: unknown = undefined;
     try {
       body = response.body ? JSON.parse(response.body) : undefined;
@@ -61,6 +73,21 @@ export class TestApp {
       body = undefined;
     }
     return { status: response.statusCode, headers: response.headers, body: body as T, text: response.body };
+  }
+
+  private overSocket(method: string, url: string, headers: Record<string, string>, payload: string | Buffer | undefined) {
+    return new Promise<{ statusCode: number; headers: CallResult['headers']; body: string }>((resolve, reject) => {
+      const outgoing = request(`${this.baseUrl}${url}`, { method, headers, agent: false }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () =>
+          resolve({ statusCode: incoming.statusCode ?? 0, headers: incoming.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        incoming.on('error', reject);
+      });
+      outgoing.on('error', reject);
+      outgoing.end(payload);
+    });
   }
 
   get = <T = any>(url: string, options?: CallOptions) => this.call<T>('GET', url, options);
@@ -72,4 +99,9 @@ export class TestApp {
     await this.app.close();
     if (this.ownsEnv) await this.env.destroy();
   }
+}
+
+function withQuery(url: string, query: Record<string, string> | undefined): string {
+  if (!query || Object.keys(query).length === 0) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}${new URLSearchParams(query).toString()}`;
 }

@@ -5,8 +5,10 @@ import { Logger } from 'nestjs-pino';
 
 import { AppConfigValues, ServiceTarget } from '@latchkey/config';
 import {
+  FrontDoor,
   generateRequestId,
   MetricsService,
+  parseTrustProxy,
   PlatformOptions,
   PrefixedRedisServer,
   setupOpenApi,
@@ -25,14 +27,20 @@ const ONE_MIB = 1024 * 1024;
  * Used by main.ts and by the end-to-end tests, so both run the same thing.
  */
 export async function createLatchkeyApp(config: AppConfigValues, platform: PlatformOptions = {}): Promise<NestFastifyApplication> {
+  const trustProxy = parseTrustProxy(config.TRUST_PROXY);
+  // The key-check routes register on the front door; everything else is Fastify's.
+  const frontDoor = new FrontDoor({ trustProxy, bodyLimit: ONE_MIB, requestId: generateRequestId });
   const adapter = new FastifyAdapter({
     bodyLimit: ONE_MIB,
     genReqId: generateRequestId,
-    trustProxy: parseTrustProxy(config.TRUST_PROXY),
+    trustProxy,
     logger: false,
+    serverFactory: frontDoor.serverFactory,
   });
   // Nest's own start-up lines are held until pino takes over, so every line is JSON.
-  const app = await NestFactory.create<NestFastifyApplication>(LatchkeyModule.forRoot(config, platform), adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(LatchkeyModule.forRoot(config, { ...platform, frontDoor }), adapter, {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
 
@@ -46,6 +54,7 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
+  frontDoor.observeWith((method, route, statusCode, seconds) => metrics.observeHttp(method, route, statusCode, seconds));
 
   if (config.targets.some((target) => RPC_TARGETS.includes(target))) {
     app.connectMicroservice<MicroserviceOptions>(
@@ -57,11 +66,4 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
   await app.init();
   await app.startAllMicroservices();
   return app;
-}
-
-function parseTrustProxy(value: string): boolean | string[] {
-  const normalized = value.trim().toLowerCase();
-  if (normalized === 'true') return true;
-  if (normalized === 'false' || normalized === '') return false;
-  return value.split(',').map((item) => item.trim());
 }

@@ -5,7 +5,7 @@ import { DestinationStream } from 'pino';
 
 import { AllExceptionsFilter, createValidationPipe } from './errors';
 import { HealthController, PostgresHealthIndicator, RedisHealthIndicator } from './health';
-import { EnvelopeInterceptor } from './http';
+import { EnvelopeInterceptor, FrontDoor } from './http';
 import { IdempotencyInterceptor, IdempotencyJanitor } from './idempotency';
 import { LoggerModule } from './logging';
 import { MetricsController, MetricsService } from './metrics';
@@ -20,6 +20,8 @@ import { RpcClient } from './rpc';
 export interface PlatformOptions {
   /** Where logs go (stdout by default). */
   logDestination?: DestinationStream;
+  /** The HTTP server's own routes (createLatchkeyApp makes it, as Fastify's serverFactory); absent, nothing registers on it. */
+  frontDoor?: FrontDoor;
 }
 
 @Global()
@@ -42,6 +44,11 @@ export interface PlatformOptions {
 })
 export class PlatformModule {
   static forRoot(options: PlatformOptions = {}): DynamicModule {
-    return { module: PlatformModule, imports: [LoggerModule.forRoot(options.logDestination)] };
+    return {
+      module: PlatformModule,
+      imports: [LoggerModule.forRoot(options.logDestination)],
+      providers: [{ provide: FrontDoor, useValue: options.frontDoor ?? null }],
+      exports: [FrontDoor],
+    };
   }
 }

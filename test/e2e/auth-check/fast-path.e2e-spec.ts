@@ -4,9 +4,10 @@ import { LogCapture } from '../../support/log-capture';
 import { issueKey } from './auth-check-helpers';
 
 /**
- * The check routes are answered before Nest's request pipeline (KeyChecksFastPath).
- * What a caller can see of that: they behave exactly like the documented routes,
- * and none of the pipeline's per-request features apply to them.
+ * The check routes are answered by the HTTP server's front door, before Fastify and
+ * Nest (KeyChecksFrontDoor; TestApp sends them over a real socket). What a caller can
+ * see of that: they behave exactly like the documented routes, and none of the
+ * pipeline's per-request features apply to them.
  */
 describe('the check routes’ fast path', () => {
   const logs = new LogCapture();

@@ -67,8 +67,7 @@ describeWithNginx('nginx auth_request in front of an upstream, with deploy/nginx
 
   beforeAll(async () => {
     sut = await TestApp.start({ config: { INTERNAL_TOKEN, TRUST_PROXY: '127.0.0.1' } });
-    await sut.app.listen({ port: 0, host: '127.0.0.1' });
-    const latchkeyPort = (sut.app.getHttpServer().address() as AddressInfo).port;
+    const latchkeyPort = Number(new URL(sut.baseUrl).port);
     owner = await signUp(sut);
 
     // The tiny upstream echoes what nginx told it about the caller.

@@ -3,16 +3,17 @@ import { ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swa
 import { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
-import { ApiEnvelope, Public, RawResponse } from '@latchkey/platform';
+import { ApiEnvelope, FrontDoorAnswer, FrontDoorRequest, Public, RawResponse } from '@latchkey/platform';
 
 import { KeyVerdictResponseDto } from './dto/key-verdict-response.dto';
 import { KeyChecksHttpHandler } from './key-checks.http.handler';
 import { VERIFY_KEY_REQUEST_SCHEMA } from './verify-key.schema';
 
 /**
- * The HTTP routes of the checks, as documented. In a running process
- * KeyChecksFastPath answers them before Nest's pipeline reaches these methods;
- * both go through the same KeyChecksHttpHandler, so they cannot differ.
+ * The HTTP routes of the checks, as documented. In a running process the front door
+ * (KeyChecksFrontDoor) answers them before Fastify; what still reaches these methods
+ * (HEAD, in-process injection) goes through the same KeyChecksHttpHandler, so the
+ * answers cannot differ.
  */
 @ApiTags('auth-check')
 @ApiHeader({ name: 'x-internal-token', required: false, description: 'Required when the deployment sets INTERNAL_TOKEN' })
@@ -28,8 +29,8 @@ export class KeyChecksHttpController {
   @ApiOperation({ summary: 'Verify a key (200 with the verdict whether or not it passes)' })
   @ApiBody({ schema: VERIFY_KEY_REQUEST_SCHEMA as unknown as SchemaObject })
   @ApiEnvelope(KeyVerdictResponseDto)
-  verify(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
-    return this.handler.verify(request, reply);
+  async verify(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+    return send(reply, await this.handler.verify(asFrontDoorRequest(request)));
   }
 
   /**
@@ -43,7 +44,22 @@ export class KeyChecksHttpController {
   @ApiQuery({ name: 'environment', required: false, enum: ['test', 'live'] })
   @ApiQuery({ name: 'cost', required: false, type: Number, description: 'What the check takes from the quota (default 1)' })
   @ApiEnvelope(KeyVerdictResponseDto)
-  check(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
-    return this.handler.check(request, reply);
+  async check(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
+    return send(reply, await this.handler.check(asFrontDoorRequest(request)));
   }
+}
+
+function asFrontDoorRequest(request: FastifyRequest): FrontDoorRequest {
+  return {
+    id: String(request.id),
+    headers: request.headers,
+    query: (request.query ?? {}) as FrontDoorRequest['query'],
+    ip: request.ip,
+    body: request.body,
+  };
+}
+
+function send(reply: FastifyReply, answer: FrontDoorAnswer): unknown {
+  void reply.status(answer.status).headers(answer.headers);
+  return answer.body;
 }

@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { FastifyReply, FastifyRequest } from 'fastify';
-
 import { AppConfig } from '@latchkey/config';
 import { VerifyCode } from '@latchkey/contracts';
 import { constantTimeEquals } from '@latchkey/crypto';
-import { AppError, errorEnvelope, ErrorKind } from '@latchkey/platform';
+import { AppError, errorEnvelope, ErrorKind, FrontDoorAnswer, FrontDoorRequest } from '@latchkey/platform';
 
 import { KeyChecksService } from './key-checks.service';
 import { KeyCheck, KeyCheckInput } from './key-verdict';
@@ -23,10 +21,9 @@ const UNAUTHENTICATED_CODES: ReadonlySet<string> = new Set([
 const LIMITED_CODES: ReadonlySet<string> = new Set([VerifyCode.RateLimited, VerifyCode.QuotaExceeded]);
 
 /**
- * What the two check routes do, shared by the documented Nest controller and the
- * fast path that answers them before Nest's pipeline (KeyChecksFastPath). They
- * build their own envelope and validate with a compiled JSON schema: this is the
- * hot path.
+ * What the two check routes do, shared by the front door (which answers them before
+ * Fastify, KeyChecksFrontDoor) and the documented Nest controller. They build their
+ * own envelope and validate with a compiled JSON schema: this is the hot path.
  */
 @Injectable()
 export class KeyChecksHttpHandler {
@@ -40,11 +37,10 @@ export class KeyChecksHttpHandler {
   }
 
   /** 200 with the verdict whether or not the key passes; 400 only for a malformed body. */
-  async verify(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  async verify(request: FrontDoorRequest): Promise<FrontDoorAnswer> {
     this.assertInternalCaller(request);
     const check = await this.checks.verify(fromVerifyRequest(parseVerifyKeyRequest(request.body)));
-    setLimitHeaders(reply, check);
-    return { success: true, data: check.verdict };
+    return { status: 200, headers: limitHeaders(check), body: { success: true, data: check.verdict } };
   }
 
   /**
@@ -53,30 +49,29 @@ export class KeyChecksHttpHandler {
    * address through Fastify's trustProxy, so only a trusted proxy can set it), and
    * what to require from the query: `?permissions=a,b&environment=live&cost=2`.
    */
-  async check(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  async check(request: FrontDoorRequest): Promise<FrontDoorAnswer> {
     this.assertInternalCaller(request);
     const check = await this.checks.verify(fromForwardedRequest(request));
     const { verdict } = check;
-    setLimitHeaders(reply, check);
+    const headers = limitHeaders(check);
     if (verdict.valid) {
-      void reply
-        .header('x-latchkey-org-id', verdict.org_id)
-        .header('x-latchkey-key-id', verdict.key_id)
-        .header('x-latchkey-environment', verdict.environment);
-      return { success: true, data: verdict };
+      headers['x-latchkey-org-id'] = verdict.org_id ?? '';
+      headers['x-latchkey-key-id'] = verdict.key_id ?? '';
+      headers['x-latchkey-environment'] = verdict.environment ?? '';
+      return { status: 200, headers, body: { success: true, data: verdict } };
     }
     let kind: ErrorKind = ErrorKind.Forbidden;
     if (UNAUTHENTICATED_CODES.has(verdict.code)) {
       kind = ErrorKind.Unauthenticated;
-      void reply.header('www-authenticate', `${WWW_AUTHENTICATE}, error="${verdict.code.toLowerCase()}"`);
+      headers['www-authenticate'] = `${WWW_AUTHENTICATE}, error="${verdict.code.toLowerCase()}"`;
     } else if (LIMITED_CODES.has(verdict.code)) {
       kind = ErrorKind.RateLimited;
     }
-    void reply.status(kind === ErrorKind.Unauthenticated ? 401 : kind === ErrorKind.RateLimited ? 429 : 403);
-    return errorEnvelope(new AppError(kind, verdict.code, messageFor(verdict.code)), String(request.id));
+    const status = kind === ErrorKind.Unauthenticated ? 401 : kind === ErrorKind.RateLimited ? 429 : 403;
+    return { status, headers, body: errorEnvelope(new AppError(kind, verdict.code, messageFor(verdict.code)), request.id) };
   }
 
-  private assertInternalCaller(request: FastifyRequest): void {
+  private assertInternalCaller(request: FrontDoorRequest): void {
     if (this.internalToken === null) return;
     const presented = request.headers['x-internal-token'];
     if (typeof presented !== 'string' || !constantTimeEquals(presented, this.internalToken)) {
@@ -85,14 +80,14 @@ export class KeyChecksHttpHandler {
   }
 }
 
-function header(request: FastifyRequest, name: string): string | null {
+function header(request: FrontDoorRequest, name: string): string | null {
   const value = request.headers[name];
   if (Array.isArray(value)) return value[0] ?? null;
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
 /** `x-api-key: KEY`, `Authorization: Bearer KEY` or `Authorization: x-api-key KEY`; '' when none (MALFORMED). */
-export function presentedKey(request: FastifyRequest): string {
+export function presentedKey(request: FrontDoorRequest): string {
   const direct = header(request, 'x-api-key');
   if (direct) return direct.trim();
   const authorization = header(request, 'authorization');
@@ -100,8 +95,8 @@ export function presentedKey(request: FastifyRequest): string {
   return match ? match[1] : '';
 }
 
-function fromForwardedRequest(request: FastifyRequest): KeyCheckInput {
-  const query = (request.query ?? {}) as Record<string, unknown>;
+function fromForwardedRequest(request: FrontDoorRequest): KeyCheckInput {
+  const { query } = request;
   const environment = typeof query.environment === 'string' ? query.environment : undefined;
   if (environment !== undefined && environment !== 'test' && environment !== 'live') {
     throw AppError.validation('environment must be test or live.', [{ field: 'environment', message: 'must be test or live' }]);
@@ -136,16 +131,16 @@ function fromForwardedRequest(request: FastifyRequest): KeyCheckInput {
 }
 
 /** RateLimit-* whenever a rate limit applied; Retry-After whenever the check was refused for a limit. */
-function setLimitHeaders(reply: FastifyReply, check: KeyCheck): void {
+function limitHeaders(check: KeyCheck): Record<string, string> {
+  const headers: Record<string, string> = {};
   const limit = check.verdict.rate_limit;
   if (limit) {
-    const reset = Math.max(0, Math.ceil((Date.parse(limit.reset_at) - Date.now()) / 1000));
-    void reply
-      .header('ratelimit-limit', String(limit.limit))
-      .header('ratelimit-remaining', String(limit.remaining))
-      .header('ratelimit-reset', String(reset));
+    headers['ratelimit-limit'] = String(limit.limit);
+    headers['ratelimit-remaining'] = String(limit.remaining);
+    headers['ratelimit-reset'] = String(Math.max(0, Math.ceil((Date.parse(limit.reset_at) - Date.now()) / 1000)));
   }
-  if (check.retryAfterSeconds !== null) void reply.header('retry-after', String(check.retryAfterSeconds));
+  if (check.retryAfterSeconds !== null) headers['retry-after'] = String(check.retryAfterSeconds);
+  return headers;
 }
 
 function messageFor(code: string): string {

@@ -1,11 +1,11 @@
-import { Module, NestModule } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 
 import { KeyRecordsModule } from '../key-records/key-records.module';
 import { QuotasModule } from '../quotas/quotas.module';
 import { RateLimitsModule } from '../rate-limits/rate-limits.module';
 import { SignaturesModule } from '../signatures/signatures.module';
 import { UsageEventsModule } from '../usage-events/usage-events.module';
-import { KeyChecksFastPath } from './key-checks.fast-path';
+import { KeyChecksFrontDoor } from './key-checks.front-door';
 import { KeyChecksHttpController } from './key-checks.http.controller';
 import { KeyChecksHttpHandler } from './key-checks.http.handler';
 import { KeyChecksRpcController } from './key-checks.rpc.controller';
@@ -15,13 +15,12 @@ import { KeyChecksService } from './key-checks.service';
 @Module({
   imports: [KeyRecordsModule, QuotasModule, RateLimitsModule, SignaturesModule, UsageEventsModule],
   controllers: [KeyChecksHttpController, KeyChecksRpcController],
-  providers: [KeyChecksFastPath, KeyChecksHttpHandler, KeyChecksService],
+  providers: [KeyChecksFrontDoor, KeyChecksHttpHandler, KeyChecksService],
 })
-export class KeyChecksModule implements NestModule {
-  constructor(private readonly fastPath: KeyChecksFastPath) {}
+export class KeyChecksModule implements OnModuleInit {
+  constructor(private readonly frontDoor: KeyChecksFrontDoor) {}
 
-  /** Nest calls configure() before it registers routes: the moment to hook the check routes. */
-  configure(): void {
-    this.fastPath.attach();
+  onModuleInit(): void {
+    this.frontDoor.attach();
   }
 }

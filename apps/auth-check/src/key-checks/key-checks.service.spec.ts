@@ -52,7 +52,7 @@ function input(fields: Partial<KeyCheckInput> = {}): KeyCheckInput {
   };
 }
 
-function build(found: KeyRecord | null | Error) {
+function build(found: KeyRecord | null | Error, rateLimitDegraded = false) {
   const calls = { lookups: 0, rate: 0, quota: 0, signatures: 0 };
   const events: UsageEvent[] = [];
   const keys = {
@@ -70,6 +70,9 @@ function build(found: KeyRecord | null | Error) {
   const rateLimiter = {
     consume: () => {
       calls.rate += 1;
+      if (rateLimitDegraded) {
+        return Promise.resolve({ allowed: true, limit: 10, remaining: 0, resetAt: new Date(), retryAfterSeconds: 0, degraded: true });
+      }
       return Promise.resolve({ allowed: true, limit: 10, remaining: 9, resetAt: new Date(), retryAfterSeconds: 0, degraded: false });
     },
   } as unknown as RateLimiterService;
@@ -109,6 +112,12 @@ describe(KeyChecksService.name, () => {
     expect(passed.verdict).toMatchObject({ valid: true, code: 'VALID', quota: { remaining: 9 }, rate_limit: { limit: 10, remaining: 9 } });
     expect(passed.verdict.degraded).toBe(true);
     expect(calls).toMatchObject({ rate: 1, quota: 1 });
+  });
+
+  it('reports no rate-limit numbers it could not ask Redis for (so /v1/check sends no RateLimit-* headers)', async () => {
+    const { sut } = build(record(), true);
+    const { verdict } = await sut.verify(input());
+    expect(verdict).toMatchObject({ valid: true, degraded: true, rate_limit: null });
   });
 
   it("refuses a signing key's sk secret without asking the signature service", async () => {

@@ -101,8 +101,9 @@ export class KeyChecksService {
     if (record.rate_limit) {
       // The rate limit counts requests; `cost` is what the quota pays.
       const outcome = await this.rateLimiter.consume(record.id, record.rate_limit);
-      verdict.rate_limit = { limit: outcome.limit, remaining: outcome.remaining, reset_at: outcome.resetAt.toISOString() };
+      // While Redis is away the window is unknown: no numbers (and so no RateLimit-* headers) rather than made-up ones.
       if (outcome.degraded) verdict.degraded = true;
+      else verdict.rate_limit = { limit: outcome.limit, remaining: outcome.remaining, reset_at: outcome.resetAt.toISOString() };
       if (!outcome.allowed) {
         return {
           parsed,

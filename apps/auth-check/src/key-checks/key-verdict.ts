@@ -9,7 +9,7 @@ export interface KeyVerdict {
   environment: 'test' | 'live' | null;
   permissions: string[];
   metadata: Record<string, unknown> | null;
-  /** Present when the key has a rate limit and the check got as far as it. */
+  /** Present when the key has a rate limit, the check got as far as it and Redis could count it (not while degraded). */
   rate_limit: { limit: number; remaining: number; reset_at: string } | null;
   quota: { remaining: number } | null;
   /** Only when true: Redis (rate limit, quota) or the key lookup could not be asked and a fallback answered. */

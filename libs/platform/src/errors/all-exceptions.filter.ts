@@ -3,7 +3,7 @@ import { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError } from 'rxjs';
 
 import { statusForKind } from './app-error';
-import { errorEnvelope, internalErrorEnvelope } from './error-envelope';
+import { ErrorEnvelope, errorEnvelope, internalErrorEnvelope } from './error-envelope';
 import { toAppError } from './to-app-error';
 
 /**
@@ -33,16 +33,28 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
 /** Shared by the filter and Fastify's own error handler (errors before routing: body parsing, size). */
 export function sendError(exception: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
-  const appError = toAppError(exception);
-  const requestId = String(request.id);
   if (reply.sent) return;
+  const answer = errorAnswer(exception, String(request.id), logger);
+  void reply.status(answer.status).headers(answer.headers).send(answer.body);
+}
+
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: ErrorEnvelope;
+}
+
+/**
+ * What any HTTP answer to `exception` is, whoever writes it (Fastify's reply or the
+ * front door's raw response). Unexpected errors are logged here, with the request id.
+ */
+export function errorAnswer(exception: unknown, requestId: string, logger: Logger): ErrorAnswer {
+  const appError = toAppError(exception);
   if (!appError) {
     logger.error({ err: exception, request_id: requestId }, 'unhandled error');
-    void reply.status(500).header('content-type', 'application/json').send(internalErrorEnvelope(requestId));
-    return;
+    return { status: 500, headers: { 'content-type': 'application/json' }, body: internalErrorEnvelope(requestId) };
   }
-  if (appError.retryAfterSeconds !== undefined) {
-    void reply.header('retry-after', String(Math.max(1, Math.ceil(appError.retryAfterSeconds))));
-  }
-  void reply.status(statusForKind(appError.kind)).header('content-type', 'application/json').send(errorEnvelope(appError, requestId));
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (appError.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(appError.retryAfterSeconds)));
+  return { status: statusForKind(appError.kind), headers, body: errorEnvelope(appError, requestId) };
 }

@@ -9,13 +9,21 @@ interface FastifyLikeError {
   message?: string;
 }
 
+/** A request body that cannot be read, the same answer whether Fastify or the front door read it. */
+export const RequestBodyError = {
+  tooLarge: () => new AppError(ErrorKind.PayloadTooLarge, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'),
+  unsupportedMediaType: () => new AppError(ErrorKind.UnsupportedMediaType, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.'),
+  contentLengthMismatch: () => AppError.validation('The Content-Length header does not match the body.'),
+  emptyJson: () => AppError.validation('The body is empty but the content type is application/json.'),
+  invalidJson: () => new AppError(ErrorKind.Validation, 'INVALID_JSON', 'The request body is not valid JSON.'),
+} as const;
+
 const FASTIFY_ERRORS: Record<string, () => AppError> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: () => new AppError(ErrorKind.PayloadTooLarge, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'),
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: () =>
-    new AppError(ErrorKind.UnsupportedMediaType, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.'),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => AppError.validation('The Content-Length header does not match the body.'),
-  FST_ERR_CTP_EMPTY_JSON_BODY: () => AppError.validation('The body is empty but the content type is application/json.'),
-  FST_ERR_CTP_INVALID_JSON_BODY: () => new AppError(ErrorKind.Validation, 'INVALID_JSON', 'The request body is not valid JSON.'),
+  FST_ERR_CTP_BODY_TOO_LARGE: RequestBodyError.tooLarge,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: RequestBodyError.unsupportedMediaType,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: RequestBodyError.contentLengthMismatch,
+  FST_ERR_CTP_EMPTY_JSON_BODY: RequestBodyError.emptyJson,
+  FST_ERR_CTP_INVALID_JSON_BODY: RequestBodyError.invalidJson,
 };
 
 const STATUS_KINDS: Record<number, ErrorKind> = {
@@ -52,9 +60,7 @@ export function toAppError(error: unknown): AppError | null {
   if (error instanceof HttpException) {
     const kind = STATUS_KINDS[error.getStatus()];
     if (!kind) return null;
-    if (kind === ErrorKind.Validation && /JSON/.test(error.message)) {
-      return new AppError(kind, 'INVALID_JSON', 'The request body is not valid JSON.');
-    }
+    if (kind === ErrorKind.Validation && /JSON/.test(error.message)) return RequestBodyError.invalidJson();
     return new AppError(kind, DEFAULT_CODES[kind], error.message);
   }
   const fastify = error as FastifyLikeError;

@@ -1,0 +1,26 @@
+import { Inject, Injectable } from '@nestjs/common';
+
+import { FrontDoor } from '@latchkey/platform';
+
+import { KeyChecksHttpHandler } from './key-checks.http.handler';
+
+/**
+ * Puts the two check routes on the HTTP server's front door, so they are answered
+ * before Fastify and Nest (see FrontDoor for why and what that keeps). The routes
+ * stay declared on KeyChecksHttpController for the API documentation and for what
+ * the front door does not match.
+ */
+@Injectable()
+export class KeyChecksFrontDoor {
+  constructor(
+    // Null when the platform runs without one (PlatformOptions.frontDoor).
+    @Inject(FrontDoor) private readonly frontDoor: FrontDoor | null,
+    private readonly handler: KeyChecksHttpHandler,
+  ) {}
+
+  attach(): void {
+    if (!this.frontDoor) return;
+    this.frontDoor.register({ method: 'POST', path: '/v1/verify', handle: (request) => this.handler.verify(request) });
+    this.frontDoor.register({ method: 'GET', path: '/v1/check', handle: (request) => this.handler.check(request) });
+  }
+}
