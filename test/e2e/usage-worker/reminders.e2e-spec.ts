@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Queue } from 'bullmq';
 
 import { bullPrefix, EventType, UsageEvent, VerifyCode } from '@latchkey/contracts';
@@ -74,6 +74,14 @@ describe('usage-worker: key reminders and quota notices', () => {
     await sut.app.get(KeyRemindersService).sendDue();
   }
 
+  /** `[type, days_left, expires_at]` of each expiry reminder of a key, oldest first. */
+  async function expiryRemindersOf(keyId: string): Promise<[string, number | undefined, string][]> {
+    const events = [...(await eventsFor(keyId, EventType.ApiKeyExpiring)), ...(await eventsFor(keyId, EventType.ApiKeyExpired))];
+    return events
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((event) => [event.type, event.data.days_left as number | undefined, event.data.expires_at as string]);
+  }
+
   describe('expiry', () => {
     it('sends api_key.expiring 7 days and 1 day before, then api_key.expired, each once', async () => {
       const start = now;
@@ -125,6 +133,106 @@ describe('usage-worker: key reminders and quota notices', () => {
       expect(await eventsFor(revoked.id)).toEqual([]);
       // Expired long before (outside the look-back): old news, and expired keys are not due for rotation.
       expect(await eventsFor(longExpired.id)).toEqual([]);
+    });
+  });
+
+  describe('expiry moved', () => {
+    it('reminds a key of its new expiry date, each milestone once per date', async () => {
+      const owner = await signUp(sut);
+      const firstExpiry = new Date(Date.now() + 10 * DAY);
+      const created = await sut.post('/v1/api-keys', {
+        token: owner.token,
+        body: { name: 'extended later', environment: 'test', expires_at: firstExpiry.toISOString() },
+      });
+      expect(created.status).toBe(201);
+      const keyId = created.body.data.id as string;
+      const moveExpiry = async (to: Date) => {
+        const patched = await sut.patch(`/v1/api-keys/${keyId}`, { token: owner.token, body: { expires_at: to.toISOString() } });
+        expect(patched.status).toBe(200);
+        expect(patched.body.data.expires_at).toBe(to.toISOString());
+      };
+      const start = now;
+      try {
+        now = new Date(firstExpiry.getTime() - 7 * DAY + HOUR);
+        await sendDue();
+        await sendDue();
+        expect(await expiryRemindersOf(keyId)).toEqual([[EventType.ApiKeyExpiring, 7, firstExpiry.toISOString()]]);
+
+        // Extended after its 7-day reminder: the old date passes without a word.
+        const secondExpiry = new Date(firstExpiry.getTime() + 30 * DAY);
+        await moveExpiry(secondExpiry);
+        await sendDue();
+        now = new Date(firstExpiry.getTime() - DAY + HOUR);
+        await sendDue();
+        now = new Date(firstExpiry.getTime() + HOUR);
+        await sendDue();
+        expect(await expiryRemindersOf(keyId)).toHaveLength(1);
+
+        // The new date gets every milestone of its own, each once.
+        for (const at of [-7 * DAY + HOUR, -3 * DAY, -DAY + HOUR, HOUR, 2 * DAY]) {
+          now = new Date(secondExpiry.getTime() + at);
+          await sendDue();
+          await sendDue();
+        }
+        expect(await expiryRemindersOf(keyId)).toEqual([
+          [EventType.ApiKeyExpiring, 7, firstExpiry.toISOString()],
+          [EventType.ApiKeyExpiring, 7, secondExpiry.toISOString()],
+          [EventType.ApiKeyExpiring, 1, secondExpiry.toISOString()],
+          [EventType.ApiKeyExpired, undefined, secondExpiry.toISOString()],
+        ]);
+
+        // Renewed once expired: reminded again, of the third date.
+        const thirdExpiry = new Date(secondExpiry.getTime() + 30 * DAY);
+        await moveExpiry(thirdExpiry);
+        now = new Date(thirdExpiry.getTime() - 7 * DAY + HOUR);
+        await sendDue();
+        await sendDue();
+        const reminders = await expiryRemindersOf(keyId);
+        expect(reminders).toHaveLength(5);
+        expect(reminders[4]).toEqual([EventType.ApiKeyExpiring, 7, thirdExpiry.toISOString()]);
+      } finally {
+        now = start;
+      }
+    });
+
+    it('keeps what was sent before expiry dates were part of the record from being sent again (migration)', async () => {
+      const migrator = sut.app.get(MikroORM).getMigrator();
+      const record = (keyId: string, kind: string, sentAt: Date) =>
+        em().execute('insert into reminders_sent (key_id, kind, org_id, sent_at) values (?, ?, ?, ?)', [keyId, kind, orgId, sentAt]);
+      const kindsOf = async (keyId: string) =>
+        (await em().execute<{ kind: string }[]>('select kind from reminders_sent where key_id = ? order by kind', [keyId])).map(
+          (row) => row.kind,
+        );
+
+      const reminded = await newKey({ expiresAt: new Date(now.getTime() + 5 * DAY) });
+      const extended = await newKey({ expiresAt: new Date(now.getTime() + 5 * DAY) });
+      const expired = await newKey({ expiresAt: new Date(now.getTime() - DAY), createdAt: new Date(now.getTime() - 20 * DAY) });
+      const neverExpires = await newKey();
+
+      await migrator.down();
+      try {
+        await record(reminded.id, 'expiring_7d', new Date(now.getTime() - HOUR));
+        // Sent before this expiry's 7-day window opened: it was about an earlier date.
+        await record(extended.id, 'expiring_7d', new Date(now.getTime() - 20 * DAY));
+        await record(expired.id, 'expiring_1d', new Date(now.getTime() - DAY - 2 * HOUR));
+        await record(expired.id, 'expired', new Date(now.getTime() - HOUR));
+        await record(neverExpires.id, 'expired', new Date(now.getTime() - 40 * DAY));
+      } finally {
+        await migrator.up();
+      }
+
+      expect(await kindsOf(reminded.id)).toEqual([`expiring_7d:${reminded.expiresAt!.toISOString()}`]);
+      expect(await kindsOf(extended.id)).toEqual([]);
+      expect(await kindsOf(expired.id)).toEqual([
+        `expired:${expired.expiresAt!.toISOString()}`,
+        `expiring_1d:${expired.expiresAt!.toISOString()}`,
+      ]);
+      expect(await kindsOf(neverExpires.id)).toEqual([]);
+
+      await sendDue();
+      expect(await expiryRemindersOf(reminded.id)).toEqual([]);
+      expect(await expiryRemindersOf(extended.id)).toEqual([[EventType.ApiKeyExpiring, 5, extended.expiresAt!.toISOString()]]);
+      expect(await expiryRemindersOf(expired.id)).toEqual([]);
     });
   });
 

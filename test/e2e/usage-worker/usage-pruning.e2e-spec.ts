@@ -123,6 +123,11 @@ describe('usage-worker: pruning old usage rows', () => {
     const recentlyExpired = await newKey({ expiresAt: ago(10) });
     await sent(recentlyExpired.id, 'expired', ago(10));
 
+    // Its expiry was moved twice: reminders of a date long past go, those of a recent one stay.
+    const moved = await newKey({ expiresAt: ago(-30) });
+    await sent(moved.id, `expiring_7d:${ago(61).toISOString()}`, ago(68));
+    await sent(moved.id, `expiring_1d:${ago(10).toISOString()}`, ago(11));
+
     const rolled = await newKey({ secretRotatedAt: ago(5) });
     await sent(rolled.id, `rotation_due:${ago(200).toISOString()}`, ago(100));
     await sent(rolled.id, `rotation_due:${rolled.secretRotatedAt.toISOString()}`, ago(1));
@@ -133,12 +138,13 @@ describe('usage-worker: pruning old usage rows', () => {
     await sent(quota.id, 'quota_exceeded:total', ago(100));
 
     const run = await runMaintenance();
-    expect(run.reminders).toEqual({ settledKeys: 3, earlierRotations: 1, pastQuotaPeriods: 1 });
+    expect(run.reminders).toEqual({ settledKeys: 3, pastExpiries: 1, earlierRotations: 1, pastQuotaPeriods: 1 });
     expect(await kindsOf(deletedKeyId)).toEqual([]);
     expect(await kindsOf(recentlyDeletedKeyId)).toEqual(['expiring_7d']);
     expect(await kindsOf(revoked.id)).toEqual(['quota_warning:total']);
     expect(await kindsOf(longExpired.id)).toEqual([]);
     expect(await kindsOf(recentlyExpired.id)).toEqual(['expired']);
+    expect(await kindsOf(moved.id)).toEqual([`expiring_1d:${ago(10).toISOString()}`]);
     expect(await kindsOf(rolled.id)).toEqual([`rotation_due:${rolled.secretRotatedAt.toISOString()}`]);
     expect(await kindsOf(quota.id)).toEqual([`quota_exceeded:${ago(31).toISOString().slice(0, 7)}`, 'quota_exceeded:total']);
   });

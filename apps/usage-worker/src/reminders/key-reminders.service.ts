@@ -6,7 +6,7 @@ import { EventType } from '@latchkey/contracts';
 import { OutboxService } from '@latchkey/outbox';
 
 import { Clock } from './clock';
-import { ReminderKind, rotationDueKindSql } from './reminder-kinds';
+import { expiryKindSql, ReminderKind, rotationDueKindSql } from './reminder-kinds';
 import { claimId, claimReminders } from './sent-reminders';
 
 const DAY_MS = 86_400_000;
@@ -26,7 +26,9 @@ interface ExpiryRow {
   prefix: string;
   last4: string;
   expires_at: Date;
-  kind: ReminderKind;
+  milestone: ReminderKind;
+  /** `<milestone>:<expires_at>`: the once-only guard of this milestone of this expiry date. */
+  kind: string;
 }
 
 interface RotationRow {
@@ -54,9 +56,10 @@ export interface ReminderRun {
  * before expiry (`data.days_left`), `api_key.expired`, `api_key.rotation_due` once
  * a key's secret is older than its organisation's `rotation_policy_days` (counted
  * from `secret_rotated_at`: creation, then each roll). Each is sent once per key and
- * milestone — for rotation, once per secret — : the scan skips milestones already in
- * `reminders_sent`, and the insert into it (in the outbox event's transaction)
- * settles races.
+ * milestone — for expiry, once per expiry date, so a key whose `expires_at` is moved
+ * is reminded of the new date; for rotation, once per secret — : the scan skips
+ * milestones already in `reminders_sent`, and the insert into it (in the outbox
+ * event's transaction) settles races.
  *
  * A key that is already inside the 1-day window gets only the 1-day reminder: the
  * 7-day one would arrive stale. Revoked keys get none; expired or disabled keys are
@@ -91,13 +94,15 @@ export class KeyRemindersService {
     return em.transactional(async (tx) => {
       const rows = await tx.execute<ExpiryRow[]>(
         `select c.* from (
-           select k.id, k.organization_id as org_id, k.environment, k.name, k.prefix, k.last4, k.expires_at,
-                  case when k.expires_at <= ?::timestamptz then '${ReminderKind.Expired}'
-                       when k.expires_at <= ?::timestamptz then '${ReminderKind.Expiring1d}'
-                       else '${ReminderKind.Expiring7d}' end as kind
-             from api_keys k
-            where k.revoked_at is null and k.expires_at is not null
-              and k.expires_at <= ?::timestamptz and k.expires_at > ?::timestamptz
+           select m.*, ${expiryKindSql('m.milestone', 'm.expires_at')} as kind from (
+             select k.id, k.organization_id as org_id, k.environment, k.name, k.prefix, k.last4, k.expires_at,
+                    case when k.expires_at <= ?::timestamptz then '${ReminderKind.Expired}'
+                         when k.expires_at <= ?::timestamptz then '${ReminderKind.Expiring1d}'
+                         else '${ReminderKind.Expiring7d}' end as milestone
+               from api_keys k
+              where k.revoked_at is null and k.expires_at is not null
+                and k.expires_at <= ?::timestamptz and k.expires_at > ?::timestamptz
+           ) m
          ) c
          where not exists (select 1 from reminders_sent r where r.key_id = c.id and r.kind = c.kind)
          order by c.id
@@ -115,7 +120,7 @@ export class KeyRemindersService {
         if (!claimed.has(claimId(row.id, row.kind))) continue;
         const expiresAt = new Date(row.expires_at);
         const key = { key_id: row.id, name: row.name, prefix: row.prefix, last4: row.last4, expires_at: expiresAt.toISOString() };
-        if (row.kind === ReminderKind.Expired) {
+        if (row.milestone === ReminderKind.Expired) {
           expired += 1;
           this.outbox.add(tx, { orgId: row.org_id, environment: row.environment, type: EventType.ApiKeyExpired, data: key });
         } else {

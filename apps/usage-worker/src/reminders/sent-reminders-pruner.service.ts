@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 
 import { deleteInBatches } from '../database/delete-in-batches';
 import { EXPIRED_LOOKBACK_DAYS } from './key-reminders.service';
-import { ROTATION_DUE_KIND_PREFIX, rotationDueKindSql } from './reminder-kinds';
+import { EXPIRY_KIND_PATTERN, ROTATION_DUE_KIND_PREFIX, rotationDueKindSql } from './reminder-kinds';
 
 const DAY_MS = 86_400_000;
 /**
@@ -21,6 +21,7 @@ export const QUOTA_NOTICE_DAYS = 32;
 
 export interface SentRemindersPruneRun {
   settledKeys: number;
+  pastExpiries: number;
   earlierRotations: number;
   pastQuotaPeriods: number;
 }
@@ -34,6 +35,10 @@ export interface SentRemindersPruneRun {
  *  - rows of a key revoked or expired that long ago, except `quota_*:total` notices:
  *    a refused check still reaches the quota watcher, and a total quota never turns
  *    over, so that row must stay as long as the key does;
+ *  - expiry reminder rows (`<milestone>:<expires_at>`) of an expiry SETTLED_KEY_DAYS
+ *    past or more, whatever the key's expiry is now: one the key was moved away from
+ *    stops nothing unless the key is moved back to it, and a key that expired that
+ *    long ago is not reminded (EXPIRED_LOOKBACK_DAYS);
  *  - `rotation_due:<time>` rows of earlier secrets of a key that has been rolled since;
  *  - quota notices of day and month periods sent QUOTA_NOTICE_DAYS ago or more.
  * Run by the usage maintenance job, in bounded batches.
@@ -55,6 +60,16 @@ export class SentRemindersPruner {
           limit ?)`,
       [settledBefore, settledBefore, settledBefore],
     );
+    const pastExpiries = await deleteInBatches(
+      this.orm,
+      `delete from reminders_sent where (key_id, kind) in (
+         select key_id, kind from reminders_sent
+          where case when kind ~ '${EXPIRY_KIND_PATTERN}'
+                     then substring(kind from position(':' in kind) + 1)::timestamptz < ?
+                     else false end
+          limit ?)`,
+      [settledBefore],
+    );
     const earlierRotations = await deleteInBatches(
       this.orm,
       `delete from reminders_sent where (key_id, kind) in (
@@ -72,6 +87,11 @@ export class SentRemindersPruner {
           limit ?)`,
       [new Date(now.getTime() - QUOTA_NOTICE_DAYS * DAY_MS)],
     );
-    return { settledKeys: settledKeys.deleted, earlierRotations: earlierRotations.deleted, pastQuotaPeriods: pastQuotaPeriods.deleted };
+    return {
+      settledKeys: settledKeys.deleted,
+      pastExpiries: pastExpiries.deleted,
+      earlierRotations: earlierRotations.deleted,
+      pastQuotaPeriods: pastQuotaPeriods.deleted,
+    };
   }
 }

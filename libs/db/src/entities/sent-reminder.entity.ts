@@ -6,7 +6,8 @@ import { Entity, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
  * written only by the insert that created the row, so each is sent once, however
  * many runs or worker processes see the key meanwhile.
  *
- * `kind` names the milestone: `expiring_7d`, `expiring_1d`, `expired`,
+ * `kind` names the milestone: `expiring_7d:<expires_at>`, `expiring_1d:<expires_at>`,
+ * `expired:<expires_at>` (once per expiry date: moving `expires_at` makes new ones due),
  * `rotation_due:<secret_rotated_at>` (once per secret: a roll makes a new one due),
  * or `quota_warning:<period>` / `quota_exceeded:<period>` (for example
  * `quota_warning:2026-11-23`), once per key and quota period. The usage worker's

@@ -6,6 +6,8 @@ import { Migration20261123170000Webhooks } from './20261123170000-webhooks.migra
 import { Migration20261123180000Usage } from './20261123180000-usage.migration';
 import { Migration20261123190000Alerts } from './20261123190000-alerts.migration';
 import { Migration20261129210000UsageRetention } from './20261129210000-usage-retention.migration';
+import { Migration20261129230000ExpiryReminders } from './20261129230000-expiry-reminders.migration';
+import { Migration20261130000000OutboxNotify } from './20261130000000-outbox-notify.migration';
 
 /**
  * Every migration in order. Listed explicitly (rather than globbed from disk) so the
@@ -19,4 +21,6 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123180000Usage', class: Migration20261123180000Usage },
   { name: 'Migration20261123190000Alerts', class: Migration20261123190000Alerts },
   { name: 'Migration20261129210000UsageRetention', class: Migration20261129210000UsageRetention },
+  { name: 'Migration20261129230000ExpiryReminders', class: Migration20261129230000ExpiryReminders },
+  { name: 'Migration20261130000000OutboxNotify', class: Migration20261130000000OutboxNotify },
 ];
