@@ -12,6 +12,7 @@ import { IdPrefix, newId, OutboxEvent } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
 import { MetricsService } from '@latchkey/platform';
 
+import { POLL_BACKSTOP_MS } from '../../../apps/usage-worker/src/outbox-relay/outbox-relay.service';
 import { TestApp } from '../../support/create-test-app';
 import { LogCapture } from '../../support/log-capture';
 import { TestEnvironment } from '../../support/test-environment';
@@ -220,6 +221,25 @@ describe('usage-worker: outbox relay to the events queue', () => {
       await sleep(300);
       const after = (await allJobs(queue)).filter((job) => ids.has(job.id!));
       expect(after.map((job) => [job.id, job.timestamp]).sort()).toEqual(before);
+    });
+
+    it('is woken by the commit notification rather than the poll timer', async () => {
+      const wakeups = async (reason: string) => {
+        const metric = await sut.app.get(MetricsService).registry.getSingleMetric('outbox_relay_wakeups_total')?.get();
+        return metric?.values.find((sample) => sample.labels.reason === reason)?.value ?? 0;
+      };
+      // The relay is idle now: asleep until the backstop poll, unless a commit notifies it.
+      const notifiedBefore = await wakeups('notify');
+      const rows = await writeEvents(sut, 3);
+      const committedAt = Date.now();
+      await waitFor(async () => (await unrelayedCount(sut)) === 0, 5_000, 'relay');
+      const relayedAfterMs = Date.now() - committedAt;
+
+      expect(await wakeups('notify')).toBeGreaterThan(notifiedBefore);
+      // Well inside the backstop poll: the notification, not the timer, started the batch.
+      expect(relayedAfterMs).toBeLessThan(POLL_BACKSTOP_MS / 2);
+      const jobs = (await allJobs(queue)).filter((job) => rows.some((row) => row.id === job.id));
+      expect(jobs).toHaveLength(3);
     });
 
     it('reports outbox_unrelayed_events and outbox_relayed_total on /metrics', async () => {

@@ -378,8 +378,9 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     );
     const deliveries = await deliveriesOf(sut, { endpoint: endpoint.id });
     expect(deliveries).toHaveLength(20);
-    // Held deliveries were not charged an attempt: none came near the end of its schedule.
-    expect(Math.max(...deliveries.map((delivery) => delivery.attemptCount))).toBeLessThan(4);
+    // Held deliveries were not charged an attempt: every attempt counted is a request the endpoint
+    // saw (how many there were before the breaker opened depends on the machine's speed).
+    expect(deliveries.map((delivery) => delivery.attemptCount)).toEqual(deliveries.map((delivery) => hook.of(delivery.eventId).length));
     expect(processor.breakerOpen(endpoint.id)).toBe(false);
   }, 20_000);
 

@@ -1,15 +1,22 @@
-import { LockMode, MikroORM, QueryOrder } from '@mikro-orm/core';
+import { MikroORM } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 
+import { AppConfig } from '@latchkey/config';
 import { DomainEvent, EventsJobData, EventType } from '@latchkey/contracts';
 import { OutboxEvent } from '@latchkey/db';
 import { MetricsService } from '@latchkey/platform';
 
 import { EventsQueueProducer } from './events-queue.producer';
+import { OutboxListener } from './outbox-listener';
 
-export const RELAY_BATCH_SIZE = 100;
+/** Events per claim: one statement and one Redis pipeline, so a burst of commits crosses in a few round trips. */
+export const RELAY_BATCH_SIZE = 500;
+/** Polling while the LISTEN connection is down: notifications cannot arrive, so the relay looks often. */
 const POLL_INTERVAL_MS = 200;
+/** Polling while listening: only a backstop, since every commit of outbox rows notifies the relay at once. */
+export const POLL_BACKSTOP_MS = 1_000;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
@@ -21,7 +28,9 @@ const MAX_BACKOFF_MS = 5_000;
  *    again, which BullMQ ignores because the job id is the event id;
  *  - when Redis (or Postgres) is away the transaction rolls back, the rows wait,
  *    and the loop retries with back-off: an outage only delays events;
- *  - on shutdown the loop stops taking batches but finishes the one in hand.
+ *  - on shutdown the loop stops taking batches but finishes the one in hand;
+ *  - it wakes on the NOTIFY the outbox insert sends at commit (OutboxListener), so
+ *    an event is relayed within a round trip of its commit; polling is the backstop.
  */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -31,8 +40,13 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
   private wake: (() => void) | undefined;
   private readonly relayedTotal: Counter;
   private readonly failuresTotal: Counter;
+  private readonly wakeupsTotal: Counter<'reason'>;
+  private readonly listener: OutboxListener;
+  /** A notification that came while a batch was running: the loop goes again instead of sleeping. */
+  private notified = false;
 
   constructor(
+    config: AppConfig,
     private readonly orm: MikroORM,
     private readonly producer: EventsQueueProducer,
     metrics: MetricsService,
@@ -47,6 +61,13 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
       help: 'Relay batches that failed (Redis or Postgres unavailable) and will be retried.',
       registers: [metrics.registry],
     });
+    this.wakeupsTotal = new Counter({
+      name: 'outbox_relay_wakeups_total',
+      help: 'Relay passes by what started them: a commit notification, or the poll timer.',
+      labelNames: ['reason'] as const,
+      registers: [metrics.registry],
+    });
+    this.listener = new OutboxListener(config.get('DATABASE_URL'), () => this.onNotify());
     const countUnrelayed = () => this.orm.em.fork().count(OutboxEvent, { relayedAt: null });
     new Gauge({
       name: 'outbox_unrelayed_events',
@@ -64,6 +85,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
 
   onApplicationBootstrap(): void {
     this.running = true;
+    this.listener.start();
     this.loop = this.run();
   }
 
@@ -72,29 +94,43 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
     this.running = false;
     this.wake?.();
     await this.loop;
+    await this.listener.stop();
   }
 
   /** Relays one batch; returns how many events it relayed. Throws when Redis or Postgres fails. */
   async relayBatch(): Promise<number> {
-    const em = this.orm.em.fork();
+    const em = this.orm.em.fork() as EntityManager;
     const relayed = await em.transactional(async (tx) => {
-      const rows = await tx.find(
-        OutboxEvent,
-        { relayedAt: null },
-        { orderBy: { id: QueryOrder.ASC }, limit: RELAY_BATCH_SIZE, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+      // Claim and mark in one statement; the mark only counts if the transaction commits, after the enqueue.
+      const rows: OutboxRow[] = await tx.execute(
+        `update outbox_events o set relayed_at = ?
+           from (select id from outbox_events where relayed_at is null order by id limit ? for update skip locked) claimed
+          where o.id = claimed.id
+          returning o.id, o.org_id, o.environment, o.type, o.data, o.created_at`,
+        [new Date(), RELAY_BATCH_SIZE],
       );
       if (rows.length === 0) return 0;
+      // RETURNING has no order; ids are ULIDs, so sorting them restores commit order.
+      rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       await this.producer.enqueueEvents(rows.map(toEnvelope));
-      await tx.nativeUpdate(OutboxEvent, { id: { $in: rows.map((row) => row.id) } }, { relayedAt: new Date() });
       return rows.length;
     });
     if (relayed > 0) this.relayedTotal.inc(relayed);
     return relayed;
   }
 
+  private onNotify(): void {
+    this.notified = true;
+    if (this.wake) {
+      this.wakeupsTotal.inc({ reason: 'notify' });
+      this.wake();
+    }
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
+      this.notified = false;
       let relayed = 0;
       try {
         relayed = await this.relayBatch();
@@ -108,34 +144,45 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
         await this.sleep(delay);
         continue;
       }
-      // A full batch means more may be waiting: go again at once.
-      if (relayed < RELAY_BATCH_SIZE) await this.sleep(POLL_INTERVAL_MS);
+      // A full batch, or a commit notified during this one, means more may be waiting: go again at once.
+      if (relayed < RELAY_BATCH_SIZE && !this.notified) {
+        if (await this.sleep(this.listener.listening ? POLL_BACKSTOP_MS : POLL_INTERVAL_MS)) this.wakeupsTotal.inc({ reason: 'poll' });
+      }
     }
   }
 
-  /** Waits, unless shutdown wakes it first. */
-  private sleep(ms: number): Promise<void> {
-    if (!this.running) return Promise.resolve();
+  /** Waits, unless a notification or shutdown wakes it first; true when the full time passed. */
+  private sleep(ms: number): Promise<boolean> {
+    if (!this.running) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const finish = () => {
+      const finish = (timedOut: boolean) => {
         clearTimeout(timer);
         this.wake = undefined;
-        resolve();
+        resolve(timedOut);
       };
-      const timer = setTimeout(finish, ms);
-      this.wake = finish;
+      const timer = setTimeout(() => finish(true), ms);
+      this.wake = () => finish(false);
     });
   }
 }
 
-export function toEnvelope(row: OutboxEvent): EventsJobData {
+interface OutboxRow {
+  id: string;
+  org_id: string;
+  environment: string | null;
+  type: string;
+  data: Record<string, unknown> | string;
+  created_at: Date | string;
+}
+
+export function toEnvelope(row: OutboxRow): EventsJobData {
   const event: DomainEvent = {
     id: row.id,
     type: row.type as EventType,
-    created_at: row.createdAt.toISOString(),
-    org_id: row.orgId,
+    created_at: new Date(row.created_at).toISOString(),
+    org_id: row.org_id,
     environment: row.environment as DomainEvent['environment'],
-    data: row.data,
+    data: typeof row.data === 'string' ? (JSON.parse(row.data) as Record<string, unknown>) : row.data,
   };
   return event;
 }

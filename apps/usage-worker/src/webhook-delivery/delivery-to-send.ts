@@ -49,21 +49,28 @@ interface Row {
 }
 
 /**
- * The delivery and its endpoint in one plain query, or null when the delivery is
- * gone (deleted with its endpoint). Runs once per attempt: plain SQL and plain
- * objects, no entity hydration or identity map, which the worker does not need.
+ * Deliveries with their endpoints in one plain query, answered in the order asked,
+ * null for one that is gone (deleted with its endpoint). Runs for every attempt
+ * (several at once through a TickBatcher): plain SQL and plain objects, no entity
+ * hydration or identity map, which the worker does not need.
  */
-export async function loadDeliveryToSend(em: EntityManager, deliveryId: string): Promise<DeliveryToSend | null> {
+export async function loadDeliveriesToSend(em: EntityManager, deliveryIds: string[]): Promise<(DeliveryToSend | null)[]> {
   const rows: Row[] = await em.execute(
     `select d.id, d.event_id, d.payload, d.status, d.attempt_count, d.next_attempt_at,
             e.id as endpoint_id, e.organization_id, e.environment, e.url, e.secret_sealed, e.previous_secret_sealed,
             e.previous_secret_expires_at, e.rate_limit_per_second, e.disabled_at, e.disabled_reason, e.failing_since
        from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
-      where d.id = ?`,
-    [deliveryId],
+      where d.id in (${deliveryIds.map(() => '?').join(', ')})`,
+    deliveryIds,
   );
-  const row = rows[0];
-  if (!row) return null;
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return deliveryIds.map((id) => {
+    const row = byId.get(id);
+    return row ? toDelivery(row) : null;
+  });
+}
+
+function toDelivery(row: Row): DeliveryToSend {
   return {
     id: row.id,
     eventId: row.event_id,

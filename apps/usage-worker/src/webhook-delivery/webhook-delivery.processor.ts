@@ -13,11 +13,12 @@ import { ActorType, DeliveryStatus, WebhookDisabledReason, WebhookEndpoint } fro
 import { OutboxService } from '@latchkey/outbox';
 import { closeBullmq, RedisService } from '@latchkey/platform';
 
-import { AttemptEntry, EndpointHealth, recordAttempt } from './delivery-attempt-log';
-import { DeliveryToSend, EndpointToSend, loadDeliveryToSend } from './delivery-to-send';
+import { AttemptEntry, AttemptRecord, EndpointHealth, recordAttempt, recordAttempts } from './delivery-attempt-log';
+import { DeliveryToSend, EndpointToSend, loadDeliveriesToSend } from './delivery-to-send';
 import { EndpointAgents } from './endpoint-agents';
 import { EndpointBreakers, isBreakerRejection } from './endpoint-breakers';
 import { EndpointSlots } from './endpoint-slots';
+import { TickBatcher } from './tick-batcher';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { DeliveryOutcome, WebhookDeliveryMetrics } from './webhook-delivery.metrics';
 import { postWebhook, SendResult } from './webhook-sender';
@@ -79,6 +80,15 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
   private readonly agents: EndpointAgents;
   private readonly schedule: number[];
   private worker: Worker<WebhookDeliveryJobData> | undefined;
+  /** The attempts of one event-loop turn load their deliveries in one query, and record their outcomes in one statement. */
+  private readonly loads = new TickBatcher<string, DeliveryToSend | null>(
+    (ids) => loadDeliveriesToSend(this.orm.em.fork() as EntityManager, ids),
+    DELIVERY_CONCURRENCY,
+  );
+  private readonly attemptLog = new TickBatcher<AttemptRecord, void>(async (records) => {
+    await recordAttempts(this.orm.em.fork() as EntityManager, records);
+    return records.map(() => undefined);
+  }, DELIVERY_CONCURRENCY);
 
   constructor(
     private readonly audit: AuditService,
@@ -143,8 +153,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
   }
 
   async process(job: Job<WebhookDeliveryJobData>, token: string | undefined): Promise<DeliveryOutcome> {
-    const em = this.orm.em.fork() as EntityManager;
-    const delivery = await loadDeliveryToSend(em, job.data.delivery_id);
+    const delivery = await this.loads.call(job.data.delivery_id);
     // Gone with its endpoint (cascade), or already delivered.
     if (!delivery || delivery.status === DeliveryStatus.Succeeded) return this.count('skipped');
     const attempt = webhookDeliveryAttemptOf(job.id) ?? delivery.attemptCount + 1;
@@ -157,7 +166,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     }
     const endpoint = delivery.endpoint;
     if (endpoint.disabledAt) {
-      await this.failForDisabledEndpoint(em, delivery, endpoint);
+      await this.failForDisabledEndpoint(delivery, endpoint);
       return this.count('endpoint_disabled');
     }
 
@@ -182,7 +191,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
       this.slots.release(endpoint.id);
     }
     this.metrics.attemptDuration(result.durationMs);
-    return this.count(await this.record(em, delivery, endpoint, attempt, result));
+    return this.count(await this.record(delivery, endpoint, attempt, result));
   }
 
   private async send(delivery: DeliveryToSend, endpoint: EndpointToSend): Promise<SendResult> {
@@ -210,13 +219,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
    * announcement. The window is judged on failing_since as loaded with the delivery: at
    * worst a few milliseconds old, so the endpoint is disabled one failure later.
    */
-  private async record(
-    em: EntityManager,
-    delivery: DeliveryToSend,
-    endpoint: EndpointToSend,
-    attempt: number,
-    result: SendResult,
-  ): Promise<DeliveryOutcome> {
+  private async record(delivery: DeliveryToSend, endpoint: EndpointToSend, attempt: number, result: SendResult): Promise<DeliveryOutcome> {
     const now = new Date();
     const entry: AttemptEntry = {
       deliveryId: delivery.id,
@@ -227,23 +230,27 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
       error: result.error,
     };
     if (isSuccess(result.statusCode)) {
-      await recordAttempt(
-        em,
-        endpoint.id,
-        entry,
-        { status: DeliveryStatus.Succeeded, nextAttemptAt: null, attemptCount: attempt },
-        EndpointHealth.Succeeded,
-      );
+      await this.attemptLog.call({
+        endpointId: endpoint.id,
+        attempt: entry,
+        change: { status: DeliveryStatus.Succeeded, nextAttemptAt: null, attemptCount: attempt },
+        health: EndpointHealth.Succeeded,
+      });
       return 'succeeded';
     }
     const failingFor = now.getTime() - (endpoint.failingSince ?? now).getTime();
     if (result.statusCode === 410 || failingFor >= this.config.get('webhookDisableAfterMs')) {
-      return this.recordAndDisable(em, endpoint, entry, attempt, result);
+      return this.recordAndDisable(endpoint, entry, attempt, result);
     }
     const wait = this.retryDelay(attempt, result);
     const nextAttemptAt = wait === null ? null : new Date(now.getTime() + wait);
     const status = wait === null ? DeliveryStatus.Failed : DeliveryStatus.Pending;
-    await recordAttempt(em, endpoint.id, entry, { status, nextAttemptAt, attemptCount: attempt }, EndpointHealth.Failed);
+    await this.attemptLog.call({
+      endpointId: endpoint.id,
+      attempt: entry,
+      change: { status, nextAttemptAt, attemptCount: attempt },
+      health: EndpointHealth.Failed,
+    });
     if (wait === null) return 'failed';
     await this.producer.enqueueAttempt(delivery.id, attempt + 1, wait);
     return 'retry';
@@ -251,7 +258,6 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
 
   /** A 410, or a failure at the end of the window (checked again under the transaction): the endpoint is disabled. */
   private async recordAndDisable(
-    em: EntityManager,
     endpoint: EndpointToSend,
     entry: AttemptEntry,
     attempt: number,
@@ -259,6 +265,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
   ): Promise<DeliveryOutcome> {
     const gone = entry.statusCode === 410;
     let next: number | null = null;
+    const em = this.orm.em.fork() as EntityManager;
     const outcome = await em.transactional(async (tx): Promise<DeliveryOutcome> => {
       const failed = { status: DeliveryStatus.Failed, nextAttemptAt: null, attemptCount: attempt };
       if (gone) {
@@ -326,7 +333,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     });
   }
 
-  private async failForDisabledEndpoint(em: EntityManager, delivery: DeliveryToSend, endpoint: EndpointToSend): Promise<void> {
+  private async failForDisabledEndpoint(delivery: DeliveryToSend, endpoint: EndpointToSend): Promise<void> {
     // Disabled by an admin (or another process): this process's connections to it go too.
     this.agents.close(endpoint.id);
     const entry: AttemptEntry = {
@@ -337,7 +344,12 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
       responseBody: null,
       error: `not sent: the endpoint is disabled (${endpoint.disabledReason ?? 'manual'})`,
     };
-    await recordAttempt(em, endpoint.id, entry, { status: DeliveryStatus.Failed, nextAttemptAt: null }, EndpointHealth.Unchanged);
+    await this.attemptLog.call({
+      endpointId: endpoint.id,
+      attempt: entry,
+      change: { status: DeliveryStatus.Failed, nextAttemptAt: null },
+      health: EndpointHealth.Unchanged,
+    });
   }
 
   /** 0 when a send may go now; else how long until the endpoint's next one-second window. */
