@@ -9,7 +9,7 @@ import { AuthCheckPattern } from '@latchkey/contracts';
 import { PrefixedRedisClient, transportOptions } from '@latchkey/platform';
 
 import { TestEnvironment } from '../test/support/test-environment';
-import { api, BenchServer, closedLoop, closeHttpAgent, httpCall, load, LoadResult, paced, percentile } from './support';
+import { api, BenchServer, closedLoop, closeHttpAgent, httpCall, HttpAnswer, load, LoadResult, paced, percentile } from './support';
 
 /**
  * `npm run bench:verify` — the verify hot path against a bare route on the same
@@ -19,12 +19,14 @@ import { api, BenchServer, closedLoop, closeHttpAgent, httpCall, load, LoadResul
  * are dropped at the end. Tunable by environment:
  *
  *   BENCH_DURATION_SECONDS  each measured run (10)      BENCH_CONNECTIONS       autocannon connections (50)
+ *   BENCH_ROUNDS            interleaved rounds of the HTTP routes, median reported (3)
  *   BENCH_WARMUP_SECONDS    unmeasured run before (2)    BENCH_RPC_CONCURRENCY   auth.verify in flight (64)
  *   BENCH_MISS_SAMPLES      cache-miss probes (200)      BENCH_REVOKE_ROUNDS     revocations timed (5)
  *   BENCH_LOG_LEVEL         Latchkey LOG_LEVEL (info, the deployment default; logs are discarded)
  *   BENCH_CPU_PROF          a directory: the servers write V8 CPU profiles there
  */
 const DURATION_SECONDS = numberFromEnv('BENCH_DURATION_SECONDS', 10);
+const ROUNDS = Math.max(1, numberFromEnv('BENCH_ROUNDS', 3));
 const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 2);
 const CONNECTIONS = numberFromEnv('BENCH_CONNECTIONS', 50);
 const RPC_CONCURRENCY = numberFromEnv('BENCH_RPC_CONCURRENCY', 64);
@@ -69,16 +71,14 @@ async function main(): Promise<void> {
       REDIS_PREFIX: env.redisPrefix,
     };
 
-    log('starting the bare server and two Latchkey processes');
-    const [bare, latchkey, second] = await Promise.all([
-      BenchServer.start('bare', 'bare-server.ts'),
+    log('starting two Latchkey processes');
+    const [latchkey, second] = await Promise.all([
       BenchServer.start('latchkey', 'latchkey-server.ts', {
         BENCH_CONFIG: JSON.stringify({ ...config, TARGET: 'org-api,key-issuer,auth-check' }),
       }),
       BenchServer.start('auth-check', 'latchkey-server.ts', { BENCH_CONFIG: JSON.stringify({ ...config, TARGET: 'auth-check' }) }),
     ]);
     cleanups.push(
-      () => bare.stop(),
       () => latchkey.stop(),
       () => second.stop(),
     );
@@ -95,15 +95,28 @@ async function main(): Promise<void> {
     const key = await issue('bench cached key');
     const checkHeaders = { 'x-api-key': key.secret };
     const verifyBody = JSON.stringify({ key: key.secret });
+    let checkAnswer: HttpAnswer | null = null;
     for (const server of [latchkey, second]) {
-      const answer = await httpCall(server.url('/v1/check'), { headers: checkHeaders });
-      if (answer.status !== 200) throw new Error(`warm-up check on ${server.name} answered ${answer.status}: ${answer.body}`);
+      checkAnswer = await httpCall(server.url('/v1/check'), { headers: checkHeaders });
+      if (checkAnswer.status !== 200) {
+        throw new Error(`warm-up check on ${server.name} answered ${checkAnswer.status}: ${checkAnswer.body}`);
+      }
     }
 
+    // Two baselines on the bare stack: a trivial route, and one replaying the check's answer
+    // byte for byte (its headers and body), which isolates what the check itself costs.
+    log('starting the bare server');
+    const bare = await BenchServer.start('bare', 'bare-server.ts', { BENCH_CHECK_ANSWER: JSON.stringify(replayable(checkAnswer!)) });
+    cleanups.push(() => bare.stop());
+    checkInterrupted();
+
     const rows: Row[] = [];
-    const measure = async (name: string, run: (seconds: number) => Promise<LoadResult>) => {
+    const warm = async (run: (seconds: number) => Promise<LoadResult>) => {
       checkInterrupted();
       if (WARMUP_SECONDS > 0) await run(WARMUP_SECONDS);
+    };
+    const measure = async (name: string, run: (seconds: number) => Promise<LoadResult>) => {
+      await warm(run);
       checkInterrupted();
       const result = await run(DURATION_SECONDS);
       rows.push({ name, result });
@@ -111,22 +124,48 @@ async function main(): Promise<void> {
       return result;
     };
 
-    await measure('bare Nest+Fastify route', (seconds) =>
-      load({ url: bare.url('/bare'), durationSeconds: seconds, connections: CONNECTIONS }),
-    );
-    const check = await measure('GET /v1/check (cached key)', (seconds) =>
-      load({ url: latchkey.url('/v1/check'), headers: checkHeaders, durationSeconds: seconds, connections: CONNECTIONS }),
-    );
-    await measure('POST /v1/verify (cached key)', (seconds) =>
-      load({
-        url: latchkey.url('/v1/verify'),
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: verifyBody,
-        durationSeconds: seconds,
-        connections: CONNECTIONS,
-      }),
-    );
+    // The HTTP routes are compared in interleaved rounds (median of each): this box's speed
+    // drifts by tens of percent from one minute to the next, which would decide a
+    // comparison of single back-to-back runs.
+    const routes: { name: string; run: (seconds: number) => Promise<LoadResult> }[] = [
+      {
+        name: 'bare Nest+Fastify route',
+        run: (seconds) => load({ url: bare.url('/bare'), durationSeconds: seconds, connections: CONNECTIONS }),
+      },
+      {
+        name: 'bare route sending a check’s answer',
+        run: (seconds) => load({ url: bare.url('/bare-answer'), durationSeconds: seconds, connections: CONNECTIONS }),
+      },
+      {
+        name: 'GET /v1/check (cached key)',
+        run: (seconds) =>
+          load({ url: latchkey.url('/v1/check'), headers: checkHeaders, durationSeconds: seconds, connections: CONNECTIONS }),
+      },
+      {
+        name: 'POST /v1/verify (cached key)',
+        run: (seconds) =>
+          load({
+            url: latchkey.url('/v1/verify'),
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: verifyBody,
+            durationSeconds: seconds,
+            connections: CONNECTIONS,
+          }),
+      },
+    ];
+    for (const route of routes) await warm(route.run);
+    const results = routes.map((): LoadResult[] => []);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const [index, route] of routes.entries()) {
+        checkInterrupted();
+        const result = await route.run(DURATION_SECONDS);
+        results[index].push(result);
+        log(`round ${round + 1}/${ROUNDS} ${route.name}: ${formatRow(result)}`);
+      }
+    }
+    routes.forEach((route, index) => rows.push({ name: route.name, result: medianRun(results[index]) }));
+    const check = rows[2].result;
 
     const client = new PrefixedRedisClient(transportOptions(config.REDIS_URL), config.REDIS_PREFIX);
     await client.connect();
@@ -190,6 +229,15 @@ async function main(): Promise<void> {
   }
 }
 
+/** The check answer's own headers (x-latchkey-*, x-request-id) and body; the server adds the standard ones. */
+function replayable(answer: HttpAnswer): { headers: Record<string, string>; body: unknown } {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (name.startsWith('x-') && typeof value === 'string') headers[name] = value;
+  }
+  return { headers, body: JSON.parse(answer.body) as unknown };
+}
+
 /** One check per key, one at a time: the latency one caller sees. */
 async function probeSequentially(keys: string[], server: BenchServer, ok: (answer: { status: number }) => boolean) {
   const latencies: number[] = [];
@@ -249,9 +297,13 @@ function printSummary(
   fromAnswer: number[],
 ): void {
   const bare = rows[0].result;
+  const sameAnswer = rows[1].result;
   const lines: string[] = [];
   lines.push('');
-  lines.push(`Latchkey verify benchmark — ${DURATION_SECONDS} s per run, ${CONNECTIONS} connections, Node ${process.version}`);
+  lines.push(
+    `Latchkey verify benchmark — ${DURATION_SECONDS} s per run, HTTP routes: median of ${ROUNDS} interleaved rounds, ` +
+      `${CONNECTIONS} connections, Node ${process.version}`,
+  );
   lines.push('');
   lines.push(
     `${'run'.padEnd(44)}${'req/s'.padStart(10)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'vs bare'.padStart(10)}${'failed'.padStart(8)}`,
@@ -264,9 +316,19 @@ function printSummary(
     );
   }
   lines.push('');
-  const checkRatio = rows[1].result.requestsPerSecond / bare.requestsPerSecond;
+  const check = rows[2].result;
+  const checkRatio = check.requestsPerSecond / bare.requestsPerSecond;
+  const checkRatioSameAnswer = check.requestsPerSecond / sameAnswer.requestsPerSecond;
   const revocationWorst = Math.max(...fromRequest);
   lines.push(target('cached GET /v1/check ≥ 70 % of the bare route', `${Math.round(checkRatio * 100)} %`, checkRatio >= 0.7));
+  lines.push(
+    target(
+      '  … of a bare route sending the same answer',
+      `${Math.round(checkRatioSameAnswer * 100)} % (the answer's bytes alone cost the bare route ` +
+        `${Math.round(100 - (100 * sameAnswer.requestsPerSecond) / bare.requestsPerSecond)} %)`,
+      checkRatioSameAnswer >= 0.7,
+    ),
+  );
   lines.push(target(`p99 < 5 ms at half of peak (${halfRate}/s, /v1/check)`, ms(half.p99Ms), half.p99Ms < 5 && half.failures === 0));
   lines.push(target('cache miss < 5 ms p50', `${ms(miss.p50)} (p99 ${ms(miss.p99)}; cached ${ms(cachedP50)})`, miss.p50 < 5));
   lines.push(
@@ -286,6 +348,12 @@ function printSummary(
 
 function target(name: string, value: string, met: boolean): string {
   return `${met ? 'MET ' : 'MISS'}  ${name.padEnd(52)} ${value}`;
+}
+
+/** The run with the median throughput (its latencies with it, so a row is one real run). */
+function medianRun(runs: LoadResult[]): LoadResult {
+  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 function formatRow(result: LoadResult): string {

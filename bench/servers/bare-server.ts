@@ -1,17 +1,34 @@
 import 'reflect-metadata';
 
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, Res } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyReply } from 'fastify';
 
 import { announceListening } from './child-protocol';
 
-/** The baseline: the same Nest 11 + Fastify stack with one trivial route and nothing else. */
+/**
+ * What GET /v1/check answered the bench for a cached key (BENCH_CHECK_ANSWER, JSON):
+ * replayed by /bare-answer, so the same bytes can be measured without the check.
+ */
+interface RecordedAnswer {
+  headers: Record<string, string>;
+  body: unknown;
+}
+const recorded = JSON.parse(process.env.BENCH_CHECK_ANSWER ?? '{"headers":{},"body":{}}') as RecordedAnswer;
+
+/** The baselines: the same Nest 11 + Fastify stack with trivial routes and nothing else. */
 @Controller()
 class BareController {
   @Get('bare')
   bare(): { ok: boolean } {
     return { ok: true };
+  }
+
+  @Get('bare-answer')
+  answer(@Res({ passthrough: true }) reply: FastifyReply): unknown {
+    void reply.headers(recorded.headers);
+    return recorded.body;
   }
 }
 
