@@ -31,6 +31,12 @@ describe('the check routes’ fast path', () => {
     expect(answers.every((answer) => answer.headers['idempotent-replayed'] === undefined)).toBe(true);
   });
 
+  it('serves on a server with Fastify’s connection timeouts (it does not set them on a server it did not create)', () => {
+    const server = sut.app.getHttpServer();
+    expect(server.keepAliveTimeout).toBe(72_000);
+    expect(server.requestTimeout).toBe(0);
+  });
+
   it('keeps the request id, the envelope for bad input, and writes no log line per check', async () => {
     const bad = await sut.post('/v1/verify', { body: { key: 42 } });
     expect(bad.status).toBe(400);

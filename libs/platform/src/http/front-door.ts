@@ -45,6 +45,14 @@ export interface FrontDoorOptions {
 
 type Observer = (method: string, route: string, statusCode: number, seconds: number) => void;
 
+/** The part of Fastify's options it passes to `serverFactory` that a server must apply. */
+interface ServerTimeouts {
+  keepAliveTimeout?: number;
+  requestTimeout?: number;
+  connectionTimeout?: number;
+  maxRequestsPerSocket?: number;
+}
+
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 
 /**
@@ -84,12 +92,20 @@ export class FrontDoor {
   }
 
   /** For FastifyAdapter's `serverFactory`: the server Fastify listens on, with this in front. */
-  readonly serverFactory = (fastify: RequestListener): Server =>
-    createServer((raw, response) => {
+  readonly serverFactory = (fastify: RequestListener, options: ServerTimeouts = {}): Server => {
+    const server = createServer((raw, response) => {
       const route = this.routes.get(`${raw.method} ${pathOf(raw.url ?? '/')}`);
       if (route) this.answer(route, raw, response);
       else fastify(raw, response);
     });
+    // Fastify applies its timeouts only to a server it creates itself; its keep-alive
+    // default (72 s) outlives the idle timeout of common load balancers, Node's (5 s) does not.
+    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+    if (options.maxRequestsPerSocket) server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+    return server;
+  };
 
   private answer(route: FrontDoorRoute, raw: IncomingMessage, response: ServerResponse): void {
     const started = process.hrtime.bigint();
