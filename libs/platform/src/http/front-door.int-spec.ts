@@ -73,6 +73,13 @@ describe('FrontDoor', () => {
         throw new Error('boom');
       },
     });
+    door.register({
+      method: 'GET',
+      path: '/sync-bug',
+      handle: () => {
+        throw new Error('boom before any promise');
+      },
+    });
     const server = door.serverFactory((req, res) => {
       fallbackCalls.push(`${req.method} ${req.url}`);
       res.writeHead(299).end('fallback');
@@ -152,13 +159,16 @@ describe('FrontDoor', () => {
     const refused = await send('GET', '/refuse');
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual({ success: false, error: { code: 'NOPE', message: 'Not you.', details: [], request_id: 'req_test1' } });
-    const bug = await send('GET', '/bug');
-    expect(bug.status).toBe(500);
-    expect(bug.body.error.code).toBe('INTERNAL_ERROR');
-    expect(JSON.stringify(bug.body)).not.toContain('boom');
+    for (const path of ['/bug', '/sync-bug']) {
+      const bug = await send('GET', path);
+      expect(bug.status).toBe(500);
+      expect(bug.body.error.code).toBe('INTERNAL_ERROR');
+      expect(JSON.stringify(bug.body)).not.toContain('boom');
+    }
     expect(observed).toEqual([
       ['GET /refuse', 403],
       ['GET /bug', 500],
+      ['GET /sync-bug', 500],
     ]);
   });
 });

@@ -116,8 +116,16 @@ export class FrontDoor {
     };
     const fail = (error: unknown) => finish(errorAnswer(error, id, this.logger));
     const run = (body: unknown) => {
-      const request: FrontDoorRequest = { id, headers: raw.headers, query: queryOf(raw.url ?? '/'), ip: this.clientIp(raw), body };
-      route.handle(request).then(finish, fail);
+      let answered: Promise<FrontDoorAnswer>;
+      try {
+        const request: FrontDoorRequest = { id, headers: raw.headers, query: queryOf(raw.url ?? '/'), ip: this.clientIp(raw), body };
+        answered = route.handle(request);
+      } catch (error) {
+        // A handler that throws before its promise exists is answered like one that rejects.
+        fail(error);
+        return;
+      }
+      answered.then(finish, fail);
     };
     if (route.method === 'GET') {
       run(undefined);
