@@ -209,7 +209,9 @@ describe('usage-worker: key reminders and quota notices', () => {
       const expired = await newKey({ expiresAt: new Date(now.getTime() - DAY), createdAt: new Date(now.getTime() - 20 * DAY) });
       const neverExpires = await newKey();
 
-      await migrator.down();
+      // Only this migration, whatever was added after it.
+      const migration = { migrations: ['Migration20261129230000ExpiryReminders'] };
+      await migrator.down(migration);
       try {
         await record(reminded.id, 'expiring_7d', new Date(now.getTime() - HOUR));
         // Sent before this expiry's 7-day window opened: it was about an earlier date.
@@ -218,7 +220,7 @@ describe('usage-worker: key reminders and quota notices', () => {
         await record(expired.id, 'expired', new Date(now.getTime() - HOUR));
         await record(neverExpires.id, 'expired', new Date(now.getTime() - 40 * DAY));
       } finally {
-        await migrator.up();
+        await migrator.up(migration);
       }
 
       expect(await kindsOf(reminded.id)).toEqual([`expiring_7d:${reminded.expiresAt!.toISOString()}`]);
