@@ -52,4 +52,24 @@ describe(TickBatcher.name, () => {
     expect(first.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     await expect(sut.call(3)).resolves.toBe(3);
   });
+
+  it('with isolateFailures, runs the inputs of a failed batch one by one, so only the bad one fails', async () => {
+    const runs: number[][] = [];
+    const sut = new TickBatcher(
+      async (inputs: number[]) => {
+        runs.push(inputs);
+        if (inputs.includes(2)) throw new Error('row 2 is gone');
+        return inputs.map((input) => input * 10);
+      },
+      100,
+      { isolateFailures: true },
+    );
+
+    const results = await Promise.allSettled([sut.call(1), sut.call(2), sut.call(3)]);
+
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(results[0]).toMatchObject({ value: 10 });
+    expect(results[2]).toMatchObject({ value: 30 });
+    expect(runs).toEqual([[1, 2, 3], [1], [2], [3]]);
+  });
 });

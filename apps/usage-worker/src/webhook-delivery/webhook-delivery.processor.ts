@@ -85,10 +85,15 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     (ids) => loadDeliveriesToSend(this.orm.em.fork() as EntityManager, ids),
     DELIVERY_CONCURRENCY,
   );
-  private readonly attemptLog = new TickBatcher<AttemptRecord, void>(async (records) => {
-    await recordAttempts(this.orm.em.fork() as EntityManager, records);
-    return records.map(() => undefined);
-  }, DELIVERY_CONCURRENCY);
+  private readonly attemptLog = new TickBatcher<AttemptRecord, void>(
+    async (records) => {
+      await recordAttempts(this.orm.em.fork() as EntityManager, records);
+      return records.map(() => undefined);
+    },
+    DELIVERY_CONCURRENCY,
+    // A failed record fails its own job (retried), never the other orgs' deliveries in its batch.
+    { isolateFailures: true },
+  );
 
   constructor(
     private readonly audit: AuditService,

@@ -75,6 +75,11 @@ describe('FrontDoor', () => {
     });
     door.register({
       method: 'GET',
+      path: '/bad-header',
+      handle: async () => ({ status: 200, headers: { 'x-broken': 'line\nbreak' }, body: {} }),
+    });
+    door.register({
+      method: 'GET',
       path: '/sync-bug',
       handle: () => {
         throw new Error('boom before any promise');
@@ -152,6 +157,12 @@ describe('FrontDoor', () => {
       expect(answer.body.error.request_id).toBe(answer.headers['x-request-id']);
     }
     expect(seen).toEqual([]);
+  });
+
+  it('drops the connection, and keeps serving, when an answer cannot be written', async () => {
+    const send = await start();
+    await expect(send('GET', '/bad-header')).rejects.toThrow();
+    expect((await send('GET', '/echo')).status).toBe(203);
   });
 
   it('answers a refusal with its status and a bug with a 500 that names only the request id', async () => {

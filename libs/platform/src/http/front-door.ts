@@ -111,8 +111,15 @@ export class FrontDoor {
     const started = process.hrtime.bigint();
     const id = this.options.requestId(raw);
     const finish = (answer: FrontDoorAnswer) => {
-      this.write(response, id, answer);
-      this.observer(route.method, route.path, answer.status, Number(process.hrtime.bigint() - started) / 1e9);
+      try {
+        this.write(response, id, answer);
+        this.observer(route.method, route.path, answer.status, Number(process.hrtime.bigint() - started) / 1e9);
+      } catch (error) {
+        // Past the handler (a header value Node refuses, say) there is no envelope left to
+        // send: drop the connection rather than let the error escape the server.
+        this.logger.error({ err: error, request_id: id }, 'could not write the answer');
+        response.destroy();
+      }
     };
     const fail = (error: unknown) => finish(errorAnswer(error, id, this.logger));
     const run = (body: unknown) => {
