@@ -41,7 +41,14 @@ export class OutboxListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.databaseUrl });
+    // TCP keep-alive so a connection that died silently (a failover without a reset) is
+    // noticed and replaced, instead of leaving the relay on its poll without knowing.
+    const client = new Client({
+      connectionString: this.databaseUrl,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: 5_000,
+    });
     this.client = client;
     client.on('notification', () => this.onNotify());
     client.on('error', (error: Error) => this.lost(client, error));

@@ -63,7 +63,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
     });
     this.wakeupsTotal = new Counter({
       name: 'outbox_relay_wakeups_total',
-      help: 'Relay passes by what started them: a commit notification, or the poll timer.',
+      help: 'What woke the relay: a commit notification (counted even mid-pass, which then goes again at once), or the poll timer.',
       labelNames: ['reason'] as const,
       registers: [metrics.registry],
     });
@@ -120,11 +120,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
   }
 
   private onNotify(): void {
+    // Counted whether the relay slept or was mid-pass (then it goes again at once).
+    this.wakeupsTotal.inc({ reason: 'notify' });
     this.notified = true;
-    if (this.wake) {
-      this.wakeupsTotal.inc({ reason: 'notify' });
-      this.wake();
-    }
+    this.wake?.();
   }
 
   private async run(): Promise<void> {

@@ -55,6 +55,8 @@ export interface MaintenanceRun {
 export class UsageMaintenanceProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(UsageMaintenanceProcessor.name);
   private queue: Queue<MaintenanceJobData> | undefined;
+  /** The boot's partition creation, awaited at shutdown. */
+  private creatingPartitions: Promise<unknown> = Promise.resolve();
   private worker: Worker<MaintenanceJobData> | undefined;
   private retry: NodeJS.Timeout | undefined;
 
@@ -84,13 +86,15 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
     this.worker.on('failed', (job: Job | undefined, error: Error) => this.logger.warn(`usage maintenance failed: ${error.message}`));
     // Neither waits for the other nor holds up the boot: until the days exist, their checks wait in the DEFAULT partition.
     void this.schedule();
-    void this.partitions
+    this.creatingPartitions = this.partitions
       .ensureAhead()
       .catch((error: Error) => this.logger.warn(`creating request-log partitions failed: ${error.message}`));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.retry);
+    // Not under the ORM's feet: the database closes after this hook.
+    await this.creatingPartitions;
     const [worker, queue] = [this.worker, this.queue];
     this.worker = undefined;
     this.queue = undefined;

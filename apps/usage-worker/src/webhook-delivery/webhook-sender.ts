@@ -71,8 +71,9 @@ export async function postWebhook(url: string, headers: Record<string, string>, 
   const first = await sendOnce(target, headers, body, options, deadline, started);
   if (first !== STALE_SOCKET) return first;
   // A keep-alive race (Node's HTTP client docs): the subscriber closed the idle socket as
-  // we wrote to it, before any answer. Nothing was processed; one retry on a new socket.
-  const second = await sendOnce(target, headers, body, options, deadline, started);
+  // we wrote to it, before any answer. Nothing was processed; one retry on a connection of
+  // its own (the agent could hand out another stale one), still checked by the lookup.
+  const second = await sendOnce(target, headers, body, { ...options, agent: undefined }, deadline, started);
   return second === STALE_SOCKET ? failure('ECONNRESET: the connection was closed before an answer') : second;
 }
 
