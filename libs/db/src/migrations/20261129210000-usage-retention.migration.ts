@@ -26,11 +26,16 @@ const ROTATION_KIND = `'rotation_due:' || to_char(k.secret_rotated_at at time zo
 export class Migration20261129210000UsageRetention extends Migration {
   override async up(): Promise<void> {
     this.addSql(`alter table api_keys add column secret_rotated_at timestamptz null;`);
+    // One pass over the roll entries, grouped, rather than a correlated lookup per key: this
+    // runs while the new column's ACCESS EXCLUSIVE lock on api_keys is held.
     this.addSql(`
-      update api_keys k set secret_rotated_at = coalesce(
-        (select max(a.created_at) from audit_logs a
-          where a.org_id = k.organization_id and a.target_id = k.id and a.action = 'api_key.rolled'),
-        k.created_at);`);
+      update api_keys k set secret_rotated_at = coalesce(rolled.at, k.created_at)
+        from api_keys k2
+        left join (
+          select org_id, target_id, max(created_at) as at from audit_logs
+           where action = 'api_key.rolled' group by org_id, target_id
+        ) rolled on rolled.org_id = k2.organization_id and rolled.target_id = k2.id
+       where k2.id = k.id;`);
     this.addSql(`alter table api_keys alter column secret_rotated_at set not null;`);
     this.addSql(`drop index if exists api_keys_created_at_index;`);
     this.addSql(`create index api_keys_secret_rotated_at_index on api_keys (secret_rotated_at) where revoked_at is null;`);
