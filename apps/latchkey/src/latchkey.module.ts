@@ -5,7 +5,7 @@ import { AuditModule } from '@latchkey/audit';
 import { AppConfigValues, ConfigModule, ServiceTarget } from '@latchkey/config';
 import { DbModule } from '@latchkey/db';
 import { OutboxModule } from '@latchkey/outbox';
-import { PlatformModule, PlatformOptions } from '@latchkey/platform';
+import { PlatformModule, PlatformWiring } from '@latchkey/platform';
 
 import { AuthCheckModule } from '../../auth-check/src/auth-check.module';
 import { KeyIssuerModule } from '../../key-issuer/src/key-issuer.module';
@@ -26,7 +26,7 @@ const SERVICE_MODULES: Record<ServiceTarget, Type> = {
  */
 @Module({})
 export class LatchkeyModule {
-  static forRoot(config: AppConfigValues, platform: PlatformOptions = {}): DynamicModule {
+  static forRoot(config: AppConfigValues, platform: PlatformWiring): DynamicModule {
     return {
       module: LatchkeyModule,
       imports: [

@@ -20,8 +20,11 @@ import { RpcClient } from './rpc';
 export interface PlatformOptions {
   /** Where logs go (stdout by default). */
   logDestination?: DestinationStream;
-  /** The HTTP server's own routes (createLatchkeyApp makes it, as Fastify's serverFactory); absent, nothing registers on it. */
-  frontDoor?: FrontDoor;
+}
+
+/** What createLatchkeyApp adds: the HTTP server's own routes, made before Nest (Fastify's serverFactory). */
+export interface PlatformWiring extends PlatformOptions {
+  frontDoor: FrontDoor;
 }
 
 @Global()
@@ -43,11 +46,11 @@ export interface PlatformOptions {
   exports: [MetricsService, RedisService, RpcClient],
 })
 export class PlatformModule {
-  static forRoot(options: PlatformOptions = {}): DynamicModule {
+  static forRoot(options: PlatformWiring): DynamicModule {
     return {
       module: PlatformModule,
       imports: [LoggerModule.forRoot(options.logDestination)],
-      providers: [{ provide: FrontDoor, useValue: options.frontDoor ?? null }],
+      providers: [{ provide: FrontDoor, useValue: options.frontDoor }],
       exports: [FrontDoor],
     };
   }

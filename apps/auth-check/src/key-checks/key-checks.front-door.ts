@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 
 import { FrontDoor } from '@latchkey/platform';
 
@@ -11,15 +11,13 @@ import { KeyChecksHttpHandler } from './key-checks.http.handler';
  * the front door does not match.
  */
 @Injectable()
-export class KeyChecksFrontDoor {
+export class KeyChecksFrontDoor implements OnModuleInit {
   constructor(
-    // Null when the platform runs without one (PlatformOptions.frontDoor).
-    @Inject(FrontDoor) private readonly frontDoor: FrontDoor | null,
+    private readonly frontDoor: FrontDoor,
     private readonly handler: KeyChecksHttpHandler,
   ) {}
 
-  attach(): void {
-    if (!this.frontDoor) return;
+  onModuleInit(): void {
     this.frontDoor.register({ method: 'POST', path: '/v1/verify', handle: (request) => this.handler.verify(request) });
     this.frontDoor.register({ method: 'GET', path: '/v1/check', handle: (request) => this.handler.check(request) });
   }

@@ -1,4 +1,4 @@
-import { Module, OnModuleInit } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 
 import { KeyRecordsModule } from '../key-records/key-records.module';
 import { QuotasModule } from '../quotas/quotas.module';
@@ -17,10 +17,4 @@ import { KeyChecksService } from './key-checks.service';
   controllers: [KeyChecksHttpController, KeyChecksRpcController],
   providers: [KeyChecksFrontDoor, KeyChecksHttpHandler, KeyChecksService],
 })
-export class KeyChecksModule implements OnModuleInit {
-  constructor(private readonly frontDoor: KeyChecksFrontDoor) {}
-
-  onModuleInit(): void {
-    this.frontDoor.attach();
-  }
-}
+export class KeyChecksModule {}
