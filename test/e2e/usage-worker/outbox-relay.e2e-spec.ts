@@ -12,7 +12,6 @@ import { IdPrefix, newId, OutboxEvent } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
 import { MetricsService } from '@latchkey/platform';
 
-import { POLL_BACKSTOP_MS } from '../../../apps/usage-worker/src/outbox-relay/outbox-relay.service';
 import { TestApp } from '../../support/create-test-app';
 import { LogCapture } from '../../support/log-capture';
 import { TestEnvironment } from '../../support/test-environment';
@@ -231,13 +230,10 @@ describe('usage-worker: outbox relay to the events queue', () => {
       // The relay is idle now: asleep until the backstop poll, unless a commit notifies it.
       const notifiedBefore = await wakeups('notify');
       const rows = await writeEvents(sut, 3);
-      const committedAt = Date.now();
       await waitFor(async () => (await unrelayedCount(sut)) === 0, 5_000, 'relay');
-      const relayedAfterMs = Date.now() - committedAt;
 
+      // Only a commit's NOTIFY counts as 'notify' (a reconnect is 'listening'): the trigger fired and the relay heard it.
       expect(await wakeups('notify')).toBeGreaterThan(notifiedBefore);
-      // The notification (counted above), not a full backstop wait, got it relayed.
-      expect(relayedAfterMs).toBeLessThan(POLL_BACKSTOP_MS);
       const jobs = (await allJobs(queue)).filter((job) => rows.some((row) => row.id === job.id));
       expect(jobs).toHaveLength(3);
     });

@@ -23,7 +23,8 @@ export class OutboxListener {
 
   constructor(
     private readonly databaseUrl: string,
-    private readonly onNotify: () => void,
+    /** 'notify': a commit notified; 'listening': (re)connected, so whatever committed unheard is picked up now. */
+    private readonly onNotify: (why: 'notify' | 'listening') => void,
   ) {}
 
   start(): void {
@@ -50,7 +51,7 @@ export class OutboxListener {
       connectionTimeoutMillis: 5_000,
     });
     this.client = client;
-    client.on('notification', () => this.onNotify());
+    client.on('notification', () => this.onNotify('notify'));
     client.on('error', (error: Error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     try {
@@ -60,7 +61,7 @@ export class OutboxListener {
       this.listening = true;
       this.failures = 0;
       // Whatever committed while no one listened is picked up now, not at the next poll.
-      this.onNotify();
+      this.onNotify('listening');
     } catch (error) {
       this.lost(client, error as Error);
     }

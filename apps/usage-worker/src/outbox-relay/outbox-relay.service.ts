@@ -16,7 +16,7 @@ export const RELAY_BATCH_SIZE = 500;
 /** Polling while the LISTEN connection is down: notifications cannot arrive, so the relay looks often. */
 const POLL_INTERVAL_MS = 200;
 /** Polling while listening: only a backstop, since every commit of outbox rows notifies the relay at once. */
-export const POLL_BACKSTOP_MS = 1_000;
+const POLL_BACKSTOP_MS = 1_000;
 const MAX_BACKOFF_MS = 5_000;
 
 /**
@@ -63,11 +63,11 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
     });
     this.wakeupsTotal = new Counter({
       name: 'outbox_relay_wakeups_total',
-      help: 'What woke the relay: a commit notification (counted even mid-pass, which then goes again at once), or the poll timer.',
+      help: 'What woke the relay: a commit notification (counted even mid-pass, which then goes again at once), the listener (re)connecting, or the poll timer.',
       labelNames: ['reason'] as const,
       registers: [metrics.registry],
     });
-    this.listener = new OutboxListener(config.get('DATABASE_URL'), () => this.onNotify());
+    this.listener = new OutboxListener(config.get('DATABASE_URL'), (why) => this.onNotify(why));
     const countUnrelayed = () => this.orm.em.fork().count(OutboxEvent, { relayedAt: null });
     new Gauge({
       name: 'outbox_unrelayed_events',
@@ -119,9 +119,9 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
     return relayed;
   }
 
-  private onNotify(): void {
+  private onNotify(why: 'notify' | 'listening'): void {
     // Counted whether the relay slept or was mid-pass (then it goes again at once).
-    this.wakeupsTotal.inc({ reason: 'notify' });
+    this.wakeupsTotal.inc({ reason: why });
     this.notified = true;
     this.wake?.();
   }

@@ -36,15 +36,12 @@ export interface AttemptRecord {
   health: EndpointHealth;
 }
 
-/** Records one attempt (see recordAttempts); the form used inside a transaction. */
-export async function recordAttempt(
-  em: EntityManager,
-  endpointId: string,
-  attempt: AttemptEntry,
-  change: DeliveryChange,
-  health: EndpointHealth,
-): Promise<void> {
-  await recordAttempts(em, [{ endpointId, attempt, change, health }]);
+/**
+ * Records one attempt that leaves its endpoint's health as it is (see recordAttempts):
+ * the form used inside the transaction that disables an endpoint.
+ */
+export async function recordAttempt(em: EntityManager, endpointId: string, attempt: AttemptEntry, change: DeliveryChange): Promise<void> {
+  await recordAttempts(em, [{ endpointId, attempt, change, health: EndpointHealth.Unchanged }]);
 }
 
 /**

@@ -274,7 +274,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     const outcome = await em.transactional(async (tx): Promise<DeliveryOutcome> => {
       const failed = { status: DeliveryStatus.Failed, nextAttemptAt: null, attemptCount: attempt };
       if (gone) {
-        await recordAttempt(tx, endpoint.id, entry, failed, EndpointHealth.Unchanged);
+        await recordAttempt(tx, endpoint.id, entry, failed);
         await this.disable(tx, endpoint, WebhookDisabledReason.Gone, entry.attemptedAt);
         return 'gone';
       }
@@ -284,7 +284,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
       );
       const failingSince = new Date(rows[0]?.failing_since ?? entry.attemptedAt);
       if (entry.attemptedAt.getTime() - failingSince.getTime() >= this.config.get('webhookDisableAfterMs')) {
-        await recordAttempt(tx, endpoint.id, entry, failed, EndpointHealth.Unchanged);
+        await recordAttempt(tx, endpoint.id, entry, failed);
         await this.disable(tx, endpoint, WebhookDisabledReason.Failing, entry.attemptedAt);
         return 'failed';
       }
@@ -294,7 +294,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
         next === null
           ? failed
           : { status: DeliveryStatus.Pending, nextAttemptAt: new Date(entry.attemptedAt.getTime() + next), attemptCount: attempt };
-      await recordAttempt(tx, endpoint.id, entry, change, EndpointHealth.Unchanged);
+      await recordAttempt(tx, endpoint.id, entry, change);
       return next === null ? 'failed' : 'retry';
     });
     if (next !== null) await this.producer.enqueueAttempt(entry.deliveryId, attempt + 1, next);

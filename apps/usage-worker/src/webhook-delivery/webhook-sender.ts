@@ -43,13 +43,7 @@ const STALE_SOCKET = Symbol('stale socket');
  */
 export async function postWebhook(url: string, headers: Record<string, string>, body: string, options: SendOptions): Promise<SendResult> {
   const started = performance.now();
-  const failure = (error: string): SendResult => ({
-    statusCode: null,
-    durationMs: Math.round(performance.now() - started),
-    responseBody: null,
-    error,
-    retryAfterMs: null,
-  });
+  const failure = (error: string) => failed(started, error);
 
   let target: URL;
   try {
@@ -67,13 +61,12 @@ export async function postWebhook(url: string, headers: Record<string, string>, 
     return failure(`${host} is not a public address`);
   }
 
-  const deadline = started + options.timeoutMs;
-  const first = await sendOnce(target, headers, body, options, deadline, started);
+  const first = await sendOnce(target, headers, body, options, started);
   if (first !== STALE_SOCKET) return first;
   // A keep-alive race (Node's HTTP client docs): the subscriber closed the idle socket as
   // we wrote to it, before any answer. Nothing was processed; one retry on a connection of
   // its own (the agent could hand out another stale one), still checked by the lookup.
-  const second = await sendOnce(target, headers, body, { ...options, agent: undefined }, deadline, started);
+  const second = await sendOnce(target, headers, body, { ...options, agent: undefined }, started);
   return second === STALE_SOCKET ? failure('ECONNRESET: the connection was closed before an answer') : second;
 }
 
@@ -82,17 +75,11 @@ function sendOnce(
   headers: Record<string, string>,
   body: string,
   options: SendOptions,
-  deadline: number,
   started: number,
 ): Promise<SendResult | typeof STALE_SOCKET> {
+  const deadline = started + options.timeoutMs;
   const elapsed = () => Math.round(performance.now() - started);
-  const failure = (error: string): SendResult => ({
-    statusCode: null,
-    durationMs: elapsed(),
-    responseBody: null,
-    error,
-    retryAfterMs: null,
-  });
+  const failure = (error: string) => failed(started, error);
 
   return new Promise((resolve) => {
     let settled = false;
@@ -164,4 +151,9 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - now);
+}
+
+/** An attempt that got no HTTP answer, timed from `started`. */
+function failed(started: number, error: string): SendResult {
+  return { statusCode: null, durationMs: Math.round(performance.now() - started), responseBody: null, error, retryAfterMs: null };
 }
