@@ -8,7 +8,6 @@ import {
   ApiKey,
   IdPrefix,
   isIdOf,
-  OrganizationSettings,
   Page,
   PageRequest,
   requestLogRetentionDays,
@@ -16,7 +15,8 @@ import {
   USAGE_COUNTER_RETENTION_DAYS,
   UsageGranularity,
 } from '@latchkey/db';
-import { AppError } from '@latchkey/platform';
+import { OrganizationReply, OrgsPattern } from '@latchkey/contracts';
+import { AppError, RpcClient } from '@latchkey/platform';
 
 import { KeyUsageQueryDto } from './dto/key-usage-query.dto';
 import { ListRequestLogsQueryDto } from './dto/list-request-logs-query.dto';
@@ -72,6 +72,7 @@ export class UsageReportsService {
   constructor(
     private readonly em: EntityManager,
     private readonly config: AppConfig,
+    private readonly rpc: RpcClient,
   ) {}
 
   async keyUsage(principal: UserPrincipal, keyId: string, query: KeyUsageQueryDto, now = new Date()): Promise<KeyUsageResponseDto> {
@@ -191,12 +192,10 @@ export class UsageReportsService {
 
   /** Per environment, the oldest check the organisation's request-log retention still shows. */
   private async logWindowStarts(orgId: string, now: Date): Promise<Record<'test' | 'live', Date>> {
-    const [org] = await this.em.execute<{ settings: Partial<OrganizationSettings> | null }[]>(
-      'select settings from organizations where id = ?',
-      [orgId],
-    );
+    // The organisation belongs to org-api: read over the Redis transport, as a split deployment must.
+    const org = await this.rpc.send<OrganizationReply>(OrgsPattern.GetOrganization, { org_id: orgId });
     const start = (environment: 'test' | 'live', defaultDays: number) =>
-      new Date(now.getTime() - requestLogRetentionDays(org?.settings, environment, defaultDays) * USAGE_BUCKET_MS.day);
+      new Date(now.getTime() - requestLogRetentionDays(org.settings, environment, defaultDays) * USAGE_BUCKET_MS.day);
     return {
       test: start('test', this.config.get('REQUEST_LOG_RETENTION_TEST_DAYS')),
       live: start('live', this.config.get('REQUEST_LOG_RETENTION_LIVE_DAYS')),

@@ -1,4 +1,4 @@
-import { DEFAULT_ORGANIZATION_SETTINGS, requestLogRetentionDays } from './organization.entity';
+import { DEFAULT_ORGANIZATION_SETTINGS, REQUEST_LOG_RETENTION_MAX_DAYS, requestLogRetentionDays } from './organization.entity';
 
 describe(requestLogRetentionDays.name, () => {
   it('answers the organisation’s own days for the environment, else the default', () => {
@@ -13,5 +13,9 @@ describe(requestLogRetentionDays.name, () => {
     expect(requestLogRetentionDays(null, 'live', 90)).toBe(90);
     expect(requestLogRetentionDays({ request_log_retention_live_days: 0 }, 'live', 90)).toBe(90);
     expect(requestLogRetentionDays({ request_log_retention_live_days: 1.5 }, 'live', 90)).toBe(90);
+  });
+
+  it('caps a stored value at the most the worker keeps, as its SQL does', () => {
+    expect(requestLogRetentionDays({ request_log_retention_live_days: 5_000 }, 'live', 90)).toBe(REQUEST_LOG_RETENTION_MAX_DAYS);
   });
 });

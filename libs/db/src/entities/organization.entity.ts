@@ -54,7 +54,8 @@ export function requestLogRetentionDays(
   defaultDays: number,
 ): number {
   const own = settings?.[REQUEST_LOG_RETENTION_SETTING[environment]];
-  return typeof own === 'number' && Number.isInteger(own) && own > 0 ? own : defaultDays;
+  // The same reading as the worker's SQL (request-log-retention.ts): capped, so reads never show more than it keeps.
+  return typeof own === 'number' && Number.isInteger(own) && own > 0 ? Math.min(own, REQUEST_LOG_RETENTION_MAX_DAYS) : defaultDays;
 }
 
 @Entity({ tableName: 'organizations' })
