@@ -55,8 +55,6 @@ export interface MaintenanceRun {
 export class UsageMaintenanceProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(UsageMaintenanceProcessor.name);
   private queue: Queue<MaintenanceJobData> | undefined;
-  /** The boot's partition creation, awaited at shutdown. */
-  private creatingPartitions: Promise<unknown> = Promise.resolve();
   private worker: Worker<MaintenanceJobData> | undefined;
   private retry: NodeJS.Timeout | undefined;
 
@@ -84,17 +82,13 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
     });
     this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
     this.worker.on('failed', (job: Job | undefined, error: Error) => this.logger.warn(`usage maintenance failed: ${error.message}`));
-    // Neither waits for the other nor holds up the boot: until the days exist, their checks wait in the DEFAULT partition.
+    // The scheduler's first run comes at once and creates the days ahead; it does not hold up
+    // the boot, and until the days exist their checks wait in the DEFAULT partition.
     void this.schedule();
-    this.creatingPartitions = this.partitions
-      .ensureAhead()
-      .catch((error: Error) => this.logger.warn(`creating request-log partitions failed: ${error.message}`));
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.retry);
-    // Not under the ORM's feet: the database closes after this hook.
-    await this.creatingPartitions;
     const [worker, queue] = [this.worker, this.queue];
     this.worker = undefined;
     this.queue = undefined;
