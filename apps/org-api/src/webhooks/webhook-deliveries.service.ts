@@ -6,6 +6,7 @@ import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { EventType } from '@latchkey/contracts';
 import {
+  DAY_MS,
   DeliveryStatus,
   findPage,
   IdPrefix,
@@ -22,8 +23,6 @@ import { RECOVER_WINDOW_DAYS } from './dto/recover-webhook-deliveries-query.dto'
 import { RecoverWebhookDeliveriesResponseDto, WebhookDeliveryResponseDto } from './dto/webhook-delivery-response.dto';
 import { ScheduledAttempt, WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { assertEnabled } from './webhooks.service';
-
-const DAY_MS = 86_400_000;
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;

@@ -8,8 +8,8 @@ import { OutboxService } from '@latchkey/outbox';
 import { Clock } from './clock';
 import { expiryKindSql, ReminderKind, rotationDueKindSql } from './reminder-kinds';
 import { claimId, claimReminders } from './sent-reminders';
+import { DAY_MS } from '@latchkey/db';
 
-const DAY_MS = 86_400_000;
 /** Keys looked at per statement; a run goes on until a scan comes back short. */
 const SCAN_LIMIT = 500;
 /**

@@ -4,8 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { deleteInBatches } from '../database/delete-in-batches';
 import { EXPIRED_LOOKBACK_DAYS } from './key-reminders.service';
 import { EXPIRY_KIND_PATTERN, ROTATION_DUE_KIND_PREFIX, rotationDueKindSql } from './reminder-kinds';
+import { DAY_MS } from '@latchkey/db';
 
-const DAY_MS = 86_400_000;
 /**
  * A key deleted, revoked or expired this long ago gets no more reminders, so what was
  * sent for it is forgotten. Longer than EXPIRED_LOOKBACK_DAYS: until then a recently

@@ -1,9 +1,7 @@
-import { REQUEST_LOG_RETENTION_MAX_DAYS, REQUEST_LOG_RETENTION_SETTING } from '@latchkey/db';
+import { DAY_MS, REQUEST_LOG_RETENTION_MAX_DAYS, REQUEST_LOG_RETENTION_SETTING } from '@latchkey/db';
 
 export const REQUEST_LOG_ENVIRONMENTS = ['test', 'live'] as const;
 export type RequestLogEnvironment = (typeof REQUEST_LOG_ENVIRONMENTS)[number];
-
-export const DAY_MS = 86_400_000;
 
 /** One environment's request-log retention across the deployment. */
 export interface RetentionWindow {

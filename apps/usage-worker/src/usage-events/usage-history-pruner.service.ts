@@ -2,11 +2,9 @@ import { MikroORM } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 
 import { USAGE_JOB_OPTIONS } from '@latchkey/contracts';
-import { USAGE_COUNTER_RETENTION_DAYS, UsageGranularity } from '@latchkey/db';
+import { DAY_MS, USAGE_COUNTER_RETENTION_DAYS, UsageGranularity } from '@latchkey/db';
 
 import { deleteInBatches } from '../database/delete-in-batches';
-
-const DAY_MS = 86_400_000;
 
 /**
  * The longest a usage batch can come back after its first delivery: BullMQ's

@@ -3,8 +3,9 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
 import { FUTURE_LIMIT_DAYS } from './request-log-partitions.service';
-import { DAY_MS, retentionDaysByEnvironmentSql } from './request-log-retention';
+import { retentionDaysByEnvironmentSql } from './request-log-retention';
 import { RequestLogRetentionService } from './request-log-retention.service';
+import { DAY_MS } from '@latchkey/db';
 import { aggregateCounters, CheckedUsageEvent, latestUseByKey, ParsedUsageBatch, requestLogRows } from './usage-batch';
 
 export interface RecordedBatch {

@@ -6,11 +6,14 @@ export type UsageGranularity = (typeof UsageGranularity)[keyof typeof UsageGranu
 
 export const USAGE_GRANULARITIES: readonly UsageGranularity[] = Object.values(UsageGranularity);
 
-/** Buckets are fixed UTC spans (UTC has no DST), so a bucket is `floor(epoch / size)`. */
+/** A UTC day (UTC has no DST): the unit of every day-based window and partition. */
+export const DAY_MS = 86_400_000;
+
+/** Buckets are fixed UTC spans, so a bucket is `floor(epoch / size)`. */
 export const USAGE_BUCKET_MS: Record<UsageGranularity, number> = {
   minute: 60_000,
   hour: 3_600_000,
-  day: 86_400_000,
+  day: DAY_MS,
 };
 
 /**
