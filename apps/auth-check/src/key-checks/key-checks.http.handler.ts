@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { VerifyCode } from '@latchkey/contracts';
 import { constantTimeEquals } from '@latchkey/crypto';
-import { AppError, errorEnvelope, ErrorKind, FrontDoorAnswer, FrontDoorRequest } from '@latchkey/platform';
+import { andThen, AppError, errorEnvelope, ErrorKind, FrontDoorAnswer, FrontDoorRequest, MaybePromise } from '@latchkey/platform';
 
 import { KeyChecksService } from './key-checks.service';
 import { KeyCheck, KeyCheckInput } from './key-verdict';
@@ -37,10 +37,13 @@ export class KeyChecksHttpHandler {
   }
 
   /** 200 with the verdict whether or not the key passes; 400 only for a malformed body. */
-  async verify(request: FrontDoorRequest): Promise<FrontDoorAnswer> {
+  verify(request: FrontDoorRequest): MaybePromise<FrontDoorAnswer> {
     this.assertInternalCaller(request);
-    const check = await this.checks.verify(fromVerifyRequest(parseVerifyKeyRequest(request.body)));
-    return { status: 200, headers: limitHeaders(check), body: { success: true, data: check.verdict } };
+    return andThen(this.checks.verify(fromVerifyRequest(parseVerifyKeyRequest(request.body))), (check) => ({
+      status: 200,
+      headers: limitHeaders(check),
+      body: { success: true, data: check.verdict },
+    }));
   }
 
   /**
@@ -49,26 +52,9 @@ export class KeyChecksHttpHandler {
    * address through Fastify's trustProxy, so only a trusted proxy can set it), and
    * what to require from the query: `?permissions=a,b&environment=live&cost=2`.
    */
-  async check(request: FrontDoorRequest): Promise<FrontDoorAnswer> {
+  check(request: FrontDoorRequest): MaybePromise<FrontDoorAnswer> {
     this.assertInternalCaller(request);
-    const check = await this.checks.verify(fromForwardedRequest(request));
-    const { verdict } = check;
-    const headers = limitHeaders(check);
-    if (verdict.valid) {
-      headers['x-latchkey-org-id'] = verdict.org_id ?? '';
-      headers['x-latchkey-key-id'] = verdict.key_id ?? '';
-      headers['x-latchkey-environment'] = verdict.environment ?? '';
-      return { status: 200, headers, body: { success: true, data: verdict } };
-    }
-    let kind: ErrorKind = ErrorKind.Forbidden;
-    if (UNAUTHENTICATED_CODES.has(verdict.code)) {
-      kind = ErrorKind.Unauthenticated;
-      headers['www-authenticate'] = `${WWW_AUTHENTICATE}, error="${verdict.code.toLowerCase()}"`;
-    } else if (LIMITED_CODES.has(verdict.code)) {
-      kind = ErrorKind.RateLimited;
-    }
-    const status = kind === ErrorKind.Unauthenticated ? 401 : kind === ErrorKind.RateLimited ? 429 : 403;
-    return { status, headers, body: errorEnvelope(new AppError(kind, verdict.code, messageFor(verdict.code)), request.id) };
+    return andThen(this.checks.verify(fromForwardedRequest(request)), (check) => forwardAuthAnswer(check, request.id));
   }
 
   private assertInternalCaller(request: FrontDoorRequest): void {
@@ -78,6 +64,27 @@ export class KeyChecksHttpHandler {
       throw AppError.unauthenticated('Send the internal token as x-internal-token.');
     }
   }
+}
+
+/** 200 with X-Latchkey-* for a pass; otherwise 401 + WWW-Authenticate, 403, or 429 with the error envelope. */
+function forwardAuthAnswer(check: KeyCheck, requestId: string): FrontDoorAnswer {
+  const { verdict } = check;
+  const headers = limitHeaders(check);
+  if (verdict.valid) {
+    headers['x-latchkey-org-id'] = verdict.org_id ?? '';
+    headers['x-latchkey-key-id'] = verdict.key_id ?? '';
+    headers['x-latchkey-environment'] = verdict.environment ?? '';
+    return { status: 200, headers, body: { success: true, data: verdict } };
+  }
+  let kind: ErrorKind = ErrorKind.Forbidden;
+  if (UNAUTHENTICATED_CODES.has(verdict.code)) {
+    kind = ErrorKind.Unauthenticated;
+    headers['www-authenticate'] = `${WWW_AUTHENTICATE}, error="${verdict.code.toLowerCase()}"`;
+  } else if (LIMITED_CODES.has(verdict.code)) {
+    kind = ErrorKind.RateLimited;
+  }
+  const status = kind === ErrorKind.Unauthenticated ? 401 : kind === ErrorKind.RateLimited ? 429 : 403;
+  return { status, headers, body: errorEnvelope(new AppError(kind, verdict.code, messageFor(verdict.code)), requestId) };
 }
 
 function header(request: FrontDoorRequest, name: string): string | null {

@@ -1,7 +1,6 @@
-import { AppConfig } from '@latchkey/config';
 import { KeyRecord, UsageEvent } from '@latchkey/contracts';
 import { generateApiKey, SecretBox } from '@latchkey/crypto';
-import { AppError } from '@latchkey/platform';
+import { AppError, MaybePromise } from '@latchkey/platform';
 
 import { compileKey } from '../key-records/compiled-key';
 import { KeyLookupResult, KeyRecordsService } from '../key-records/key-records.service';
@@ -10,7 +9,7 @@ import { RateLimiterService } from '../rate-limits/rate-limiter.service';
 import { RequestSignatureService } from '../signatures/request-signature.service';
 import { UsageEventBuffer } from '../usage-events/usage-event-buffer.service';
 import { KeyChecksService } from './key-checks.service';
-import { KeyCheckInput } from './key-verdict';
+import { KeyCheck, KeyCheckInput } from './key-verdict';
 
 const box = new SecretBox('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');
 
@@ -52,21 +51,17 @@ function input(fields: Partial<KeyCheckInput> = {}): KeyCheckInput {
   };
 }
 
-function build(found: KeyRecord | null | Error, rateLimitDegraded = false) {
+/** `cached`: the lookup answers at once, as on a cache hit. */
+function build(found: KeyRecord | null | Error, { rateLimitDegraded = false, cached = false } = {}) {
   const calls = { lookups: 0, rate: 0, quota: 0, signatures: 0 };
   const events: UsageEvent[] = [];
-  const keys = {
-    bySecretHash: (): Promise<KeyLookupResult> => {
-      calls.lookups += 1;
-      if (found instanceof Error) return Promise.reject(found);
-      return Promise.resolve({ key: found ? compileKey(found, box) : null, degraded: false });
-    },
-    byPublicKey: (): Promise<KeyLookupResult> => {
-      calls.lookups += 1;
-      if (found instanceof Error) return Promise.reject(found);
-      return Promise.resolve({ key: found ? compileKey(found, box) : null, degraded: false });
-    },
-  } as unknown as KeyRecordsService;
+  const lookup = (): MaybePromise<KeyLookupResult> => {
+    calls.lookups += 1;
+    if (found instanceof Error) return Promise.reject(found);
+    const result = { key: found ? compileKey(found, box) : null, degraded: false };
+    return cached ? result : Promise.resolve(result);
+  };
+  const keys = { bySecret: lookup, byPublicKey: lookup } as unknown as KeyRecordsService;
   const rateLimiter = {
     consume: () => {
       calls.rate += 1;
@@ -89,8 +84,7 @@ function build(found: KeyRecord | null | Error, rateLimitDegraded = false) {
     },
   } as unknown as RequestSignatureService;
   const usage = { emit: (event: UsageEvent) => events.push(event) } as unknown as UsageEventBuffer;
-  const config = { get: () => 'k'.repeat(32) } as unknown as AppConfig;
-  const sut = new KeyChecksService(config, keys, quotas, rateLimiter, signatures, usage);
+  const sut = new KeyChecksService(keys, quotas, rateLimiter, signatures, usage);
   return { sut, calls, events };
 }
 
@@ -115,7 +109,7 @@ describe(KeyChecksService.name, () => {
   });
 
   it('reports no rate-limit numbers it could not ask Redis for (so /v1/check sends no RateLimit-* headers)', async () => {
-    const { sut } = build(record(), true);
+    const { sut } = build(record(), { rateLimitDegraded: true });
     const { verdict } = await sut.verify(input());
     expect(verdict).toMatchObject({ valid: true, degraded: true, rate_limit: null });
   });
@@ -124,6 +118,20 @@ describe(KeyChecksService.name, () => {
     const { sut, calls } = build(record({ signing: true, public_key: generateApiKey('test', 'pk') }));
     expect((await sut.verify(input())).verdict.code).toBe('INVALID_SIGNATURE');
     expect(calls.signatures).toBe(0);
+  });
+
+  it('judges a cached key that spends nothing synchronously, and goes async only for what needs Redis', async () => {
+    const plain = build(record({ rate_limit: null, quota: null }), { cached: true });
+    const answered = plain.sut.verify(input());
+    expect(answered).not.toBeInstanceOf(Promise);
+    expect((answered as KeyCheck).verdict).toMatchObject({ valid: true, code: 'VALID' });
+    expect(plain.events).toHaveLength(1);
+
+    const limited = build(record(), { cached: true });
+    const pending = limited.sut.verify(input());
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await pending).verdict.rate_limit).toMatchObject({ limit: 10, remaining: 9 });
+    expect(limited.events).toHaveLength(1);
   });
 
   it('fails closed (throws) when the key cannot be looked up at all, and emits nothing', async () => {

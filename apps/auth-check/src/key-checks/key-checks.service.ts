@@ -1,22 +1,17 @@
 import { Injectable } from '@nestjs/common';
 
-import { AppConfig } from '@latchkey/config';
 import { VerifyCode } from '@latchkey/contracts';
-import { hmacSha256Hex, parseApiKey, ParsedApiKey } from '@latchkey/crypto';
+import { parseApiKey, ParsedApiKey } from '@latchkey/crypto';
+import { andThen, MaybePromise } from '@latchkey/platform';
 
 import { CompiledKey } from '../key-records/compiled-key';
-import { KeyRecordsService } from '../key-records/key-records.service';
+import { KeyLookupResult, KeyRecordsService } from '../key-records/key-records.service';
 import { QuotaLedgerService } from '../quotas/quota-ledger.service';
 import { RateLimiterService } from '../rate-limits/rate-limiter.service';
 import { EMPTY_BODY_SHA256, RequestSignatureService } from '../signatures/request-signature.service';
 import { UsageEventBuffer } from '../usage-events/usage-event-buffer.service';
 import { endpointAllowed, hasPermissions, ipAllowed, referrerAllowed } from './key-rules';
 import { KeyCheck, KeyCheckInput, KeyVerdict } from './key-verdict';
-
-interface Judged {
-  check: KeyCheck;
-  parsed: ParsedApiKey | null;
-}
 
 /**
  * The hot path: judges one presented key, the same way for POST /v1/verify,
@@ -25,6 +20,9 @@ interface Judged {
  * refused check never uses up quota. Authentication (status, signature) comes
  * before the restrictions, so only a holder of the key learns why it is refused.
  *
+ * A cached key without a signature, rate limit or quota is judged synchronously:
+ * no promise at all between the request and its answer (see MaybePromise).
+ *
  * A rolled key's old secret after its grace answers NOT_FOUND, not REVOKED: the key
  * service no longer finds it by that secret (and after a second roll nothing
  * remembers it), so NOT_FOUND is the one answer the cache, the key service and
@@ -32,23 +30,25 @@ interface Judged {
  */
 @Injectable()
 export class KeyChecksService {
-  private readonly hashSecret: string;
-
   constructor(
-    config: AppConfig,
     private readonly keys: KeyRecordsService,
     private readonly quotas: QuotaLedgerService,
     private readonly rateLimiter: RateLimiterService,
     private readonly signatures: RequestSignatureService,
     private readonly usage: UsageEventBuffer,
-  ) {
-    this.hashSecret = config.get('KEY_HASH_SECRET');
-  }
+  ) {}
 
   /** Throws only when the key cannot be looked up at all (503, fail closed); every verdict emits one usage event. */
-  async verify(input: KeyCheckInput): Promise<KeyCheck> {
-    const started = process.hrtime.bigint();
-    const { check, parsed } = await this.judge(input);
+  verify(input: KeyCheckInput): MaybePromise<KeyCheck> {
+    const started = performance.now();
+    const parsed = parseApiKey(input.key);
+    if (!parsed) return this.recorded(input, null, refuse(VerifyCode.Malformed), started);
+    const lookup = parsed.kind === 'pk' ? this.keys.byPublicKey(input.key) : this.keys.bySecret(input.key);
+    const check = andThen(lookup, (found) => this.judge(found, parsed, input));
+    return andThen(check, (judged) => this.recorded(input, parsed, judged, started));
+  }
+
+  private recorded(input: KeyCheckInput, parsed: ParsedApiKey | null, check: KeyCheck, started: number): KeyCheck {
     const { verdict } = check;
     this.usage.emit({
       key_id: verdict.key_id,
@@ -59,56 +59,56 @@ export class KeyChecksService {
       method: input.method,
       path: input.path,
       at: new Date().toISOString(),
-      latency_us: Number((process.hrtime.bigint() - started) / 1000n),
+      latency_us: Math.round((performance.now() - started) * 1000),
     });
     return check;
   }
 
-  private async judge(input: KeyCheckInput): Promise<Judged> {
-    const parsed = parseApiKey(input.key);
-    if (!parsed) return { parsed, check: refuse(VerifyCode.Malformed) };
-
-    const lookup =
-      parsed.kind === 'pk'
-        ? await this.keys.byPublicKey(input.key)
-        : await this.keys.bySecretHash(hmacSha256Hex(this.hashSecret, input.key));
-    const key = lookup.key;
-    if (!key) return { parsed, check: refuse(VerifyCode.NotFound) };
-    const degraded = lookup.degraded;
+  /** Who holds the key: found, in force, the right environment and (for a signing key) a valid signature. */
+  private judge(lookup: KeyLookupResult, parsed: ParsedApiKey, input: KeyCheckInput): MaybePromise<KeyCheck> {
+    const { key, degraded } = lookup;
+    if (!key) return refuse(VerifyCode.NotFound);
     const record = key.record;
     const now = Date.now();
 
     if (record.matched === 'previous' && !(record.previous_secret_expires_at && Date.parse(record.previous_secret_expires_at) > now)) {
-      return { parsed, check: refuse(VerifyCode.NotFound) };
+      return refuse(VerifyCode.NotFound);
     }
-    if (record.revoked_at) return { parsed, check: refuse(VerifyCode.Revoked, key, degraded) };
-    if (record.disabled_at) return { parsed, check: refuse(VerifyCode.Disabled, key, degraded) };
-    if (record.expires_at && Date.parse(record.expires_at) <= now) return { parsed, check: refuse(VerifyCode.Expired, key, degraded) };
-    if (input.environment && input.environment !== record.environment) {
-      return { parsed, check: refuse(VerifyCode.WrongEnvironment, key, degraded) };
+    if (record.revoked_at) return refuse(VerifyCode.Revoked, key, degraded);
+    if (record.disabled_at) return refuse(VerifyCode.Disabled, key, degraded);
+    if (record.expires_at && Date.parse(record.expires_at) <= now) return refuse(VerifyCode.Expired, key, degraded);
+    if (input.environment && input.environment !== record.environment) return refuse(VerifyCode.WrongEnvironment, key, degraded);
+    if (record.signing) {
+      return this.signatureValid(key, parsed, input, now).then((valid) =>
+        valid ? this.authorize(key, degraded, input, now) : refuse(VerifyCode.InvalidSignature, key, degraded),
+      );
     }
-    if (record.signing && !(await this.signatureValid(key, parsed, input, now))) {
-      return { parsed, check: refuse(VerifyCode.InvalidSignature, key, degraded) };
-    }
-    if (!ipAllowed(key, input.ip)) return { parsed, check: refuse(VerifyCode.IpNotAllowed, key, degraded) };
-    if (!referrerAllowed(key, input.referrer)) return { parsed, check: refuse(VerifyCode.ReferrerNotAllowed, key, degraded) };
-    if (!endpointAllowed(key, input.method, input.path)) return { parsed, check: refuse(VerifyCode.EndpointNotAllowed, key, degraded) };
-    if (!hasPermissions(record.permissions, input.permissions)) {
-      return { parsed, check: refuse(VerifyCode.InsufficientPermissions, key, degraded) };
-    }
+    return this.authorize(key, degraded, input, now);
+  }
+
+  /** What the key may do: its restrictions and permissions, then what the check spends. */
+  private authorize(key: CompiledKey, degraded: boolean, input: KeyCheckInput, now: number): MaybePromise<KeyCheck> {
+    const record = key.record;
+    if (!ipAllowed(key, input.ip)) return refuse(VerifyCode.IpNotAllowed, key, degraded);
+    if (!referrerAllowed(key, input.referrer)) return refuse(VerifyCode.ReferrerNotAllowed, key, degraded);
+    if (!endpointAllowed(key, input.method, input.path)) return refuse(VerifyCode.EndpointNotAllowed, key, degraded);
+    if (!hasPermissions(record.permissions, input.permissions)) return refuse(VerifyCode.InsufficientPermissions, key, degraded);
 
     const verdict = verdictFor(VerifyCode.Valid, key, degraded);
+    if (!record.rate_limit && !record.quota) return { verdict, retryAfterSeconds: null };
+    return this.spend(key, verdict, input, now);
+  }
+
+  /** The rate limit (which counts requests), then the quota (which `cost` pays): both in Redis. */
+  private async spend(key: CompiledKey, verdict: KeyVerdict, input: KeyCheckInput, now: number): Promise<KeyCheck> {
+    const record = key.record;
     if (record.rate_limit) {
-      // The rate limit counts requests; `cost` is what the quota pays.
       const outcome = await this.rateLimiter.consume(record.id, record.rate_limit);
       // While Redis is away the window is unknown: no numbers (and so no RateLimit-* headers) rather than made-up ones.
       if (outcome.degraded) verdict.degraded = true;
       else verdict.rate_limit = { limit: outcome.limit, remaining: outcome.remaining, reset_at: outcome.resetAt.toISOString() };
       if (!outcome.allowed) {
-        return {
-          parsed,
-          check: { verdict: deny(verdict, VerifyCode.RateLimited), retryAfterSeconds: Math.max(1, outcome.retryAfterSeconds) },
-        };
+        return { verdict: deny(verdict, VerifyCode.RateLimited), retryAfterSeconds: Math.max(1, outcome.retryAfterSeconds) };
       }
     }
     if (record.quota) {
@@ -116,13 +116,10 @@ export class KeyChecksService {
       verdict.quota = { remaining: outcome.remaining };
       if (outcome.degraded) verdict.degraded = true;
       if (!outcome.allowed) {
-        return {
-          parsed,
-          check: { verdict: deny(verdict, VerifyCode.QuotaExceeded), retryAfterSeconds: secondsToPeriodEnd(record.quota.period, now) },
-        };
+        return { verdict: deny(verdict, VerifyCode.QuotaExceeded), retryAfterSeconds: secondsToPeriodEnd(record.quota.period, now) };
       }
     }
-    return { parsed, check: { verdict, retryAfterSeconds: null } };
+    return { verdict, retryAfterSeconds: null };
   }
 
   /**

@@ -4,11 +4,12 @@ import CircuitBreaker from 'opossum';
 import { AppConfig } from '@latchkey/config';
 import { KeyRecord, KeysPattern, LookupKeyRequest } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
-import { AppError, RpcClient } from '@latchkey/platform';
+import { AppError, MaybePromise, RpcClient } from '@latchkey/platform';
 
 import { CompiledKey, compileKey } from './compiled-key';
 import { CacheKey, KeyRecordCache } from './key-record.cache';
 import { KeyRecordRepository } from './key-record.repository';
+import { SecretHashMemo } from './secret-hash-memo';
 
 /** The key service answers a lookup in about a millisecond; past this, the direct read is faster. */
 const LOOKUP_TIMEOUT_MS = 300;
@@ -30,6 +31,7 @@ export interface KeyLookupResult {
 export class KeyRecordsService implements OnApplicationShutdown {
   private readonly logger = new Logger(KeyRecordsService.name);
   private readonly box: SecretBox;
+  private readonly secretHashes: SecretHashMemo;
   private readonly breaker: CircuitBreaker<[LookupKeyRequest], KeyRecord | null>;
   /** One fetch per cache key at a time: a cold key hit by 40 concurrent checks is looked up once. */
   private readonly inflight = new Map<CacheKey, { ticket: number; result: Promise<KeyLookupResult> }>();
@@ -41,6 +43,7 @@ export class KeyRecordsService implements OnApplicationShutdown {
     private readonly rpc: RpcClient,
   ) {
     this.box = new SecretBox(config.get('ENCRYPTION_KEY'));
+    this.secretHashes = new SecretHashMemo(config.get('KEY_HASH_SECRET'));
     this.breaker = new CircuitBreaker((request: LookupKeyRequest) => this.askKeyService(request), {
       name: KeysPattern.Lookup,
       timeout: LOOKUP_TIMEOUT_MS + 50,
@@ -52,11 +55,14 @@ export class KeyRecordsService implements OnApplicationShutdown {
     this.breaker.on('close', () => this.logger.log('keys.lookup breaker closed'));
   }
 
-  bySecretHash(secretHash: string): Promise<KeyLookupResult> {
+  /** Synchronous on a cache hit. */
+  bySecret(secret: string): MaybePromise<KeyLookupResult> {
+    const secretHash = this.secretHashes.hmacOf(secret);
     return this.find(`h:${secretHash}`, { secret_hash: secretHash });
   }
 
-  byPublicKey(publicKey: string): Promise<KeyLookupResult> {
+  /** Synchronous on a cache hit. */
+  byPublicKey(publicKey: string): MaybePromise<KeyLookupResult> {
     return this.find(`p:${publicKey}`, { public_key: publicKey });
   }
 
@@ -64,9 +70,9 @@ export class KeyRecordsService implements OnApplicationShutdown {
     this.breaker.shutdown();
   }
 
-  private find(cacheKey: CacheKey, request: LookupKeyRequest): Promise<KeyLookupResult> {
+  private find(cacheKey: CacheKey, request: LookupKeyRequest): MaybePromise<KeyLookupResult> {
     const cached = this.cache.get(cacheKey);
-    if (cached !== undefined) return Promise.resolve({ key: cached, degraded: false });
+    if (cached !== undefined) return { key: cached, degraded: false };
     const ticket = this.cache.ticket();
     const pending = this.inflight.get(cacheKey);
     // Join a fetch only if no notice came since it started: one that did may be about this key.

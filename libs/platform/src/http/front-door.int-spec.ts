@@ -80,6 +80,11 @@ describe('FrontDoor', () => {
     });
     door.register({
       method: 'GET',
+      path: '/sync',
+      handle: (req) => ({ status: 200, headers: { 'x-sync': 'yes' }, body: { id: req.id } }),
+    });
+    door.register({
+      method: 'GET',
       path: '/sync-bug',
       handle: () => {
         throw new Error('boom before any promise');
@@ -105,6 +110,15 @@ describe('FrontDoor', () => {
     expect(answer.body.query).toEqual({ permissions: 'a,b', tag: ['x', 'y'] });
     expect(fallbackCalls).toEqual([]);
     expect(observed).toEqual([['GET /echo', 203]]);
+  });
+
+  it('answers a route that answers synchronously (no promise) just the same', async () => {
+    const send = await start();
+    const answer = await send('GET', '/sync');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['x-sync']).toBe('yes');
+    expect(answer.body).toEqual({ id: 'req_test1' });
+    expect(observed).toEqual([['GET /sync', 200]]);
   });
 
   it('leaves every other method and spelling of the path to the fallback', async () => {

@@ -7,6 +7,7 @@ import secureJson from 'secure-json-parse';
 
 import { errorAnswer } from '../errors/all-exceptions.filter';
 import { RequestBodyError } from '../errors/to-app-error';
+import { MaybePromise } from './maybe-promise';
 import { compileTrustProxy, TrustProxyFn } from './trust-proxy';
 
 /** A request as a front-door route sees it: already identified, addressed and parsed. */
@@ -32,8 +33,8 @@ export interface FrontDoorRoute {
   method: 'GET' | 'POST';
   /** Exact path, without query string. */
   path: string;
-  /** Throws AppErrors for refusals; anything else becomes a logged 500. */
-  handle(request: FrontDoorRequest): Promise<FrontDoorAnswer>;
+  /** Throws (or rejects with) AppErrors for refusals; anything else becomes a logged 500. May answer synchronously. */
+  handle(request: FrontDoorRequest): MaybePromise<FrontDoorAnswer>;
 }
 
 export interface FrontDoorOptions {
@@ -123,16 +124,17 @@ export class FrontDoor {
     };
     const fail = (error: unknown) => finish(errorAnswer(error, id, this.logger));
     const run = (body: unknown) => {
-      let answered: Promise<FrontDoorAnswer>;
+      let answered: MaybePromise<FrontDoorAnswer>;
       try {
         const request: FrontDoorRequest = { id, headers: raw.headers, query: queryOf(raw.url ?? '/'), ip: this.clientIp(raw), body };
         answered = route.handle(request);
       } catch (error) {
-        // A handler that throws before its promise exists is answered like one that rejects.
+        // A handler that throws is answered like one that rejects.
         fail(error);
         return;
       }
-      answered.then(finish, fail);
+      if (answered instanceof Promise) answered.then(finish, fail);
+      else finish(answered);
     };
     if (route.method === 'GET') {
       run(undefined);
