@@ -235,7 +235,7 @@ function replayable(answer: HttpAnswer): { headers: Record<string, string>; body
   for (const [name, value] of Object.entries(answer.headers)) {
     if (name.startsWith('x-') && typeof value === 'string') headers[name] = value;
   }
-  return { headers, body: JSON.parse(answer.body) as unknown };
+  return { headers, body: answer.body === '' ? undefined : (JSON.parse(answer.body) as unknown) };
 }
 
 /** One check per key, one at a time: the latency one caller sees. */

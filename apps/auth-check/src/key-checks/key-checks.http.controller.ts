@@ -1,9 +1,9 @@
 import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
-import { ApiEnvelope, FrontDoorAnswer, FrontDoorRequest, Public, RawResponse } from '@latchkey/platform';
+import { ApiEnvelope, ErrorResponseDto, FrontDoorAnswer, FrontDoorRequest, Public, RawResponse } from '@latchkey/platform';
 
 import { KeyVerdictResponseDto } from './dto/key-verdict-response.dto';
 import { KeyChecksHttpHandler } from './key-checks.http.handler';
@@ -43,7 +43,26 @@ export class KeyChecksHttpController {
   @ApiQuery({ name: 'permissions', required: false, description: 'Comma-separated permissions the key must hold' })
   @ApiQuery({ name: 'environment', required: false, enum: ['test', 'live'] })
   @ApiQuery({ name: 'cost', required: false, type: Number, description: 'What the check takes from the quota (default 1)' })
-  @ApiEnvelope(KeyVerdictResponseDto)
+  @ApiResponse({
+    status: 200,
+    description: 'The key passes. No body: gateways read the status and these headers (POST /v1/verify gives the verdict).',
+    headers: {
+      'X-Latchkey-Org-Id': { description: 'The organisation the key belongs to', schema: { type: 'string' } },
+      'X-Latchkey-Key-Id': { description: 'The key', schema: { type: 'string' } },
+      'X-Latchkey-Environment': { description: 'test or live', schema: { type: 'string' } },
+      'RateLimit-Limit': { description: 'When the key has a rate limit', schema: { type: 'integer' } },
+      'RateLimit-Remaining': { description: 'When the key has a rate limit', schema: { type: 'integer' } },
+      'RateLimit-Reset': { description: 'Seconds until the window frees a request', schema: { type: 'integer' } },
+    },
+  })
+  @ApiResponse({ status: 400, description: 'Invalid query (environment, cost)', type: ErrorResponseDto })
+  @ApiResponse({
+    status: 401,
+    description: 'No, malformed, unknown, disabled, expired or revoked key (WWW-Authenticate)',
+    type: ErrorResponseDto,
+  })
+  @ApiResponse({ status: 403, description: 'A restriction, permission or signature refuses the request', type: ErrorResponseDto })
+  @ApiResponse({ status: 429, description: 'Rate limit or quota (Retry-After)', type: ErrorResponseDto })
   async check(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     return send(reply, await this.handler.check(asFrontDoorRequest(request)));
   }

@@ -66,7 +66,13 @@ export class KeyChecksHttpHandler {
   }
 }
 
-/** 200 with X-Latchkey-* for a pass; otherwise 401 + WWW-Authenticate, 403, or 429 with the error envelope. */
+/**
+ * A pass is a 200 with X-Latchkey-* and no body: nginx auth_request, Traefik and Envoy
+ * read only the status and headers of a 2xx (callers wanting the verdict itself use
+ * POST /v1/verify), and this answer goes out once per request of every customer.
+ * A refusal is a 401 + WWW-Authenticate, 403 or 429 with the error envelope, which
+ * Traefik and Envoy pass on to the client.
+ */
 function forwardAuthAnswer(check: KeyCheck, requestId: string): FrontDoorAnswer {
   const { verdict } = check;
   const headers = limitHeaders(check);
@@ -74,7 +80,7 @@ function forwardAuthAnswer(check: KeyCheck, requestId: string): FrontDoorAnswer 
     headers['x-latchkey-org-id'] = verdict.org_id ?? '';
     headers['x-latchkey-key-id'] = verdict.key_id ?? '';
     headers['x-latchkey-environment'] = verdict.environment ?? '';
-    return { status: 200, headers, body: { success: true, data: verdict } };
+    return { status: 200, headers, body: undefined };
   }
   let kind: ErrorKind = ErrorKind.Forbidden;
   if (UNAUTHENTICATED_CODES.has(verdict.code)) {

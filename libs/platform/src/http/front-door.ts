@@ -26,6 +26,7 @@ export interface FrontDoorAnswer {
   status: number;
   /** Extra headers; content type, length and x-request-id are the front door's. */
   headers: Record<string, string>;
+  /** Sent as JSON; undefined sends no body at all (Content-Length: 0, no content type). */
   body: unknown;
 }
 
@@ -202,9 +203,12 @@ export class FrontDoor {
 
   private write(response: ServerResponse, id: string, answer: FrontDoorAnswer): void {
     if (response.headersSent || response.destroyed) return;
-    const payload = JSON.stringify(answer.body);
     const headers = answer.headers;
-    headers['content-type'] = 'application/json; charset=utf-8';
+    let payload = '';
+    if (answer.body !== undefined) {
+      payload = JSON.stringify(answer.body);
+      headers['content-type'] = 'application/json; charset=utf-8';
+    }
     headers['content-length'] = String(Buffer.byteLength(payload));
     headers['x-request-id'] = id;
     response.writeHead(answer.status, headers);
