@@ -58,7 +58,6 @@ export class KeyChecksService {
       ip: input.ip,
       method: input.method,
       path: input.path,
-      at: new Date().toISOString(),
       latency_us: Math.round((performance.now() - started) * 1000),
     });
     return check;

@@ -4,10 +4,10 @@ import { Counter, Gauge } from 'prom-client';
 import { ulid } from 'ulid';
 
 import { AppConfig } from '@latchkey/config';
-import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData, UsageEvent } from '@latchkey/contracts';
+import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
 import { createProducerQueue, MetricsService } from '@latchkey/platform';
 
-import { EventFifo } from './event-fifo';
+import { PendingUsageEvent, UsageEventRing } from './usage-event-ring';
 
 /** Tuning a deployment never needs; tests shrink it. */
 export interface UsageEventBufferOptions {
@@ -52,7 +52,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
   private readonly capacity: number;
   private readonly shutdownDeadlineMs: number;
 
-  private readonly pending = new EventFifo<UsageEvent>();
+  private readonly pending = new UsageEventRing();
   /** The batch being sent: it keeps its id until it is on the queue. */
   private inFlight: UsageBatchJobData | undefined;
   /** An enqueue that outlived its deadline: a retry waits for it rather than piling up another. */
@@ -107,15 +107,15 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     return this.pending.length + (this.inFlight?.events.length ?? 0);
   }
 
-  /** Records one check's event. Synchronous and never throws: it is on every request's path. */
-  emit(event: UsageEvent): void {
+  /** Records one check's event, stamped now. Synchronous and never throws: it is on every request's path. */
+  emit(event: PendingUsageEvent): void {
     try {
       if (this.size >= this.capacity) {
         this.drop();
         // Nothing waiting to drop (all held is the batch in flight): the new event is the one to go.
         if (!this.pending.dropOldest()) return;
       }
-      this.pending.push(event);
+      this.pending.push(event, Date.now());
       if (this.pending.length >= this.batchSize) this.kick();
       else this.armTimer();
     } catch (error) {
