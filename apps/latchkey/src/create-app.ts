@@ -8,6 +8,7 @@ import {
   FrontDoor,
   generateRequestId,
   MetricsService,
+  newRequestId,
   parseTrustProxy,
   PlatformOptions,
   PrefixedRedisServer,
@@ -29,7 +30,7 @@ const ONE_MIB = 1024 * 1024;
 export async function createLatchkeyApp(config: AppConfigValues, platform: PlatformOptions = {}): Promise<NestFastifyApplication> {
   const trustProxy = parseTrustProxy(config.TRUST_PROXY);
   // The key-check routes register on the front door; everything else is Fastify's.
-  const frontDoor = new FrontDoor({ trustProxy, bodyLimit: ONE_MIB, requestId: generateRequestId });
+  const frontDoor = new FrontDoor({ trustProxy, bodyLimit: ONE_MIB, requestId: newRequestId });
   const adapter = new FastifyAdapter({
     bodyLimit: ONE_MIB,
     genReqId: generateRequestId,

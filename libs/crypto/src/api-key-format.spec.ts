@@ -20,7 +20,7 @@ describe('API key format', () => {
     expect(sut).toHaveLength(46);
     expect(sut).toMatch(/^sk_live_[0-9A-Za-z]{38}$/);
     expect(parseApiKey(sut)).toEqual({ kind: 'sk', environment: 'live', prefix: 'sk_live_', last4: sut.slice(-4) });
-    expect(parseApiKey(generateApiKey('test', 'pk'))?.kind).toBe('pk');
+    expect(parseApiKey(generateApiKey('test', 'pk'))).toMatchObject({ kind: 'pk', environment: 'test', prefix: 'pk_test_' });
   });
 
   it('never repeats', () => {

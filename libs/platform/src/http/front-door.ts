@@ -41,8 +41,8 @@ export interface FrontDoorRoute {
 export interface FrontDoorOptions {
   trustProxy: boolean | string[];
   bodyLimit: number;
-  /** The same generator Fastify uses, so ids look alike on every route. */
-  requestId: (raw: IncomingMessage) => string;
+  /** Ids that look like Fastify's (genReqId), so they look alike on every route. */
+  requestId: () => string;
 }
 
 type Observer = (method: string, route: string, statusCode: number, seconds: number) => void;
@@ -110,12 +110,12 @@ export class FrontDoor {
   };
 
   private answer(route: FrontDoorRoute, raw: IncomingMessage, response: ServerResponse): void {
-    const started = process.hrtime.bigint();
-    const id = this.options.requestId(raw);
+    const started = performance.now();
+    const id = this.options.requestId();
     const finish = (answer: FrontDoorAnswer) => {
       try {
         this.write(response, id, answer);
-        this.observer(route.method, route.path, answer.status, Number(process.hrtime.bigint() - started) / 1e9);
+        this.observer(route.method, route.path, answer.status, (performance.now() - started) / 1000);
       } catch (error) {
         // Past the handler (a header value Node refuses, say) there is no envelope left to
         // send: drop the connection rather than let the error escape the server.

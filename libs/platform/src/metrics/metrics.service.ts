@@ -21,7 +21,16 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** The histogram's series by `method route status`, looked up once (this runs on every request). */
+  private readonly httpSeries = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>();
+
   observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
-    this.httpRequestDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
+    const name = `${method} ${route} ${statusCode}`;
+    let series = this.httpSeries.get(name);
+    if (!series) {
+      series = this.httpRequestDuration.labels({ method, route, status_code: String(statusCode) });
+      this.httpSeries.set(name, series);
+    }
+    series.observe(seconds);
   }
 }
