@@ -48,3 +48,20 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, message: str
 export function isRedisAway(client: Redis): boolean {
   return client.status === 'reconnecting' || client.status === 'end' || client.status === 'close';
 }
+
+/**
+ * Loads `scripts` into Redis (SCRIPT LOAD), waiting for the connection if it is still
+ * being made, for at most `withinMs`. True when every script is loaded; false (never
+ * a throw) when Redis did not answer in time: the checks then run degraded until it does.
+ */
+export async function loadScripts(client: Redis, scripts: RedisScript[], withinMs: number): Promise<boolean> {
+  const loads = Promise.all(scripts.map((script) => client.script('LOAD', script.source)));
+  // A load still queued when the wait ends must not surface as an unhandled rejection.
+  loads.catch(() => undefined);
+  try {
+    await withDeadline(loads, withinMs, `redis did not load the scripts within ${withinMs} ms`);
+    return true;
+  } catch {
+    return false;
+  }
+}
