@@ -42,6 +42,7 @@ describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check pr
       expect(response.headers['x-latchkey-environment']).toBe('test');
       // Gateways read only the status and headers of a pass: no body is sent.
       expect(response.headers['content-length']).toBe('0');
+      expect(response.headers['content-type']).toBeUndefined();
       expect(response.text).toBe('');
     }
   });

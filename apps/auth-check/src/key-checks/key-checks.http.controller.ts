@@ -58,11 +58,16 @@ export class KeyChecksHttpController {
   @ApiResponse({ status: 400, description: 'Invalid query (environment, cost)', type: ErrorResponseDto })
   @ApiResponse({
     status: 401,
-    description: 'No, malformed, unknown, disabled, expired or revoked key (WWW-Authenticate)',
+    description: 'No, malformed, unknown, disabled, expired or revoked key (with WWW-Authenticate); or a missing x-internal-token',
     type: ErrorResponseDto,
   })
   @ApiResponse({ status: 403, description: 'A restriction, permission or signature refuses the request', type: ErrorResponseDto })
   @ApiResponse({ status: 429, description: 'Rate limit or quota (Retry-After)', type: ErrorResponseDto })
+  @ApiResponse({
+    status: 503,
+    description: 'The key cannot be looked up at all (KEY_LOOKUP_UNAVAILABLE): fails closed',
+    type: ErrorResponseDto,
+  })
   async check(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     return send(reply, await this.handler.check(asFrontDoorRequest(request)));
   }

@@ -51,13 +51,16 @@ function input(fields: Partial<KeyCheckInput> = {}): KeyCheckInput {
   };
 }
 
-/** `cached`: the lookup answers at once, as on a cache hit. */
+/** `cached`: the lookup answers (or fails) at once, as on a cache hit. */
 function build(found: KeyRecord | null | Error, { rateLimitDegraded = false, cached = false } = {}) {
   const calls = { lookups: 0, rate: 0, quota: 0, signatures: 0 };
   const events: UsageEvent[] = [];
   const lookup = (): MaybePromise<KeyLookupResult> => {
     calls.lookups += 1;
-    if (found instanceof Error) return Promise.reject(found);
+    if (found instanceof Error) {
+      if (cached) throw found;
+      return Promise.reject(found);
+    }
     const result = { key: found ? compileKey(found, box) : null, degraded: false };
     return cached ? result : Promise.resolve(result);
   };
@@ -132,6 +135,38 @@ describe(KeyChecksService.name, () => {
     expect(pending).toBeInstanceOf(Promise);
     expect((await pending).verdict.rate_limit).toMatchObject({ limit: 10, remaining: 9 });
     expect(limited.events).toHaveLength(1);
+  });
+
+  it('answers cached refusals synchronously too, each with exactly one event', () => {
+    const cases: [KeyRecord | null, Partial<KeyCheckInput>, string][] = [
+      [null, {}, 'NOT_FOUND'],
+      [record({ revoked_at: new Date().toISOString() }), {}, 'REVOKED'],
+      [record({ restrictions: { ip_allowlist: ['10.0.0.0/8'], referrers: [], endpoints: [] } }), { ip: '203.0.113.7' }, 'IP_NOT_ALLOWED'],
+      [record(), { key: 'sk_test_nope' }, 'MALFORMED'],
+    ];
+    for (const [found, fields, code] of cases) {
+      const { sut, events, calls } = build(found, { cached: true });
+      const answered = sut.verify(input(fields));
+      expect(answered).not.toBeInstanceOf(Promise);
+      expect((answered as KeyCheck).verdict.code).toBe(code);
+      expect(events).toHaveLength(1);
+      expect(calls).toMatchObject({ rate: 0, quota: 0 });
+    }
+  });
+
+  it('goes async for a cached signing key (its signature is checked in Redis)', async () => {
+    const publicKey = generateApiKey('test', 'pk');
+    const { sut, calls } = build(record({ signing: true, public_key: publicKey, rate_limit: null, quota: null }), { cached: true });
+    const answered = sut.verify(input({ key: publicKey, signatureHeader: 't=1,v1=ab', method: 'GET', path: '/x' }));
+    expect(answered).toBeInstanceOf(Promise);
+    expect((await answered).verdict.code).toBe('VALID');
+    expect(calls.signatures).toBe(1);
+  });
+
+  it('throws at once, and emits nothing, when a lookup fails synchronously', () => {
+    const { sut, events } = build(AppError.unavailable('down'), { cached: true });
+    expect(() => sut.verify(input())).toThrow(AppError);
+    expect(events).toHaveLength(0);
   });
 
   it('fails closed (throws) when the key cannot be looked up at all, and emits nothing', async () => {

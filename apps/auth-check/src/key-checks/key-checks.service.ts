@@ -38,7 +38,10 @@ export class KeyChecksService {
     private readonly usage: UsageEventBuffer,
   ) {}
 
-  /** Throws only when the key cannot be looked up at all (503, fail closed); every verdict emits one usage event. */
+  /**
+   * Every verdict emits one usage event. Fails (throws, or rejects when the lookup was async)
+   * only when the key cannot be looked up at all: a 503, failing closed.
+   */
   verify(input: KeyCheckInput): MaybePromise<KeyCheck> {
     const started = performance.now();
     const parsed = parseApiKey(input.key);

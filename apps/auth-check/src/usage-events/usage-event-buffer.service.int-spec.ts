@@ -4,19 +4,20 @@ import { Logger } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, UsageEvent, VerifyCode } from '@latchkey/contracts';
+import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, VerifyCode } from '@latchkey/contracts';
 import { MetricsService } from '@latchkey/platform';
 
 import { TestEnvironment } from '../../../../test/support/test-environment';
 import { OwnRedisServer } from '../../../../test/support/own-redis-server';
 import { UsageEventBuffer, UsageEventBufferOptions } from './usage-event-buffer.service';
+import { PendingUsageEvent } from './usage-event-ring';
 
 const JOB_STATES = ['wait', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children', 'paused'] as const;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 type UsageQueue = Queue<UsageBatchJobData>;
 
-function event(index: number): UsageEvent {
+function event(index: number): PendingUsageEvent {
   return {
     key_id: 'key_01TEST',
     org_id: 'org_01TEST',
@@ -25,7 +26,6 @@ function event(index: number): UsageEvent {
     ip: '203.0.113.7',
     method: 'GET',
     path: `/e/${index}`,
-    at: new Date().toISOString(),
     latency_us: 120,
   };
 }
@@ -98,7 +98,9 @@ describe(UsageEventBuffer.name, () => {
 
   it('sends N events as full batches at once and the rest after USAGE_FLUSH_MS, one job per flush', async () => {
     const { sut, queue, metrics } = build({ USAGE_BATCH_SIZE: '20', USAGE_FLUSH_MS: '300' });
+    const emittedFrom = Date.now();
     for (let i = 0; i < 50; i += 1) sut.emit(event(i));
+    const emittedTo = Date.now();
     await waitFor(async () => (await allJobs(queue)).length === 2, 2_000, 'the two full batches');
     // The 10 left wait for the flush timer.
     expect((await sentPaths(queue)).length).toBe(40);
@@ -114,6 +116,12 @@ describe(UsageEventBuffer.name, () => {
       expect(job.opts).toMatchObject({ attempts: 20, removeOnComplete: { age: 86_400 }, removeOnFail: false });
     }
     expect(jobs[0].data.events[0]).toEqual(expect.objectContaining({ key_id: 'key_01TEST', code: 'VALID', latency_us: 120 }));
+    // Stamped when emitted, sent as ISO-8601 (the queue contract).
+    for (const sent of jobs.flatMap((job) => job.data.events)) {
+      expect(sent.at).toBe(new Date(sent.at).toISOString());
+      expect(Date.parse(sent.at)).toBeGreaterThanOrEqual(emittedFrom);
+      expect(Date.parse(sent.at)).toBeLessThanOrEqual(emittedTo);
+    }
     expect(await metricValue(metrics, 'usage_batches_sent_total')).toBe(3);
     expect(await metricValue(metrics, 'usage_events_buffered')).toBe(0);
     expect(await metricValue(metrics, 'usage_events_dropped_total')).toBe(0);
@@ -227,8 +235,8 @@ describe(UsageEventBuffer.name, () => {
       await server.restart();
       await waitFor(async () => (await sentPaths(queue).catch(() => [])).length >= 50, 15_000, 'what was kept');
       await sleep(300);
-      // The first batch was already in flight; of the rest, the newest 40 were kept.
-      const expected = [...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 40 }, (_, i) => i + 40)].map((i) => `/e/${i}`);
+      // All 80 came in one turn, before a batch is taken (sends start after the turn): the newest 50 were kept.
+      const expected = Array.from({ length: 50 }, (_, i) => `/e/${i + 30}`);
       expect((await sentPaths(queue)).sort()).toEqual(expected.sort());
     }, 30_000);
 

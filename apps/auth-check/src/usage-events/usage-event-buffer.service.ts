@@ -61,6 +61,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
   private timer: NodeJS.Timeout | undefined;
   /** The flush timer fired (or a stop began): send what is pending even if short of a batch. */
   private due = false;
+  private kickScheduled = false;
   private closing = false;
   private closeBy = 0;
   private wake: (() => void) | undefined;
@@ -116,7 +117,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
         if (!this.pending.dropOldest()) return;
       }
       this.pending.push(event, Date.now());
-      if (this.pending.length >= this.batchSize) this.kick();
+      if (this.pending.length >= this.batchSize) this.kickSoon();
       else this.armTimer();
     } catch (error) {
       this.logger.error(`usage event not buffered: ${error instanceof Error ? error.message : String(error)}`);
@@ -167,6 +168,20 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
       this.kick();
     }, this.flushMs);
     this.timer.unref();
+  }
+
+  /**
+   * Sends a full batch right after the current turn: building and enqueueing 500 events
+   * takes a millisecond or two, which the check that filled the batch would otherwise
+   * wait for before its answer is written.
+   */
+  private kickSoon(): void {
+    if (this.kickScheduled) return;
+    this.kickScheduled = true;
+    setImmediate(() => {
+      this.kickScheduled = false;
+      this.kick();
+    });
   }
 
   private kick(): void {

@@ -63,4 +63,14 @@ describe(UsageEventRing.name, () => {
     }
     expect(sut.length).toBe(next - expected);
   });
+
+  it('lets a backlog’s memory go once it has been sent, and keeps working after', () => {
+    const sut = new UsageEventRing();
+    for (let index = 0; index < 50_000; index += 1) sut.push(event(index), AT);
+    expect(sut.capacity).toBeGreaterThanOrEqual(50_000);
+    while (sut.length > 0) sut.take(500);
+    expect(sut.capacity).toBe(0);
+    sut.push(event(7), AT);
+    expect(keyIds(sut.take(1))).toEqual(['key_7']);
+  });
 });

@@ -4,6 +4,8 @@ import { UsageEvent } from '@latchkey/contracts';
 export type PendingUsageEvent = Omit<UsageEvent, 'at'>;
 
 const INITIAL_SLOTS = 1_024;
+/** Emptied rings bigger than this are dropped (a busy ring empties every batch; this one keeps its slots). */
+const SHRINK_ABOVE_SLOTS = 8 * INITIAL_SLOTS;
 
 /**
  * The usage events waiting to be sent, first in first out, kept column by column
@@ -78,11 +80,32 @@ export class UsageEventRing {
     return true;
   }
 
+  /** How many slots the ring has now (it grows with a backlog and shrinks once that is sent). */
+  get capacity(): number {
+    return this.slots;
+  }
+
   /** Forgets a front slot's strings (so the ring keeps nothing alive) and moves past it. */
   private release(slot: number): void {
     this.keyIds[slot] = this.orgIds[slot] = this.ips[slot] = this.methods[slot] = this.paths[slot] = null;
     this.head = (this.head + 1) % this.slots;
     this.count -= 1;
+    // A backlog from a Redis outage can grow the ring to 200k slots: let it go once it is sent.
+    if (this.count === 0 && this.slots > SHRINK_ABOVE_SLOTS) this.reset();
+  }
+
+  private reset(): void {
+    this.keyIds = [];
+    this.orgIds = [];
+    this.environments = [];
+    this.codes = [];
+    this.ips = [];
+    this.methods = [];
+    this.paths = [];
+    this.atMs = new Float64Array(0);
+    this.latenciesUs = new Float64Array(0);
+    this.slots = 0;
+    this.head = 0;
   }
 
   /** Doubles the ring, the events in order from slot 0. */

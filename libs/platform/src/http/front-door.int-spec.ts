@@ -85,6 +85,11 @@ describe('FrontDoor', () => {
     });
     door.register({
       method: 'GET',
+      path: '/no-body',
+      handle: () => ({ status: 200, headers: { 'x-only': 'headers' }, body: undefined }),
+    });
+    door.register({
+      method: 'GET',
       path: '/sync-bug',
       handle: () => {
         throw new Error('boom before any promise');
@@ -110,6 +115,16 @@ describe('FrontDoor', () => {
     expect(answer.body.query).toEqual({ permissions: 'a,b', tag: ['x', 'y'] });
     expect(fallbackCalls).toEqual([]);
     expect(observed).toEqual([['GET /echo', 203]]);
+  });
+
+  it('sends no body at all, and no content type, for an answer without one', async () => {
+    const send = await start();
+    const answer = await send('GET', '/no-body');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['x-only']).toBe('headers');
+    expect(answer.headers['content-length']).toBe('0');
+    expect(answer.headers['content-type']).toBeUndefined();
+    expect(answer.body).toBe('');
   });
 
   it('answers a route that answers synchronously (no promise) just the same', async () => {

@@ -7,7 +7,7 @@ import secureJson from 'secure-json-parse';
 
 import { errorAnswer } from '../errors/all-exceptions.filter';
 import { RequestBodyError } from '../errors/to-app-error';
-import { MaybePromise } from './maybe-promise';
+import { isPromiseLike, MaybePromise } from './maybe-promise';
 import { compileTrustProxy, TrustProxyFn } from './trust-proxy';
 
 /** A request as a front-door route sees it: already identified, addressed and parsed. */
@@ -134,7 +134,7 @@ export class FrontDoor {
         fail(error);
         return;
       }
-      if (answered instanceof Promise) answered.then(finish, fail);
+      if (isPromiseLike(answered)) answered.then(finish, fail);
       else finish(answered);
     };
     if (route.method === 'GET') {

@@ -5,7 +5,12 @@
  */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** Any promise, also one from another realm (a vm context, as under Jest): anything with a `then`. */
+export function isPromiseLike<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
 /** `then` that stays synchronous when the value is already there; a throw in `next` throws (or rejects) likewise. */
 export function andThen<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
-  return value instanceof Promise ? value.then(next) : next(value);
+  return isPromiseLike(value) ? value.then(next) : next(value);
 }

@@ -21,7 +21,10 @@ export class MetricsService {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The histogram's series by `method route status`, looked up once (this runs on every request). */
+  /**
+   * Each series' handle by `method route status`, made once: this runs on every request, and
+   * the handle spares a labels object, a closure and a status string per call.
+   */
   private readonly httpSeries = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>();
 
   observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
