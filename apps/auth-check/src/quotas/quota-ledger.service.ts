@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
-import { RedisService } from '@latchkey/platform';
+import { RedisService, withDeadline } from '@latchkey/platform';
 
-import { isRedisAway, withDeadline } from '../rate-limits/redis-script';
+import { isRedisAway } from '../rate-limits/redis-script';
 import { quotaBucket, QuotaPeriod } from './quota-period';
 import { QUOTA_LEDGER_SCRIPT } from './quota-ledger.script';
 

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
-import { RedisService } from '@latchkey/platform';
+import { RedisService, withDeadline } from '@latchkey/platform';
 
-import { isRedisAway, withDeadline } from './redis-script';
+import { isRedisAway } from './redis-script';
 import { SLIDING_WINDOW_SCRIPT } from './sliding-window.script';
 
 /** A key's rate limit: at most `limit` units of cost in any `window_seconds`. */

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 
 import Redis from 'ioredis';
 
+import { withDeadline } from '@latchkey/platform';
+
 /**
  * A Lua script run with EVALSHA. The SHA-1 is computed locally, so the script
  * costs one round trip per call; when Redis does not know it (first call, a
@@ -25,19 +27,6 @@ export class RedisScript {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return client.eval(this.source, keys.length, ...keys, ...args);
     }
-  }
-}
-
-/** Rejects once `ms` have passed: a frozen Redis must not hold a check for long. */
-export async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

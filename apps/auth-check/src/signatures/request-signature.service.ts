@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { constantTimeEquals, hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
-import { RedisService } from '@latchkey/platform';
+import { RedisService, withDeadline } from '@latchkey/platform';
 
-import { isRedisAway, withDeadline } from '../rate-limits/redis-script';
+import { isRedisAway } from '../rate-limits/redis-script';
 import { parseSignatureHeader, SIGNATURE_TOLERANCE_SECONDS, signaturePayload } from './request-signature';
 
 export { EMPTY_BODY_SHA256, sha256Hex, signRequest, SIGNATURE_TOLERANCE_SECONDS } from './request-signature';

@@ -5,7 +5,7 @@ import { ulid } from 'ulid';
 
 import { AppConfig } from '@latchkey/config';
 import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
-import { createProducerQueue, MetricsService } from '@latchkey/platform';
+import { createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
 
 import { PendingUsageEvent, UsageEventRing } from './usage-event-ring';
 
@@ -254,17 +254,5 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
       const timer = setTimeout(finish, ms);
       this.wake = finish;
     });
-  }
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -2,6 +2,8 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 
 import ipaddr from 'ipaddr.js';
 
+import { withDeadline } from '@latchkey/platform';
+
 /** Resolves a host name to every address it has (node:dns/promises `lookup(host, {all: true})`). */
 export type ResolveHost = (hostname: string) => Promise<{ address: string; family: number }[]>;
 
@@ -69,7 +71,7 @@ export async function checkWebhookTarget(rawUrl: string, options: TargetSafetyOp
     addresses = [host];
   } else {
     try {
-      const resolved = await withTimeout((options.resolve ?? defaultResolve)(host), options.resolveTimeoutMs ?? 5_000);
+      const resolved = await withDeadline((options.resolve ?? defaultResolve)(host), options.resolveTimeoutMs ?? 5_000);
       addresses = resolved.map((entry) => entry.address);
     } catch {
       return refuse(`url host ${host} does not resolve`);
@@ -102,16 +104,4 @@ export function addressProblem(address: string): string | null {
 
 function refuse(reason: string): TargetVerdict {
   return { allowed: false, reason };
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

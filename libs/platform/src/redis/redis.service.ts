@@ -3,6 +3,8 @@ import Redis from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
 
+import { withDeadline } from '../queues/with-deadline';
+
 /**
  * The process's Redis connection. Every key goes through `key()`, which puts the
  * deployment's REDIS_PREFIX in front so deployments (and test files) sharing one
@@ -34,15 +36,7 @@ export class RedisService implements OnApplicationShutdown {
 
   /** Round trip with a deadline, for readiness checks. */
   async ping(timeoutMs = 1_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis did not answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.client.ping(), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withDeadline(this.client.ping(), timeoutMs, `redis did not answer within ${timeoutMs} ms`);
   }
 
   async onApplicationShutdown(): Promise<void> {
