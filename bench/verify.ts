@@ -106,12 +106,17 @@ async function main(): Promise<void> {
     const session = await api<{ token: string }>(latchkey.url('/v1/auth/signup'), {
       body: { email: `bench-${Date.now()}@example.com`, password: 'correct horse battery staple', name: 'Bench', org_name: 'Bench' },
     });
-    const issue = (name: string) =>
+    const issue = (name: string, limits: Record<string, unknown> = {}) =>
       api<{ id: string; secret: string }>(latchkey.url('/v1/api-keys'), {
         token: session.token,
-        body: { name, environment: 'test' },
+        body: { name, environment: 'test', ...limits },
       });
     const key = await issue('bench cached key');
+    // A rate limit it never reaches: each check still runs the sliding-window script in Redis.
+    const limitedKey = await issue('bench rate-limited key', { rate_limit: { limit: 1_000_000, window_seconds: 60 } });
+    const limitedHeaders = { 'x-api-key': limitedKey.secret };
+    const limitedWarmUp = await httpCall(second.url('/v1/check'), { headers: limitedHeaders });
+    if (limitedWarmUp.status !== 200) throw new Error(`warm-up check of the rate-limited key answered ${limitedWarmUp.status}`);
     const checkHeaders = { 'x-api-key': key.secret };
     const verifyBody = JSON.stringify({ key: key.secret });
     let checkAnswer: HttpAnswer | null = null;
@@ -165,6 +170,11 @@ async function main(): Promise<void> {
       {
         name: CHECK_ON_B,
         run: (seconds) => load({ url: second.url('/v1/check'), headers: checkHeaders, durationSeconds: seconds, connections: CONNECTIONS }),
+      },
+      {
+        name: 'GET /v1/check, rate-limited key (auth-check alone)',
+        run: (seconds) =>
+          load({ url: second.url('/v1/check'), headers: limitedHeaders, durationSeconds: seconds, connections: CONNECTIONS }),
       },
       {
         name: CHECK_ON_A,
@@ -352,11 +362,11 @@ function printSummary(
   );
   lines.push('');
   lines.push(
-    `${'run'.padEnd(48)}${'req/s'.padStart(10)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'vs bare'.padStart(10)}${'failed'.padStart(8)}`,
+    `${'run'.padEnd(54)}${'req/s'.padStart(10)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'vs bare'.padStart(10)}${'failed'.padStart(8)}`,
   );
   for (const { name, result } of rows) {
     lines.push(
-      `${name.padEnd(48)}${Math.round(result.requestsPerSecond).toString().padStart(10)}${ms(result.p50Ms).padStart(10)}` +
+      `${name.padEnd(54)}${Math.round(result.requestsPerSecond).toString().padStart(10)}${ms(result.p50Ms).padStart(10)}` +
         `${ms(result.p99Ms).padStart(10)}${`${Math.round((100 * result.requestsPerSecond) / bare.requestsPerSecond)} %`.padStart(10)}` +
         `${String(result.failures).padStart(8)}`,
     );
