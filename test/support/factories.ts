@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
+import { MikroORM } from '@mikro-orm/core';
+
+import { generateApiKey, hmacSha256Hex } from '@latchkey/crypto';
+import { ApiKey, IdPrefix, newId, Organization } from '@latchkey/db';
+
 import { TestApp } from './create-test-app';
 
 export interface UserSession {
@@ -52,4 +57,35 @@ export async function orgWithEveryRole(app: TestApp): Promise<Record<'owner' | '
     sessions[role] = await logIn(app, person.email, TEST_PASSWORD, owner.orgId);
   }
   return sessions;
+}
+
+export interface InsertedApiKey {
+  key: ApiKey;
+  secret: string;
+  /** What the key is stored and found by: the HMAC of `secret` under KEY_HASH_SECRET. */
+  hash: string;
+}
+
+/**
+ * Writes an api_keys row straight to Postgres, as the key service stores one (only the
+ * HMAC of its secret): for what the API cannot make, such as past dates or a row seen
+ * only by a fallback path. `fields` override anything, the organisation must exist.
+ */
+export async function insertApiKey(app: TestApp, orgId: string, fields: Partial<ApiKey> = {}): Promise<InsertedApiKey> {
+  const environment = fields.environment ?? 'test';
+  const secret = generateApiKey(environment);
+  const hash = hmacSha256Hex(app.config.KEY_HASH_SECRET, secret);
+  const em = app.app.get(MikroORM).em.fork();
+  const key = em.create(ApiKey, {
+    organization: em.getReference(Organization, orgId),
+    environment,
+    name: 'inserted test key',
+    prefix: `sk_${environment}_`,
+    last4: secret.slice(-4),
+    secretHash: hash,
+    createdBy: newId(IdPrefix.User),
+    ...fields,
+  });
+  await em.flush();
+  return { key, secret, hash };
 }

@@ -3,12 +3,12 @@ import { Job, Queue } from 'bullmq';
 import { firstValueFrom, timeout } from 'rxjs';
 
 import { AuthCheckPattern, bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, UsageEvent } from '@latchkey/contracts';
-import { generateApiKey, hmacSha256Hex } from '@latchkey/crypto';
-import { ApiKey, IdPrefix, newId, Organization } from '@latchkey/db';
+import { generateApiKey } from '@latchkey/crypto';
+import { Organization } from '@latchkey/db';
 import { PrefixedRedisClient, RedisService, transportOptions } from '@latchkey/platform';
 
 import { TestApp } from '../../support/create-test-app';
-import { signUp, UserSession } from '../../support/factories';
+import { insertApiKey, signUp, UserSession } from '../../support/factories';
 import { issueKey, signedBody, waitFor } from './auth-check-helpers';
 
 const REPLY_WITHIN_MS = 5_000;
@@ -171,20 +171,10 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
     });
 
     it('falls back to a direct read of Postgres', async () => {
-      const secret = generateApiKey('test');
       const em = lone.app.get(MikroORM).em.fork();
       const org = em.create(Organization, { name: 'Fallback Ltd' });
-      const row = em.create(ApiKey, {
-        organization: org,
-        environment: 'test',
-        name: 'fallback',
-        prefix: 'sk_test_',
-        last4: secret.slice(-4),
-        secretHash: hmacSha256Hex(lone.config.KEY_HASH_SECRET, secret),
-        createdBy: newId(IdPrefix.User),
-        permissions: ['a:b'],
-      });
       await em.flush();
+      const { key: row, secret } = await insertApiKey(lone, org.id, { name: 'fallback', permissions: ['a:b'] });
       const answer = await lone.post('/v1/verify', { body: { key: secret } });
       expect(answer.body.data).toMatchObject({ valid: true, code: 'VALID', key_id: row.id, org_id: org.id, permissions: ['a:b'] });
       expect((await lone.post('/v1/verify', { body: { key: generateApiKey('test') } })).body.data.code).toBe('NOT_FOUND');

@@ -9,6 +9,7 @@ import { ApiKey, IdPrefix, newId, Organization } from '@latchkey/db';
 import { AppError, PrefixedRedisClient, RpcClient, transportOptions } from '@latchkey/platform';
 
 import { TestApp } from '../../support/create-test-app';
+import { insertApiKey, InsertedApiKey } from '../../support/factories';
 
 /** Long enough for a loaded machine, short enough that a hang fails the test rather than the suite. */
 const REPLY_WITHIN_MS = 5_000;
@@ -53,35 +54,20 @@ describe('key-issuer over the Redis transport (keys.lookup, keys.get)', () => {
 
   const hashOf = (secret: string) => hmacSha256Hex(sut.config.KEY_HASH_SECRET, secret);
 
-  interface Inserted {
-    key: ApiKey;
-    secret: string;
-    hash: string;
-  }
-
-  /** Writes a key row as the key service would: only the HMAC of the secret, the signing secret sealed. */
-  async function insertKey(fields: Partial<ApiKey> & { signingSecret?: string } = {}): Promise<Inserted> {
+  /** A key row as the key service writes it; a signing key also gets a public key and its sealed signing secret. */
+  async function insertKey(fields: Partial<ApiKey> & { signingSecret?: string } = {}): Promise<InsertedApiKey> {
     const { signingSecret, ...rest } = fields;
-    const environment = rest.environment ?? 'test';
-    const secret = generateApiKey(environment);
-    const hash = hashOf(secret);
-    const em = sut.app.get(MikroORM).em.fork();
-    const key = em.create(ApiKey, {
-      organization: em.getReference(Organization, org.id),
-      environment,
-      name: 'lookup test key',
-      prefix: `sk_${environment}_`,
-      last4: secret.slice(-4),
-      secretHash: hash,
-      createdBy: newId(IdPrefix.User),
-      ...rest,
-    });
+    const inserted = await insertApiKey(sut, org.id, { name: 'lookup test key', ...rest });
     if (signingSecret !== undefined) {
-      key.publicKey = generateApiKey(environment, ApiKeyKind.Public);
+      const { key } = inserted;
+      key.publicKey = generateApiKey(key.environment, ApiKeyKind.Public);
       key.signingSecretSealed = box.seal(signingSecret, key.id);
+      await sut.app
+        .get(MikroORM)
+        .em.fork()
+        .nativeUpdate(ApiKey, { id: key.id }, { publicKey: key.publicKey, signingSecretSealed: key.signingSecretSealed });
     }
-    await em.flush();
-    return { key, secret, hash };
+    return inserted;
   }
 
   describe(KeysPattern.Lookup, () => {

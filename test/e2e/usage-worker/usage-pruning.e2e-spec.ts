@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
@@ -8,7 +8,7 @@ import { ApiKey } from '@latchkey/db';
 import { deleteInBatches } from '../../../apps/usage-worker/src/database/delete-in-batches';
 import { MaintenanceRun } from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
 import { TestApp } from '../../support/create-test-app';
-import { signUp } from '../../support/factories';
+import { insertApiKey, signUp } from '../../support/factories';
 import { UsageMaintenanceRunner } from './usage-maintenance-runner';
 
 const DAY_MS = 86_400_000;
@@ -42,21 +42,15 @@ describe('usage-worker: pruning old usage rows', () => {
   const runMaintenance = (): Promise<MaintenanceRun> => maintenance.run(now);
 
   async function newKey(fields: Partial<Pick<ApiKey, 'revokedAt' | 'expiresAt' | 'secretRotatedAt'>> = {}): Promise<ApiKey> {
-    const em = sut.app.get(EntityManager).fork();
-    const key = em.create(ApiKey, {
-      organization: orgId,
+    const { key } = await insertApiKey(sut, orgId, {
       environment: 'live',
       name: 'pruning',
-      prefix: 'sk_live_',
-      last4: 'abcd',
-      secretHash: randomBytes(32).toString('hex'),
-      createdBy: 'usr_test',
       createdAt: ago(200),
-      secretRotatedAt: fields.secretRotatedAt ?? ago(200),
-      revokedAt: fields.revokedAt ?? null,
-      expiresAt: fields.expiresAt ?? null,
+      secretRotatedAt: ago(200),
+      revokedAt: null,
+      expiresAt: null,
+      ...fields,
     });
-    await em.flush();
     return key;
   }
 
