@@ -217,11 +217,14 @@ describe(EndpointAgents.name, () => {
       answer = '127.0.0.1';
       lookups = 0;
       sut.closeAll();
-      sut = new EndpointAgents({ ...SETTINGS, lookup: createGuardedLookup(resolve, (address) => address === '127.0.0.1') });
+      sut = new EndpointAgents(SETTINGS);
     });
 
+    const lookup = createGuardedLookup(resolve, (address) => address === '127.0.0.1');
     const sendTo = (target: URL) =>
-      sut.use('whe_a', target, (agent) => postWebhook(target.href, {}, '{}', { timeoutMs: 2_000, allowPrivateTargets: false, agent }));
+      sut.use('whe_a', target, (agent) =>
+        postWebhook(target.href, {}, '{}', { timeoutMs: 2_000, allowPrivateTargets: false, agent, lookup }),
+      );
 
     it('checks the address of every new connection and refuses one that now resolves to a refused address', async () => {
       const target = server.url('/hooks', 'hooks.example.test');
@@ -241,21 +244,16 @@ describe(EndpointAgents.name, () => {
       expect(lookups).toBeGreaterThanOrEqual(2);
     });
 
-    it('still checks new connections of an agent built without a lookup of its own', async () => {
-      const bare = new EndpointAgents(SETTINGS);
-      try {
-        const target = server.url('/hooks', 'localhost');
-        const refused = await bare.use('whe_a', target, (agent) =>
-          postWebhook(target.href, {}, '{}', { timeoutMs: 2_000, allowPrivateTargets: false, agent }),
-        );
-        expect(refused).toMatchObject({
-          statusCode: null,
-          error: expect.stringMatching(/^localhost resolves to .*, which webhooks may not reach$/),
-        });
-        expect(server.requests).toBe(0);
-      } finally {
-        bare.closeAll();
-      }
+    it('judges an agent’s connections with the real DNS and policy when the send is given no resolver', async () => {
+      const target = server.url('/hooks', 'localhost');
+      const refused = await sut.use('whe_a', target, (agent) =>
+        postWebhook(target.href, {}, '{}', { timeoutMs: 2_000, allowPrivateTargets: false, agent }),
+      );
+      expect(refused).toMatchObject({
+        statusCode: null,
+        error: expect.stringMatching(/^localhost resolves to .*, which webhooks may not reach$/),
+      });
+      expect(server.requests).toBe(0);
     });
 
     it('reuses a connection already checked without resolving again', async () => {

@@ -1,6 +1,5 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 
 export interface EndpointAgentSettings {
   /** Sockets per endpoint. The in-flight cap per endpoint, so a send never waits inside the agent. */
@@ -16,12 +15,6 @@ export interface EndpointAgentSettings {
   idleMs: number;
   /** Agents kept at most; beyond it, idle ones are destroyed least recently used first. */
   maxAgents: number;
-  /**
-   * Runs for every new connection an agent opens, and refuses addresses webhooks may
-   * not reach (DNS rebinding); undefined when private targets are allowed. A reused
-   * socket is already connected to an address this lookup accepted.
-   */
-  lookup?: LookupFunction;
 }
 
 interface Entry {
@@ -125,7 +118,6 @@ export class EndpointAgents {
       timeout: this.settings.freeSocketTimeoutMs,
       // Most recently used socket first: a burst reuses the warm ones and the rest time out.
       scheduling: 'lifo',
-      ...(this.settings.lookup ? { lookup: this.settings.lookup } : {}),
     };
     return target.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
   }

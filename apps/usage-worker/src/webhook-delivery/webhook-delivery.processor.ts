@@ -23,7 +23,6 @@ import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { DeliveryOutcome, WebhookDeliveryMetrics } from './webhook-delivery.metrics';
 import { postWebhook, SendResult } from './webhook-sender';
 import { webhookHeaders } from './webhook-signature';
-import { guardedLookup } from './webhook-target';
 
 /**
  * Jobs sent at once by one process; with the per-endpoint cap, one slow endpoint can
@@ -118,8 +117,6 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
       freeSocketTimeoutMs: FREE_SOCKET_TIMEOUT_MS,
       idleMs: AGENT_IDLE_MS,
       maxAgents: MAX_AGENTS,
-      // Every connection an agent opens is checked; a reused one was checked when it opened.
-      lookup: config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS') ? undefined : guardedLookup,
     });
   }
 

@@ -1,5 +1,6 @@
 import http, { IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 
 import ipaddr from 'ipaddr.js';
 
@@ -29,6 +30,12 @@ export interface SendOptions {
    * agent, the send uses a connection of its own.
    */
   agent?: http.Agent;
+  /**
+   * Resolves and judges the host of every new connection (DNS rebinding): guardedLookup
+   * unless given (tests pass one over a resolver they control); none when private targets
+   * are allowed. A reused keep-alive socket was judged when it opened.
+   */
+  lookup?: LookupFunction;
 }
 
 /** The failure of a send on a kept-alive socket the subscriber had closed: worth one more try on a fresh one. */
@@ -97,8 +104,8 @@ function sendOnce(
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       agent: options.agent ?? false,
-      // Used for every connection this request opens; an agent's own lookup, when it has one, takes precedence.
-      lookup: options.allowPrivateTargets ? undefined : guardedLookup,
+      // Node passes it to every connection this request opens, the agent's included.
+      lookup: options.allowPrivateTargets ? undefined : (options.lookup ?? guardedLookup),
     });
     const timer = setTimeout(() => finish(failure(`timed out after ${options.timeoutMs} ms`)), Math.max(0, deadline - performance.now()));
     request.on('error', (error: NodeJS.ErrnoException) => {
