@@ -15,6 +15,7 @@ import { MetricsService } from '@latchkey/platform';
 import { TestApp } from '../../support/create-test-app';
 import { LogCapture } from '../../support/log-capture';
 import { TestEnvironment } from '../../support/test-environment';
+import { waitUntil } from '../../support/wait-until';
 
 const JOB_STATES = ['wait', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children', 'paused'] as const;
 
@@ -63,15 +64,6 @@ async function metricValue(app: TestApp, name: string): Promise<number> {
   return metric?.values.reduce((sum, sample) => sum + sample.value, 0) ?? NaN;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 describe('usage-worker: outbox relay to the events queue', () => {
   // First in the file on purpose: nestjs-pino sends logs written outside a request
   // (the relay's) to the first app a test file starts, and this test reads them.
@@ -97,7 +89,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
       const queue = inspect(sut);
       try {
         const before = await writeEvents(sut, 5);
-        await waitFor(async () => (await jobTotal(queue)) === 5, 2_000, 'relay before the outage');
+        await waitUntil(async () => (await jobTotal(queue)) === 5, 2_000, 'relay before the outage');
         await queue.close();
 
         await stopRedis(redis);
@@ -114,7 +106,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
         redis = await startRedis(port);
         const back = inspect(sut);
         try {
-          await waitFor(async () => (await unrelayedCount(sut)) === 0, 15_000, 'relay after the outage');
+          await waitUntil(async () => (await unrelayedCount(sut)) === 0, 15_000, 'relay after the outage');
           const jobs = await allJobs(back);
           expect(jobs.map((job) => job.id).sort()).toEqual(during.map((row) => row.id).sort());
           expect(jobs.map((job) => job.id)).not.toEqual(expect.arrayContaining([before[0].id]));
@@ -134,7 +126,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
         );
         // And it keeps relaying as usual.
         await writeEvents(sut, 3);
-        await waitFor(async () => (await unrelayedCount(sut)) === 0, 2_000, 'relay after recovery');
+        await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 'relay after recovery');
       } finally {
         await queue.close().catch(() => undefined);
       }
@@ -160,14 +152,14 @@ describe('usage-worker: outbox relay to the events queue', () => {
 
     beforeEach(async () => {
       // Each test counts jobs from zero; the rows stay (relayed) in the database.
-      await waitFor(async () => (await unrelayedCount(sut)) === 0, 5_000, 'the outbox to drain');
+      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 5_000, 'the outbox to drain');
       await queue.obliterate({ force: true });
     });
 
     it('relays N events as exactly N jobs, with the event id as job id and the envelope as data, within a second', async () => {
       const rows = await writeEvents(sut, 25);
       const committedAt = Date.now();
-      await waitFor(async () => (await jobTotal(queue)) >= rows.length, 1_000, '25 jobs');
+      await waitUntil(async () => (await jobTotal(queue)) >= rows.length, 1_000, '25 jobs');
       expect(Date.now() - committedAt).toBeLessThan(1_000);
       await sleep(300);
       const jobs = await allJobs(queue);
@@ -180,12 +172,12 @@ describe('usage-worker: outbox relay to the events queue', () => {
         expect(job!.data).toEqual(envelopeOf(row));
         expect(job!.opts).toMatchObject({ attempts: 10, removeOnComplete: { age: 86_400 }, removeOnFail: false });
       }
-      await waitFor(async () => (await unrelayedCount(sut)) === 0, 1_000, 'rows marked relayed');
+      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 1_000, 'rows marked relayed');
     });
 
     it('relays more than a batch at once in id order, each exactly once', async () => {
       const rows = [...(await writeEvents(sut, 150)), ...(await writeEvents(sut, 120))];
-      await waitFor(async () => (await unrelayedCount(sut)) === 0, 5_000, 'the outbox to drain');
+      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 5_000, 'the outbox to drain');
       // Jobs may already have moved on (the webhook fan-out consumes this queue): look in every state.
       const ids = new Set(rows.map((row) => row.id));
       const jobs = (await allJobs(queue)).filter((job) => ids.has(job.id!));
@@ -194,12 +186,12 @@ describe('usage-worker: outbox relay to the events queue', () => {
 
     it('does not enqueue again an event re-sent after a crash between enqueue and commit', async () => {
       const rows = await writeEvents(sut, 10);
-      await waitFor(async () => (await unrelayedCount(sut)) === 0, 2_000, 'first relay');
+      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 'first relay');
       const before = await allJobs(queue);
       // As if the relay had died after addBulk but before its commit: the rows are unrelayed again.
       const em = sut.app.get(EntityManager).fork();
       await em.nativeUpdate(OutboxEvent, { id: { $in: rows.map((row) => row.id) } }, { relayedAt: null });
-      await waitFor(async () => (await unrelayedCount(sut)) === 0, 2_000, 're-relay');
+      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 're-relay');
       const after = await allJobs(queue);
       expect(after).toHaveLength(10);
       expect(after.map((job) => [job.id, job.timestamp]).sort()).toEqual(before.map((job) => [job.id, job.timestamp]).sort());
@@ -210,13 +202,13 @@ describe('usage-worker: outbox relay to the events queue', () => {
       const ids = new Set(rows.map((row) => row.id));
       const completedOfThese = async () => (await queue.getJobs(['completed'], 0, -1, true)).filter((job) => ids.has(job.id!));
       // The app's own webhook fan-out consumes the queue and completes the jobs.
-      await waitFor(async () => (await completedOfThese()).length === 5, 5_000, 'the 5 jobs to complete');
+      await waitUntil(async () => (await completedOfThese()).length === 5, 5_000, 'the 5 jobs to complete');
       const before = (await completedOfThese()).map((job) => [job.id, job.timestamp]).sort();
       await sut.app
         .get(EntityManager)
         .fork()
         .nativeUpdate(OutboxEvent, { id: { $in: rows.map((row) => row.id) } }, { relayedAt: null });
-      await waitFor(async () => (await unrelayedCount(sut)) === 0, 2_000, 're-relay');
+      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 're-relay');
       await sleep(300);
       const after = (await allJobs(queue)).filter((job) => ids.has(job.id!));
       expect(after.map((job) => [job.id, job.timestamp]).sort()).toEqual(before);
@@ -230,7 +222,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
       // The relay is idle now: asleep until the backstop poll, unless a commit notifies it.
       const notifiedBefore = await wakeups('notify');
       const rows = await writeEvents(sut, 3);
-      await waitFor(async () => (await unrelayedCount(sut)) === 0, 5_000, 'relay');
+      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 5_000, 'relay');
 
       // Only a commit's NOTIFY counts as 'notify' (a reconnect is 'listening'): the trigger fired and the relay heard it.
       expect(await wakeups('notify')).toBeGreaterThan(notifiedBefore);
@@ -241,7 +233,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
     it('reports outbox_unrelayed_events and outbox_relayed_total on /metrics', async () => {
       const relayedBefore = await metricValue(sut, 'outbox_relayed_total');
       await writeEvents(sut, 7);
-      await waitFor(async () => (await unrelayedCount(sut)) === 0, 2_000, 'relay');
+      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 'relay');
       expect((await metricValue(sut, 'outbox_relayed_total')) - relayedBefore).toBe(7);
       const scrape = await sut.get('/metrics');
       expect(scrape.text).toMatch(/^outbox_unrelayed_events 0$/m);
@@ -265,7 +257,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
       const queue = inspect(first);
       try {
         const early = await writeEvents(first, 40);
-        await waitFor(async () => (await unrelayedCount(first)) === 0, 2_000, 'first relay');
+        await waitUntil(async () => (await unrelayedCount(first)) === 0, 2_000, 'first relay');
         await first.close();
 
         // Written while no relay runs (by a key service that stays up): they wait in the outbox.
@@ -278,7 +270,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
         const second = await TestApp.start({ env });
         try {
           const late = await writeEvents(second, 20);
-          await waitFor(async () => (await unrelayedCount(second)) === 0, 2_000, 'second relay');
+          await waitUntil(async () => (await unrelayedCount(second)) === 0, 2_000, 'second relay');
           await sleep(300);
           const jobs = await allJobs(queue);
           expect(jobs.map((job) => job.id).sort()).toEqual([...early, ...whileDown, ...late].map((row) => row.id).sort());
@@ -303,7 +295,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
         // Many small transactions from both sides while both relays poll.
         const batches = await Promise.all(Array.from({ length: 40 }, (_, index) => writeEvents(index % 2 ? a : b, 15)));
         const rows = batches.flat();
-        await waitFor(async () => (await unrelayedCount(a)) === 0, 5_000, 'both relays to drain the outbox');
+        await waitUntil(async () => (await unrelayedCount(a)) === 0, 5_000, 'both relays to drain the outbox');
         await sleep(300);
         const jobs = await allJobs(queue);
         expect(jobs).toHaveLength(rows.length);
@@ -324,7 +316,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
       const writer = await TestApp.start({ env, config: { TARGET: 'key-issuer' } });
       try {
         const rows = (await Promise.all(Array.from({ length: 10 }, () => writeEvents(writer, 100)))).flat();
-        await waitFor(async () => (await jobTotal(queue)) > 0, 2_000, 'the first batch');
+        await waitUntil(async () => (await jobTotal(queue)) > 0, 2_000, 'the first batch');
         await app.close();
         const em = writer.app.get(EntityManager).fork();
         const relayedIds = (await em.find(OutboxEvent, { id: { $in: rows.map((row) => row.id) }, relayedAt: { $ne: null } })).map(

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Job, Queue } from 'bullmq';
@@ -23,6 +22,7 @@ import {
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
 import { UsageMaintenanceRunner } from './usage-maintenance-runner';
+import { waitUntil } from '../../support/wait-until';
 
 const DAY_MS = 86_400_000;
 
@@ -73,18 +73,9 @@ describe('usage-worker: usage batches → exact counters, request logs, last_use
     return queue.add(USAGE_BATCH_JOB, { batch_id: batchId, events }, { ...USAGE_JOB_OPTIONS, jobId });
   }
 
-  async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await sleep(25);
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-  }
-
   const stateOf = async (job: Job) => queue.getJobState(job.id!);
   const waitCompleted = (job: Job, timeoutMs = 10_000) =>
-    waitFor(async () => (await stateOf(job)) === 'completed', timeoutMs, `job ${job.id}`);
+    waitUntil(async () => (await stateOf(job)) === 'completed', timeoutMs, `job ${job.id}`);
 
   async function dayUsage(keyId: string): Promise<{ total: number; codes: Record<string, number> }> {
     const response = await sut.get(`/v1/api-keys/${keyId}/usage`, {
@@ -181,7 +172,7 @@ describe('usage-worker: usage batches → exact counters, request logs, last_use
     const at = new Date(Date.now() - 1_000);
     const started = Date.now();
     await enqueue([event(key.id, 'VALID', new Date(at.getTime() - 60_000)), event(key.id, 'VALID', at)]);
-    await waitFor(
+    await waitUntil(
       async () => (await sut.get(`/v1/api-keys/${key.id}`, { token: owner.token })).body.data.last_used_at === at.toISOString(),
       5_000,
       'last_used_at',
@@ -211,7 +202,7 @@ describe('usage-worker: usage batches → exact counters, request logs, last_use
       ...USAGE_JOB_OPTIONS,
       jobId: `bad-${randomUUID()}`,
     });
-    await waitFor(async () => (await stateOf(bad)) === 'failed', 5_000, 'the malformed batch to fail');
+    await waitUntil(async () => (await stateOf(bad)) === 'failed', 5_000, 'the malformed batch to fail');
     expect((await queue.getJob(bad.id!))?.attemptsMade).toBe(1);
 
     const key = await createKey();
@@ -254,12 +245,12 @@ describe('usage-worker: usage batches → exact counters, request logs, last_use
         connection: { url: sut.config.REDIS_URL },
       });
       try {
-        await waitFor(async () => (await maintenance.getJobScheduler(USAGE_MAINTENANCE_SCHEDULER)) !== undefined, 5_000, 'the scheduler');
+        await waitUntil(async () => (await maintenance.getJobScheduler(USAGE_MAINTENANCE_SCHEDULER)) !== undefined, 5_000, 'the scheduler');
       } finally {
         await maintenance.close();
       }
       const now = Date.now();
-      await waitFor(
+      await waitUntil(
         async () => (await partitions('live')).includes(dayName('live', new Date(now + 3 * DAY_MS))),
         5_000,
         'partitions ahead',

@@ -1,5 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import { Queue, QueueEvents } from 'bullmq';
 
 import { bullPrefix } from '@latchkey/contracts';
@@ -10,6 +8,7 @@ import {
   UsageMaintenanceProcessor,
 } from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
 import { TestApp } from '../../support/create-test-app';
+import { waitUntil } from '../../support/wait-until';
 
 /**
  * Runs the usage maintenance job on demand, through its queue, and answers what the
@@ -31,13 +30,15 @@ export class UsageMaintenanceRunner {
       new QueueEvents(USAGE_MAINTENANCE_QUEUE, options),
     );
     await runner.events.waitUntilReady();
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const counts = await runner.queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'prioritized');
-      if (counts.completed + counts.failed > 0 && counts.active + counts.waiting + counts.prioritized === 0) break;
-      if (Date.now() > deadline) throw new Error(`the scheduled maintenance run did not finish: ${JSON.stringify(counts)}`);
-      await sleep(50);
-    }
+    let counts: Record<string, number> = {};
+    await waitUntil(
+      async () => {
+        counts = await runner.queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'prioritized');
+        return counts.completed + counts.failed > 0 && counts.active + counts.waiting + counts.prioritized === 0;
+      },
+      15_000,
+      () => `the scheduled maintenance run to finish: ${JSON.stringify(counts)}`,
+    );
     return runner;
   }
 

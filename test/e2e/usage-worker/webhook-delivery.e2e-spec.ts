@@ -32,6 +32,7 @@ import {
 import { WebhookFanoutProcessor } from '../../../apps/usage-worker/src/webhook-delivery/webhook-fanout.processor';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
+import { waitUntil } from '../../support/wait-until';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -156,15 +157,6 @@ async function commitEvents(app: TestApp, orgId: string, count: number, type: Ev
   return rows.map((row) => row.id);
 }
 
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 function deliveriesOf(app: TestApp, where: Record<string, unknown>): Promise<WebhookDelivery[]> {
   return app.app
     .get(EntityManager)
@@ -228,7 +220,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const created = await sut.post('/v1/api-keys', { token: owner.token, body: { name: 'ci', environment: 'test' } });
     expect(created.status).toBe(201);
     const committedAt = Date.now();
-    await waitFor(() => hook.requests.length === 1, 3_000, 'the first attempt');
+    await waitUntil(() => hook.requests.length === 1, 3_000, 'the first attempt');
     const [received] = hook.requests;
     expect(received.at - committedAt).toBeLessThan(1_000);
 
@@ -248,7 +240,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     expectVerifies(received, endpoint.secret);
     expect(() => new StandardWebhook(newSecret()).verify(received.body, signatureHeaders(received))).toThrow();
 
-    await waitFor(
+    await waitUntil(
       async () => (await deliveriesOf(sut, { endpoint: endpoint.id }))[0]?.status === DeliveryStatus.Succeeded,
       2_000,
       'success recorded',
@@ -271,7 +263,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const endpoint = await addEndpoint(sut, owner.orgId, hook.url);
     const [eventId] = await commitEvents(sut, owner.orgId, 1);
 
-    await waitFor(async () => (await deliveriesOf(sut, { eventId }))[0]?.status === DeliveryStatus.Failed, 6_000, 'the delivery to fail');
+    await waitUntil(async () => (await deliveriesOf(sut, { eventId }))[0]?.status === DeliveryStatus.Failed, 6_000, 'the delivery to fail');
     const requests = hook.of(eventId);
     expect(requests).toHaveLength(4);
     expect(new Set(requests.map((request) => request.headers['webhook-id']))).toEqual(new Set([eventId]));
@@ -298,11 +290,11 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const endpoint = await addEndpoint(sut, owner.orgId, hook.url);
     const [eventId] = await commitEvents(sut, owner.orgId, 1);
 
-    await waitFor(() => hook.of(eventId).length === 2, 5_000, 'the retry');
+    await waitUntil(() => hook.of(eventId).length === 2, 5_000, 'the retry');
     const [gap] = gaps(hook.of(eventId));
     expect(gap).toBeGreaterThanOrEqual(1_950);
     expect(gap).toBeLessThan(2_600);
-    await waitFor(async () => (await deliveriesOf(sut, { eventId }))[0]?.status === DeliveryStatus.Succeeded, 2_000, 'success');
+    await waitUntil(async () => (await deliveriesOf(sut, { eventId }))[0]?.status === DeliveryStatus.Succeeded, 2_000, 'success');
     expect((await endpointRow(sut, endpoint.id)).failingSince).toBeNull();
   });
 
@@ -315,7 +307,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const other = await addEndpoint(sut, owner.orgId, watcher.url, { events: [EventType.WebhookEndpointDisabled] });
     const [eventId] = await commitEvents(sut, owner.orgId, 1);
 
-    await waitFor(() => watcher.requests.length === 1, 5_000, 'the announcement');
+    await waitUntil(() => watcher.requests.length === 1, 5_000, 'the announcement');
     const [announcement] = watcher.requests;
     expect(announcement.event).toMatchObject({
       type: EventType.WebhookEndpointDisabled,
@@ -327,7 +319,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     expect(await endpointRow(sut, endpoint.id)).toMatchObject({ disabledAt: expect.any(Date), disabledReason: 'gone' });
     // Its keep-alive connection is closed with it (before the sender's 4 s idle timeout would).
     expect(sut.app.get(WebhookDeliveryProcessor).hasAgent(endpoint.id)).toBe(false);
-    await waitFor(() => gone.open.size === 0, 3_000, 'the connection to the gone endpoint to close');
+    await waitUntil(() => gone.open.size === 0, 3_000, 'the connection to the gone endpoint to close');
     expect((await deliveriesOf(sut, { eventId }))[0]).toMatchObject({
       status: DeliveryStatus.Failed,
       attemptCount: 1,
@@ -353,7 +345,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const heldBefore = await metric(sut, 'webhook_deliveries_total', { outcome: 'held' });
 
     const eventIds = await commitEvents(sut, owner.orgId, 20);
-    await waitFor(() => processor.breakerOpen(endpoint.id), 3_000, 'the breaker to open');
+    await waitUntil(() => processor.breakerOpen(endpoint.id), 3_000, 'the breaker to open');
     expect(await metric(sut, 'webhook_breaker_open')).toBeGreaterThanOrEqual(1);
     await sleep(300);
     const whenOpened = hook.requests.length;
@@ -366,12 +358,12 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     expect(await metric(sut, 'webhook_deliveries_total', { outcome: 'held' })).toBeGreaterThan(heldBefore);
 
     dead = false;
-    await waitFor(
+    await waitUntil(
       () => eventIds.every((id) => hook.of(id).some((request) => request.status === 200)),
       8_000,
       'every event delivered after recovery',
     );
-    await waitFor(
+    await waitUntil(
       async () => (await deliveriesOf(sut, { endpoint: endpoint.id })).every((delivery) => delivery.status === DeliveryStatus.Succeeded),
       2_000,
       'every delivery recorded as succeeded',
@@ -389,7 +381,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const owner = await signUp(sut);
     const endpoint = await addEndpoint(sut, owner.orgId, hook.url);
     const [eventId] = await commitEvents(sut, owner.orgId, 1);
-    await waitFor(() => hook.of(eventId).length === 1, 3_000, 'the first delivery');
+    await waitUntil(() => hook.of(eventId).length === 1, 3_000, 'the first delivery');
 
     const row = await sut.app.get(EntityManager).fork().findOneOrFail(OutboxEvent, { id: eventId });
     const event: DomainEvent = {
@@ -426,10 +418,10 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const endpoint = await addEndpoint(sut, owner.orgId, hook.url);
     const eventIds = await commitEvents(sut, owner.orgId, 40);
 
-    await waitFor(() => eventIds.every((id) => hook.of(id).length === 1), 10_000, 'every event');
+    await waitUntil(() => eventIds.every((id) => hook.of(id).length === 1), 10_000, 'every event');
     expect(hook.connections).toBeLessThanOrEqual(MAX_IN_FLIGHT_PER_ENDPOINT);
     expect(sut.app.get(WebhookDeliveryProcessor).hasAgent(endpoint.id)).toBe(true);
-    await waitFor(
+    await waitUntil(
       async () => (await deliveriesOf(sut, { endpoint: endpoint.id })).every((delivery) => delivery.status === DeliveryStatus.Succeeded),
       2_000,
       'every delivery recorded as succeeded',
@@ -442,8 +434,8 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const endpoint = await addEndpoint(sut, owner.orgId, hook.url);
     const processor = sut.app.get(WebhookDeliveryProcessor);
     const [first] = await commitEvents(sut, owner.orgId, 1);
-    await waitFor(() => hook.of(first).length === 1, 3_000, 'the first delivery');
-    await waitFor(() => processor.hasAgent(endpoint.id) && hook.open.size > 0, 1_000, 'a kept-alive connection');
+    await waitUntil(() => hook.of(first).length === 1, 3_000, 'the first delivery');
+    await waitUntil(() => processor.hasAgent(endpoint.id) && hook.open.size > 0, 1_000, 'a kept-alive connection');
 
     // Disabled through org-api's route in real life; here the row as it leaves it.
     const em = sut.app.get(EntityManager).fork();
@@ -455,9 +447,9 @@ describe('usage-worker: webhook fan-out and delivery', () => {
       .add(test, { orgId: owner.orgId, environment: 'test', type: EventType.WebhookTest, data: { endpoint_id: endpoint.id } });
     await test.flush();
 
-    await waitFor(async () => (await deliveriesOf(sut, { eventId: event.id }))[0]?.status === DeliveryStatus.Failed, 3_000, 'the note');
+    await waitUntil(async () => (await deliveriesOf(sut, { eventId: event.id }))[0]?.status === DeliveryStatus.Failed, 3_000, 'the note');
     expect(processor.hasAgent(endpoint.id)).toBe(false);
-    await waitFor(() => hook.open.size === 0, 3_000, 'the kept-alive connection to close');
+    await waitUntil(() => hook.open.size === 0, 3_000, 'the kept-alive connection to close');
     expect(hook.of(event.id)).toHaveLength(0);
   });
 
@@ -473,8 +465,8 @@ describe('usage-worker: webhook fan-out and delivery', () => {
       previousSecret: { secret: expiredOld, expiresAt: new Date(Date.now() - 1_000) },
     });
     const [eventId] = await commitEvents(sut, owner.orgId, 1);
-    await waitFor(() => hook.of(eventId).length === 2, 3_000, 'both deliveries');
-    await waitFor(
+    await waitUntil(() => hook.of(eventId).length === 2, 3_000, 'both deliveries');
+    await waitUntil(
       async () => {
         const deliveries = await deliveriesOf(sut, { eventId });
         return deliveries.length === 2 && deliveries.every((delivery) => delivery.status === DeliveryStatus.Succeeded);
@@ -514,14 +506,14 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const endpoint = await addEndpoint(sut, owner.orgId, hook.url, { rateLimitPerSecond: 2 });
     const eventIds = await commitEvents(sut, owner.orgId, 6);
 
-    await waitFor(() => eventIds.every((id) => hook.of(id).length === 1), 6_000, 'every event');
+    await waitUntil(() => eventIds.every((id) => hook.of(id).length === 1), 6_000, 'every event');
     const perSecond = new Map<number, number>();
     for (const request of hook.requests) {
       perSecond.set(Math.floor(request.at / 1000), (perSecond.get(Math.floor(request.at / 1000)) ?? 0) + 1);
     }
     expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(2);
     expect(perSecond.size).toBeGreaterThanOrEqual(3);
-    await waitFor(
+    await waitUntil(
       async () => (await deliveriesOf(sut, { endpoint: endpoint.id })).every((delivery) => delivery.status === DeliveryStatus.Succeeded),
       2_000,
       'every delivery succeeded',
@@ -539,7 +531,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
     const started = Date.now();
     const eventIds = await commitEvents(sut, owner.orgId, 20);
 
-    await waitFor(() => eventIds.every((id) => healthy.of(id).length === 1), 4_000, 'the healthy endpoint to get every event');
+    await waitUntil(() => eventIds.every((id) => healthy.of(id).length === 1), 4_000, 'the healthy endpoint to get every event');
     // All of it before the slow endpoint has answered even its first request.
     expect(Date.now()).toBeLessThan(slow.requests[0].at + 5_000);
     expect(Date.now() - started).toBeLessThan(4_000);
@@ -577,7 +569,7 @@ describe('usage-worker: webhook endpoints failing for WEBHOOK_DISABLE_AFTER', ()
     await addEndpoint(sut, owner.orgId, watcher.url, { events: ['*'] });
     const [eventId] = await commitEvents(sut, owner.orgId, 1);
 
-    await waitFor(
+    await waitUntil(
       () => watcher.requests.some((request) => request.event.type === EventType.WebhookEndpointDisabled),
       8_000,
       'the announcement',
@@ -615,7 +607,7 @@ describe('usage-worker: webhook targets on private addresses', () => {
     const named = await addEndpoint(sut, owner.orgId, hook.url.replace('127.0.0.1', 'localhost'));
     const [eventId] = await commitEvents(sut, owner.orgId, 1);
 
-    await waitFor(
+    await waitUntil(
       async () => {
         const deliveries = await deliveriesOf(sut, { eventId });
         return deliveries.length === 2 && deliveries.every((delivery) => delivery.attemptCount === 1);

@@ -11,6 +11,7 @@ import { TestEnvironment } from '../../../../test/support/test-environment';
 import { OwnRedisServer } from '../../../../test/support/own-redis-server';
 import { UsageEventBuffer, UsageEventBufferOptions } from './usage-event-buffer.service';
 import { PendingUsageEvent } from './usage-event-ring';
+import { waitUntil } from '../../../../test/support/wait-until';
 
 const JOB_STATES = ['wait', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children', 'paused'] as const;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -36,15 +37,6 @@ async function allJobs(queue: UsageQueue): Promise<Job<UsageBatchJobData>[]> {
 
 async function sentPaths(queue: UsageQueue): Promise<string[]> {
   return (await allJobs(queue)).flatMap((job) => job.data.events.map((item) => item.path!));
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(25);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 async function metricValue(metrics: MetricsService, name: string): Promise<number> {
@@ -101,10 +93,10 @@ describe(UsageEventBuffer.name, () => {
     const emittedFrom = Date.now();
     for (let i = 0; i < 50; i += 1) sut.emit(event(i));
     const emittedTo = Date.now();
-    await waitFor(async () => (await allJobs(queue)).length === 2, 2_000, 'the two full batches');
+    await waitUntil(async () => (await allJobs(queue)).length === 2, 2_000, 'the two full batches');
     // The 10 left wait for the flush timer.
     expect((await sentPaths(queue)).length).toBe(40);
-    await waitFor(async () => (await sentPaths(queue)).length === 50, 2_000, 'the timed flush');
+    await waitUntil(async () => (await sentPaths(queue)).length === 50, 2_000, 'the timed flush');
 
     const jobs = await allJobs(queue);
     expect(jobs.map((job) => job.data.events.length).sort((a, b) => a - b)).toEqual([10, 20, 20]);
@@ -132,13 +124,13 @@ describe(UsageEventBuffer.name, () => {
     for (let i = 0; i < 30; i += 1) sut.emit(event(i));
     await sleep(50);
     for (let i = 30; i < 45; i += 1) sut.emit(event(i));
-    await waitFor(async () => (await sentPaths(queue)).length === 45, 2_000, 'the flush');
+    await waitUntil(async () => (await sentPaths(queue)).length === 45, 2_000, 'the flush');
     await sleep(300);
     const jobs = await allJobs(queue);
     expect(jobs).toHaveLength(1);
     // Later events start a new flush interval, and a new job.
     for (let i = 45; i < 50; i += 1) sut.emit(event(i));
-    await waitFor(async () => (await allJobs(queue)).length === 2, 2_000, 'the second flush');
+    await waitUntil(async () => (await allJobs(queue)).length === 2, 2_000, 'the second flush');
   });
 
   it('flushes what it holds on a graceful stop, without waiting for the timer', async () => {
@@ -165,7 +157,7 @@ describe(UsageEventBuffer.name, () => {
     for (let i = 0; i < 100_000; i += 1) sut.emit(event(i));
     const elapsedMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
     expect(elapsedMs).toBeLessThan(1_000);
-    await waitFor(async () => (await queue.getJobCounts('wait')).wait === 20, 10_000, '20 batches of 5000');
+    await waitUntil(async () => (await queue.getJobCounts('wait')).wait === 20, 10_000, '20 batches of 5000');
   });
 
   describe('when Redis goes away', () => {
@@ -188,7 +180,7 @@ describe(UsageEventBuffer.name, () => {
     it('holds the events while Redis is down and sends each exactly once when it is back', async () => {
       const { sut, queue, metrics } = build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '25', USAGE_FLUSH_MS: '50' });
       for (let i = 0; i < 30; i += 1) sut.emit(event(i));
-      await waitFor(async () => (await sentPaths(queue)).length === 30, 3_000, 'the events before the outage');
+      await waitUntil(async () => (await sentPaths(queue)).length === 30, 3_000, 'the events before the outage');
 
       await server.kill();
       for (let i = 30; i < 160; i += 1) {
@@ -200,7 +192,7 @@ describe(UsageEventBuffer.name, () => {
 
       // A fresh, empty server on the same port: only what the buffer sends now is there.
       await server.restart();
-      await waitFor(async () => (await sentPaths(queue).catch(() => [])).length >= 130, 15_000, 'the held events');
+      await waitUntil(async () => (await sentPaths(queue).catch(() => [])).length >= 130, 15_000, 'the held events');
       await sleep(500);
       const jobs = await allJobs(queue);
       const batchIds = jobs.map((job) => job.data.batch_id);
@@ -219,7 +211,7 @@ describe(UsageEventBuffer.name, () => {
       for (let i = 0; i < 10; i += 1) sut.emit(event(i));
       await sleep(2_500);
       server.thaw();
-      await waitFor(async () => (await sentPaths(queue)).length >= 10, 10_000, 'the batch');
+      await waitUntil(async () => (await sentPaths(queue)).length >= 10, 10_000, 'the batch');
       await sleep(500);
       const jobs = await allJobs(queue);
       expect(jobs).toHaveLength(1);
@@ -233,7 +225,7 @@ describe(UsageEventBuffer.name, () => {
       expect(await metricValue(metrics, 'usage_events_dropped_total')).toBe(30);
       expect(await metricValue(metrics, 'usage_events_buffered')).toBe(50);
       await server.restart();
-      await waitFor(async () => (await sentPaths(queue).catch(() => [])).length >= 50, 15_000, 'what was kept');
+      await waitUntil(async () => (await sentPaths(queue).catch(() => [])).length >= 50, 15_000, 'what was kept');
       await sleep(300);
       // All 80 came in one turn, before a batch is taken (sends start after the turn): the newest 50 were kept.
       const expected = Array.from({ length: 50 }, (_, i) => `/e/${i + 30}`);

@@ -2,10 +2,10 @@ import { LookupAddress } from 'node:dns';
 import { once } from 'node:events';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EndpointAgents, EndpointAgentSettings } from './endpoint-agents';
 import { postWebhook, SendResult } from './webhook-sender';
+import { waitUntil } from '../../../../test/support/wait-until';
 import { createGuardedLookup } from './webhook-target';
 
 /** A subscriber on 127.0.0.1 that keeps connections open long after each answer, and counts them. */
@@ -51,14 +51,6 @@ class CountingServer {
   }
 }
 
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; waited < 2_000; waited += 10) {
-    if (check()) return;
-    await sleep(10);
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
 const SETTINGS: EndpointAgentSettings = { maxSockets: 2, freeSocketTimeoutMs: 10_000, idleMs: 60_000, maxAgents: 10 };
 
 describe(EndpointAgents.name, () => {
@@ -99,7 +91,7 @@ describe(EndpointAgents.name, () => {
     };
     // Every socket of the hanging endpoint is taken ...
     const hanging = Array.from({ length: SETTINGS.maxSockets }, () => send('whe_hang', server.url('/hang'), 3_000));
-    await eventually(() => server.requests === SETTINGS.maxSockets, 'the hanging sends to arrive');
+    await waitUntil(() => server.requests === SETTINGS.maxSockets, 2_000, 'the hanging sends to arrive');
     // ... yet the neighbour is answered well within its own (shorter) deadline.
     expect((await send('whe_ok', server.url('/ok'), 1_000)).statusCode).toBe(200);
     for (const socket of server.open) socket.destroy();
@@ -142,16 +134,16 @@ describe(EndpointAgents.name, () => {
     expect(server.open.size).toBe(1);
     sut.close('whe_a');
     expect(sut.has('whe_a')).toBe(false);
-    await eventually(() => server.open.size === 0, 'the connection to close');
+    await waitUntil(() => server.open.size === 0, 2_000, 'the connection to close');
   });
 
   it('lets a send in flight finish when its endpoint is closed, then closes the connection', async () => {
     server.handle = (_, response) => setTimeout(() => response.writeHead(200).end('ok'), 100);
     const inFlight = send('whe_a', server.url());
-    await eventually(() => server.requests === 1, 'the send to arrive');
+    await waitUntil(() => server.requests === 1, 2_000, 'the send to arrive');
     sut.close('whe_a');
     expect((await inFlight).statusCode).toBe(200);
-    await eventually(() => server.open.size === 0, 'the connection to close');
+    await waitUntil(() => server.open.size === 0, 2_000, 'the connection to close');
   });
 
   it('moves to a new agent when the endpoint’s URL moves to another origin, and closes the old connections', async () => {
@@ -160,7 +152,7 @@ describe(EndpointAgents.name, () => {
       await send('whe_a', server.url());
       await send('whe_a', other.url());
       expect(sut.size).toBe(1);
-      await eventually(() => server.open.size === 0, 'the old origin’s connection to close');
+      await waitUntil(() => server.open.size === 0, 2_000, 'the old origin’s connection to close');
       expect(other.open.size).toBe(1);
     } finally {
       await other.close();
@@ -181,7 +173,7 @@ describe(EndpointAgents.name, () => {
       now += 2_000;
       expect(clocked.sweepIdle()).toBe(1);
       expect([clocked.has('whe_old'), clocked.has('whe_recent')]).toEqual([false, true]);
-      await eventually(() => server.open.size === 1, 'the idle agent’s connection to close');
+      await waitUntil(() => server.open.size === 1, 2_000, 'the idle agent’s connection to close');
     } finally {
       clocked.closeAll();
     }
@@ -234,7 +226,7 @@ describe(EndpointAgents.name, () => {
       // The name is rebound, and the subscriber closes the idle connection: the next send needs a new one.
       answer = '10.0.0.1';
       for (const socket of server.open) socket.destroy();
-      await eventually(() => server.open.size === 0, 'the connection to close');
+      await waitUntil(() => server.open.size === 0, 2_000, 'the connection to close');
       const refused = await sendTo(target);
       expect(refused).toMatchObject({
         statusCode: null,
