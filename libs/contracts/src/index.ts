@@ -5,6 +5,7 @@ export * from './keys/keys.patterns';
 export * from './orgs/orgs.messages';
 export * from './orgs/orgs.patterns';
 export * from './auth-check/verify-codes';
+export * from './usage/usage-columns';
 export * from './usage/usage-events.queue';
 export * from './webhooks/webhook-deliveries.queue';
 export * from './auth-check/hot-routes';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Job, Queue } from 'bullmq';
 
-import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, UsageEvent } from '@latchkey/contracts';
+import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, UsageEvent, usageEventsOf } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 
 import { OwnRedisServer } from '../../support/own-redis-server';
@@ -200,5 +200,5 @@ async function usageEvents(queue: Queue<UsageBatchJobData>): Promise<UsageEvent[
     'paused',
     'prioritized',
   ]);
-  return jobs.flatMap((job) => (job.name === USAGE_BATCH_JOB && Array.isArray(job.data.events) ? job.data.events : []));
+  return jobs.flatMap((job) => (job.name === USAGE_BATCH_JOB ? usageEventsOf(job.data) : []));
 }

@@ -2,7 +2,15 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Job, Queue } from 'bullmq';
 import { firstValueFrom, timeout } from 'rxjs';
 
-import { AuthCheckPattern, bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, UsageEvent } from '@latchkey/contracts';
+import {
+  AuthCheckPattern,
+  bullPrefix,
+  USAGE_BATCH_JOB,
+  USAGE_QUEUE,
+  UsageBatchJobData,
+  UsageEvent,
+  usageEventsOf,
+} from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 import { Organization } from '@latchkey/db';
 import { PrefixedRedisClient, RedisService, transportOptions } from '@latchkey/platform';
@@ -49,7 +57,7 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
       'paused',
       'prioritized',
     ]);
-    return jobs.flatMap((job) => (job.name === USAGE_BATCH_JOB && Array.isArray(job.data.events) ? job.data.events : []));
+    return jobs.flatMap((job) => (job.name === USAGE_BATCH_JOB ? usageEventsOf(job.data) : []));
   }
 
   it('answers the same verdict as POST /v1/verify', async () => {

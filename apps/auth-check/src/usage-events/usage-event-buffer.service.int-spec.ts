@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, VerifyCode } from '@latchkey/contracts';
+import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, usageEventsOf, VerifyCode } from '@latchkey/contracts';
 import { MetricsService } from '@latchkey/platform';
 
 import { TestEnvironment } from '../../../../test/support/test-environment';
@@ -36,7 +36,7 @@ async function allJobs(queue: UsageQueue): Promise<Job<UsageBatchJobData>[]> {
 }
 
 async function sentPaths(queue: UsageQueue): Promise<string[]> {
-  return (await allJobs(queue)).flatMap((job) => job.data.events.map((item) => item.path!));
+  return (await allJobs(queue)).flatMap((job) => usageEventsOf(job.data).map((item) => item.path!));
 }
 
 async function metricValue(metrics: MetricsService, name: string): Promise<number> {
@@ -99,17 +99,22 @@ describe(UsageEventBuffer.name, () => {
     await waitUntil(async () => (await sentPaths(queue)).length === 50, 2_000, 'the timed flush');
 
     const jobs = await allJobs(queue);
-    expect(jobs.map((job) => job.data.events.length).sort((a, b) => a - b)).toEqual([10, 20, 20]);
+    expect(jobs.map((job) => usageEventsOf(job.data).length).sort((a, b) => a - b)).toEqual([10, 20, 20]);
     expect((await sentPaths(queue)).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `/e/${i}`).sort());
     for (const job of jobs) {
       expect(job.name).toBe(USAGE_BATCH_JOB);
       expect(job.id).toBe(job.data.batch_id);
       expect(job.id).toMatch(ULID);
+      // The compact form (UsageColumns): each distinct string once.
+      expect(job.data).toEqual({
+        batch_id: job.id,
+        columns: expect.objectContaining({ strings: expect.arrayContaining(['key_01TEST', 'VALID']) }),
+      });
       expect(job.opts).toMatchObject({ attempts: 20, removeOnComplete: { age: 86_400 }, removeOnFail: false });
     }
-    expect(jobs[0].data.events[0]).toEqual(expect.objectContaining({ key_id: 'key_01TEST', code: 'VALID', latency_us: 120 }));
+    expect(usageEventsOf(jobs[0].data)[0]).toEqual(expect.objectContaining({ key_id: 'key_01TEST', code: 'VALID', latency_us: 120 }));
     // Stamped when emitted, sent as ISO-8601 (the queue contract).
-    for (const sent of jobs.flatMap((job) => job.data.events)) {
+    for (const sent of jobs.flatMap((job) => usageEventsOf(job.data))) {
       expect(sent.at).toBe(new Date(sent.at).toISOString());
       expect(Date.parse(sent.at)).toBeGreaterThanOrEqual(emittedFrom);
       expect(Date.parse(sent.at)).toBeLessThanOrEqual(emittedTo);
@@ -143,7 +148,7 @@ describe(UsageEventBuffer.name, () => {
     expect(Date.now() - startedAt).toBeLessThan(1_000);
     const jobs = await allJobs(queue);
     expect(jobs).toHaveLength(1);
-    expect(jobs[0].data.events).toHaveLength(7);
+    expect(usageEventsOf(jobs[0].data)).toHaveLength(7);
     // Events from checks still finishing during the stop go in the last flush.
     sut.emit(event(7));
     await sut.onApplicationShutdown();
@@ -215,7 +220,7 @@ describe(UsageEventBuffer.name, () => {
       await sleep(500);
       const jobs = await allJobs(queue);
       expect(jobs).toHaveLength(1);
-      expect(jobs[0].data.events).toHaveLength(10);
+      expect(usageEventsOf(jobs[0].data)).toHaveLength(10);
     }, 30_000);
 
     it('drops the oldest waiting events when the buffer is full, with a metric', async () => {

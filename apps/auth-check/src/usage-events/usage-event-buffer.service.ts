@@ -4,7 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 import { ulid } from 'ulid';
 
 import { AppConfig } from '@latchkey/config';
-import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
+import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData, UsageColumnsBatch } from '@latchkey/contracts';
 import { createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
 
 import { PendingUsageEvent, UsageEventRing } from './usage-event-ring';
@@ -54,7 +54,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
 
   private readonly pending = new UsageEventRing();
   /** The batch being sent: it keeps its id until it is on the queue. */
-  private inFlight: UsageBatchJobData | undefined;
+  private inFlight: UsageColumnsBatch | undefined;
   /** An enqueue that outlived its deadline: a retry waits for it rather than piling up another. */
   private call: { batchId: string; startedAt: number; done: Promise<void> } | undefined;
   private loop: Promise<void> | undefined;
@@ -105,7 +105,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
 
   /** Events held here: waiting plus the batch in flight. */
   get size(): number {
-    return this.pending.length + (this.inFlight?.events.length ?? 0);
+    return this.pending.length + (this.inFlight?.columns.at_ms.length ?? 0);
   }
 
   /** Records one check's event, stamped now. Synchronous and never throws: it is on every request's path. */
@@ -198,7 +198,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
       if (!this.inFlight) {
         const waiting = this.pending.length;
         if (waiting === 0 || (waiting < this.batchSize && !this.due && !this.closing)) return;
-        this.inFlight = { batch_id: ulid(), events: this.pending.take(this.batchSize) };
+        this.inFlight = { batch_id: ulid(), columns: this.pending.take(this.batchSize) };
         if (this.pending.length === 0) this.due = false;
       }
       try {
@@ -217,7 +217,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     }
   }
 
-  private async send(batch: UsageBatchJobData): Promise<void> {
+  private async send(batch: UsageColumnsBatch): Promise<void> {
     let call = this.call;
     // A call still waiting (Redis frozen) is awaited again rather than doubled, unless it looks
     // lost (a half-open connection): then the batch is added again, under the same id.

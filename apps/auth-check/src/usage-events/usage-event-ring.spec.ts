@@ -1,4 +1,4 @@
-import { VerifyCode } from '@latchkey/contracts';
+import { readUsageColumns, UsageColumns, VerifyCode } from '@latchkey/contracts';
 
 import { PendingUsageEvent, UsageEventRing } from './usage-event-ring';
 
@@ -17,13 +17,13 @@ function event(index: number): PendingUsageEvent {
   };
 }
 
-const keyIds = (events: { key_id: string | null }[]) => events.map((taken) => taken.key_id);
+const keyIds = (columns: UsageColumns) => readUsageColumns(columns).map((taken) => taken.key_id);
 
 describe(UsageEventRing.name, () => {
   it('gives back each event as the queue contract has it, its time as ISO-8601', () => {
     const sut = new UsageEventRing();
     sut.push(event(1), AT);
-    expect(sut.take(10)).toEqual([{ ...event(1), at: '2026-11-29T12:00:00.250Z' }]);
+    expect(readUsageColumns(sut.take(10))).toEqual([{ ...event(1), at: '2026-11-29T12:00:00.250Z' }]);
     expect(sut.length).toBe(0);
   });
 
@@ -32,7 +32,7 @@ describe(UsageEventRing.name, () => {
     for (let index = 1; index <= 5; index += 1) sut.push(event(index), AT + index);
     expect(keyIds(sut.take(2))).toEqual(['key_1', 'key_2']);
     expect(keyIds(sut.take(10))).toEqual(['key_3', 'key_4', 'key_5']);
-    expect(sut.take(1)).toEqual([]);
+    expect(readUsageColumns(sut.take(1))).toEqual([]);
   });
 
   it('drops the oldest event, and says when there is none', () => {
@@ -54,7 +54,7 @@ describe(UsageEventRing.name, () => {
         sut.dropOldest();
         expected += 1;
       }
-      const taken = sut.take(700);
+      const taken = readUsageColumns(sut.take(700));
       taken.forEach((item, offset) => {
         const index = expected + offset;
         expect(item).toEqual({ ...event(index), at: new Date(AT + index).toISOString() });

@@ -1,4 +1,4 @@
-import { UsageEvent } from '@latchkey/contracts';
+import { UsageColumns, UsageColumnsWriter, UsageEvent } from '@latchkey/contracts';
 
 /** A check's event as emitted; its time is a number until the event is sent (see UsageEventRing). */
 export type PendingUsageEvent = Omit<UsageEvent, 'at'>;
@@ -16,8 +16,8 @@ const SHRINK_ABOVE_SLOTS = 8 * INITIAL_SLOTS;
  * V8 starts allocating such objects (and keeping what they point to) in the old
  * generation — at 14,000 checks/s that was a major collection every few seconds and
  * a p99 of 20–90 ms. Here a check stores references to strings that already exist
- * (key and org ids, codes) and two numbers; the event objects are made when a
- * batch is taken, and die as soon as it is serialised.
+ * (key and org ids, codes) and two numbers; a batch is taken as the queue
+ * contract's columns (UsageColumns), small enough to die young as well.
  */
 export class UsageEventRing {
   private keyIds: (string | null)[] = [];
@@ -52,25 +52,27 @@ export class UsageEventRing {
     this.count += 1;
   }
 
-  /** Removes and returns up to `count` events from the front, as the queue contract has them. */
-  take(count: number): UsageEvent[] {
-    const taken: UsageEvent[] = [];
+  /** Removes up to `count` events from the front and returns them as the queue contract's columns. */
+  take(count: number): UsageColumns {
+    const taken = new UsageColumnsWriter();
     while (taken.length < count && this.count > 0) {
       const slot = this.head;
-      taken.push({
-        key_id: this.keyIds[slot],
-        org_id: this.orgIds[slot],
-        environment: this.environments[slot],
-        code: this.codes[slot],
-        ip: this.ips[slot],
-        method: this.methods[slot],
-        path: this.paths[slot],
-        at: new Date(this.atMs[slot]).toISOString(),
-        latency_us: this.latenciesUs[slot],
-      });
+      taken.add(
+        {
+          key_id: this.keyIds[slot],
+          org_id: this.orgIds[slot],
+          environment: this.environments[slot],
+          code: this.codes[slot],
+          ip: this.ips[slot],
+          method: this.methods[slot],
+          path: this.paths[slot],
+          latency_us: this.latenciesUs[slot],
+        },
+        this.atMs[slot],
+      );
       this.release(slot);
     }
-    return taken;
+    return taken.finish();
   }
 
   /** Removes the oldest event; false when there was none. */

@@ -1,6 +1,6 @@
 import { ulid } from 'ulid';
 
-import { UsageBatchJobData, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
+import { readUsageColumns, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
 import { IdPrefix, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
 
 const ENVIRONMENTS = ['test', 'live'] as const;
@@ -47,22 +47,35 @@ export interface ParsedUsageBatch {
 export class MalformedUsageBatchError extends Error {}
 
 /**
- * Checks a job against the UsageBatchJobData contract. A malformed batch throws;
- * a malformed event inside a good batch is dropped, so one bad event never holds
- * back (or endlessly retries) the checks around it.
+ * Checks a job against the UsageBatchJobData contract (either form: columns or an
+ * event list). A malformed batch throws; a malformed event inside a good batch is
+ * dropped, so one bad event never holds back (or endlessly retries) the checks
+ * around it.
  */
 export function parseUsageBatch(data: unknown): ParsedUsageBatch {
-  const batch = data as Partial<UsageBatchJobData> | null;
+  const batch = data as { batch_id?: unknown; events?: unknown; columns?: unknown } | null;
   if (!batch || typeof batch.batch_id !== 'string' || batch.batch_id.length === 0 || batch.batch_id.length > 200) {
     throw new MalformedUsageBatchError('usage batch without a batch_id');
   }
-  if (!Array.isArray(batch.events)) throw new MalformedUsageBatchError(`usage batch ${batch.batch_id} has no events array`);
+  const batchId = batch.batch_id;
+  let items: unknown[];
+  if (batch.columns !== undefined) {
+    try {
+      items = readUsageColumns(batch.columns);
+    } catch (error) {
+      throw new MalformedUsageBatchError(`usage batch ${batchId}: ${(error as Error).message}`);
+    }
+  } else if (Array.isArray(batch.events)) {
+    items = batch.events;
+  } else {
+    throw new MalformedUsageBatchError(`usage batch ${batchId} has neither columns nor an events array`);
+  }
   const events: CheckedUsageEvent[] = [];
-  for (const event of batch.events as unknown[]) {
-    const checked = checkEvent(event);
+  for (const item of items) {
+    const checked = checkEvent(item);
     if (checked) events.push(checked);
   }
-  return { batchId: batch.batch_id, events, rejected: batch.events.length - events.length };
+  return { batchId, events, rejected: items.length - events.length };
 }
 
 function checkEvent(value: unknown): CheckedUsageEvent | null {

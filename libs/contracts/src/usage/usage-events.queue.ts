@@ -1,3 +1,4 @@
+import { readUsageColumns, UsageColumns } from './usage-columns';
 import { VerifyCode } from '../auth-check/verify-codes';
 
 /**
@@ -23,10 +24,26 @@ export interface UsageEvent {
  * a job per check halves verify throughput. `batch_id` is also the job id, so a
  * producer retry never enqueues a batch twice, and the worker records it in the
  * same transaction as the counters, so a redelivered batch is counted once.
+ *
+ * The events come as columns (what auth-check sends, see UsageColumns) or as a list
+ * of event objects (the first form, still read: jobs queued before an upgrade, and
+ * the easy form for tools and tests). The worker reads both.
  */
-export interface UsageBatchJobData {
+export type UsageBatchJobData = UsageColumnsBatch | UsageEventListBatch;
+
+export interface UsageColumnsBatch {
+  batch_id: string;
+  columns: UsageColumns;
+}
+
+export interface UsageEventListBatch {
   batch_id: string;
   events: UsageEvent[];
+}
+
+/** The events of a batch in either form (columns are read as readUsageColumns does). */
+export function usageEventsOf(batch: UsageBatchJobData): UsageEvent[] {
+  return 'columns' in batch ? readUsageColumns(batch.columns) : batch.events;
 }
 
 /** DO NOT CHANGE the names: jobs already queued under them would be stranded. */
