@@ -3,8 +3,8 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { RedisService } from '@latchkey/platform';
 
 import { QUOTA_LEDGER_SCRIPT } from './quotas/quota-ledger.script';
-import { loadScripts } from './rate-limits/redis-script';
-import { SLIDING_WINDOW_SCRIPT } from './rate-limits/sliding-window.script';
+import { loadScripts } from '@latchkey/platform';
+import { SLIDING_WINDOW_SCRIPT } from '@latchkey/platform';
 
 /** How long a start waits for Redis before it answers checks without it (degraded, as during an outage). */
 export const REDIS_WARMUP_MS = 2_000;

@@ -1,4 +1,4 @@
-import { RedisScript } from '../rate-limits/redis-script';
+import { RedisScript } from '@latchkey/platform';
 
 /**
  * Takes `cost` units from a quota bucket, all or nothing, atomically. The bucket

@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { RedisService, withDeadline } from '@latchkey/platform';
 
-import { isRedisAway } from '../rate-limits/redis-script';
+import { isRedisAway } from '@latchkey/platform';
 import { quotaBucket, QuotaPeriod } from './quota-period';
 import { QUOTA_LEDGER_SCRIPT } from './quota-ledger.script';
 

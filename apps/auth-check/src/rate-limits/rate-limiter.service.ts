@@ -3,8 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { RedisService, withDeadline } from '@latchkey/platform';
 
-import { isRedisAway } from './redis-script';
-import { SLIDING_WINDOW_SCRIPT } from './sliding-window.script';
+import { isRedisAway } from '@latchkey/platform';
+import { SLIDING_WINDOW_SCRIPT } from '@latchkey/platform';
 
 /** A key's rate limit: at most `limit` units of cost in any `window_seconds`. */
 export interface RateLimitRule {

@@ -11,7 +11,7 @@ import { bullPrefix, EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttempt
 import { SecretBox } from '@latchkey/crypto';
 import { ActorType, DeliveryStatus, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
-import { closeBullmq, RedisService } from '@latchkey/platform';
+import { closeBullmq, RedisService, SLIDING_WINDOW_SCRIPT } from '@latchkey/platform';
 
 import { AttemptEntry, AttemptRecord, EndpointHealth, recordAttempt, recordAttempts } from './delivery-attempt-log';
 import { DeliveryToSend, EndpointToSend, loadDeliveriesToSend } from './delivery-to-send';
@@ -40,6 +40,7 @@ const AGENT_IDLE_MS = 60_000;
 const MAX_AGENTS = 1_000;
 /** How long a job waits in-process for one of its endpoint's slots before it steps aside (moved back to delayed). */
 const SLOT_WAIT_MS = 1_000;
+const ONE_SECOND_US = 1_000_000;
 /** An endpoint with every slot busy and no send finished for this long is treated as slow: its jobs step aside at once. */
 const SLOT_STUCK_MS = 500;
 const THROTTLE_HOLD_MS = 1_000;
@@ -354,16 +355,23 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     });
   }
 
-  /** 0 when a send may go now; else how long until the endpoint's next one-second window. */
+  /**
+   * 0 when a send may go now; else how long until the endpoint has room again. A sliding
+   * one-second window (the script auth-check's rate limits use, on Redis's clock), so no
+   * second anywhere sees more than the limit, not even across a window edge, and all
+   * workers share it.
+   */
   private async rateLimitWait(endpoint: EndpointToSend): Promise<number> {
     const limit = endpoint.rateLimitPerSecond;
     if (!limit || limit <= 0) return 0;
-    const now = Date.now();
-    const second = Math.floor(now / 1000);
-    const key = this.redis.key('webhook-rate', endpoint.id, String(second));
-    const [[, count]] = (await this.redis.client.multi().incr(key).expire(key, 2).exec()) as [[Error | null, number], unknown];
-    if (count <= limit) return 0;
-    return (second + 1) * 1000 - now + Math.random() * 100;
+    const [allowed, , , retryAfterUs] = (await SLIDING_WINDOW_SCRIPT.run(
+      this.redis.client,
+      [this.redis.key('webhook-rate', endpoint.id)],
+      [limit, ONE_SECOND_US, 1],
+    )) as [number, number, string, string];
+    if (allowed === 1) return 0;
+    // Spread the held sends a little, so they do not all come back in the same instant.
+    return Number(retryAfterUs) / 1000 + Math.random() * 50;
   }
 
   /** Puts the job back as delayed, unchanged: no attempt is counted. */

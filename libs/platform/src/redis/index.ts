@@ -1,1 +1,3 @@
 export * from './redis.service';
+export * from './redis-script';
+export * from './sliding-window.script';

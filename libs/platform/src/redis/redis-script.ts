@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import Redis from 'ioredis';
 
-import { withDeadline } from '@latchkey/platform';
+import { withDeadline } from '../queues/with-deadline';
 
 /**
  * A Lua script run with EVALSHA. The SHA-1 is computed locally, so the script
