@@ -1,4 +1,6 @@
-import { isIdOf, newId } from './ids';
+import { decodeTime } from 'ulid';
+
+import { isIdOf, newId, newUlid, ulidAt } from './ids';
 
 describe('newId', () => {
   it('makes prefixed ids that sort by creation and never repeat', () => {
@@ -17,5 +19,24 @@ describe('newId', () => {
     expect(isIdOf('org', newId('org'))).toBe(true);
     expect(isIdOf('org', newId('usr'))).toBe(false);
     expect(isIdOf('org', 'org_not-an-id')).toBe(false);
+  });
+});
+
+describe('bare ULIDs', () => {
+  const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+  it('newUlid increases and never repeats', () => {
+    const ids = Array.from({ length: 5_000 }, () => newUlid());
+    expect(ids.every((id) => ULID.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('ulidAt carries the given time, with a fresh random part each time', () => {
+    const at = Date.UTC(2026, 10, 30, 3, 0, 0, 7);
+    const ids = Array.from({ length: 1_000 }, () => ulidAt(at));
+    expect(ids.every((id) => ULID.test(id) && decodeTime(id) === at)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ulidAt(at - 1) < ulidAt(at)).toBe(true);
   });
 });

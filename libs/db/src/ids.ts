@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory, ulid } from 'ulid';
 
 /**
  * Public id prefixes (SPEC §2). The prefix says what an id points at; the ULID
@@ -41,7 +41,22 @@ function pooledRandom(): () => number {
   };
 }
 
-const nextUlid = monotonicFactory(pooledRandom());
+const random = pooledRandom();
+const nextUlid = monotonicFactory(random);
+
+/** A bare ULID (no prefix), increasing within this process: batch ids and the like. */
+export function newUlid(): string {
+  return nextUlid();
+}
+
+/**
+ * A ULID of the given time (epoch ms), for ids that sort by when something happened
+ * rather than when the id was made. Not monotonic: two ids of one millisecond differ
+ * in their random part only.
+ */
+export function ulidAt(timeMs: number): string {
+  return ulid(timeMs, random);
+}
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${nextUlid()}`;

@@ -1,10 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
-import { ulid } from 'ulid';
 
 import { AppConfig } from '@latchkey/config';
 import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData, UsageColumnsBatch } from '@latchkey/contracts';
+import { newUlid } from '@latchkey/db';
 import { createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
 
 import { PendingUsageEvent, UsageEventRing } from './usage-event-ring';
@@ -198,7 +198,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
       if (!this.inFlight) {
         const waiting = this.pending.length;
         if (waiting === 0 || (waiting < this.batchSize && !this.due && !this.closing)) return;
-        this.inFlight = { batch_id: ulid(), columns: this.pending.take(this.batchSize) };
+        this.inFlight = { batch_id: newUlid(), columns: this.pending.take(this.batchSize) };
         if (this.pending.length === 0) this.due = false;
       }
       try {

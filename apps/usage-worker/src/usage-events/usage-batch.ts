@@ -1,7 +1,5 @@
-import { ulid } from 'ulid';
-
 import { readUsageColumns, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
-import { IdPrefix, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
+import { IdPrefix, ulidAt, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
 
 const ENVIRONMENTS = ['test', 'live'] as const;
 type Environment = (typeof ENVIRONMENTS)[number];
@@ -152,7 +150,7 @@ export function requestLogRows(events: CheckedUsageEvent[], keepLog: (environmen
   for (const event of events) {
     if (!event.org_id || !event.environment || !keepLog(event.environment, event.atDate)) continue;
     rows.push({
-      id: `${IdPrefix.Request}_${ulid(event.atDate.getTime())}`,
+      id: `${IdPrefix.Request}_${ulidAt(event.atDate.getTime())}`,
       key_id: event.key_id,
       org_id: event.org_id,
       environment: event.environment,
