@@ -408,10 +408,14 @@ function target(name: string, value: string, met: boolean): string {
   return `${met ? 'MET ' : 'MISS'}  ${name.padEnd(52)} ${value}`;
 }
 
-/** The run with the median p99 (paced runs all have the same throughput). */
+/**
+ * The run with the median p99 (paced runs all have the same throughput), carrying the
+ * failures of every round: a target is not met by a round that failed requests.
+ */
 function medianP99Run(runs: LoadResult[]): LoadResult {
   const sorted = [...runs].sort((a, b) => a.p99Ms - b.p99Ms);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
+  const failures = runs.reduce((sum, run) => sum + run.failures, 0);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], failures };
 }
 
 /** The run with the median throughput (its latencies with it, so a row is one real run). */

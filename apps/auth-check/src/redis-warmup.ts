@@ -1,10 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 
-import { RedisService } from '@latchkey/platform';
+import { loadScripts, RedisService, SLIDING_WINDOW_SCRIPT } from '@latchkey/platform';
 
 import { QUOTA_LEDGER_SCRIPT } from './quotas/quota-ledger.script';
-import { loadScripts } from '@latchkey/platform';
-import { SLIDING_WINDOW_SCRIPT } from '@latchkey/platform';
 
 /** How long a start waits for Redis before it answers checks without it (degraded, as during an outage). */
 export const REDIS_WARMUP_MS = 2_000;

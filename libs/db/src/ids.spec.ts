@@ -38,5 +38,7 @@ describe('bare ULIDs', () => {
     expect(ids.every((id) => ULID.test(id) && decodeTime(id) === at)).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ulidAt(at - 1) < ulidAt(at)).toBe(true);
+    expect(() => ulidAt(0)).toThrow(RangeError);
+    expect(() => ulidAt(Number.NaN)).toThrow(RangeError);
   });
 });

@@ -55,6 +55,8 @@ export function newUlid(): string {
  * in their random part only.
  */
 export function ulidAt(timeMs: number): string {
+  // ulid takes 0 (or NaN) to mean "now": refuse what it would misread.
+  if (!Number.isInteger(timeMs) || timeMs <= 0) throw new RangeError(`no ULID for time ${timeMs}`);
   return ulid(timeMs, random);
 }
 

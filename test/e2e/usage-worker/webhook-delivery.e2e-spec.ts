@@ -501,7 +501,7 @@ describe('usage-worker: webhook fan-out and delivery', () => {
   });
 
   it('keeps to an endpoint’s rate_limit_per_second without losing or charging anything', async () => {
-    const TRANSIT_JITTER_MS = 50;
+    const TRANSIT_JITTER_MS = 100;
     const hook = await receiver();
     const owner = await signUp(sut);
     const endpoint = await addEndpoint(sut, owner.orgId, hook.url, { rateLimitPerSecond: 2 });

@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
-import { RedisService, withDeadline } from '@latchkey/platform';
+import { isRedisAway, RedisService, withDeadline } from '@latchkey/platform';
 
-import { isRedisAway } from '@latchkey/platform';
 import { quotaBucket, QuotaPeriod } from './quota-period';
 import { QUOTA_LEDGER_SCRIPT } from './quota-ledger.script';
 

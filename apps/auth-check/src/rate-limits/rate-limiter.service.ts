@@ -1,10 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
-import { RedisService, withDeadline } from '@latchkey/platform';
-
-import { isRedisAway } from '@latchkey/platform';
-import { SLIDING_WINDOW_SCRIPT } from '@latchkey/platform';
+import { isRedisAway, RedisService, SLIDING_WINDOW_SCRIPT, withDeadline } from '@latchkey/platform';
 
 /** A key's rate limit: at most `limit` units of cost in any `window_seconds`. */
 export interface RateLimitRule {

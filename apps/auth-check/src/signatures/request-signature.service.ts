@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { constantTimeEquals, hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
-import { RedisService, withDeadline } from '@latchkey/platform';
+import { isRedisAway, RedisService, withDeadline } from '@latchkey/platform';
 
-import { isRedisAway } from '@latchkey/platform';
 import { parseSignatureHeader, SIGNATURE_TOLERANCE_SECONDS, signaturePayload } from './request-signature';
 
 export { EMPTY_BODY_SHA256, sha256Hex, signRequest, SIGNATURE_TOLERANCE_SECONDS } from './request-signature';

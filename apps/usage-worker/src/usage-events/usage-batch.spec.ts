@@ -87,13 +87,14 @@ describe('usage batches', () => {
         event(),
         event({ code: 'NOPE' as never }),
         event({ at: 'soon' }),
+        event({ at: '1969-12-31T23:59:59.999Z' }),
         event({ latency_us: -1 }),
         event({ environment: 'prod' as never }),
         null,
       ],
     });
     expect(parsed.events).toHaveLength(1);
-    expect(parsed.rejected).toBe(5);
+    expect(parsed.rejected).toBe(6);
   });
 
   it('reads a batch sent as columns the same as one sent as an event list', () => {

@@ -82,7 +82,8 @@ function checkEvent(value: unknown): CheckedUsageEvent | null {
   if (!VERIFY_CODES.includes(event.code)) return null;
   if (typeof event.at !== 'string') return null;
   const atDate = new Date(event.at);
-  if (Number.isNaN(atDate.getTime())) return null;
+  // A time a ULID cannot encode (1970 or before, or none) would fail the whole batch's log ids.
+  if (!(atDate.getTime() > 0)) return null;
   if (typeof event.latency_us !== 'number' || !Number.isFinite(event.latency_us) || event.latency_us < 0) return null;
   if (!isNullableString(event.key_id) || !isNullableString(event.org_id)) return null;
   if (!isNullableString(event.ip) || !isNullableString(event.method) || !isNullableString(event.path)) return null;

@@ -40,7 +40,6 @@ const AGENT_IDLE_MS = 60_000;
 const MAX_AGENTS = 1_000;
 /** How long a job waits in-process for one of its endpoint's slots before it steps aside (moved back to delayed). */
 const SLOT_WAIT_MS = 1_000;
-const ONE_SECOND_US = 1_000_000;
 /** An endpoint with every slot busy and no send finished for this long is treated as slow: its jobs step aside at once. */
 const SLOT_STUCK_MS = 500;
 const THROTTLE_HOLD_MS = 1_000;
@@ -173,10 +172,18 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
       return this.count('endpoint_disabled');
     }
 
-    const rateWait = await this.rateLimitWait(endpoint);
-    if (rateWait > 0) return this.hold(job, token, rateWait, 'rate_limited');
     if (!(await this.slots.acquire(endpoint.id, SLOT_WAIT_MS))) {
       return this.hold(job, token, THROTTLE_HOLD_MS * (0.5 + Math.random()), 'throttled');
+    }
+    // After the slot (which may take up to SLOT_WAIT_MS), so the send goes out in the
+    // window that counted it.
+    const rateWait = await this.rateLimitWait(endpoint).catch((error: unknown) => {
+      this.slots.release(endpoint.id);
+      throw error;
+    });
+    if (rateWait > 0) {
+      this.slots.release(endpoint.id);
+      return this.hold(job, token, rateWait, 'rate_limited');
     }
 
     let result: SendResult;
@@ -359,9 +366,11 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
    * 0 when a send may go now; else how long until the endpoint has room again. A sliding
    * one-second window (the script auth-check's rate limits use, on Redis's clock), so no
    * second anywhere sees more than the limit, not even across a window edge, and all
-   * workers share it.
+   * workers share it. (A send that the endpoint's open breaker then holds back has
+   * still used its place in the window.)
    */
   private async rateLimitWait(endpoint: EndpointToSend): Promise<number> {
+    const ONE_SECOND_US = 1_000_000;
     const limit = endpoint.rateLimitPerSecond;
     if (!limit || limit <= 0) return 0;
     const [allowed, , , retryAfterUs] = (await SLIDING_WINDOW_SCRIPT.run(
@@ -371,7 +380,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     )) as [number, number, string, string];
     if (allowed === 1) return 0;
     // Spread the held sends a little, so they do not all come back in the same instant.
-    return Number(retryAfterUs) / 1000 + Math.random() * 50;
+    return Math.ceil(Number(retryAfterUs) / 1000 + Math.random() * 50);
   }
 
   /** Puts the job back as delayed, unchanged: no attempt is counted. */

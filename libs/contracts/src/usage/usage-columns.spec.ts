@@ -56,8 +56,14 @@ describe('usage columns', () => {
 
   it('let a bad index or time spoil only its own event', () => {
     const good = write([event(1), event(2)]);
-    const [spoiled, kept] = readUsageColumns({ ...good, code: [99, good.code[1]], at_ms: ['soon', good.at_ms[1]] });
+    const [spoiled, kept] = readUsageColumns({
+      ...good,
+      code: [99, good.code[1]],
+      path: ['0', good.path[1]],
+      at_ms: ['soon', good.at_ms[1]],
+    });
     expect(spoiled.code).toBeUndefined();
+    expect(spoiled.path).toBeUndefined();
     expect(spoiled.at).toBe('invalid');
     expect(kept).toEqual(event(2));
   });

@@ -3,9 +3,10 @@ import { RedisScript } from './redis-script';
 /**
  * Sliding-window log, exact across any number of instances (auth-check's key rate
  * limits, webhook endpoints' rate_limit_per_second): one sorted set per key and
- * window, one member per unit of cost, scored by the time Redis gave it (µs). A check counts what is left in (now - window, now], so no instant ever
- * sees more than `limit` units in the window before it — no double burst at a
- * window edge, as a fixed window allows. Time comes from Redis `TIME`, so the
+ * window, one member per unit of cost, scored by the time Redis gave it (µs). A
+ * check counts what is left in (now - window, now], so no instant ever sees more
+ * than `limit` units in the window before it — no double burst at a window edge,
+ * as a fixed window allows. Time comes from Redis `TIME`, so the
  * nodes' clocks never matter; Redis 5+ replicates the script's effects, not the
  * script, which makes TIME safe here.
  *
