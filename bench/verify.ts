@@ -204,7 +204,7 @@ async function main(): Promise<void> {
         log(`round ${round + 1}/${ROUNDS} ${route.name}: ${formatRow(result)}`);
       }
     }
-    routes.forEach((route, index) => rows.push({ name: route.name, result: medianRun(results[index]) }));
+    routes.forEach((route, index) => rows.push({ name: route.name, result: medianRun(results[index], 'requestsPerSecond') }));
 
     const client = new PrefixedRedisClient(transportOptions(config.REDIS_URL), config.REDIS_PREFIX);
     await client.connect();
@@ -243,8 +243,9 @@ async function main(): Promise<void> {
     }
     const halves = pacedRuns
       .slice(0, 2)
-      .map((run, index): HalfPeak => ({ server: run.server, rate: run.rate, result: medianP99Run(pacedResults[index]) }));
-    const bareAtHalf = medianP99Run(pacedResults[2]);
+      .map((run, index): HalfPeak => ({ server: run.server, rate: run.rate, result: medianRun(pacedResults[index], 'p99Ms') }));
+    // Paced runs all have the same throughput: the median is the tail's.
+    const bareAtHalf = medianRun(pacedResults[2], 'p99Ms');
 
     checkInterrupted();
     log(`issuing ${MISS_SAMPLES} keys for the cache-miss probes`);
@@ -409,19 +410,13 @@ function target(name: string, value: string, met: boolean): string {
 }
 
 /**
- * The run with the median p99 (paced runs all have the same throughput), carrying the
- * failures of every round: a target is not met by a round that failed requests.
+ * The run with the median `by` (its other figures with it, so a row is one real run),
+ * carrying the failures of every round: a target is not met by a round that failed requests.
  */
-function medianP99Run(runs: LoadResult[]): LoadResult {
-  const sorted = [...runs].sort((a, b) => a.p99Ms - b.p99Ms);
+function medianRun(runs: LoadResult[], by: 'requestsPerSecond' | 'p99Ms'): LoadResult {
+  const sorted = [...runs].sort((a, b) => a[by] - b[by]);
   const failures = runs.reduce((sum, run) => sum + run.failures, 0);
   return { ...sorted[Math.floor((sorted.length - 1) / 2)], failures };
-}
-
-/** The run with the median throughput (its latencies with it, so a row is one real run). */
-function medianRun(runs: LoadResult[]): LoadResult {
-  const sorted = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 function formatRow(result: LoadResult): string {

@@ -1,13 +1,6 @@
-import { UsageColumnsWriter, UsageEvent } from '@latchkey/contracts';
+import { usageColumnsOf, UsageEvent } from '@latchkey/contracts';
 
 import { aggregateCounters, latestUseByKey, MalformedUsageBatchError, parseUsageBatch, requestLogRows } from './usage-batch';
-
-/** The events as auth-check sends them (UsageColumns). */
-function columnsOf(events: UsageEvent[]) {
-  const writer = new UsageColumnsWriter();
-  for (const { at, ...rest } of events) writer.add(rest, Date.parse(at));
-  return writer.finish();
-}
 
 function event(overrides: Partial<UsageEvent> = {}): UsageEvent {
   return {
@@ -99,13 +92,13 @@ describe('usage batches', () => {
 
   it('reads a batch sent as columns the same as one sent as an event list', () => {
     const events = [event(), event({ key_id: null, org_id: null, environment: null, code: 'NOT_FOUND', path: '/x' })];
-    const fromColumns = parseUsageBatch({ batch_id: 'b', columns: columnsOf(events) });
+    const fromColumns = parseUsageBatch({ batch_id: 'b', columns: usageColumnsOf(events) });
     expect(fromColumns).toEqual(parseUsageBatch({ batch_id: 'b', events }));
     expect(fromColumns.events).toHaveLength(2);
   });
 
   it('refuses columns that do not fit together, and drops a column event that breaks the contract', () => {
-    const columns = columnsOf([event(), event({ code: 'RATE_LIMITED' })]);
+    const columns = usageColumnsOf([event(), event({ code: 'RATE_LIMITED' })]);
     expect(() => parseUsageBatch({ batch_id: 'b', columns: { ...columns, code: [0] } })).toThrow(MalformedUsageBatchError);
     expect(() => parseUsageBatch({ batch_id: 'b', columns: 'not columns' })).toThrow(MalformedUsageBatchError);
     const parsed = parseUsageBatch({ batch_id: 'b', columns: { ...columns, code: [columns.code[0], 1_000] } });

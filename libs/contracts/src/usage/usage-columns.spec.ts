@@ -1,4 +1,4 @@
-import { readUsageColumns, UsageColumns, UsageColumnsWriter } from './usage-columns';
+import { readUsageColumns, UsageColumns, usageColumnsOf } from './usage-columns';
 import { UsageEvent, usageEventsOf } from './usage-events.queue';
 
 const AT = Date.UTC(2026, 10, 30, 9, 0, 0, 125);
@@ -18,21 +18,15 @@ function event(index: number, overrides: Partial<UsageEvent> = {}): UsageEvent {
   };
 }
 
-function write(events: UsageEvent[]): UsageColumns {
-  const writer = new UsageColumnsWriter();
-  for (const { at, ...rest } of events) writer.add(rest, Date.parse(at));
-  return writer.finish();
-}
-
 describe('usage columns', () => {
   it('read back every field of every event, in order, nulls included', () => {
     const events = Array.from({ length: 60 }, (_, index) => event(index));
-    expect(readUsageColumns(write(events))).toEqual(events);
+    expect(readUsageColumns(usageColumnsOf(events))).toEqual(events);
   });
 
   it('store each distinct string once, and take a fraction of the event list’s size', () => {
     const events = Array.from({ length: 500 }, (_, index) => event(index));
-    const columns = write(events);
+    const columns = usageColumnsOf(events);
     expect(new Set(columns.strings).size).toBe(columns.strings.length);
     expect(columns.strings.filter((text) => text === 'org_1')).toHaveLength(1);
     expect(JSON.stringify(columns).length).toBeLessThan(JSON.stringify(events).length / 4);
@@ -40,13 +34,13 @@ describe('usage columns', () => {
 
   it('survive the queue’s JSON round trip', () => {
     const events = [event(1), event(2)];
-    const columns = JSON.parse(JSON.stringify(write(events))) as UsageColumns;
+    const columns = JSON.parse(JSON.stringify(usageColumnsOf(events))) as UsageColumns;
     expect(usageEventsOf({ batch_id: 'b', columns })).toEqual(events);
     expect(usageEventsOf({ batch_id: 'b', events })).toEqual(events);
   });
 
   it('refuse columns that do not fit together', () => {
-    const good = write([event(1), event(2)]);
+    const good = usageColumnsOf([event(1), event(2)]);
     expect(() => readUsageColumns(null)).toThrow(TypeError);
     expect(() => readUsageColumns({ ...good, strings: 'x' })).toThrow(/strings/);
     expect(() => readUsageColumns({ ...good, path: [0] })).toThrow(/path/);
@@ -55,7 +49,7 @@ describe('usage columns', () => {
   });
 
   it('let a bad index or time spoil only its own event', () => {
-    const good = write([event(1), event(2)]);
+    const good = usageColumnsOf([event(1), event(2)]);
     const [spoiled, kept] = readUsageColumns({
       ...good,
       code: [99, good.code[1]],

@@ -78,6 +78,13 @@ export class UsageColumnsWriter {
   }
 }
 
+/** The columns of a list of events (the inverse of readUsageColumns): for tools and tests. */
+export function usageColumnsOf(events: readonly UsageEvent[]): UsageColumns {
+  const writer = new UsageColumnsWriter();
+  for (const { at, ...event } of events) writer.add(event, Date.parse(at));
+  return writer.finish();
+}
+
 /**
  * The events of a batch's columns, in order, as the queue's event list has them.
  * Columns that do not fit together (missing, of different lengths, no base time)
