@@ -1,4 +1,4 @@
-import { readUsageColumns, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
+import { UsageBatchJobData, UsageEvent, usageEventsOf, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
 import { IdPrefix, ulidAt, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
 
 const ENVIRONMENTS = ['test', 'live'] as const;
@@ -56,18 +56,13 @@ export function parseUsageBatch(data: unknown): ParsedUsageBatch {
     throw new MalformedUsageBatchError('usage batch without a batch_id');
   }
   const batchId = batch.batch_id;
-  let items: unknown[];
-  if (batch.columns !== undefined) {
-    try {
-      items = readUsageColumns(batch.columns);
-    } catch (error) {
-      throw new MalformedUsageBatchError(`usage batch ${batchId}: ${(error as Error).message}`);
-    }
-  } else if (Array.isArray(batch.events)) {
-    items = batch.events;
-  } else {
-    throw new MalformedUsageBatchError(`usage batch ${batchId} has neither columns nor an events array`);
+  let items: unknown;
+  try {
+    items = usageEventsOf(batch as UsageBatchJobData);
+  } catch (error) {
+    throw new MalformedUsageBatchError(`usage batch ${batchId}: ${(error as Error).message}`);
   }
+  if (!Array.isArray(items)) throw new MalformedUsageBatchError(`usage batch ${batchId} has neither columns nor an events array`);
   const events: CheckedUsageEvent[] = [];
   for (const item of items) {
     const checked = checkEvent(item);
