@@ -5,7 +5,7 @@ import { loadScripts, RedisService, SLIDING_WINDOW_SCRIPT } from '@latchkey/plat
 import { QUOTA_LEDGER_SCRIPT } from './quotas/quota-ledger.script';
 
 /** How long a start waits for Redis before it answers checks without it (degraded, as during an outage). */
-export const REDIS_WARMUP_MS = 2_000;
+const REDIS_WARMUP_MS = 2_000;
 
 /**
  * Before the HTTP server takes checks: waits (bounded) for the Redis connection and

@@ -1,14 +1,8 @@
-import { createHash, hash } from 'node:crypto';
-
-import { hmacSha256Hex } from '@latchkey/crypto';
+import { hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
 
 import { TtlLru } from './ttl-lru';
 
 const MAX_SECRETS = 10_000;
-
-/** crypto.hash (one call, no hash object) exists from Node 20.12; `engines` allows any Node 20. */
-const sha256Base64: (value: string) => string =
-  typeof hash === 'function' ? (value) => hash('sha256', value, 'base64') : (value) => createHash('sha256').update(value).digest('base64');
 
 /**
  * The HMAC a key is stored and found by, for a presented secret. Computing it costs
@@ -23,7 +17,7 @@ export class SecretHashMemo {
   constructor(private readonly hashSecret: string) {}
 
   hmacOf(secret: string): string {
-    const digest = sha256Base64(secret);
+    const digest = sha256Hex(secret);
     let hmac = this.hmacs.get(digest);
     if (hmac === undefined) {
       hmac = hmacSha256Hex(this.hashSecret, secret);
