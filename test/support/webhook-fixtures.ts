@@ -112,5 +112,3 @@ export async function commitOutboxEvents(app: NestFastifyApplication, orgId: str
   await em.flush();
   return rows.map((row) => row.id);
 }
-
-export { waitUntil } from './wait-until';

@@ -14,7 +14,8 @@ import { TestApp } from '../../support/create-test-app';
 import { OwnRedisServer } from '../../support/own-redis-server';
 import { signUp } from '../../support/factories';
 import { TestEnvironment } from '../../support/test-environment';
-import { addHookEndpoint, commitOutboxEvents, HookReceiver, waitUntil } from '../../support/webhook-fixtures';
+import { waitUntil } from '../../support/wait-until';
+import { addHookEndpoint, commitOutboxEvents, HookReceiver } from '../../support/webhook-fixtures';
 
 /**
  * Fault tests of webhook delivery (SPEC §11: killing the worker or restarting Redis

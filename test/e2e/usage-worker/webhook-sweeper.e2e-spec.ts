@@ -21,7 +21,8 @@ import {
 } from '../../../apps/usage-worker/src/webhook-delivery/webhook-delivery-sweeper';
 import { TestApp } from '../../support/create-test-app';
 import { signUp } from '../../support/factories';
-import { addHookEndpoint, HookReceiver, waitUntil } from '../../support/webhook-fixtures';
+import { waitUntil } from '../../support/wait-until';
+import { addHookEndpoint, HookReceiver } from '../../support/webhook-fixtures';
 
 /**
  * The pending-delivery sweeper: deliveries `pending` and overdue whose job is gone

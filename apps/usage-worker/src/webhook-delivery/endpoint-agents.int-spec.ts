@@ -208,8 +208,6 @@ describe(EndpointAgents.name, () => {
     beforeEach(() => {
       answer = '127.0.0.1';
       lookups = 0;
-      sut.closeAll();
-      sut = new EndpointAgents(SETTINGS);
     });
 
     const lookup = createGuardedLookup(resolve, (address) => address === '127.0.0.1');

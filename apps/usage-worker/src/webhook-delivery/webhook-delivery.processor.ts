@@ -175,19 +175,12 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     if (!(await this.slots.acquire(endpoint.id, SLOT_WAIT_MS))) {
       return this.hold(job, token, THROTTLE_HOLD_MS * (0.5 + Math.random()), 'throttled');
     }
-    // After the slot (which may take up to SLOT_WAIT_MS), so the send goes out in the
-    // window that counted it.
-    const rateWait = await this.rateLimitWait(endpoint).catch((error: unknown) => {
-      this.slots.release(endpoint.id);
-      throw error;
-    });
-    if (rateWait > 0) {
-      this.slots.release(endpoint.id);
-      return this.hold(job, token, rateWait, 'rate_limited');
-    }
-
     let result: SendResult;
     try {
+      // After the slot (which may take up to SLOT_WAIT_MS), so the send goes out in the
+      // window that counted it.
+      const rateWait = await this.rateLimitWait(endpoint);
+      if (rateWait > 0) return this.hold(job, token, rateWait, 'rate_limited');
       result = await this.breakers.fire(endpoint.id, async () => {
         const sent = await this.send(delivery, endpoint);
         if (!isSuccess(sent.statusCode)) throw new FailedSend(sent);
