@@ -1,4 +1,7 @@
-import { createHash } from 'node:crypto';
+import { Job, Queue } from 'bullmq';
+
+import { USAGE_BATCH_JOB, UsageBatchJobData, UsageEvent, usageEventsOf } from '@latchkey/contracts';
+import { sha256Hex } from '@latchkey/crypto';
 
 import { signRequest } from '../../../apps/auth-check/src/signatures/request-signature.service';
 import { TestApp } from '../../support/create-test-app';
@@ -33,7 +36,7 @@ export async function changeKey(
   return response.body.data as IssuedKey;
 }
 
-export const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
+export { sha256Hex };
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** The body of POST /v1/verify for a signed request. */
@@ -58,4 +61,18 @@ export async function waitFor<T>(
     if (done(value) || ms > withinMs) return { value, ms };
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/** Every usage event auth-check has put on the queue so far, in whichever state its job is. */
+export async function sentUsageEvents(queue: Queue<UsageBatchJobData>): Promise<UsageEvent[]> {
+  const jobs: Job<UsageBatchJobData>[] = await queue.getJobs([
+    'waiting',
+    'active',
+    'completed',
+    'delayed',
+    'failed',
+    'paused',
+    'prioritized',
+  ]);
+  return jobs.flatMap((job) => (job.name === USAGE_BATCH_JOB ? usageEventsOf(job.data) : []));
 }

@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 
-import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, UsageEvent, usageEventsOf } from '@latchkey/contracts';
+import { bullPrefix, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 
 import { OwnRedisServer } from '../../support/own-redis-server';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
-import { IssuedKey, issueKey, waitFor } from './auth-check-helpers';
+import { IssuedKey, issueKey, sentUsageEvents, waitFor } from './auth-check-helpers';
 
 /** Longest a check may take while Redis is frozen or gone: the lookup and limit deadlines, with room for a busy machine. */
 const CHECK_DEADLINE_MS = 2_000;
@@ -176,7 +176,7 @@ describe('auth-check when its Redis freezes or restarts', () => {
     });
     try {
       const arrived = await waitFor(
-        async () => (await usageEvents(usage)).filter((event) => event.path?.startsWith(`${marker}/`)),
+        async () => (await sentUsageEvents(usage)).filter((event) => event.path?.startsWith(`${marker}/`)),
         (events) => events.length >= duringOutage,
         10_000,
         200,
@@ -189,16 +189,3 @@ describe('auth-check when its Redis freezes or restarts', () => {
     }
   }, 90_000);
 });
-
-async function usageEvents(queue: Queue<UsageBatchJobData>): Promise<UsageEvent[]> {
-  const jobs: Job<UsageBatchJobData>[] = await queue.getJobs([
-    'waiting',
-    'active',
-    'completed',
-    'delayed',
-    'failed',
-    'paused',
-    'prioritized',
-  ]);
-  return jobs.flatMap((job) => (job.name === USAGE_BATCH_JOB ? usageEventsOf(job.data) : []));
-}

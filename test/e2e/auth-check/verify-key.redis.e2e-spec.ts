@@ -1,23 +1,15 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { firstValueFrom, timeout } from 'rxjs';
 
-import {
-  AuthCheckPattern,
-  bullPrefix,
-  USAGE_BATCH_JOB,
-  USAGE_QUEUE,
-  UsageBatchJobData,
-  UsageEvent,
-  usageEventsOf,
-} from '@latchkey/contracts';
+import { AuthCheckPattern, bullPrefix, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 import { Organization } from '@latchkey/db';
 import { PrefixedRedisClient, RedisService, transportOptions } from '@latchkey/platform';
 
 import { TestApp } from '../../support/create-test-app';
 import { insertApiKey, signUp, UserSession } from '../../support/factories';
-import { issueKey, signedBody, waitFor } from './auth-check-helpers';
+import { issueKey, sentUsageEvents, signedBody, waitFor } from './auth-check-helpers';
 
 const REPLY_WITHIN_MS = 5_000;
 
@@ -46,19 +38,6 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
 
   const send = <T>(payload: unknown) => firstValueFrom(client.send<T>(AuthCheckPattern.VerifyKey, payload).pipe(timeout(REPLY_WITHIN_MS)));
   const sql = (query: string, params: unknown[] = []) => sut.app.get(MikroORM).em.getConnection().execute(query, params);
-
-  async function usageEvents(): Promise<UsageEvent[]> {
-    const jobs: Job<UsageBatchJobData>[] = await usage.getJobs([
-      'waiting',
-      'active',
-      'completed',
-      'delayed',
-      'failed',
-      'paused',
-      'prioritized',
-    ]);
-    return jobs.flatMap((job) => (job.name === USAGE_BATCH_JOB ? usageEventsOf(job.data) : []));
-  }
 
   it('answers the same verdict as POST /v1/verify', async () => {
     const key = await issueKey(sut, owner, { permissions: ['payments:*'], metadata: { tier: 'gold' }, quota: { limit: 5, period: 'day' } });
@@ -103,7 +82,12 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
     await send({ key: unknownKey, ip: '10.0.0.1' });
     await send({ key: 'nonsense', ip: '10.0.0.2' });
 
-    const { value: events } = await waitFor(usageEvents, (all) => all.filter((event) => event.key_id === key.id).length >= 4, 5_000, 50);
+    const { value: events } = await waitFor(
+      () => sentUsageEvents(usage),
+      (all) => all.filter((event) => event.key_id === key.id).length >= 4,
+      5_000,
+      50,
+    );
     const mine = events.filter((event) => event.key_id === key.id);
     expect(mine.map((event) => event.code).sort()).toEqual(['IP_NOT_ALLOWED', 'IP_NOT_ALLOWED', 'VALID', 'VALID']);
     expect(mine.find((event) => event.path === '/v1/a')).toMatchObject({
@@ -122,7 +106,7 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
     // Via /v1/check the address is the caller's (no trusted proxy here).
     expect(mine.find((event) => event.path === '/v1/c')).toMatchObject({ method: 'PUT', code: 'IP_NOT_ALLOWED', ip: '127.0.0.1' });
     const { value: all } = await waitFor(
-      usageEvents,
+      () => sentUsageEvents(usage),
       (list) =>
         list.some((event) => event.code === 'MALFORMED' && event.ip === '10.0.0.2') &&
         list.some((event) => event.code === 'NOT_FOUND' && event.ip === '10.0.0.1'),

@@ -158,9 +158,7 @@ describe('usage-worker: outbox relay to the events queue', () => {
 
     it('relays N events as exactly N jobs, with the event id as job id and the envelope as data, within a second', async () => {
       const rows = await writeEvents(sut, 25);
-      const committedAt = Date.now();
       await waitUntil(async () => (await jobTotal(queue)) >= rows.length, 1_000, '25 jobs');
-      expect(Date.now() - committedAt).toBeLessThan(1_000);
       await sleep(300);
       const jobs = await allJobs(queue);
       expect(jobs).toHaveLength(rows.length);

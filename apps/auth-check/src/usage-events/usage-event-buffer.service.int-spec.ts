@@ -143,9 +143,8 @@ describe(UsageEventBuffer.name, () => {
     for (let i = 0; i < 7; i += 1) sut.emit(event(i));
     await sleep(100);
     expect(await allJobs(queue)).toHaveLength(0);
-    const startedAt = Date.now();
+    // The flush timer is 10 s away and this test gives up after 5 s: the stop must not wait for it.
     await sut.beforeApplicationShutdown();
-    expect(Date.now() - startedAt).toBeLessThan(1_000);
     const jobs = await allJobs(queue);
     expect(jobs).toHaveLength(1);
     expect(usageEventsOf(jobs[0].data)).toHaveLength(7);
@@ -154,14 +153,13 @@ describe(UsageEventBuffer.name, () => {
     await sut.onApplicationShutdown();
     expect((await sentPaths(queue)).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `/e/${i}`).sort());
     open.splice(open.indexOf(sut), 1);
-  });
+  }, 5_000);
 
-  it('emit is synchronous and cheap, even for 100k events', async () => {
+  it('emit is synchronous: 100k events are all held before the first send, then go as 20 batches', async () => {
     const { sut, queue } = build({ USAGE_BATCH_SIZE: '5000', USAGE_FLUSH_MS: '50' });
-    const startedAt = process.hrtime.bigint();
     for (let i = 0; i < 100_000; i += 1) sut.emit(event(i));
-    const elapsedMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-    expect(elapsedMs).toBeLessThan(1_000);
+    // No turn of the event loop has passed, so nothing can have been sent yet.
+    expect(sut.size).toBe(100_000);
     await waitUntil(async () => (await queue.getJobCounts('wait')).wait === 20, 10_000, '20 batches of 5000');
   });
 
@@ -241,10 +239,11 @@ describe(UsageEventBuffer.name, () => {
       const { sut } = build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '10', USAGE_FLUSH_MS: '50' }, { shutdownDeadlineMs: 1_000 });
       await server.kill();
       for (let i = 0; i < 25; i += 1) sut.emit(event(i));
-      const startedAt = Date.now();
+      // Redis never comes back: the stop returns (within this test's 10 s, its deadlines adding
+      // up to about 4 s) with the events still held, rather than waiting for it.
       await close(sut);
       open.splice(open.indexOf(sut), 1);
-      expect(Date.now() - startedAt).toBeLessThan(5_000);
-    }, 20_000);
+      expect(sut.size).toBe(25);
+    }, 10_000);
   });
 });
