@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
-import { isRedisAway, RedisService, SLIDING_WINDOW_SCRIPT, withDeadline } from '@latchkey/platform';
+import { isRedisAway, RedisService, takeFromSlidingWindow, withDeadline } from '@latchkey/platform';
 
 /** A key's rate limit: at most `limit` units of cost in any `window_seconds`. */
 export interface RateLimitRule {
@@ -55,22 +55,23 @@ export class RateLimiterService {
     const units = Number.isFinite(cost) ? Math.max(0, Math.ceil(cost)) : 1;
     try {
       if (isRedisAway(this.redis.client)) throw new Error(`redis is ${this.redis.client.status}`);
-      const reply = await withDeadline(
-        SLIDING_WINDOW_SCRIPT.run(
+      const taken = await withDeadline(
+        takeFromSlidingWindow(
           this.redis.client,
-          [this.redis.key('rl', keyId, String(windowSeconds))],
-          [limit, windowSeconds * 1_000_000, units],
+          this.redis.key('rl', keyId, String(windowSeconds)),
+          limit,
+          windowSeconds * 1_000_000,
+          units,
         ),
         RATE_LIMIT_DEADLINE_MS,
         `rate limit check took longer than ${RATE_LIMIT_DEADLINE_MS} ms`,
       );
-      const [allowed, remaining, resetUs, retryAfterUs] = reply as [number, number, string, string];
       return {
-        allowed: allowed === 1,
+        allowed: taken.allowed,
         limit,
-        remaining,
-        resetAt: new Date(Math.ceil(Number(resetUs) / 1_000)),
-        retryAfterSeconds: allowed === 1 ? 0 : Math.max(1, Math.ceil(Number(retryAfterUs) / 1_000_000)),
+        remaining: taken.remaining,
+        resetAt: new Date(Math.ceil(taken.resetUs / 1_000)),
+        retryAfterSeconds: taken.allowed ? 0 : Math.max(1, Math.ceil(taken.retryAfterUs / 1_000_000)),
         degraded: false,
       };
     } catch (error) {

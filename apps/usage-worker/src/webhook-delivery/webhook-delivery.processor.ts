@@ -11,7 +11,7 @@ import { bullPrefix, EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttempt
 import { SecretBox } from '@latchkey/crypto';
 import { ActorType, DeliveryStatus, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
-import { closeBullmq, RedisService, SLIDING_WINDOW_SCRIPT } from '@latchkey/platform';
+import { closeBullmq, RedisService, takeFromSlidingWindow } from '@latchkey/platform';
 
 import { AttemptEntry, AttemptRecord, EndpointHealth, recordAttempt, recordAttempts } from './delivery-attempt-log';
 import { DeliveryToSend, EndpointToSend, loadDeliveriesToSend } from './delivery-to-send';
@@ -366,14 +366,10 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     const ONE_SECOND_US = 1_000_000;
     const limit = endpoint.rateLimitPerSecond;
     if (!limit || limit <= 0) return 0;
-    const [allowed, , , retryAfterUs] = (await SLIDING_WINDOW_SCRIPT.run(
-      this.redis.client,
-      [this.redis.key('webhook-rate', endpoint.id)],
-      [limit, ONE_SECOND_US, 1],
-    )) as [number, number, string, string];
-    if (allowed === 1) return 0;
+    const taken = await takeFromSlidingWindow(this.redis.client, this.redis.key('webhook-rate', endpoint.id), limit, ONE_SECOND_US, 1);
+    if (taken.allowed) return 0;
     // Spread the held sends a little, so they do not all come back in the same instant.
-    return Math.ceil(Number(retryAfterUs) / 1000 + Math.random() * 50);
+    return Math.ceil(taken.retryAfterUs / 1000 + Math.random() * 50);
   }
 
   /** Puts the job back as delayed, unchanged: no attempt is counted. */

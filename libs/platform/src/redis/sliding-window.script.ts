@@ -1,3 +1,5 @@
+import Redis from 'ioredis';
+
 import { RedisScript } from './redis-script';
 
 /**
@@ -68,3 +70,30 @@ local freeAt = tonumber(entry[2]) + window
 return { 0, remaining, string.format('%.0f', freeAt), string.format('%.0f', freeAt - now) }
 `,
 );
+
+/** What one sliding-window call decided, its times in microseconds of Redis's clock. */
+export interface SlidingWindowAnswer {
+  allowed: boolean;
+  remaining: number;
+  /** When the oldest unit leaves the window (µs since the epoch). */
+  resetUs: number;
+  /** 0 when allowed; else how long until `cost` units fit (µs). */
+  retryAfterUs: number;
+}
+
+/** Takes `cost` units of the window `logKey` (limit per windowUs) when they fit. */
+export async function takeFromSlidingWindow(
+  client: Redis,
+  logKey: string,
+  limit: number,
+  windowUs: number,
+  cost: number,
+): Promise<SlidingWindowAnswer> {
+  const [allowed, remaining, resetUs, retryAfterUs] = (await SLIDING_WINDOW_SCRIPT.run(client, [logKey], [limit, windowUs, cost])) as [
+    number,
+    number,
+    string,
+    string,
+  ];
+  return { allowed: allowed === 1, remaining, resetUs: Number(resetUs), retryAfterUs: Number(retryAfterUs) };
+}
