@@ -23,7 +23,7 @@ export type ApiKeyKind = (typeof ApiKeyKind)[keyof typeof ApiKeyKind];
 export const KeyEnvironment = { Test: 'test', Live: 'live' } as const;
 export type KeyEnvironment = (typeof KeyEnvironment)[keyof typeof KeyEnvironment];
 
-const FORMAT = /^(sk|pk)_(test|live)_([0-9A-Za-z]{32})([0-9A-Za-z]{6})$/;
+const FORMAT = /^(?:sk|pk)_(?:test|live)_[0-9A-Za-z]{32}[0-9A-Za-z]{6}$/;
 
 export interface ParsedApiKey {
   kind: ApiKeyKind;
@@ -52,6 +52,7 @@ export function generateApiKey(environment: KeyEnvironment, kind: ApiKeyKind = A
 
 /** `sk_` or `pk_`, `test_` or `live_`: the prefix always has this length. */
 const PREFIX_LENGTH = 'sk_test_'.length;
+const KIND_LENGTH = 'sk'.length;
 
 /**
  * Parses and checks a presented key; null when its shape or checksum is wrong
@@ -64,8 +65,8 @@ export function parseApiKey(value: string): ParsedApiKey | null {
   if (checksumOf(value.slice(0, checksumStart)) !== value.slice(checksumStart)) return null;
   const prefix = value.slice(0, PREFIX_LENGTH);
   return {
-    kind: prefix.slice(0, 2) as ApiKeyKind,
-    environment: prefix.slice(3, 7) as KeyEnvironment,
+    kind: prefix.slice(0, KIND_LENGTH) as ApiKeyKind,
+    environment: prefix.slice(KIND_LENGTH + 1, PREFIX_LENGTH - 1) as KeyEnvironment,
     prefix,
     last4: value.slice(-4),
   };
