@@ -6,19 +6,18 @@ import { findKeyRecordByPublicKey, findKeyRecordBySecretHash } from '@latchkey/d
 
 /**
  * auth-check's direct read of a key, used only when the key service does not
- * answer: the same lookup key-issuer's `keys.lookup` runs (libs/db key-records).
- * A fork per read: RPC handlers have no request context, and a check must never
- * see another check's identity map.
+ * answer: the same lookup key-issuer's `keys.lookup` runs (libs/db key-records),
+ * a plain select that touches no identity map and so needs no request context.
  */
 @Injectable()
 export class KeyRecordRepository {
   constructor(private readonly em: EntityManager) {}
 
   findBySecretHash(secretHash: string, now = new Date()): Promise<KeyRecord | null> {
-    return findKeyRecordBySecretHash(this.em.fork(), secretHash, now);
+    return findKeyRecordBySecretHash(this.em, secretHash, now);
   }
 
   findByPublicKey(publicKey: string, now = new Date()): Promise<KeyRecord | null> {
-    return findKeyRecordByPublicKey(this.em.fork(), publicKey, now);
+    return findKeyRecordByPublicKey(this.em, publicKey, now);
   }
 }

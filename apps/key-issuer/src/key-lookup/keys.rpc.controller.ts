@@ -1,4 +1,3 @@
-import { CreateRequestContext, MikroORM } from '@mikro-orm/core';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 
@@ -13,22 +12,15 @@ import { KeyLookupService } from './key-lookup.service';
  */
 @Controller()
 export class KeysRpcController {
-  constructor(
-    private readonly lookup: KeyLookupService,
-    // Read by @CreateRequestContext: a message has no HTTP request, so it gets its own EntityManager context.
-    private readonly orm: MikroORM,
-  ) {}
+  constructor(private readonly lookup: KeyLookupService) {}
 
-  // @CreateRequestContext must sit closest to the method: @MessagePattern marks the function it is given.
   @MessagePattern(KeysPattern.Lookup)
-  @CreateRequestContext()
   async lookupKey(@Payload() request: LookupKeyRequest): Promise<KeyRecord> {
     if (request.secret_hash !== undefined) return this.lookup.bySecretHash(request.secret_hash);
     return this.lookup.byPublicKey(request.public_key as string);
   }
 
   @MessagePattern(KeysPattern.Get)
-  @CreateRequestContext()
   async getKey(@Payload() request: GetKeyRequest): Promise<KeyRecord> {
     return this.lookup.byId(request.key_id);
   }
