@@ -211,6 +211,17 @@ describe('key-issuer over the Redis transport (keys.lookup, keys.get)', () => {
     ])('answers VALIDATION_FAILED for %s', async (_, payload) => {
       expect(await errorOf(KeysPattern.Lookup, payload)).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.any(String) });
     });
+
+    it('says what to send when it is not exactly one of a hash and a public key, or the hash is not one', async () => {
+      const exactlyOne = 'send exactly one of secret_hash, public_key';
+      expect(await errorOf(KeysPattern.Lookup, {})).toMatchObject({ message: exactlyOne });
+      expect(await errorOf(KeysPattern.Lookup, { secret_hash: 'a'.repeat(64), public_key: 'pk_test_' + 'a'.repeat(38) })).toMatchObject({
+        message: exactlyOne,
+      });
+      expect(await errorOf(KeysPattern.Lookup, { secret_hash: 'A'.repeat(64) })).toMatchObject({
+        message: 'secret_hash must be 64 lower-case hex characters (HMAC-SHA-256)',
+      });
+    });
   });
 
   describe(KeysPattern.Get, () => {

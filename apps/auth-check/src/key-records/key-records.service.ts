@@ -122,6 +122,6 @@ export class KeyRecordsService implements OnApplicationShutdown {
   private readDatabase(request: LookupKeyRequest): Promise<KeyRecord | null> {
     return request.secret_hash !== undefined
       ? this.repository.findBySecretHash(request.secret_hash)
-      : this.repository.findByPublicKey(request.public_key as string);
+      : this.repository.findByPublicKey(request.public_key);
   }
 }

@@ -1,56 +1,50 @@
-import {
-  IsDefined,
-  IsString,
-  Matches,
-  ValidateIf,
-  ValidationArguments,
-  ValidatorConstraint,
-  ValidatorConstraintInterface,
-  Validate,
-} from 'class-validator';
-
-const KEY_ID = /^key_[0-9A-HJKMNP-TV-Z]{26}$/;
+const KEY_ID = '^key_[0-9A-HJKMNP-TV-Z]{26}$';
 /** HMAC-SHA-256 of a presented secret, lower-case hex. */
-const SECRET_HASH = /^[0-9a-f]{64}$/;
+const SECRET_HASH = '^[0-9a-f]{64}$';
 /** `pk_{env}_` + 32 base62 characters + 6 checksum characters (SPEC §4). */
-const PUBLIC_KEY = /^pk_(test|live)_[0-9A-Za-z]{38}$/;
-
-@ValidatorConstraint({ name: 'exactlyOneOf' })
-class ExactlyOneOfConstraint implements ValidatorConstraintInterface {
-  validate(_: unknown, args: ValidationArguments): boolean {
-    const object = args.object as Record<string, unknown>;
-    return (args.constraints as string[]).filter((field) => object[field] !== undefined).length === 1;
-  }
-
-  defaultMessage(args: ValidationArguments): string {
-    return `send exactly one of ${(args.constraints as string[]).join(', ')}`;
-  }
-}
+const PUBLIC_KEY = '^pk_(test|live)_[0-9A-Za-z]{38}$';
 
 /**
  * `keys.lookup`: auth-check's cache miss. Exactly one of the presented secret's
  * HMAC (never the secret itself) or a signing key's public identifier.
  */
-export class LookupKeyRequest {
-  @ValidateIf((request: LookupKeyRequest) => request.secret_hash !== undefined || request.public_key === undefined)
-  @IsDefined({ message: 'send exactly one of secret_hash, public_key' })
-  @IsString()
-  @Matches(SECRET_HASH, { message: 'secret_hash must be 64 lower-case hex characters (HMAC-SHA-256)' })
-  @Validate(ExactlyOneOfConstraint, ['secret_hash', 'public_key'])
-  secret_hash?: string;
+export type LookupKeyRequest = { secret_hash: string; public_key?: undefined } | { public_key: string; secret_hash?: undefined };
 
-  @ValidateIf((request: LookupKeyRequest) => request.public_key !== undefined)
-  @IsString()
-  @Matches(PUBLIC_KEY, { message: 'public_key must be a pk_test_ or pk_live_ key' })
-  public_key?: string;
-}
+/**
+ * The key service checks these messages with compiled JSON schemas rather than
+ * class-validator DTOs: a lookup runs on every cache miss of every auth-check.
+ */
+export const LOOKUP_KEY_REQUEST_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    secret_hash: { type: 'string', pattern: SECRET_HASH },
+    public_key: { type: 'string', pattern: PUBLIC_KEY },
+  },
+} as const;
+
+/** What to say instead of the schema's generic messages. */
+export const LOOKUP_KEY_REQUEST_MESSAGES = {
+  body: 'send exactly one of secret_hash, public_key',
+  secret_hash: 'secret_hash must be 64 lower-case hex characters (HMAC-SHA-256)',
+  public_key: 'public_key must be a pk_test_ or pk_live_ key',
+} as const;
 
 /** `keys.get`: one key by id. */
-export class GetKeyRequest {
-  @IsString()
-  @Matches(KEY_ID, { message: 'key_id must be a key_ id' })
-  key_id!: string;
+export interface GetKeyRequest {
+  key_id: string;
 }
+
+export const GET_KEY_REQUEST_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['key_id'],
+  properties: { key_id: { type: 'string', pattern: KEY_ID } },
+} as const;
+
+export const GET_KEY_REQUEST_MESSAGES = { key_id: 'key_id must be a key_ id' } as const;
 
 /**
  * What auth-check needs to judge a presented key, over `keys.lookup` and `keys.get`.

@@ -3,3 +3,4 @@ export * from './app-error';
 export * from './error-envelope';
 export * from './to-app-error';
 export * from './validation.pipe';
+export * from './json-schema-parser';
