@@ -60,8 +60,8 @@ const ENVIRONMENT_AT = 'sk_'.length;
 /**
  * Parses and checks a presented key; null when its shape or checksum is wrong
  * (answer MALFORMED, no lookup). Runs on every check, so once FORMAT has vouched
- * for the layout it reads the checksum as a number and the prefix by its letters
- * instead of building strings.
+ * for the layout it reads the checksum as a number and the prefix by its letters,
+ * building no string but the one CRC-32 needs.
  */
 export function parseApiKey(value: string): ParsedApiKey | null {
   if (!FORMAT.test(value)) return null;

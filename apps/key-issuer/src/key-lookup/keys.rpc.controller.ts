@@ -1,22 +1,10 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 
-import {
-  GET_KEY_REQUEST_MESSAGES,
-  GET_KEY_REQUEST_SCHEMA,
-  GetKeyRequest,
-  KeyRecord,
-  KeysPattern,
-  LOOKUP_KEY_REQUEST_MESSAGES,
-  LOOKUP_KEY_REQUEST_SCHEMA,
-  LookupKeyRequest,
-} from '@latchkey/contracts';
-import { jsonSchemaParser } from '@latchkey/platform';
+import { KeyRecord, KeysPattern } from '@latchkey/contracts';
 
+import { parseGetKeyRequest, parseLookupKeyRequest } from './key-lookup.payloads';
 import { KeyLookupService } from './key-lookup.service';
-
-const parseLookupKeyRequest = jsonSchemaParser<LookupKeyRequest>(LOOKUP_KEY_REQUEST_SCHEMA, LOOKUP_KEY_REQUEST_MESSAGES);
-const parseGetKeyRequest = jsonSchemaParser<GetKeyRequest>(GET_KEY_REQUEST_SCHEMA, GET_KEY_REQUEST_MESSAGES);
 
 /**
  * key-issuer over the Redis transport, for auth-check. Payloads are typed `unknown`

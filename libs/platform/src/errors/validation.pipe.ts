@@ -11,8 +11,10 @@ function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
 }
 
 /**
- * DTO validation for every route and message handler: unknown fields are refused,
- * types are not coerced silently, and each problem is reported with its field.
+ * DTO validation for every route and message handler that takes a DTO: unknown fields
+ * are refused, types are not coerced silently, and each problem is reported with its
+ * field. The hot paths (the key checks, the key lookups) take `unknown` instead, which
+ * this pipe passes through, and parse it with a compiled schema (jsonSchemaParser).
  */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({

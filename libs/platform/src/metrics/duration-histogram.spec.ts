@@ -34,7 +34,7 @@ async function exposition(observe: (metric: { observe(labels: Record<string, str
 }
 
 describe('DurationHistogram', () => {
-  it('exposes what a prom-client Histogram exposes for the same observations', async () => {
+  it('exposes the samples a prom-client Histogram exposes for the same observations', async () => {
     const { ours, theirs } = await exposition((metric) => {
       for (const seconds of [0.0004, 0.001, 0.002, 0.05, 0.5, 3, 0, 0.01]) metric.observe({ route: '/v1/check', status: '200' }, seconds);
       metric.observe({ route: '/v1/check', status: '401' }, 0.02);
@@ -59,12 +59,13 @@ describe('DurationHistogram', () => {
     expect(histogram.seriesOf({ route: '/a', status: '500' })).not.toBe(first);
   });
 
-  it('ignores a duration that is not a number of seconds ≥ 0', async () => {
+  it('ignores a duration that is not a finite number of seconds ≥ 0', async () => {
     const registry = new Registry();
     const histogram = new DurationHistogram('request_seconds', 'How long.', BOUNDS).registerIn(registry);
     const series = histogram.seriesOf({ route: '/a' });
     series.observe(Number.NaN);
     series.observe(-1);
+    series.observe(Number.POSITIVE_INFINITY);
     series.observe(0.5);
     const read = samples(await registry.metrics());
     expect(read.get('request_seconds_count{route="/a"}')).toBe(1);

@@ -23,9 +23,9 @@ export class DurationSeries {
   }
 
   observe(seconds: number): void {
-    // A duration is never negative or NaN when taken from a monotonic clock; refuse it
-    // anyway, as prom-client would, rather than corrupt the sum.
-    if (!(seconds >= 0)) return;
+    // A duration from a monotonic clock is never negative, NaN or infinite; one that is
+    // would corrupt the sum for good (prom-client throws on it), so it is not counted.
+    if (!Number.isFinite(seconds) || seconds < 0) return;
     this.sum += seconds;
     this.count += 1;
     const bounds = this.bounds;
@@ -67,8 +67,10 @@ export class DurationSeries {
  * float-keyed object properties on every call, about 5 % of a cached key check's
  * CPU in a profile of `npm run bench:verify`; a handle's `observe` is a loop over
  * the bounds. prom-client's registry still serves it (it asks a metric only for
- * name, help, type, aggregator and `get()`, and `reset()` on resetMetrics), and the
- * exposition is that of a prom-client Histogram.
+ * name, help, type, aggregator and `get()`, and `reset()` on resetMetrics), with the
+ * samples a prom-client Histogram would expose; but `reset()` zeroes the series rather
+ * than forgetting them, and it is not a prom-client Histogram: `getSingleMetric` gives
+ * no `labels()` or `observe(labels, value)`.
  */
 export class DurationHistogram {
   readonly type = 'histogram';
