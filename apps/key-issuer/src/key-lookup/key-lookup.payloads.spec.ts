@@ -1,20 +1,8 @@
-import { AppError } from '@latchkey/platform';
-
 import { parseGetKeyRequest, parseLookupKeyRequest } from './key-lookup.payloads';
 
 const HASH = 'a'.repeat(64);
 const PUBLIC_KEY = `pk_live_${'A'.repeat(38)}`;
 const KEY_ID = 'key_01J0000000000000000000000A';
-
-function refusalOf(parse: (payload: unknown) => unknown, payload: unknown): AppError {
-  try {
-    parse(payload);
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error('the payload was accepted');
-}
 
 describe('keys.lookup payload', () => {
   it('takes a secret hash or a public key, as sent', () => {
@@ -32,8 +20,9 @@ describe('keys.lookup payload', () => {
     ['a secret key as public key', { public_key: `sk_live_${'A'.repeat(38)}` }, 'public_key must be a pk_test_ or pk_live_ key'],
     // The unknown field is named, though it also makes two fields.
     ['an unknown field beside a good hash', { secret_hash: HASH, org_id: 'org_x' }, 'org_id is not a known field'],
-  ])('refuses %s with VALIDATION_FAILED, saying what to send', (_, payload, message) => {
-    expect(refusalOf(parseLookupKeyRequest, payload)).toMatchObject({ code: 'VALIDATION_FAILED', message });
+  ])('refuses %s, saying what to send', (_, payload, message) => {
+    // jsonSchemaParser's own spec pins what it throws (a VALIDATION_FAILED AppError); here, which message.
+    expect(() => parseLookupKeyRequest(payload)).toThrow(message);
   });
 });
 
@@ -46,7 +35,7 @@ describe('keys.get payload', () => {
     ['no key_id', {}, 'key_id is required'],
     ['another kind of id', { key_id: 'org_01J0000000000000000000000A' }, 'key_id must be a key_ id'],
     ['an unknown field', { key_id: KEY_ID, secret_hash: HASH }, 'secret_hash is not a known field'],
-  ])('refuses %s with VALIDATION_FAILED', (_, payload, message) => {
-    expect(refusalOf(parseGetKeyRequest, payload)).toMatchObject({ code: 'VALIDATION_FAILED', message });
+  ])('refuses %s', (_, payload, message) => {
+    expect(() => parseGetKeyRequest(payload)).toThrow(message);
   });
 });
