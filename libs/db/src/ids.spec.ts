@@ -1,6 +1,6 @@
 import { decodeTime } from 'ulid';
 
-import { isIdOf, newId, newUlid, ulidAt } from './ids';
+import { isIdOf, isUlidTime, newId, newUlid, ulidAt } from './ids';
 
 describe('newId', () => {
   it('makes prefixed ids that sort by creation and never repeat', () => {
@@ -40,5 +40,12 @@ describe('bare ULIDs', () => {
     expect(ulidAt(at - 1) < ulidAt(at)).toBe(true);
     expect(() => ulidAt(0)).toThrow(RangeError);
     expect(() => ulidAt(Number.NaN)).toThrow(RangeError);
+    expect(() => ulidAt(2 ** 48)).toThrow(RangeError);
+  });
+
+  it('isUlidTime says which times ulidAt takes', () => {
+    expect([1, Date.UTC(2026, 10, 30), 2 ** 48 - 1].every(isUlidTime)).toBe(true);
+    expect([0, -1, 1.5, Number.NaN, 2 ** 48].some(isUlidTime)).toBe(false);
+    expect(ulidAt(2 ** 48 - 1).startsWith('7ZZZZZZZZZ')).toBe(true);
   });
 });

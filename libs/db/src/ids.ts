@@ -55,9 +55,20 @@ export function newUlid(): string {
  * in their random part only.
  */
 export function ulidAt(timeMs: number): string {
-  // ulid takes 0 (or NaN) to mean "now": refuse what it would misread.
-  if (!Number.isInteger(timeMs) || timeMs <= 0) throw new RangeError(`no ULID for time ${timeMs}`);
+  if (!isUlidTime(timeMs)) throw new RangeError(`no ULID for time ${timeMs}`);
   return ulid(timeMs, random);
+}
+
+/** A ULID's time is 48 bits of epoch ms. */
+const ULID_TIME_MAX = 2 ** 48 - 1;
+
+/**
+ * Whether `ulidAt` can encode this time: whole milliseconds after 1970 (ulid reads 0
+ * or NaN as "now") and before the year 10889 (ulid throws past 48 bits). For callers
+ * that must sort out such times before they reach it.
+ */
+export function isUlidTime(timeMs: number): boolean {
+  return Number.isInteger(timeMs) && timeMs > 0 && timeMs <= ULID_TIME_MAX;
 }
 
 export function newId(prefix: IdPrefix): string {

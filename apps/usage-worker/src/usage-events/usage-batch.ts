@@ -1,5 +1,5 @@
 import { UsageBatchJobData, UsageEvent, usageEventsOf, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
-import { IdPrefix, ulidAt, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
+import { IdPrefix, isUlidTime, ulidAt, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
 
 const ENVIRONMENTS = ['test', 'live'] as const;
 type Environment = (typeof ENVIRONMENTS)[number];
@@ -77,8 +77,8 @@ function checkEvent(value: unknown): CheckedUsageEvent | null {
   if (!VERIFY_CODES.includes(event.code)) return null;
   if (typeof event.at !== 'string') return null;
   const atDate = new Date(event.at);
-  // A time a ULID cannot encode (1970 or before, or none) would fail the whole batch's log ids.
-  if (!(atDate.getTime() > 0)) return null;
+  // A time a ULID cannot encode would fail the whole batch's log ids.
+  if (!isUlidTime(atDate.getTime())) return null;
   if (typeof event.latency_us !== 'number' || !Number.isFinite(event.latency_us) || event.latency_us < 0) return null;
   if (!isNullableString(event.key_id) || !isNullableString(event.org_id)) return null;
   if (!isNullableString(event.ip) || !isNullableString(event.method) || !isNullableString(event.path)) return null;
