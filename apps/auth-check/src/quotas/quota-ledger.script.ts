@@ -9,9 +9,7 @@ import { RedisScript } from '@latchkey/platform';
  * KEYS[1] the bucket. ARGV: limit, cost, expire at (unix seconds, 0 = never).
  * Returns { allowed (0|1), remaining }.
  */
-export const QUOTA_LEDGER_SCRIPT = new RedisScript(
-  'quota-ledger',
-  `
+export const QUOTA_LEDGER_SCRIPT = new RedisScript(`
 local limit = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -25,5 +23,4 @@ if cost > 0 then
   end
 end
 return { 1, limit - used }
-`,
-);
+`);

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { deadRedisUrl, OwnRedisServer } from '../../../../test/support/own-redis-server';
 import { loadScripts, RedisScript } from './redis-script';
 
-const SCRIPT = new RedisScript('answer', "return 'forty-two'");
+const SCRIPT = new RedisScript("return 'forty-two'");
 
 describe(loadScripts.name, () => {
   let server: OwnRedisServer;

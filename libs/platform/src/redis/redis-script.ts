@@ -13,10 +13,7 @@ import { withDeadline } from '../queues/with-deadline';
 export class RedisScript {
   readonly sha: string;
 
-  constructor(
-    readonly name: string,
-    readonly source: string,
-  ) {
+  constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 

@@ -20,9 +20,7 @@ import { RedisScript } from './redis-script';
  * Returns { allowed (0|1), remaining, reset (µs since epoch), retry after (µs) }.
  * Numbers are formatted with %.0f: Lua's default number→string loses digits of a µs clock.
  */
-export const SLIDING_WINDOW_SCRIPT = new RedisScript(
-  'sliding-window',
-  `
+export const SLIDING_WINDOW_SCRIPT = new RedisScript(`
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
@@ -68,8 +66,7 @@ end
 local entry = redis.call('ZRANGE', KEYS[1], used + cost - limit - 1, used + cost - limit - 1, 'WITHSCORES')
 local freeAt = tonumber(entry[2]) + window
 return { 0, remaining, string.format('%.0f', freeAt), string.format('%.0f', freeAt - now) }
-`,
-);
+`);
 
 /** What one sliding-window call decided, its times in microseconds of Redis's clock. */
 export interface SlidingWindowAnswer {
