@@ -176,12 +176,14 @@ describe('key-issuer: usage statistics, request logs and idle keys', () => {
       expect((await usage(keyA.id, { granularity: 'day', from: daysAgo(1000), to: daysAgo(0) })).status).toBe(200);
 
       // The org report reads the coarsest counters its range is aligned to: an old range must be aligned to keep counts.
+      // Half past an hour, whatever the clock says (`now - 8 days` is hour-aligned in the first minute of each hour).
+      const dayStart = (days: number) => new Date(Math.floor((Date.now() - days * DAY_MS) / DAY_MS) * DAY_MS).toISOString();
+      const halfPast = (iso: string) => new Date(Date.parse(iso) + HOUR_MS / 2).toISOString();
       const unaligned = await sut.get('/v1/usage', {
         token: team.owner.token,
-        query: { group_by: 'key', from: daysAgo(8), to: daysAgo(1) },
+        query: { group_by: 'key', from: halfPast(dayStart(8)), to: halfPast(dayStart(1)) },
       });
       expect(unaligned.status).toBe(400);
-      const dayStart = (days: number) => new Date(Math.floor((Date.now() - days * DAY_MS) / DAY_MS) * DAY_MS).toISOString();
       const aligned = await sut.get('/v1/usage', {
         token: team.owner.token,
         query: { group_by: 'key', from: dayStart(200), to: dayStart(0) },
