@@ -67,7 +67,12 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
   });
 
   it('refuses a malformed message with {code, message}', async () => {
-    for (const payload of [{ key: 42 }, { key: 'x', extra: 1 }, {}, 'text']) {
+    const poisoned = [
+      { key: 'x', path: '/a\u0000' },
+      { key: 'x', method: '\ud800' },
+      { key: 'x', ip: 'nope' },
+    ];
+    for (const payload of [{ key: 42 }, { key: 'x', extra: 1 }, {}, 'text', ...poisoned]) {
       await expect(send(payload)).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.any(String) });
     }
   });

@@ -6,7 +6,7 @@ import { andThen, AppError, errorEnvelope, ErrorKind, FrontDoorAnswer, FrontDoor
 
 import { KeyChecksService } from './key-checks.service';
 import { KeyCheck, KeyCheckInput } from './key-verdict';
-import { fromVerifyRequest, parseVerifyKeyRequest } from './verify-key.schema';
+import { assertStorableText, fromVerifyRequest, parseVerifyKeyRequest } from './verify-key.schema';
 
 const WWW_AUTHENTICATE = 'ApiKey realm="latchkey"';
 
@@ -129,6 +129,10 @@ function fromForwardedRequest(request: FrontDoorRequest): KeyCheckInput {
     }
   }
   const method = header(request, 'x-forwarded-method') ?? header(request, 'x-original-method');
+  const path = header(request, 'x-forwarded-uri') ?? header(request, 'x-original-uri');
+  // Header values reach Node as latin-1, which Postgres stores; only a NUL could poison the usage batch.
+  if (method) assertStorableText('x-forwarded-method', method);
+  if (path) assertStorableText('x-forwarded-uri', path);
   return {
     key: presentedKey(request),
     environment,
@@ -136,7 +140,7 @@ function fromForwardedRequest(request: FrontDoorRequest): KeyCheckInput {
     ip: request.ip,
     referrer: header(request, 'referer') ?? header(request, 'origin'),
     method: method ? method.toUpperCase() : null,
-    path: header(request, 'x-forwarded-uri') ?? header(request, 'x-original-uri'),
+    path,
     cost,
     signatureHeader: header(request, 'x-signature'),
     bodySha256: header(request, 'x-content-sha256')?.toLowerCase() ?? null,
