@@ -20,6 +20,7 @@ export const IdPrefix = {
   Alert: 'alr',
   Audit: 'aud',
   Request: 'req',
+  QuarantinedUsageEvent: 'qev',
 } as const;
 export type IdPrefix = (typeof IdPrefix)[keyof typeof IdPrefix];
 

@@ -44,6 +44,7 @@ export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeAppli
   private readonly batchesTotal: Counter<'outcome'>;
   private readonly eventsTotal: Counter;
   private readonly rejectedTotal: Counter;
+  private readonly quarantinedTotal: Counter;
   private readonly failuresTotal: Counter;
   private readonly lag: Histogram;
 
@@ -65,6 +66,11 @@ export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeAppli
     this.rejectedTotal = new Counter({
       name: 'usage_events_rejected_total',
       help: 'Usage events dropped because they broke the job contract.',
+      registers,
+    });
+    this.quarantinedTotal = new Counter({
+      name: 'usage_events_quarantined_total',
+      help: 'Usage events Postgres refuses, set aside in usage_quarantined_events instead of failing their batch.',
       registers,
     });
     this.failuresTotal = new Counter({
@@ -138,9 +144,14 @@ export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeAppli
     this.batchesTotal.inc({ outcome: 'counted' });
     this.eventsTotal.inc(recorded.events.length);
     if (batch.rejected > 0) this.rejectedTotal.inc(batch.rejected);
+    if (recorded.quarantined.length > 0) {
+      this.quarantinedTotal.inc(recorded.quarantined.length);
+      const reasons = [...new Set(recorded.quarantined.map((q) => q.reason))].join('; ');
+      this.logger.warn(`usage batch ${batch.batchId}: quarantined ${recorded.quarantined.length} events Postgres refuses (${reasons})`);
+    }
     for (const event of recorded.events) this.lag.observe(Math.max(0, (countedAt - event.atDate.getTime()) / 1000));
     // Anomaly detection and quota notices see each batch once, after it is counted. Both are
     // best effort and never throw: a throw here would retry a batch that is already counted.
-    await Promise.all([this.anomalies.observe(batch.events), this.quotas.observe(batch.events)]);
+    await Promise.all([this.anomalies.observe(recorded.events), this.quotas.observe(recorded.events)]);
   }
 }

@@ -90,6 +90,26 @@ describe('usage batches', () => {
     });
     expect(parsed.events).toHaveLength(1);
     expect(parsed.rejected).toBe(7);
+    expect(parsed.quarantined).toEqual([]);
+  });
+
+  it('quarantines events Postgres would refuse, with why, and keeps the rest of the batch', () => {
+    const poisoned = [
+      event({ path: '/v1/a\u0000b' }),
+      event({ method: 'GET\ud800' }),
+      event({ ip: '\udc00' }),
+      event({ latency_us: 1e30 }),
+    ];
+    const parsed = parseUsageBatch({ batch_id: 'b', events: [event(), ...poisoned, event({ path: '/v1/😀' })] });
+    expect(parsed.events.map((checked) => checked.path)).toEqual([null, '/v1/😀']);
+    expect(parsed.rejected).toBe(0);
+    expect(parsed.quarantined.map((q) => q.event)).toEqual(poisoned);
+    expect(parsed.quarantined.map((q) => q.reason)).toEqual([
+      'path holds a NUL byte or an unpaired surrogate',
+      'method holds a NUL byte or an unpaired surrogate',
+      'ip holds a NUL byte or an unpaired surrogate',
+      'latency_us is out of range',
+    ]);
   });
 
   it('reads a batch sent as columns the same as one sent as an event list', () => {

@@ -1,5 +1,5 @@
 import { UsageBatchJobData, UsageEvent, usageEventsOf, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
-import { IdPrefix, isUlidTime, ulidAt, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
+import { IdPrefix, isPostgresText, isUlidTime, ulidAt, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
 
 const ENVIRONMENTS = ['test', 'live'] as const;
 type Environment = (typeof ENVIRONMENTS)[number];
@@ -34,11 +34,19 @@ export interface CheckedUsageEvent extends UsageEvent {
   atDate: Date;
 }
 
+/** An event of the contract's shape that Postgres would refuse, set aside with why. */
+export interface QuarantinedUsageEvent {
+  event: unknown;
+  reason: string;
+}
+
 export interface ParsedUsageBatch {
   batchId: string;
   events: CheckedUsageEvent[];
   /** Events that broke the contract; dropped (and logged) rather than blocking the good ones. */
   rejected: number;
+  /** Events Postgres would refuse: kept aside for the operator, never in the batch's statements. */
+  quarantined: QuarantinedUsageEvent[];
 }
 
 /** Thrown for a job that is not a usage batch at all: retrying it cannot help. */
@@ -64,11 +72,28 @@ export function parseUsageBatch(data: unknown): ParsedUsageBatch {
   }
   if (!Array.isArray(items)) throw new MalformedUsageBatchError(`usage batch ${batchId} has neither columns nor an events array`);
   const events: CheckedUsageEvent[] = [];
+  const quarantined: QuarantinedUsageEvent[] = [];
   for (const item of items) {
     const checked = checkEvent(item);
-    if (checked) events.push(checked);
+    if (!checked) continue;
+    const reason = postgresRefusal(checked);
+    if (reason === null) events.push(checked);
+    else quarantined.push({ event: item, reason });
   }
-  return { batchId, events, rejected: items.length - events.length };
+  return { batchId, events, rejected: items.length - events.length - quarantined.length, quarantined };
+}
+
+const TEXT_FIELDS = ['key_id', 'org_id', 'ip', 'method', 'path'] as const;
+
+/** Why Postgres would refuse this event's row (and with it the whole statement), or null. */
+export function postgresRefusal(event: CheckedUsageEvent): string | null {
+  for (const field of TEXT_FIELDS) {
+    const value = event[field];
+    if (value !== null && !isPostgresText(value)) return `${field} holds a NUL byte or an unpaired surrogate`;
+  }
+  // Written as a bigint; past 2^53 a JS number is no longer an exact integer either.
+  if (event.latency_us > Number.MAX_SAFE_INTEGER) return 'latency_us is out of range';
+  return null;
 }
 
 function checkEvent(value: unknown): CheckedUsageEvent | null {

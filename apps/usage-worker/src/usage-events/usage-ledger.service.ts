@@ -2,17 +2,40 @@ import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
+import { UsageEvent } from '@latchkey/contracts';
+import { DAY_MS, IdPrefix, newId } from '@latchkey/db';
+
 import { FUTURE_LIMIT_DAYS } from './request-log-partitions.service';
 import { retentionDaysByEnvironmentSql } from './request-log-retention';
 import { RequestLogRetentionService } from './request-log-retention.service';
-import { DAY_MS } from '@latchkey/db';
-import { aggregateCounters, CheckedUsageEvent, latestUseByKey, ParsedUsageBatch, requestLogRows } from './usage-batch';
+import {
+  aggregateCounters,
+  CheckedUsageEvent,
+  latestUseByKey,
+  ParsedUsageBatch,
+  QuarantinedUsageEvent,
+  requestLogRows,
+} from './usage-batch';
 
 export interface RecordedBatch {
   /** false: the batch id was already recorded, nothing was counted again. */
   counted: boolean;
   /** Events counted for a key (a check without a key or organisation is logged at most). */
   events: CheckedUsageEvent[];
+  /** Events set aside because Postgres refuses them (found before writing, or by the write failing). */
+  quarantined: QuarantinedUsageEvent[];
+}
+
+/** The record types the batch's statements read their JSON parameter as; a probe casts to the same. */
+const COUNTER_COLUMNS = 'key_id text, granularity text, bucket_start timestamptz, code text, org_id text, environment text, n bigint';
+const LOG_COLUMNS =
+  'id text, key_id text, org_id text, environment text, code text, ip text, method text, path text, latency_us bigint, at timestamptz';
+const LAST_USED_COLUMNS = 'key_id text, at timestamptz';
+
+/** SQLSTATE class 22, data exception: the value itself is what Postgres refuses, so retrying cannot help. */
+function isDataException(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }
 
 /**
@@ -28,6 +51,12 @@ export interface RecordedBatch {
  * A crash, stall or error anywhere before commit leaves nothing behind and BullMQ
  * retries the batch; a crash after commit makes the retry stop at step 1. Rows go in
  * as one JSON parameter (`jsonb_to_recordset`): one bind value however large the batch.
+ *
+ * One value Postgres refuses fails the statement, and with it every tenant's checks
+ * in the batch. parseUsageBatch sets the known cases aside; should Postgres still
+ * refuse the batch's data (SQLSTATE class 22), the events it refuses are found by
+ * bisection with read-only probes and quarantined, and the rest is counted, once.
+ * Quarantined events are stored in the batch's own transaction.
  */
 @Injectable()
 export class UsageLedgerService {
@@ -45,6 +74,19 @@ export class UsageLedgerService {
   }
 
   async record(batch: ParsedUsageBatch, now = new Date()): Promise<RecordedBatch> {
+    try {
+      return await this.write(batch, now);
+    } catch (error) {
+      if (!isDataException(error)) throw error;
+      const refused = await this.refusedEvents(batch.events);
+      if (refused.size === 0) throw error;
+      const events = batch.events.filter((event) => !refused.has(event));
+      const quarantined = [...batch.quarantined, ...[...refused].map(([event, reason]) => ({ event: withoutAtDate(event), reason }))];
+      return this.write({ ...batch, events, quarantined }, now);
+    }
+  }
+
+  private async write(batch: ParsedUsageBatch, now: Date): Promise<RecordedBatch> {
     const counters = aggregateCounters(batch.events);
     const futureLimit = now.getTime() + FUTURE_LIMIT_DAYS * DAY_MS;
     const logs = requestLogRows(batch.events, (_environment, at) => at.getTime() < futureLimit);
@@ -60,8 +102,7 @@ export class UsageLedgerService {
         await tx.execute(
           `insert into usage_counters (key_id, granularity, bucket_start, code, org_id, environment, owner_id, count)
            select c.key_id, c.granularity, c.bucket_start, c.code, c.org_id, c.environment, k.owner_id, c.n
-             from jsonb_to_recordset(?::jsonb)
-               as c(key_id text, granularity text, bucket_start timestamptz, code text, org_id text, environment text, n bigint)
+             from jsonb_to_recordset(?::jsonb) as c(${COUNTER_COLUMNS})
              left join api_keys k on k.id = c.key_id
             -- One lock order for every batch: concurrent upserts never deadlock on each other.
             order by c.key_id, c.granularity, c.bucket_start, c.code
@@ -74,8 +115,7 @@ export class UsageLedgerService {
         await tx.execute(
           `insert into request_logs (id, key_id, org_id, environment, code, ip, method, path, latency_us, at)
            select r.id, r.key_id, r.org_id, r.environment, r.code, r.ip, r.method, r.path, r.latency_us, r.at
-             from jsonb_to_recordset(?::jsonb)
-               as r(id text, key_id text, org_id text, environment text, code text, ip text, method text, path text, latency_us bigint, at timestamptz)
+             from jsonb_to_recordset(?::jsonb) as r(${LOG_COLUMNS})
              left join organizations o on o.id = r.org_id
             -- A check already past its organisation's window (a late batch) would only be deleted again.
             where r.at >= ?::timestamptz - make_interval(days => ${this.logWindowDays})`,
@@ -86,14 +126,76 @@ export class UsageLedgerService {
       if (lastUsed.length > 0) {
         await tx.execute(
           `update api_keys k set last_used_at = greatest(k.last_used_at, u.at)
-             from jsonb_to_recordset(?::jsonb) as u(key_id text, at timestamptz)
+             from jsonb_to_recordset(?::jsonb) as u(${LAST_USED_COLUMNS})
             where k.id = u.key_id and (k.last_used_at is null or k.last_used_at < u.at)`,
           [JSON.stringify(lastUsed)],
           'run',
         );
       }
+      if (batch.quarantined.length > 0) {
+        // JSON.stringify leaves a NUL or a lone surrogate as a `\u` escape: the text is always storable.
+        const rows = batch.quarantined.map((q) => ({
+          id: newId(IdPrefix.QuarantinedUsageEvent),
+          reason: q.reason,
+          event: JSON.stringify(q.event),
+        }));
+        await tx.execute(
+          `insert into usage_quarantined_events (id, batch_id, reason, event, quarantined_at)
+           select q.id, ?, q.reason, q.event, now() from jsonb_to_recordset(?::jsonb) as q(id text, reason text, event text)`,
+          [batch.batchId, JSON.stringify(rows)],
+          'run',
+        );
+      }
       return true;
     });
-    return { counted, events: batch.events };
+    return { counted, events: batch.events, quarantined: batch.quarantined };
   }
+
+  /**
+   * The events whose rows Postgres refuses, each with its error: halves of the batch are
+   * cast as the batch's statements cast them, without writing, down to single events.
+   * Costs about 2 × log2(batch size) small queries per refused event, and runs only
+   * after a batch failed on its data.
+   */
+  private async refusedEvents(events: CheckedUsageEvent[]): Promise<Map<CheckedUsageEvent, string>> {
+    const refused = new Map<CheckedUsageEvent, string>();
+    const visit = async (slice: CheckedUsageEvent[]): Promise<void> => {
+      const error = await this.probe(slice);
+      if (error === null) return;
+      if (slice.length === 1) {
+        refused.set(slice[0], `Postgres refused the event (SQLSTATE ${error.code})`);
+        return;
+      }
+      const middle = slice.length >> 1;
+      await visit(slice.slice(0, middle));
+      await visit(slice.slice(middle));
+    };
+    if (events.length > 0) await visit(events);
+    return refused;
+  }
+
+  private async probe(events: CheckedUsageEvent[]): Promise<{ code: string } | null> {
+    const connection = this.orm.em.getConnection();
+    const casts: [string, unknown[]][] = [
+      [COUNTER_COLUMNS, aggregateCounters(events)],
+      [LOG_COLUMNS, requestLogRows(events, () => true)],
+      [LAST_USED_COLUMNS, latestUseByKey(events)],
+    ];
+    try {
+      for (const [columns, rows] of casts) {
+        // Every column is read, so every value is cast as the real statement casts it.
+        await connection.execute(`select count(r.*) from jsonb_to_recordset(?::jsonb) as r(${columns})`, [JSON.stringify(rows)]);
+      }
+      return null;
+    } catch (error) {
+      if (isDataException(error)) return { code: error.code };
+      throw error;
+    }
+  }
+}
+
+/** The event as it arrived: the parsed time is the worker's own. */
+function withoutAtDate(event: CheckedUsageEvent): UsageEvent {
+  const { key_id, org_id, environment, code, ip, method, path, at, latency_us } = event;
+  return { key_id, org_id, environment, code, ip, method, path, at, latency_us };
 }

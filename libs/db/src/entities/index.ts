@@ -7,6 +7,7 @@ import { Membership } from './membership.entity';
 import { Organization } from './organization.entity';
 import { OutboxEvent } from './outbox-event.entity';
 import { ProcessedUsageBatch } from './processed-usage-batch.entity';
+import { QuarantinedUsageEvent } from './quarantined-usage-event.entity';
 import { RequestLog } from './request-log.entity';
 import { SentReminder } from './sent-reminder.entity';
 import { Session } from './session.entity';
@@ -25,6 +26,7 @@ export * from './membership.entity';
 export * from './organization.entity';
 export * from './outbox-event.entity';
 export * from './processed-usage-batch.entity';
+export * from './quarantined-usage-event.entity';
 export * from './request-log.entity';
 export * from './role';
 export * from './sent-reminder.entity';
@@ -46,6 +48,7 @@ export const ALL_ENTITIES = [
   Organization,
   OutboxEvent,
   ProcessedUsageBatch,
+  QuarantinedUsageEvent,
   RequestLog,
   SentReminder,
   Session,

@@ -8,6 +8,7 @@ import { Migration20261123190000Alerts } from './20261123190000-alerts.migration
 import { Migration20261129210000UsageRetention } from './20261129210000-usage-retention.migration';
 import { Migration20261129230000ExpiryReminders } from './20261129230000-expiry-reminders.migration';
 import { Migration20261130000000OutboxNotify } from './20261130000000-outbox-notify.migration';
+import { Migration20261202190000UsageQuarantine } from './20261202190000-usage-quarantine.migration';
 
 /**
  * Every migration in order. Listed explicitly (rather than globbed from disk) so the
@@ -23,4 +24,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261129210000UsageRetention', class: Migration20261129210000UsageRetention },
   { name: 'Migration20261129230000ExpiryReminders', class: Migration20261129230000ExpiryReminders },
   { name: 'Migration20261130000000OutboxNotify', class: Migration20261130000000OutboxNotify },
+  { name: 'Migration20261202190000UsageQuarantine', class: Migration20261202190000UsageQuarantine },
 ];
