@@ -5,7 +5,7 @@
 #   docker run -e DATABASE_URL=... -e REDIS_URL=... -e TARGET=auth-check latchkey
 
 # --- deps: every dependency, dev ones included, for the build -------------------------
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Same fallback as scripts/bootstrap.sh: npm ci refuses a lock file that lacks other
@@ -21,7 +21,7 @@ COPY libs ./libs
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime: compiled code and production dependencies only -------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     TARGET=all \
     HOST=0.0.0.0 \

@@ -33,13 +33,47 @@ lint=0
 echo "test: lint (eslint)" >&2
 npx eslint . || lint=$?
 echo "test: format (prettier --check)" >&2
-npx prettier --check . >/dev/null || { npx prettier --list-different . >&2; lint=1; }
+npx prettier --check . >/dev/null || { npx prettier --list-different . >&2 || true; lint=1; }
 
 # A stale result file must never be read as this run's result.
-rm -f .jest-results.json
+rm -f .jest-results.json .jest-results-*.json
 jest=0
+# Every tier on Node 24, the production runtime (Dockerfile); the unit and integration
+# tiers again on the system Node when it is older, the lowest version `engines` allows.
 # Two workers suit a 2-core box; every e2e file also starts a whole Nest app.
-npx jest --maxWorkers=2 --json --outputFile=.jest-results.json "$@" || jest=$?
+source scripts/node24.sh
+if node24="$(lk_node24)"; then
+  echo "test: jest on Node $("$node24" --version)" >&2
+  "$node24" node_modules/.bin/jest --maxWorkers=2 --json --outputFile=.jest-results-node24.json "$@" || jest=$?
+else
+  echo "test: could not fetch Node 24; every tier runs on the system Node only" >&2
+  # CI must prove the production runtime: there, not having it is a failure.
+  [[ "${CI:-}" == "true" ]] && jest=1
+  npx jest --maxWorkers=2 --json --outputFile=.jest-results-node24.json "$@" || jest=$?
+fi
+results=(.jest-results-node24.json)
+if [[ "$(node -p 'process.versions.node.split(".")[0]')" -lt 24 && $# -eq 0 ]]; then
+  echo "test: unit and integration tiers on the system Node $(node --version)" >&2
+  npx jest --maxWorkers=2 --selectProjects unit integration --json --outputFile=.jest-results-system-node.json || jest=$?
+  results+=(.jest-results-system-node.json)
+fi
+# One result file for .ci/run, the counts of every run added up; a run that wrote no
+# result could not start at all and counts as a failed suite.
+node -e '
+  const fs = require("node:fs");
+  const [out, ...inputs] = process.argv.slice(1);
+  const fields = ["numPassedTests", "numFailedTests", "numRuntimeErrorTestSuites", "numTotalTests"];
+  const merged = Object.fromEntries(fields.map((field) => [field, 0]));
+  for (const input of inputs) {
+    try {
+      const result = JSON.parse(fs.readFileSync(input, "utf8"));
+      for (const field of fields) merged[field] += result[field];
+    } catch {
+      merged.numRuntimeErrorTestSuites += 1;
+    }
+  }
+  fs.writeFileSync(out, JSON.stringify(merged));
+' .jest-results.json "${results[@]}"
 
 if [[ "$typecheck" != 0 ]]; then
   echo "test: typecheck FAILED (see tsc errors above)" >&2
