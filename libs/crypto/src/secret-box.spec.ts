@@ -21,6 +21,12 @@ describe(SecretBox.name, () => {
     expect(() => sut.open(parts.join('.'))).toThrow();
   });
 
+  it.each([4, 12, 15])('refuses the genuine tag cut down to %i bytes', (length) => {
+    const parts = sut.seal('secret').split('.');
+    parts[2] = Buffer.from(parts[2], 'base64url').subarray(0, length).toString('base64url');
+    expect(() => sut.open(parts.join('.'))).toThrow('not a sealed value');
+  });
+
   it('uses a fresh nonce each time', () => {
     expect(sut.seal('same')).not.toBe(sut.seal('same'));
   });
