@@ -4,18 +4,24 @@ import { WebhookEndpoint } from '@latchkey/db';
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
+import { LogCapture } from '../../support/log-capture';
+
+const NOT_PUBLIC = "The URL's host must resolve to a public address.";
 
 /**
  * SSRF protection (SPEC §7): with WEBHOOK_ALLOW_PRIVATE_TARGETS off — the default —
  * endpoints pointing at private, loopback, link-local or metadata addresses are
- * refused, whether written as an IP literal or as a name that resolves to one.
+ * refused, whether written as an IP literal or as a name that resolves to one. The
+ * tenant is told only that the host is not public; what it resolved to, and why it
+ * was refused, is logged for the operator.
  */
 describe('Webhook targets when private targets are not allowed (SPEC §7)', () => {
+  const logs = new LogCapture();
   let sut: TestApp;
   let owner: UserSession;
 
   beforeAll(async () => {
-    sut = await TestApp.start({ config: { TARGET: 'org-api' } });
+    sut = await TestApp.start({ config: { TARGET: 'org-api', LOG_LEVEL: 'warn' }, logs });
     expect(sut.config.WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(false);
     owner = await signUp(sut);
   });
@@ -42,24 +48,46 @@ describe('Webhook targets when private targets are not allowed (SPEC §7)', () =
     ['http://2130706433/hooks', 'loopback'],
     ['http://localhost/hooks', 'loopback'],
     ['http://localhost:4000/hooks', 'loopback'],
-  ])('refuses %s (%s) with 400 and creates nothing', async (url, kind) => {
+    ['http://[::127.0.0.1]/hooks', 'IPv4-compatible'],
+    ['http://[::7f00:1]/hooks', 'IPv4-compatible'],
+    ['http://[::a00:1]/hooks', 'IPv4-compatible'],
+  ])('refuses %s (%s) with 400 and creates nothing, logging why', async (url, kind) => {
     const before = await endpointCount();
     const response = await sut.post('/v1/webhooks', { token: owner.token, body: { url, events: ['*'], environment: 'test' } });
     expect(response.status).toBe(400);
     expect(response.body.error).toMatchObject({
       code: 'VALIDATION_FAILED',
-      details: [{ field: 'url', message: expect.stringContaining(kind) }],
+      details: [{ field: 'url', message: NOT_PUBLIC }],
     });
     expect(await endpointCount()).toBe(before);
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({ level: 40, host, reason: expect.stringContaining(kind), address: expect.any(String) }),
+    );
   });
 
-  it('refuses a host that does not resolve', async () => {
+  it('does not tell the tenant what a host name resolves to, and logs it instead', async () => {
+    const response = await sut.post('/v1/webhooks', {
+      token: owner.token,
+      body: { url: 'http://localhost:4000/hooks', events: ['*'], environment: 'test' },
+    });
+    expect(response.status).toBe(400);
+    const answer = JSON.stringify(response.body);
+    for (const address of ['127.0.0.1', '::1', 'loopback']) expect(answer).not.toContain(address);
+    const logged = logs.entries().filter((entry) => entry.host === 'localhost');
+    expect(logged.map((entry) => entry.address)).toEqual(expect.arrayContaining([expect.stringMatching(/^(127\.0\.0\.1|::1)$/)]));
+  });
+
+  it('answers a host that does not resolve exactly as one that resolves to a private address', async () => {
     const response = await sut.post('/v1/webhooks', {
       token: owner.token,
       body: { url: 'https://no-such-host.invalid/hooks', events: ['*'], environment: 'test' },
     });
     expect(response.status).toBe(400);
-    expect(response.body.error.details[0]).toMatchObject({ field: 'url', message: expect.stringContaining('does not resolve') });
+    expect(response.body.error.details).toEqual([{ field: 'url', message: NOT_PUBLIC }]);
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({ level: 40, host: 'no-such-host.invalid', reason: expect.stringContaining('does not resolve') }),
+    );
   });
 
   it('accepts a public address, and refuses a PATCH that points it at a private one, changing nothing', async () => {

@@ -1,4 +1,4 @@
-import { addressProblem, checkWebhookTarget, ResolveHost, TargetSafetyOptions } from './target-safety';
+import { addressProblem, checkWebhookTarget, NOT_PUBLIC_REASON, ResolveHost, TargetSafetyOptions } from './target-safety';
 
 /** A resolver that answers from a table, as DNS would, without the network. */
 function fakeResolver(table: Record<string, string[]>): ResolveHost {
@@ -14,6 +14,9 @@ const DNS = fakeResolver({
   localhost: ['127.0.0.1', '::1'],
   'rebind.example.com': ['93.184.216.34', '10.1.2.3'],
   'metadata.example.com': ['169.254.169.254'],
+  // glibc prints an AAAA answer of ::7f00:1 as "::127.0.0.1".
+  'compat.example.com': ['93.184.216.34', '::127.0.0.1'],
+  'compat-hex.example.com': ['::a00:1'],
   'empty.example.com': [],
 });
 
@@ -86,36 +89,57 @@ describe(checkWebhookTarget.name, () => {
     ['http://[::ffff:10.0.0.1]/', 'private'],
     ['http://[64:ff9b::a00:1]/', 'rfc6052'],
     ['http://[2002:7f00:1::]/', '6to4'],
-  ])('refuses %s (%s)', async (url, kind) => {
+    ['http://[::127.0.0.1]/', 'IPv4-compatible'],
+    ['http://[::7f00:1]/', 'IPv4-compatible'],
+    ['http://[::a00:1]/', 'IPv4-compatible'],
+    ['http://[0:0:0:0:0:0:a9fe:a9fe]/', 'IPv4-compatible'],
+    ['http://[::8.8.8.8]/', 'IPv4-compatible'],
+  ])('refuses %s (%s), telling the tenant only that the host is not public', async (url, kind) => {
     const verdict = await checkWebhookTarget(url, strict);
-    expect(verdict.allowed).toBe(false);
-    expect(verdict.allowed ? '' : verdict.reason).toContain(kind);
+    expect(verdict).toMatchObject({ allowed: false, reason: NOT_PUBLIC_REASON, logDetail: { problem: expect.stringContaining(kind) } });
   });
 
-  it('refuses a host that resolves to a loopback address', async () => {
+  it('refuses a host that resolves to a loopback address, naming the address only in the log detail', async () => {
     await expect(checkWebhookTarget('http://localhost:3000/hook', strict)).resolves.toEqual({
       allowed: false,
-      reason: 'url must not point at a loopback address (localhost is 127.0.0.1)',
+      reason: NOT_PUBLIC_REASON,
+      logDetail: { host: 'localhost', address: '127.0.0.1', problem: 'points at a loopback address' },
     });
   });
 
   it('refuses a host when any one of its addresses is private', async () => {
     await expect(checkWebhookTarget('https://rebind.example.com/', strict)).resolves.toMatchObject({
       allowed: false,
-      reason: expect.stringContaining('10.1.2.3'),
+      reason: NOT_PUBLIC_REASON,
+      logDetail: { address: '10.1.2.3' },
     });
     await expect(checkWebhookTarget('https://metadata.example.com/', strict)).resolves.toMatchObject({
       allowed: false,
-      reason: expect.stringContaining('cloud metadata'),
+      logDetail: { problem: expect.stringContaining('cloud metadata') },
     });
   });
 
-  it('refuses a host that does not resolve, or resolves to nothing', async () => {
-    for (const url of ['https://nowhere.invalid/', 'https://empty.example.com/']) {
+  it('refuses a host that resolves to an IPv4-compatible IPv6 address, however the resolver prints it', async () => {
+    for (const url of ['https://compat.example.com/', 'https://compat-hex.example.com/']) {
       await expect(checkWebhookTarget(url, strict)).resolves.toMatchObject({
         allowed: false,
-        reason: expect.stringContaining('does not resolve'),
+        reason: NOT_PUBLIC_REASON,
+        logDetail: { problem: 'points at an IPv4-compatible IPv6 address' },
       });
+    }
+  });
+
+  it('refuses a host that does not resolve, or resolves to nothing, with the same answer as a private one', async () => {
+    for (const url of ['https://nowhere.invalid/', 'https://empty.example.com/']) {
+      const verdict = await checkWebhookTarget(url, strict);
+      expect(verdict).toMatchObject({ allowed: false, reason: NOT_PUBLIC_REASON, logDetail: { host: new URL(url).hostname } });
+    }
+  });
+
+  it('never puts the host or an address in the reason the tenant reads', async () => {
+    for (const url of ['http://localhost/hook', 'https://rebind.example.com/', 'https://compat.example.com/', 'http://10.0.0.1/']) {
+      const verdict = await checkWebhookTarget(url, strict);
+      expect(verdict.allowed ? '' : verdict.reason).toBe(NOT_PUBLIC_REASON);
     }
   });
 
@@ -149,5 +173,18 @@ describe(addressProblem.name, () => {
     expect(addressProblem('192.168.0.10')).toBe('a private address');
     expect(addressProblem('fd00:ec2::254')).toBe('a cloud metadata address');
     expect(addressProblem('junk')).toBe('an address that is not an IP address');
+  });
+
+  it.each(['::127.0.0.1', '::7f00:1', '::a00:1', '::8.8.8.8', '0:0:0:0:0:0:5db8:d822'])(
+    'refuses the IPv4-compatible address %s',
+    (address) => {
+      expect(addressProblem(address)).toBe('an IPv4-compatible IPv6 address');
+    },
+  );
+
+  it('still judges an IPv4-mapped address by the IPv4 address it carries', () => {
+    expect(addressProblem('::ffff:93.184.216.34')).toBeNull();
+    expect(addressProblem('::ffff:127.0.0.1')).toBe('a loopback address');
+    expect(addressProblem('::ffff:7f00:1')).toBe('a loopback address');
   });
 });

@@ -18,7 +18,17 @@ export interface TargetSafetyOptions {
   resolveTimeoutMs?: number;
 }
 
-export type TargetVerdict = { allowed: true; url: string } | { allowed: false; reason: string };
+/**
+ * `reason` is what the tenant is told. A refusal for the host's addresses tells it no
+ * more than that: naming what an internal name resolves to would map the operator's
+ * network for anyone who can register a webhook. The details are in `logDetail`, for
+ * the server's log only.
+ */
+export type TargetVerdict =
+  { allowed: true; url: string } | { allowed: false; reason: string; logDetail?: { host: string; address?: string; problem: string } };
+
+/** The one answer a tenant gets whenever the host's addresses are the problem. */
+export const NOT_PUBLIC_REASON = "The URL's host must resolve to a public address.";
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
@@ -73,23 +83,53 @@ export async function checkWebhookTarget(rawUrl: string, options: TargetSafetyOp
     try {
       const resolved = await withDeadline((options.resolve ?? defaultResolve)(host), options.resolveTimeoutMs ?? 5_000);
       addresses = resolved.map((entry) => entry.address);
-    } catch {
-      return refuse(`url host ${host} does not resolve`);
+    } catch (error) {
+      // The same answer as a private address: "does not resolve" against "resolves
+      // privately" would tell which internal names exist.
+      return notPublic({ host, problem: `does not resolve (${(error as Error).message})` });
     }
-    if (addresses.length === 0) return refuse(`url host ${host} does not resolve`);
+    if (addresses.length === 0) return notPublic({ host, problem: 'resolves to no address' });
   }
   for (const address of addresses) {
     const problem = addressProblem(address);
-    if (problem) return refuse(`url must not point at ${problem} (${host} is ${address})`);
+    if (problem) return notPublic({ host, address, problem: `points at ${problem}` });
   }
   return { allowed: true, url: url.href };
+}
+
+function notPublic(logDetail: { host: string; address?: string; problem: string }): TargetVerdict {
+  return { allowed: false, reason: NOT_PUBLIC_REASON, logDetail };
+}
+
+/**
+ * ipaddr.js reads `::a.b.c.d` (IPv4-compatible, ::/96) as if it were `::ffff:a.b.c.d`
+ * (IPv4-mapped), and glibc prints every ::/96 address that way: a lookup answering
+ * ::7f00:1 reports "::127.0.0.1". The dotted tail is rewritten as two hex groups first,
+ * so the address judged is the one the kernel would connect to.
+ * (The usage worker's webhook-target.ts does the same at delivery time.)
+ */
+function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(%.*)?$/.exec(address);
+  if (dotted) {
+    const octets = dotted.slice(2, 6).map(Number);
+    if (octets.every((octet) => octet <= 255)) {
+      const hex = (high: number, low: number) => ((high << 8) | low).toString(16);
+      return ipaddr.parse(`${dotted[1]}${hex(octets[0], octets[1])}:${hex(octets[2], octets[3])}${dotted[6] ?? ''}`);
+    }
+  }
+  return ipaddr.parse(address);
+}
+
+/** ::/96 other than :: and ::1: IPv4-compatible IPv6, deprecated, and tunnelled to the IPv4 address by some stacks. */
+function isIPv4Compatible(address: ipaddr.IPv6): boolean {
+  return address.parts.slice(0, 6).every((part) => part === 0);
 }
 
 /** Why an address is not a public unicast one, or null when it is. */
 export function addressProblem(address: string): string | null {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
-    parsed = ipaddr.parse(address);
+    parsed = parseAddress(address);
   } catch {
     return 'an address that is not an IP address';
   }
@@ -99,7 +139,10 @@ export function addressProblem(address: string): string | null {
     return 'a cloud metadata address';
   }
   const range = parsed.range();
-  return range === PUBLIC_RANGE ? null : `a ${range} address`;
+  if (range !== PUBLIC_RANGE) return `a ${range} address`;
+  // ipaddr.js calls ::7f00:1 unicast; it is 127.0.0.1 on any stack that still honours ::/96.
+  if (parsed.kind() === 'ipv6' && isIPv4Compatible(parsed as ipaddr.IPv6)) return 'an IPv4-compatible IPv6 address';
+  return null;
 }
 
 function refuse(reason: string): TargetVerdict {

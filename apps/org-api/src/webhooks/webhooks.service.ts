@@ -1,6 +1,6 @@
 import { FilterQuery, LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
@@ -43,6 +43,7 @@ interface ChangeResult<T> {
  */
 @Injectable()
 export class WebhooksService {
+  private readonly logger = new Logger(WebhooksService.name);
   private readonly box: SecretBox;
 
   constructor(
@@ -246,7 +247,14 @@ export class WebhooksService {
       requireHttps: this.config.isProduction,
       allowPrivateTargets: this.config.get('WEBHOOK_ALLOW_PRIVATE_TARGETS'),
     });
-    if (!verdict.allowed) throw AppError.validation('This URL cannot receive webhooks.', [{ field: 'url', message: verdict.reason }]);
+    if (!verdict.allowed) {
+      // The tenant hears only the generic reason; the operator sees what the host resolved to.
+      if (verdict.logDetail) {
+        const { host, address, problem } = verdict.logDetail;
+        this.logger.warn({ msg: 'webhook URL refused: its host is not public', host, address, reason: problem });
+      }
+      throw AppError.validation('This URL cannot receive webhooks.', [{ field: 'url', message: verdict.reason }]);
+    }
     return verdict.url;
   }
 

@@ -1,10 +1,12 @@
+import type { LookupAddress } from 'node:dns';
+
 import { Webhook } from 'standardwebhooks';
 
 import { webhookDeliveryAttemptOf, webhookDeliveryJobId } from '@latchkey/contracts';
 
 import { postWebhook, parseRetryAfter } from './webhook-sender';
 import { webhookSignature } from './webhook-signature';
-import { isPublicAddress } from './webhook-target';
+import { createGuardedLookup, isPublicAddress, NOT_PUBLIC_TARGET, RefusedTargetError } from './webhook-target';
 
 describe('webhook delivery helpers', () => {
   const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -32,6 +34,11 @@ describe('webhook delivery helpers', () => {
     ['fe80::1', false],
     ['fd00:ec2::254', false],
     ['::ffff:127.0.0.1', false],
+    // IPv4-compatible (::/96), however it is written, and whatever IPv4 address it carries.
+    ['::127.0.0.1', false],
+    ['::7f00:1', false],
+    ['::a00:1', false],
+    ['::8.8.8.8', false],
     ['not an address', false],
     ['93.184.216.34', true],
     ['2606:4700::1111', true],
@@ -39,6 +46,22 @@ describe('webhook delivery helpers', () => {
   ])('judges %s public: %s', (address, expected) => {
     expect(isPublicAddress(address)).toBe(expected);
   });
+
+  it.each(['::127.0.0.1', '::a00:1', '10.0.0.1'])(
+    'refuses a connection when the name now resolves to %s (the DNS-rebinding guard uses the same filter), naming no address',
+    async (address) => {
+      const resolve = (_: string, __: unknown, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) =>
+        callback(null, [
+          { address: '93.184.216.34', family: 4 },
+          { address, family: address.includes(':') ? 6 : 4 },
+        ]);
+      const lookup = createGuardedLookup(resolve);
+      const error = await new Promise<NodeJS.ErrnoException | null>((done) => lookup('hooks.example.test', {}, (failure) => done(failure)));
+      expect(error).toBeInstanceOf(RefusedTargetError);
+      expect(error?.message).toBe(NOT_PUBLIC_TARGET);
+      expect(error?.message).not.toContain(address);
+    },
+  );
 
   it('reads Retry-After as seconds or as an HTTP date', () => {
     const now = Date.parse('2026-11-23T12:00:00Z');

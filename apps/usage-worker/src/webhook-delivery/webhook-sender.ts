@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 
 import ipaddr from 'ipaddr.js';
 
-import { guardedLookup, isPublicAddress, RefusedTargetError } from './webhook-target';
+import { guardedLookup, isPublicAddress, RefusedTargetError, refuseTarget } from './webhook-target';
 
 /** How much of a response body is read and kept for the delivery log. */
 export const RESPONSE_BODY_LIMIT = 1024;
@@ -65,7 +65,7 @@ export async function postWebhook(url: string, headers: Record<string, string>, 
   const host = target.hostname.replace(/^\[|\]$/g, '');
   // net.connect skips `lookup` for an IP literal, so literals are judged here.
   if (!options.allowPrivateTargets && ipaddr.isValid(host) && !isPublicAddress(host)) {
-    return failure(`${host} is not a public address`);
+    return failure(refuseTarget(host, host, 'is not a public address').message);
   }
 
   const first = await sendOnce(target, headers, body, options, started);
