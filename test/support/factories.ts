@@ -6,6 +6,7 @@ import { generateApiKey, hmacSha256Hex } from '@latchkey/crypto';
 import { ApiKey, IdPrefix, newId, Organization } from '@latchkey/db';
 
 import { TestApp } from './create-test-app';
+import { mailbox, tokenFromMail } from './mailbox';
 
 export interface UserSession {
   token: string;
@@ -25,15 +26,36 @@ export function uniqueEmail(label = 'user'): string {
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
-/** Signs a new user up with a new organisation; the user is its owner. */
-export async function signUp(app: TestApp, options: { email?: string; orgName?: string; name?: string } = {}): Promise<UserSession> {
+/**
+ * Signs a new user up with a new organisation; the user is its owner. The address is
+ * verified with the mailed link unless `verify: false`.
+ */
+export async function signUp(
+  app: TestApp,
+  options: { email?: string; orgName?: string; name?: string; verify?: boolean } = {},
+): Promise<UserSession> {
   const email = options.email ?? uniqueEmail('owner');
+  const mails = mailbox(app);
   const response = await app.post('/v1/auth/signup', {
     body: { email, password: TEST_PASSWORD, name: options.name ?? 'Test User', org_name: options.orgName ?? 'Test Org' },
   });
   if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${response.text}`);
   const data = response.body.data;
+  if (options.verify !== false) {
+    const verified = await app.post('/v1/auth/verify-email', { body: { token: tokenFromMail(mails, email, '/console/verify-email') } });
+    if (verified.status !== 200) throw new Error(`verification failed: ${verified.status} ${verified.text}`);
+  }
   return { token: data.token, userId: data.user.id, orgId: data.org.id, email, password: TEST_PASSWORD, role: data.role };
+}
+
+/** Invites `person` to `inviter`'s organisation and accepts with the mailed token, as the person would. */
+export async function inviteAndAccept(app: TestApp, inviter: UserSession, person: UserSession, role: string): Promise<void> {
+  const mails = mailbox(app);
+  const invited = await app.post('/v1/members', { token: inviter.token, body: { email: person.email, role } });
+  if (invited.status !== 201) throw new Error(`inviting as ${role} failed: ${invited.status} ${invited.text}`);
+  const token = tokenFromMail(mails, person.email, '/console/invitations/accept');
+  const accepted = await app.post('/v1/invitations/accept', { token: person.token, body: { token } });
+  if (accepted.status !== 201) throw new Error(`accepting as ${role} failed: ${accepted.status} ${accepted.text}`);
 }
 
 export async function logIn(app: TestApp, email: string, password = TEST_PASSWORD, orgId?: string): Promise<UserSession> {
@@ -45,15 +67,14 @@ export async function logIn(app: TestApp, email: string, password = TEST_PASSWOR
 
 /**
  * An organisation with one member of each role, each with a live session in it.
- * Members are added by the owner through the members API, as a real admin would.
+ * Members are invited by the owner and accept, through the API, as real people would.
  */
 export async function orgWithEveryRole(app: TestApp): Promise<Record<'owner' | 'admin' | 'developer' | 'viewer', UserSession>> {
   const owner = await signUp(app);
   const sessions: Record<string, UserSession> = { owner };
   for (const role of ['admin', 'developer', 'viewer'] as const) {
     const person = await signUp(app, { orgName: `${role}'s own org` });
-    const added = await app.post('/v1/members', { token: owner.token, body: { email: person.email, role } });
-    if (added.status !== 201) throw new Error(`adding ${role} failed: ${added.status} ${added.text}`);
+    await inviteAndAccept(app, owner, person, role);
     sessions[role] = await logIn(app, person.email, TEST_PASSWORD, owner.orgId);
   }
   return sessions;

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 
+import { MailerModule } from '@latchkey/mailer';
+
 import { AlertsModule } from './alerts/alerts.module';
 import { AuditLogsModule } from './audit-logs/audit-logs.module';
 import { AuthModule } from './auth/auth.module';
@@ -18,6 +20,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     AlertsModule,
     AuditLogsModule,
     AuthModule,
+    MailerModule,
     MembersModule,
     OrganizationsModule,
     OrgsRpcModule,

@@ -161,6 +161,30 @@ export class EnvSchema {
   @Min(1)
   @Max(10_000)
   WEBHOOK_MAX_ENDPOINTS!: number;
+
+  /**
+   * Where mail goes (smtp:// or smtps://, credentials in the URL). Unset outside
+   * production, mails are written to the log instead; production refuses to start without it.
+   */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/.+/, { message: 'must be an smtp:// or smtps:// URL' })
+  SMTP_URL?: string;
+
+  /** The From of every mail. */
+  @IsString()
+  @MinLength(3)
+  MAIL_FROM!: string;
+
+  /** Where the console is served; the links in mails point here. */
+  @Matches(/^https?:\/\/[^/]+(\/.*)?$/, { message: 'must be an http(s):// URL' })
+  PUBLIC_BASE_URL!: string;
+
+  /** How long an invitation can be accepted. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(90)
+  INVITATION_TTL_DAYS!: number;
 }
 
 export type Env = Omit<EnvSchema, never>;
@@ -190,6 +214,9 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_DISABLE_AFTER: '5d',
   WEBHOOK_MAX_ENDPOINTS: '50',
+  MAIL_FROM: 'Latchkey <no-reply@latchkey.local>',
+  PUBLIC_BASE_URL: 'http://localhost:3000',
+  INVITATION_TTL_DAYS: '7',
 };
 
 /**

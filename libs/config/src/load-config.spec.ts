@@ -7,6 +7,7 @@ const PRODUCTION: Record<string, string> = {
   KEY_HASH_SECRET: 'k'.repeat(40),
   ENCRYPTION_KEY: 'ab'.repeat(32),
   PLATFORM_ADMIN_TOKEN: 'p'.repeat(30),
+  SMTP_URL: 'smtp://mail.internal:25',
 };
 
 function configErrorOf(source: Record<string, string | undefined>): ConfigError {
@@ -83,7 +84,14 @@ describe(loadConfig.name, () => {
     for (const name of ['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN']) {
       expect(error.message).toContain(`${name} is required when NODE_ENV=production`);
     }
-    expect(error.problems.filter((problem) => problem.includes('is required'))).toHaveLength(3);
+    expect(error.problems.filter((problem) => problem.includes('is required'))).toHaveLength(4);
+  });
+
+  it('refuses production without SMTP_URL: verification and invitation mail would never leave', () => {
+    const withoutSmtp = { ...PRODUCTION };
+    delete withoutSmtp.SMTP_URL;
+
+    expect(configErrorOf(withoutSmtp).problems).toEqual(['SMTP_URL is required when NODE_ENV=production (mail cannot be sent)']);
   });
 
   it('never falls back to a development secret in production', () => {

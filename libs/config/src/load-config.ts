@@ -17,7 +17,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_KEYS = new Set<string>(['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN', 'INTERNAL_TOKEN']);
+const SECRET_KEYS = new Set<string>(['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN', 'INTERNAL_TOKEN', 'SMTP_URL']);
 
 /**
  * Reads and validates the environment once. Throws a ConfigError naming every bad
@@ -45,6 +45,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       raw[key] = value;
     }
   }
+
+  // Without SMTP a production deployment would silently never send verification or invitation mail.
+  if (production && raw.SMTP_URL === undefined) problems.push('SMTP_URL is required when NODE_ENV=production (mail cannot be sent)');
 
   const env = plainToInstance(EnvSchema, raw);
   // A missing secret is already reported above; its validation errors would only repeat it.
@@ -110,4 +113,8 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   WEBHOOK_TIMEOUT_MS = true as const;
   WEBHOOK_DISABLE_AFTER = true as const;
   WEBHOOK_MAX_ENDPOINTS = true as const;
+  SMTP_URL = true as const;
+  MAIL_FROM = true as const;
+  PUBLIC_BASE_URL = true as const;
+  INVITATION_TTL_DAYS = true as const;
 }

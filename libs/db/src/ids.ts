@@ -21,6 +21,7 @@ export const IdPrefix = {
   Audit: 'aud',
   Request: 'req',
   QuarantinedUsageEvent: 'qev',
+  UserToken: 'utk',
 } as const;
 export type IdPrefix = (typeof IdPrefix)[keyof typeof IdPrefix];
 

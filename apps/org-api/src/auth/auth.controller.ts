@@ -8,7 +8,8 @@ import { ApiEnvelope, Public } from '@latchkey/platform';
 
 import { AuthService } from './auth.service';
 import { LoginDto } from './dto/login.dto';
-import { SessionResponseDto } from './dto/session-response.dto';
+import { EmailTokenDto } from './dto/email-token.dto';
+import { SessionResponseDto, UserResponseDto } from './dto/session-response.dto';
 import { SignupDto } from './dto/signup.dto';
 import { SwitchOrgDto } from './dto/switch-org.dto';
 
@@ -32,6 +33,25 @@ export class AuthController {
   @ApiEnvelope(SessionResponseDto)
   login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<SessionResponseDto> {
     return this.auth.login({ email: dto.email, password: dto.password, orgId: dto.org_id }, actorFromRequest(request));
+  }
+
+  @Post('verify-email')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Verify an email address with the single-use token mailed at signup (valid 24 h).' })
+  @ApiEnvelope(UserResponseDto)
+  verifyEmail(@Body() dto: EmailTokenDto): Promise<UserResponseDto> {
+    return this.auth.verifyEmail(dto.token);
+  }
+
+  @Post('resend-verification')
+  @Roles(...ROLE_RULES.anyMember)
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Mail a new verification link to my address. 409 EMAIL_ALREADY_VERIFIED.' })
+  @ApiEnvelope(null, { status: HttpStatus.ACCEPTED })
+  async resendVerification(@CurrentUser() user: UserPrincipal): Promise<null> {
+    await this.auth.resendVerification(user.userId);
+    return null;
   }
 
   @Post('logout')

@@ -1,22 +1,25 @@
+import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { newSessionToken } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
-import { EventType } from '@latchkey/contracts';
-import { ActorType, Invitation, Membership, Organization, Role, Session, User } from '@latchkey/db';
+import { ActorType, Membership, Organization, Role, Session, User, UserToken, UserTokenPurpose } from '@latchkey/db';
+import { MailerService } from '@latchkey/mailer';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
-import { SessionResponseDto } from './dto/session-response.dto';
-import { MemberResponseDto } from '../members/dto/member-response.dto';
+import { hashMailToken, newMailToken } from '../members/mail-token';
+import { SessionResponseDto, UserResponseDto } from './dto/session-response.dto';
 import { LoginThrottleService } from './login-throttle.service';
 
 /** argon2id with OWASP's second recommended profile (19 MiB, 2 passes). */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+const VERIFICATION_TTL_MS = 24 * 3_600_000;
 
 export interface SignupInput {
   email: string;
@@ -42,11 +45,14 @@ export class AuthService {
     private readonly throttle: LoginThrottleService,
     private readonly outbox: OutboxService,
     private readonly config: AppConfig,
+    private readonly mailer: MailerService,
   ) {}
+
+  private readonly logger = new Logger(AuthService.name);
 
   async signup(input: SignupInput, actor: AuditActor): Promise<SessionResponseDto> {
     const passwordHash = await argon2.hash(input.password, ARGON2_OPTIONS);
-    return this.em.transactional(async (em) => {
+    const created = await this.em.transactional(async (em) => {
       if (await em.count(User, { email: input.email })) {
         throw AppError.conflict('An account with this email already exists; log in instead.', 'EMAIL_TAKEN');
       }
@@ -68,12 +74,48 @@ export class AuthService {
         target: { type: 'user', id: user.id },
         after: { email: user.email, role: Role.Owner },
       });
-      await this.acceptInvitations(em, user, userActor);
+      // Invitations to this address are NOT joined here: owning the address is proven by the
+      // verification link, and joining is the user's choice (POST /v1/invitations/accept).
+      // Sessions and tokens name the user by a plain id column: the user row goes first.
       await em.flush();
+      const verification = this.issueVerification(em, user);
       const { token, session } = this.openSession(em, user.id, org.id, actor);
       await em.flush();
-      return SessionResponseDto.from(user, org, Role.Owner, session.expiresAt, token);
+      return { answer: SessionResponseDto.from(user, org, Role.Owner, session.expiresAt, token), user, verification };
     });
+    await this.mailVerification(created.user, created.verification);
+    return created.answer;
+  }
+
+  /** Spends a verification token: its user's email counts as verified from now on. */
+  async verifyEmail(token: string): Promise<UserResponseDto> {
+    return this.em.transactional(async (em) => {
+      const found = await em.findOne(
+        UserToken,
+        { tokenHash: hashMailToken(token), purpose: UserTokenPurpose.VerifyEmail },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      // Unknown, used and expired tokens get the same answer: a guess learns nothing.
+      if (!found || found.usedAt || found.expiresAt <= new Date()) {
+        throw AppError.validation('This verification link is invalid, used or expired; ask for a new one.', [
+          { field: 'token', message: 'invalid or expired' },
+        ]);
+      }
+      found.usedAt = new Date();
+      const user = await em.findOneOrFail(User, { id: found.userId });
+      user.emailVerifiedAt ??= new Date();
+      await em.flush();
+      return UserResponseDto.from(user);
+    });
+  }
+
+  /** Mails the caller a fresh verification link; 409 when the address is already verified. */
+  async resendVerification(userId: string): Promise<void> {
+    const user = await this.em.findOneOrFail(User, { id: userId });
+    if (user.emailVerifiedAt) throw AppError.conflict('This email address is already verified.', 'EMAIL_ALREADY_VERIFIED');
+    const token = this.issueVerification(this.em, user);
+    await this.em.flush();
+    await this.mailVerification(user, token);
   }
 
   async login(input: LoginInput, actor: AuditActor): Promise<SessionResponseDto> {
@@ -90,8 +132,6 @@ export class AuthService {
     await this.throttle.succeeded(attempt);
 
     return this.em.transactional(async (em) => {
-      await this.acceptInvitations(em, user, { ...actor, type: ActorType.User, id: user.id });
-      await em.flush();
       const membership = await this.chooseMembership(em, user.id, input.orgId);
       const { token, session } = this.openSession(em, user.id, membership.organization.id, actor);
       await em.flush();
@@ -133,27 +173,31 @@ export class AuthService {
     return first;
   }
 
-  /** Pending invitations for this email become memberships. */
-  private async acceptInvitations(em: EntityManager, user: User, actor: AuditActor): Promise<void> {
-    const invitations = await em.find(Invitation, { email: user.email }, { populate: ['organization'] });
-    for (const invitation of invitations) {
-      const already = await em.count(Membership, { user, organization: invitation.organization });
-      if (!already) {
-        const membership = em.create(Membership, { organization: invitation.organization, user, role: invitation.role });
-        this.outbox.add(em, {
-          orgId: invitation.organization.id,
-          type: EventType.MemberAdded,
-          data: { ...MemberResponseDto.from(membership) },
-        });
-        this.audit.record(em, {
-          orgId: invitation.organization.id,
-          actor,
-          action: 'member.added',
-          target: { type: 'user', id: user.id },
-          after: { email: user.email, role: invitation.role, invitation_id: invitation.id },
-        });
-      }
-      em.remove(invitation);
+  /** A new single-use verification token for the user; earlier unused ones stay valid until they expire. */
+  private issueVerification(em: EntityManager, user: User): string {
+    const { token, hash } = newMailToken('lkv_');
+    em.create(UserToken, {
+      userId: user.id,
+      purpose: UserTokenPurpose.VerifyEmail,
+      tokenHash: hash,
+      expiresAt: new Date(Date.now() + VERIFICATION_TTL_MS),
+    });
+    return token;
+  }
+
+  /** After the commit: a mail failure must not undo the signup (the user can ask for another). */
+  private async mailVerification(user: User, token: string): Promise<void> {
+    const link = `${this.config.get('PUBLIC_BASE_URL')}/console/verify-email?token=${encodeURIComponent(token)}`;
+    try {
+      await this.mailer.send({
+        to: user.email,
+        subject: 'Verify your email address for Latchkey',
+        text:
+          `Hello ${user.name},\n\nConfirm that this address is yours by opening:\n${link}\n\n` +
+          'The link works once, for 24 hours. If you did not sign up for Latchkey, ignore this mail.\n',
+      });
+    } catch (error) {
+      this.logger.warn({ msg: 'verification mail failed; the user can resend it', user_id: user.id, err: String(error) });
     }
   }
 

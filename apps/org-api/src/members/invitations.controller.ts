@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
@@ -8,17 +8,49 @@ import { Page } from '@latchkey/db';
 import { ApiEnvelope, PageQueryDto } from '@latchkey/platform';
 
 import { InvitationResponseDto } from './dto/invitation-response.dto';
+import { InvitationTokenDto } from './dto/invitation-token.dto';
+import { MemberResponseDto } from './dto/member-response.dto';
 import { MembersService } from './members.service';
 
-/** Pending invitations, created by POST /v1/members for emails without an account. */
+/**
+ * Answering an invitation (any logged-in user, by the token from the mail), and the
+ * older admin paths for the organisation's invitations (also under /v1/members/invitations).
+ */
 @ApiTags('members')
 @Controller('v1/invitations')
 export class InvitationsController {
   constructor(private readonly members: MembersService) {}
 
+  @Post('accept')
+  @Roles(...ROLE_RULES.anyMember)
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({
+    summary: 'Accept an invitation: become a member of its organisation.',
+    description:
+      'Only a user logged in with the invited address, verified (403 EMAIL_NOT_VERIFIED, 403 INVITATION_EMAIL_MISMATCH). ' +
+      'An unknown, used, revoked or expired token is 404. Switch the session to the organisation with POST /v1/auth/switch-org.',
+  })
+  @ApiEnvelope(MemberResponseDto, { status: HttpStatus.CREATED })
+  accept(@CurrentUser() user: UserPrincipal, @Body() dto: InvitationTokenDto, @Req() request: FastifyRequest): Promise<MemberResponseDto> {
+    return this.members.acceptInvitation(user, dto.token, actorFromRequest(request));
+  }
+
+  @Post('decline')
+  @Roles(...ROLE_RULES.anyMember)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Decline an invitation (same conditions as accepting).' })
+  @ApiEnvelope(InvitationResponseDto)
+  decline(
+    @CurrentUser() user: UserPrincipal,
+    @Body() dto: InvitationTokenDto,
+    @Req() request: FastifyRequest,
+  ): Promise<InvitationResponseDto> {
+    return this.members.declineInvitation(user, dto.token, actorFromRequest(request));
+  }
+
   @Get()
   @Roles(...ROLE_RULES.orgAdmins)
-  @ApiOperation({ summary: 'Pending invitations, newest first.' })
+  @ApiOperation({ summary: "The organisation's invitations, newest first (same as GET /v1/members/invitations)." })
   @ApiEnvelope(InvitationResponseDto, { list: true })
   list(@CurrentUser() user: UserPrincipal, @Query() query: PageQueryDto): Promise<Page<InvitationResponseDto>> {
     return this.members.listInvitations(user, query.toPageRequest());
@@ -26,7 +58,7 @@ export class InvitationsController {
 
   @Delete(':id')
   @Roles(...ROLE_RULES.orgAdmins)
-  @ApiOperation({ summary: 'Revoke a pending invitation. Only an owner revokes an invitation to be an owner.' })
+  @ApiOperation({ summary: 'Revoke a pending invitation (same as DELETE /v1/members/invitations/:id).' })
   @ApiEnvelope(InvitationResponseDto, { description: 'The invitation, `status: "revoked"`' })
   revoke(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<InvitationResponseDto> {
     return this.members.revokeInvitation(user, id, actorFromRequest(request));

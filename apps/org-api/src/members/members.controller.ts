@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpStatus, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
 import { CurrentUser, Roles, ROLE_RULES, UserPrincipal } from '@latchkey/access';
@@ -29,33 +29,49 @@ export class MembersController {
   @Post()
   @Roles(...ROLE_RULES.orgAdmins)
   @ApiOperation({
-    summary: 'Add a member by email.',
+    summary: 'Invite an email address.',
     description:
-      'An email with an account becomes a member at once (a member object). Any other email gets a pending invitation ' +
-      '(an invitation object, `status: "invited"`) that becomes a membership when that email signs up or logs in. ' +
-      '409 ALREADY_MEMBER or ALREADY_INVITED when it is already either. Only an owner can add an owner.',
+      'Always creates an invitation, whether or not the address has an account (one answer either way). A single-use ' +
+      'link is mailed to the address; it becomes a membership only when a user logged in with that address, verified, ' +
+      'accepts it (POST /v1/invitations/accept) before it expires (INVITATION_TTL_DAYS). 409 ALREADY_MEMBER or ' +
+      'ALREADY_INVITED. Only an owner can invite an owner.',
   })
-  // Overrides the 201 entry of ApiEnvelope below: the answer is one of two shapes.
-  @ApiResponse({
-    status: HttpStatus.CREATED,
-    description: 'The new member, or the pending invitation',
-    schema: {
-      type: 'object',
-      required: ['success', 'data'],
-      properties: {
-        success: { type: 'boolean', enum: [true] },
-        data: { oneOf: [{ $ref: getSchemaPath(MemberResponseDto) }, { $ref: getSchemaPath(InvitationResponseDto) }] },
-      },
-    },
-  })
-  @ApiExtraModels(InvitationResponseDto)
-  @ApiEnvelope(MemberResponseDto, { status: HttpStatus.CREATED })
-  add(
-    @CurrentUser() user: UserPrincipal,
-    @Body() dto: AddMemberDto,
-    @Req() request: FastifyRequest,
-  ): Promise<MemberResponseDto | InvitationResponseDto> {
+  @ApiEnvelope(InvitationResponseDto, { status: HttpStatus.CREATED })
+  add(@CurrentUser() user: UserPrincipal, @Body() dto: AddMemberDto, @Req() request: FastifyRequest): Promise<InvitationResponseDto> {
     return this.members.addMember(user, { email: dto.email, role: dto.role }, actorFromRequest(request));
+  }
+
+  @Get('invitations')
+  @Roles(...ROLE_RULES.orgAdmins)
+  @ApiOperation({ summary: "The organisation's invitations, newest first, in every status." })
+  @ApiEnvelope(InvitationResponseDto, { list: true })
+  listInvitations(@CurrentUser() user: UserPrincipal, @Query() query: PageQueryDto): Promise<Page<InvitationResponseDto>> {
+    return this.members.listInvitations(user, query.toPageRequest());
+  }
+
+  @Post('invitations/:id/resend')
+  @Roles(...ROLE_RULES.orgAdmins)
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Mail a pending invitation again with a new token and expiry; the old link stops working.' })
+  @ApiEnvelope(InvitationResponseDto)
+  resendInvitation(
+    @CurrentUser() user: UserPrincipal,
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+  ): Promise<InvitationResponseDto> {
+    return this.members.resendInvitation(user, id, actorFromRequest(request));
+  }
+
+  @Delete('invitations/:id')
+  @Roles(...ROLE_RULES.orgAdmins)
+  @ApiOperation({ summary: 'Revoke a pending invitation; its link stops working. Only an owner revokes an owner invitation.' })
+  @ApiEnvelope(InvitationResponseDto, { description: 'The invitation, `status: "revoked"`' })
+  revokeInvitation(
+    @CurrentUser() user: UserPrincipal,
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+  ): Promise<InvitationResponseDto> {
+    return this.members.revokeInvitation(user, id, actorFromRequest(request));
   }
 
   @Patch(':id')

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { InvitationsController } from './invitations.controller';
 import { MembersController } from './members.controller';
 import { MembersService } from './members.service';
+import { MyInvitationsController } from './my-invitations.controller';
 
-@Module({ controllers: [InvitationsController, MembersController], providers: [MembersService] })
+@Module({ controllers: [InvitationsController, MembersController, MyInvitationsController], providers: [MembersService] })
 export class MembersModule {}

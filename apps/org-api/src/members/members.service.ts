@@ -1,16 +1,32 @@
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { EventType } from '@latchkey/contracts';
-import { findPage, IdPrefix, Invitation, isIdOf, Membership, Organization, Page, PageRequest, Role, Session, User } from '@latchkey/db';
+import { AppConfig } from '@latchkey/config';
+import {
+  findPage,
+  IdPrefix,
+  Invitation,
+  InvitationState,
+  isIdOf,
+  Membership,
+  Organization,
+  Page,
+  PageRequest,
+  Role,
+  Session,
+  User,
+} from '@latchkey/db';
+import { MailerService } from '@latchkey/mailer';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
-import { InvitationResponseDto, InvitationStatus } from './dto/invitation-response.dto';
+import { InvitationResponseDto } from './dto/invitation-response.dto';
 import { MemberResponseDto } from './dto/member-response.dto';
+import { hashMailToken, newMailToken } from './mail-token';
 import { assertMemberChangeAllowed } from './member-policy';
 
 export interface AddMemberInput {
@@ -27,7 +43,7 @@ interface ChangeContext {
 }
 
 /**
- * Members and pending invitations of the caller's organisation. Every lookup is
+ * Members and invitations of the caller's organisation. Every lookup is
  * scoped to the session's organisation, so another tenant's id is simply not found.
  */
 @Injectable()
@@ -36,7 +52,11 @@ export class MembersService {
     private readonly em: EntityManager,
     private readonly audit: AuditService,
     private readonly outbox: OutboxService,
+    private readonly mailer: MailerService,
+    private readonly config: AppConfig,
   ) {}
+
+  private readonly logger = new Logger(MembersService.name);
 
   async listMembers(principal: UserPrincipal, page: PageRequest): Promise<Page<MemberResponseDto>> {
     const members = await findPage(this.em, Membership, { organization: principal.orgId }, page);
@@ -44,38 +64,126 @@ export class MembersService {
     return members.map((membership) => MemberResponseDto.from(membership));
   }
 
-  /** An email with an account becomes a member at once; any other email gets a pending invitation. */
-  async addMember(principal: UserPrincipal, input: AddMemberInput, actor: AuditActor): Promise<MemberResponseDto | InvitationResponseDto> {
-    return this.change(principal, async ({ em, org, actorRole }) => {
+  /**
+   * Always an invitation, mailed with a single-use token, whether or not the address has
+   * an account: the answer is the same either way, so it reveals nothing about accounts,
+   * and nobody joins an organisation without proving they own the address and agreeing.
+   */
+  async addMember(principal: UserPrincipal, input: AddMemberInput, actor: AuditActor): Promise<InvitationResponseDto> {
+    const { invitation, token, orgName } = await this.change(principal, async ({ em, org, actorRole }) => {
       assertMemberChangeAllowed(actorRole, { kind: 'add', role: input.role });
-      const user = await em.findOne(User, { email: input.email });
-      if (user) {
-        if (await em.count(Membership, { organization: org, user })) {
-          throw AppError.conflict('This user is already a member of the organisation.', 'ALREADY_MEMBER');
-        }
-        const membership = em.create(Membership, { organization: org, user, role: input.role });
-        this.audit.record(em, {
-          orgId: org.id,
-          actor,
-          action: 'member.added',
-          target: { type: 'user', id: user.id },
-          after: { membership_id: membership.id, email: user.email, role: membership.role },
-        });
-        const added = MemberResponseDto.from(membership);
-        this.outbox.add(em, { orgId: org.id, type: EventType.MemberAdded, data: { ...added } });
-        await em.flush();
-        return added;
+      // Members are listed to every member, so saying this one already is leaks nothing new.
+      if (await em.count(Membership, { organization: org, user: { email: input.email } })) {
+        throw AppError.conflict('This user is already a member of the organisation.', 'ALREADY_MEMBER');
       }
-      if (await em.count(Invitation, { organization: org, email: input.email })) {
-        throw AppError.conflict('This email already has a pending invitation.', 'ALREADY_INVITED');
+      const pending = await em.findOne(Invitation, { organization: org, email: input.email, status: InvitationState.Pending });
+      if (pending && pending.expiresAt > new Date()) {
+        throw AppError.conflict('This email already has a pending invitation; resend it instead.', 'ALREADY_INVITED');
       }
-      const invitation = em.create(Invitation, { organization: org, email: input.email, role: input.role, invitedBy: principal.userId });
+      // An expired invitation no longer blocks a new one: it is closed as revoked.
+      if (pending) pending.status = InvitationState.Revoked;
+      const issued = newMailToken('lki_');
+      const created = em.create(Invitation, {
+        organization: org,
+        email: input.email,
+        role: input.role,
+        invitedBy: principal.userId,
+        tokenHash: issued.hash,
+        expiresAt: this.invitationExpiry(),
+      });
       this.audit.record(em, {
         orgId: org.id,
         actor,
         action: 'member.invited',
+        target: { type: 'invitation', id: created.id },
+        after: { email: created.email, role: created.role, expires_at: created.expiresAt.toISOString() },
+      });
+      await em.flush();
+      return { invitation: created, token: issued.token, orgName: org.name };
+    });
+    await this.mailInvitation(invitation, token, orgName);
+    return InvitationResponseDto.from(invitation);
+  }
+
+  /** A fresh token and expiry for a pending invitation; the old token stops working. */
+  async resendInvitation(principal: UserPrincipal, invitationId: string, actor: AuditActor): Promise<InvitationResponseDto> {
+    const { invitation, token, orgName } = await this.change(principal, async ({ em, org, actorRole }) => {
+      const found = await this.findInvitation(em, org, invitationId);
+      assertMemberChangeAllowed(actorRole, { kind: 'add', role: found.role });
+      if (found.status !== InvitationState.Pending) {
+        throw AppError.conflict(`This invitation was ${found.status}; invite the address again instead.`, 'INVITATION_CLOSED');
+      }
+      const issued = newMailToken('lki_');
+      found.tokenHash = issued.hash;
+      found.expiresAt = this.invitationExpiry();
+      this.audit.record(em, {
+        orgId: org.id,
+        actor,
+        action: 'member.invitation_resent',
+        target: { type: 'invitation', id: found.id },
+        after: { email: found.email, role: found.role, expires_at: found.expiresAt.toISOString() },
+      });
+      await em.flush();
+      return { invitation: found, token: issued.token, orgName: org.name };
+    });
+    await this.mailInvitation(invitation, token, orgName);
+    return InvitationResponseDto.from(invitation);
+  }
+
+  /** The caller's pending invitations, by their verified email only (an unverified one is not yet theirs). */
+  async myInvitations(principal: UserPrincipal, page: PageRequest): Promise<Page<InvitationResponseDto>> {
+    const user = await this.em.findOneOrFail(User, { id: principal.userId });
+    if (!user.emailVerifiedAt) return new Page([], false, null);
+    const filter = { email: user.email, status: InvitationState.Pending, expiresAt: { $gt: new Date() } };
+    const invitations = await findPage(this.em, Invitation, filter, page);
+    return invitations.map((invitation) => InvitationResponseDto.from(invitation));
+  }
+
+  /**
+   * Turns the invitation the token names into a membership of the caller, only when the
+   * caller's email is verified and is the invited address, and the invitation is pending
+   * and unexpired. The token is then spent (the invitation is no longer pending).
+   */
+  async acceptInvitation(principal: UserPrincipal, token: string, actor: AuditActor): Promise<MemberResponseDto> {
+    return this.respond(principal, token, async (em, invitation, user) => {
+      const org = invitation.organization;
+      if (await em.count(Membership, { organization: org, user })) {
+        throw AppError.conflict('You are already a member of this organisation.', 'ALREADY_MEMBER');
+      }
+      invitation.status = InvitationState.Accepted;
+      invitation.respondedAt = new Date();
+      const membership = em.create(Membership, { organization: org, user, role: invitation.role });
+      this.audit.record(em, {
+        orgId: org.id,
+        actor,
+        action: 'member.invitation_accepted',
         target: { type: 'invitation', id: invitation.id },
-        after: { email: invitation.email, role: invitation.role },
+        after: { membership_id: membership.id, email: user.email, role: invitation.role },
+      });
+      this.audit.record(em, {
+        orgId: org.id,
+        actor,
+        action: 'member.added',
+        target: { type: 'user', id: user.id },
+        after: { membership_id: membership.id, email: user.email, role: membership.role, invitation_id: invitation.id },
+      });
+      const added = MemberResponseDto.from(membership);
+      this.outbox.add(em, { orgId: org.id, type: EventType.MemberAdded, data: { ...added } });
+      await em.flush();
+      return added;
+    });
+  }
+
+  async declineInvitation(principal: UserPrincipal, token: string, actor: AuditActor): Promise<InvitationResponseDto> {
+    return this.respond(principal, token, async (em, invitation, user) => {
+      invitation.status = InvitationState.Declined;
+      invitation.respondedAt = new Date();
+      this.audit.record(em, {
+        orgId: invitation.organization.id,
+        actor,
+        action: 'member.invitation_declined',
+        target: { type: 'invitation', id: invitation.id },
+        before: { email: user.email, role: invitation.role },
       });
       await em.flush();
       return InvitationResponseDto.from(invitation);
@@ -144,11 +252,11 @@ export class MembersService {
 
   async revokeInvitation(principal: UserPrincipal, invitationId: string, actor: AuditActor): Promise<InvitationResponseDto> {
     return this.change(principal, async ({ em, org, actorRole }) => {
-      const invitation = isIdOf(IdPrefix.Invitation, invitationId)
-        ? await em.findOne(Invitation, { id: invitationId, organization: org })
-        : null;
-      if (!invitation) throw AppError.notFound('Invitation');
+      const invitation = await this.findInvitation(em, org, invitationId);
       assertMemberChangeAllowed(actorRole, { kind: 'revoke_invitation', role: invitation.role });
+      if (invitation.status !== InvitationState.Pending) {
+        throw AppError.conflict(`This invitation was already ${invitation.status}.`, 'INVITATION_CLOSED');
+      }
       this.audit.record(em, {
         orgId: org.id,
         actor,
@@ -156,9 +264,12 @@ export class MembersService {
         target: { type: 'invitation', id: invitation.id },
         before: { email: invitation.email, role: invitation.role },
       });
-      em.remove(invitation);
+      invitation.status = InvitationState.Revoked;
+      invitation.respondedAt = new Date();
+      // The token dies with the revocation, not only by status.
+      invitation.tokenHash = null;
       await em.flush();
-      return InvitationResponseDto.from(invitation, InvitationStatus.Revoked);
+      return InvitationResponseDto.from(invitation);
     });
   }
 
@@ -175,6 +286,65 @@ export class MembersService {
       if (!org || !actorMembership) throw AppError.unauthenticated('Invalid or expired session.');
       return work({ em, org, actorRole: actorMembership.role });
     });
+  }
+
+  private async findInvitation(em: EntityManager, org: Organization, invitationId: string): Promise<Invitation> {
+    const invitation = isIdOf(IdPrefix.Invitation, invitationId)
+      ? await em.findOne(Invitation, { id: invitationId, organization: org })
+      : null;
+    if (!invitation) throw AppError.notFound('Invitation');
+    return invitation;
+  }
+
+  /**
+   * Finds the invitation by its token's hash, locked, and checks it may be answered by
+   * the caller. Every refusal about the token itself is the same 404, so a guessed or
+   * stolen token tells nothing; a wrong or unverified address is a 403 saying what to do.
+   */
+  private respond<T>(
+    principal: UserPrincipal,
+    token: string,
+    work: (em: EntityManager, invitation: Invitation, user: User) => Promise<T>,
+  ): Promise<T> {
+    return this.em.transactional(async (em) => {
+      const invitation = await em.findOne(
+        Invitation,
+        { tokenHash: hashMailToken(token) },
+        { populate: ['organization'], lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      if (!invitation || invitation.status !== InvitationState.Pending || invitation.expiresAt <= new Date()) {
+        throw AppError.notFound('Invitation');
+      }
+      const user = await em.findOneOrFail(User, { id: principal.userId });
+      if (!user.emailVerifiedAt) {
+        throw AppError.forbidden('Verify your email address before answering invitations.', 'EMAIL_NOT_VERIFIED');
+      }
+      if (user.email !== invitation.email) {
+        throw AppError.forbidden('This invitation was sent to another email address.', 'INVITATION_EMAIL_MISMATCH');
+      }
+      return work(em, invitation, user);
+    });
+  }
+
+  private invitationExpiry(): Date {
+    return new Date(Date.now() + this.config.get('INVITATION_TTL_DAYS') * 86_400_000);
+  }
+
+  /** After the commit: a mail failure must not undo the invitation (the admin can resend). */
+  private async mailInvitation(invitation: Invitation, token: string, orgName: string): Promise<void> {
+    const link = `${this.config.get('PUBLIC_BASE_URL')}/console/invitations/accept?token=${encodeURIComponent(token)}`;
+    try {
+      await this.mailer.send({
+        to: invitation.email,
+        subject: `You are invited to ${orgName} on Latchkey`,
+        text:
+          `You have been invited to join ${orgName} on Latchkey as ${invitation.role}.\n\n` +
+          `Accept (log in or sign up with this address first, and verify it):\n${link}\n\n` +
+          `The invitation expires at ${invitation.expiresAt.toISOString()}. If you did not expect it, ignore this mail.\n`,
+      });
+    } catch (error) {
+      this.logger.warn({ msg: 'invitation mail failed; the admin can resend it', invitation_id: invitation.id, err: String(error) });
+    }
   }
 
   private async findMembership(em: EntityManager, org: Organization, membershipId: string): Promise<Membership> {

@@ -13,6 +13,7 @@ import { SentReminder } from './sent-reminder.entity';
 import { Session } from './session.entity';
 import { UsageCounter } from './usage-counter.entity';
 import { User } from './user.entity';
+import { UserToken } from './user-token.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
@@ -33,6 +34,7 @@ export * from './sent-reminder.entity';
 export * from './session.entity';
 export * from './usage-counter.entity';
 export * from './user.entity';
+export * from './user-token.entity';
 export * from './webhook-delivery.entity';
 export * from './webhook-delivery-attempt.entity';
 export * from './webhook-endpoint.entity';
@@ -54,6 +56,7 @@ export const ALL_ENTITIES = [
   Session,
   UsageCounter,
   User,
+  UserToken,
   WebhookDelivery,
   WebhookDeliveryAttempt,
   WebhookEndpoint,

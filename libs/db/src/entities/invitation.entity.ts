@@ -1,17 +1,26 @@
-import { Entity, OptionalProps, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, OptionalProps, Enum, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 
 import { IdPrefix, newId } from '../ids';
 import { Organization } from './organization.entity';
 import { Role, ROLES } from './role';
 
+export const InvitationState = {
+  Pending: 'pending',
+  Accepted: 'accepted',
+  Declined: 'declined',
+  Revoked: 'revoked',
+} as const;
+export type InvitationState = (typeof InvitationState)[keyof typeof InvitationState];
+
 /**
- * A membership waiting for its user: created when an admin adds an email that has
- * no account yet, and turned into a membership when that email signs up or logs in.
+ * An offer of a membership, mailed to an address as a single-use token. It becomes a
+ * membership only when a logged-in user whose verified email is that address accepts
+ * it before it expires. One pending invitation per organisation and address (a
+ * partial unique index); answered ones are kept as history.
  */
 @Entity({ tableName: 'invitations' })
-@Unique({ properties: ['organization', 'email'] })
 export class Invitation {
-  [OptionalProps]?: 'createdAt';
+  [OptionalProps]?: 'createdAt' | 'status' | 'respondedAt' | 'tokenHash';
 
   @PrimaryKey({ type: 'string' })
   id: string = newId(IdPrefix.Invitation);
@@ -27,6 +36,19 @@ export class Invitation {
 
   @Property({ type: 'string' })
   invitedBy!: string;
+
+  /** SHA-256 of the mailed token; null for invitations from before tokens (resend issues one). */
+  @Property({ type: 'string', length: 64, nullable: true, unique: true, hidden: true })
+  tokenHash: string | null = null;
+
+  @Property({ type: 'datetime' })
+  expiresAt!: Date;
+
+  @Enum({ items: () => Object.values(InvitationState), type: 'string' })
+  status: InvitationState = InvitationState.Pending;
+
+  @Property({ type: 'datetime', nullable: true })
+  respondedAt: Date | null = null;
 
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();

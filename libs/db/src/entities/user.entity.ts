@@ -4,7 +4,7 @@ import { IdPrefix, newId } from '../ids';
 
 @Entity({ tableName: 'users' })
 export class User {
-  [OptionalProps]?: 'createdAt';
+  [OptionalProps]?: 'createdAt' | 'emailVerifiedAt';
 
   @PrimaryKey({ type: 'string' })
   id: string = newId(IdPrefix.User);
@@ -19,6 +19,10 @@ export class User {
   /** argon2id, never returned by any endpoint. */
   @Property({ type: 'string', hidden: true, lazy: true })
   passwordHash!: string;
+
+  /** Set when the user opened the verification link mailed to this address; null until then. */
+  @Property({ type: 'datetime', nullable: true })
+  emailVerifiedAt: Date | null = null;
 
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();

@@ -14,11 +14,20 @@ export class UserResponseDto {
   @ApiProperty()
   name!: string;
 
+  @ApiProperty({ type: String, nullable: true, description: 'When the address was verified; null until then.' })
+  email_verified_at!: string | null;
+
   @ApiProperty()
   created_at!: string;
 
   static from(user: User): UserResponseDto {
-    return { id: user.id, email: user.email, name: user.name, created_at: user.createdAt.toISOString() };
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      email_verified_at: user.emailVerifiedAt?.toISOString() ?? null,
+      created_at: user.createdAt.toISOString(),
+    };
   }
 }
 

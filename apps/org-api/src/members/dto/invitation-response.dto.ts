@@ -1,10 +1,13 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { Invitation, Role, ROLES } from '@latchkey/db';
+import { Invitation, InvitationState, Role, ROLES } from '@latchkey/db';
 
 export const InvitationStatus = {
   Invited: 'invited',
+  Accepted: 'accepted',
+  Declined: 'declined',
   Revoked: 'revoked',
+  Expired: 'expired',
 } as const;
 export type InvitationStatus = (typeof InvitationStatus)[keyof typeof InvitationStatus];
 
@@ -20,9 +23,15 @@ export class InvitationResponseDto {
 
   @ApiProperty({
     enum: Object.values(InvitationStatus),
-    description: '`invited` while pending; `revoked` in the answer to a revocation. An accepted invitation becomes a member.',
+    description: '`invited` while pending and unexpired; then `accepted`, `declined`, `revoked` or `expired`.',
   })
   status!: InvitationStatus;
+
+  @ApiProperty({ description: 'After this the invitation can no longer be accepted.' })
+  expires_at!: string;
+
+  @ApiProperty({ example: 'org_01JD2Z6K3S9Q4W8E7R5T1Y0U2I' })
+  org_id!: string;
 
   @ApiProperty({ example: 'usr_01JD2Z6K3S9Q4W8E7R5T1Y0U2I', description: 'The user who invited.' })
   invited_by!: string;
@@ -30,14 +39,30 @@ export class InvitationResponseDto {
   @ApiProperty()
   created_at!: string;
 
-  static from(this: void, invitation: Invitation, status: InvitationStatus = InvitationStatus.Invited): InvitationResponseDto {
+  /** The same shape whatever the invited address is: it never says whether the address has an account. */
+  static from(this: void, invitation: Invitation, now = new Date()): InvitationResponseDto {
     return {
       id: invitation.id,
+      org_id: invitation.organization.id,
       email: invitation.email,
       role: invitation.role,
-      status,
+      status: statusOf(invitation, now),
+      expires_at: invitation.expiresAt.toISOString(),
       invited_by: invitation.invitedBy,
       created_at: invitation.createdAt.toISOString(),
     };
+  }
+}
+
+function statusOf(invitation: Invitation, now: Date): InvitationStatus {
+  switch (invitation.status) {
+    case InvitationState.Pending:
+      return invitation.expiresAt.getTime() <= now.getTime() ? InvitationStatus.Expired : InvitationStatus.Invited;
+    case InvitationState.Accepted:
+      return InvitationStatus.Accepted;
+    case InvitationState.Declined:
+      return InvitationStatus.Declined;
+    case InvitationState.Revoked:
+      return InvitationStatus.Revoked;
   }
 }

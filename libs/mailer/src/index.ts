@@ -1,0 +1,2 @@
+export { MailerModule } from './mailer.module';
+export { Mail, MailerService } from './mailer.service';

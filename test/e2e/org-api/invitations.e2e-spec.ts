@@ -1,0 +1,150 @@
+import { MikroORM } from '@mikro-orm/core';
+
+import { AuditLog, Invitation, Membership } from '@latchkey/db';
+
+import { TestApp } from '../../support/create-test-app';
+import { signUp, uniqueEmail, UserSession } from '../../support/factories';
+import { SmtpSink } from '../../support/smtp-sink';
+
+const ACCEPT = '/console/invitations/accept';
+const VERIFY = '/console/verify-email';
+
+describe('Invitations need the invited, verified address (SPEC §3, issue 14)', () => {
+  let smtp: SmtpSink;
+  let sut: TestApp;
+  let owner: UserSession;
+
+  beforeAll(async () => {
+    smtp = await SmtpSink.start();
+    sut = await TestApp.start({ config: { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'https://console.example.test', LOG_LEVEL: 'error' } });
+    owner = await signUp(sut, { orgName: 'Inviting Org' });
+  });
+
+  afterAll(async () => {
+    await sut.close();
+    await smtp.close();
+  });
+
+  const db = () => sut.app.get(MikroORM).em.fork();
+  const isMember = async (userId: string, orgId: string) => (await db().count(Membership, { user: userId, organization: orgId })) === 1;
+  const invite = (email: string, role = 'admin', token = owner.token) => sut.post('/v1/members', { token, body: { email, role } });
+  const accept = (session: UserSession, token: string) => sut.post('/v1/invitations/accept', { token: session.token, body: { token } });
+  /** A user signed up, with the address verified through the link received over SMTP. */
+  async function verifiedUser(email = uniqueEmail('person')): Promise<UserSession> {
+    const person = await signUp(sut, { email, verify: false });
+    const verified = await sut.post('/v1/auth/verify-email', { body: { token: smtp.token(email, VERIFY) } });
+    expect(verified.status).toBe(200);
+    expect(verified.body.data.email_verified_at).toEqual(expect.any(String));
+    return person;
+  }
+
+  it('answers one shape for an address with an account and one without, and joins nobody', async () => {
+    const existing = await verifiedUser();
+    const unknown = uniqueEmail('nobody');
+
+    const known = await invite(existing.email, 'developer');
+    const other = await invite(unknown, 'developer');
+
+    expect(known.status).toBe(201);
+    expect(other.status).toBe(201);
+    expect(Object.keys(known.body.data).sort()).toEqual(Object.keys(other.body.data).sort());
+    expect(known.body.data).toMatchObject({ status: 'invited', role: 'developer', email: existing.email });
+    expect(known.text).not.toContain('lki_');
+    expect(await isMember(existing.userId, owner.orgId)).toBe(false);
+    // Both got a link on the configured console.
+    expect(smtp.to(unknown).join('\n')).toContain(`https://console.example.test${ACCEPT}?token=`);
+  });
+
+  it('keeps an attacker who signs up with the invited address out until they verify it', async () => {
+    const victim = uniqueEmail('victim');
+    expect((await invite(victim, 'owner')).status).toBe(201);
+    const invitationToken = smtp.token(victim, ACCEPT);
+
+    // The attacker signs up with the address but never receives its verification mail.
+    const attacker = await signUp(sut, { email: victim, verify: false });
+    const refused = await accept(attacker, invitationToken);
+
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('EMAIL_NOT_VERIFIED');
+    expect(await isMember(attacker.userId, owner.orgId)).toBe(false);
+    const mine = await sut.get('/v1/me/invitations', { token: attacker.token });
+    expect(mine.body.data).toEqual([]);
+  });
+
+  it('refuses the token to a verified user with another address', async () => {
+    const invited = uniqueEmail('invited');
+    await invite(invited, 'admin');
+    const stranger = await verifiedUser();
+
+    const refused = await accept(stranger, smtp.token(invited, ACCEPT));
+
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('INVITATION_EMAIL_MISMATCH');
+    expect(await isMember(stranger.userId, owner.orgId)).toBe(false);
+  });
+
+  it('makes the invited verified user a member once, with the invited role, and audits it', async () => {
+    const person = await verifiedUser();
+    await invite(person.email, 'viewer');
+    const token = smtp.token(person.email, ACCEPT);
+    const listed = await sut.get('/v1/me/invitations', { token: person.token });
+    expect(listed.body.data.map((item: { org_id: string }) => item.org_id)).toEqual([owner.orgId]);
+
+    const accepted = await accept(person, token);
+    const again = await accept(person, token);
+
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.data).toMatchObject({ user_id: person.userId, role: 'viewer' });
+    expect(again.status).toBe(404);
+    expect(await isMember(person.userId, owner.orgId)).toBe(true);
+    const actions = (await db().find(AuditLog, { orgId: owner.orgId })).map((row) => row.action);
+    expect(actions).toEqual(expect.arrayContaining(['member.invited', 'member.invitation_accepted']));
+  });
+
+  it('lets nobody accept an expired invitation', async () => {
+    const person = await verifiedUser();
+    await invite(person.email, 'developer');
+    await db().nativeUpdate(Invitation, { email: person.email }, { expiresAt: new Date(Date.now() - 1000) });
+
+    const refused = await accept(person, smtp.token(person.email, ACCEPT));
+
+    expect(refused.status).toBe(404);
+    expect(await isMember(person.userId, owner.orgId)).toBe(false);
+  });
+
+  it('kills a revoked invitation and the old token of a resent one', async () => {
+    const revokedPerson = await verifiedUser();
+    const revoked = await invite(revokedPerson.email, 'developer');
+    const revokedToken = smtp.token(revokedPerson.email, ACCEPT);
+    expect((await sut.delete(`/v1/members/invitations/${revoked.body.data.id}`, { token: owner.token })).body.data.status).toBe('revoked');
+    expect((await accept(revokedPerson, revokedToken)).status).toBe(404);
+
+    const resentPerson = await verifiedUser();
+    const resent = await invite(resentPerson.email, 'developer');
+    const oldToken = smtp.token(resentPerson.email, ACCEPT);
+    expect((await sut.post(`/v1/members/invitations/${resent.body.data.id}/resend`, { token: owner.token })).status).toBe(200);
+    const newToken = smtp.token(resentPerson.email, ACCEPT);
+    expect(newToken).not.toBe(oldToken);
+    expect((await accept(resentPerson, oldToken)).status).toBe(404);
+    expect((await accept(resentPerson, newToken)).status).toBe(201);
+  });
+
+  it('lets the invited user decline, after which the token is dead', async () => {
+    const person = await verifiedUser();
+    await invite(person.email, 'developer');
+    const token = smtp.token(person.email, ACCEPT);
+
+    const declined = await sut.post('/v1/invitations/decline', { token: person.token, body: { token } });
+
+    expect(declined.status).toBe(200);
+    expect(declined.body.data.status).toBe('declined');
+    expect((await accept(person, token)).status).toBe(404);
+  });
+
+  it('does not join invited organisations at signup any more', async () => {
+    const email = uniqueEmail('early');
+    await invite(email, 'admin');
+    const person = await verifiedUser(email);
+    expect(await isMember(person.userId, owner.orgId)).toBe(false);
+  });
+});
