@@ -48,14 +48,18 @@ export async function signUp(
   return { token: data.token, userId: data.user.id, orgId: data.org.id, email, password: TEST_PASSWORD, role: data.role };
 }
 
-/** Invites `person` to `inviter`'s organisation and accepts with the mailed token, as the person would. */
-export async function inviteAndAccept(app: TestApp, inviter: UserSession, person: UserSession, role: string): Promise<void> {
+/**
+ * Invites `person` (verified) to `inviter`'s organisation and accepts with the mailed
+ * token, as the person would. Answers the new membership's id.
+ */
+export async function inviteAndAccept(app: TestApp, inviter: UserSession, person: UserSession, role: string): Promise<string> {
   const mails = mailbox(app);
   const invited = await app.post('/v1/members', { token: inviter.token, body: { email: person.email, role } });
   if (invited.status !== 201) throw new Error(`inviting as ${role} failed: ${invited.status} ${invited.text}`);
   const token = tokenFromMail(mails, person.email, '/console/invitations/accept');
   const accepted = await app.post('/v1/invitations/accept', { token: person.token, body: { token } });
   if (accepted.status !== 201) throw new Error(`accepting as ${role} failed: ${accepted.status} ${accepted.text}`);
+  return accepted.body.data.id as string;
 }
 
 export async function logIn(app: TestApp, email: string, password = TEST_PASSWORD, orgId?: string): Promise<UserSession> {

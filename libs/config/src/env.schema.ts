@@ -94,7 +94,12 @@ export class EnvSchema {
   @Min(1)
   LOGIN_LOCK_SECONDS!: number;
 
-  /** Trust X-Forwarded-For from these proxies (Fastify `trustProxy`): `true`, `false`, or a list of CIDRs. */
+  /**
+   * Trust X-Forwarded-For from these proxies (Fastify `trustProxy`): `false`, a
+   * comma-separated list of proxy addresses/CIDRs (`10.0.0.0/8,127.0.0.1`, the form to
+   * use behind a proxy), or `true`, which trusts every hop so any client can spoof its
+   * address (the start warns).
+   */
   @IsString()
   TRUST_PROXY!: string;
 

@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { AuditLog, Invitation, Membership, Role } from '@latchkey/db';
 
 import { CallResult, TestApp } from '../../support/create-test-app';
-import { logIn, orgWithEveryRole, signUp, TEST_PASSWORD, uniqueEmail, UserSession } from '../../support/factories';
+import { inviteAndAccept, logIn, orgWithEveryRole, signUp, TEST_PASSWORD, uniqueEmail, UserSession } from '../../support/factories';
 
 type Org = Awaited<ReturnType<typeof orgWithEveryRole>>;
 type Expected = Record<Role, number>;
@@ -39,13 +39,13 @@ describe('Role matrix of the member and invitation endpoints (SPEC §3)', () => 
 
     const otherOwner = await signUp(sut, { orgName: 'Other tenant' });
     const otherMember = await signUp(sut);
-    const added = await sut.post('/v1/members', { token: otherOwner.token, body: { email: otherMember.email, role: 'developer' } });
-    const shared = await sut.post('/v1/members', { token: otherOwner.token, body: { email: org.developer.email, role: 'viewer' } });
+    const memberId = await inviteAndAccept(sut, otherOwner, otherMember, 'developer');
+    const sharedMemberId = await inviteAndAccept(sut, otherOwner, org.developer, 'viewer');
     const invited = await sut.post('/v1/members', {
       token: otherOwner.token,
       body: { email: uniqueEmail('other-invitee'), role: 'viewer' },
     });
-    other = { owner: otherOwner, memberId: added.body.data.id, sharedMemberId: shared.body.data.id, invitationId: invited.body.data.id };
+    other = { owner: otherOwner, memberId, sharedMemberId, invitationId: invited.body.data.id };
     expect([other.memberId, other.sharedMemberId, other.invitationId]).toEqual([
       expect.stringMatching(/^mem_/),
       expect.stringMatching(/^mem_/),
@@ -75,9 +75,8 @@ describe('Role matrix of the member and invitation endpoints (SPEC §3)', () => 
   /** A new account (with its own organisation) that is also a member of the matrix org with `role`. */
   async function newMember(role: Role): Promise<{ memberId: string; session: UserSession }> {
     const person = await signUp(sut, { orgName: 'their own org' });
-    const added = await sut.post('/v1/members', { token: org.owner.token, body: { email: person.email, role } });
-    if (added.status !== 201) throw new Error(`adding a ${role} failed: ${added.status} ${added.text}`);
-    return { memberId: added.body.data.id, session: await logIn(sut, person.email, TEST_PASSWORD, org.owner.orgId) };
+    const memberId = await inviteAndAccept(sut, org.owner, person, role);
+    return { memberId, session: await logIn(sut, person.email, TEST_PASSWORD, org.owner.orgId) };
   }
 
   async function newInvitation(role: Role): Promise<string> {
