@@ -44,6 +44,16 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
   });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  if (trustProxy === true) {
+    // `true` takes the left-most X-Forwarded-For entry, which any client can write:
+    // IP allowlists, login throttling and request logs would believe whatever it says.
+    app
+      .get(Logger)
+      .warn(
+        'TRUST_PROXY=true trusts every hop, so any client can spoof its address through X-Forwarded-For (IP allowlists and login throttling see the forged one); set TRUST_PROXY to the comma-separated addresses or CIDRs of your proxies instead, e.g. TRUST_PROXY=10.0.0.0/8,127.0.0.1',
+        'TrustProxy',
+      );
+  }
 
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);
