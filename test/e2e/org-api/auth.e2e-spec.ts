@@ -1,7 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 
 import { TestApp } from '../../support/create-test-app';
-import { logIn, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
+import { inviteAndAccept, logIn, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
 
 describe('accounts and sessions (SPEC §3)', () => {
   let sut: TestApp;
@@ -22,7 +22,13 @@ describe('accounts and sessions (SPEC §3)', () => {
       });
       expect(response.status).toBe(201);
       const data = response.body.data;
-      expect(data.user).toEqual({ id: expect.stringMatching(/^usr_/), email, name: 'Ada', created_at: expect.any(String) });
+      expect(data.user).toEqual({
+        id: expect.stringMatching(/^usr_/),
+        email,
+        name: 'Ada',
+        email_verified_at: null,
+        created_at: expect.any(String),
+      });
       expect(data.org).toMatchObject({ id: expect.stringMatching(/^org_/), name: 'Engines', live_access: 'not_requested' });
       expect(data.role).toBe('owner');
       expect(data.token).toMatch(/^lks_/);
@@ -158,8 +164,7 @@ describe('accounts and sessions (SPEC §3)', () => {
     it('moves the session to another organisation of the user, and refuses a foreign one with 404', async () => {
       const owner = await signUp(sut);
       const colleague = await signUp(sut, { orgName: 'Colleague Org' });
-      const added = await sut.post('/v1/members', { token: owner.token, body: { email: colleague.email, role: 'viewer' } });
-      expect(added.status).toBe(201);
+      await inviteAndAccept(sut, owner, colleague, 'viewer');
 
       const switched = await sut.post('/v1/auth/switch-org', { token: colleague.token, body: { org_id: owner.orgId } });
       expect(switched.status).toBe(200);

@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { IdempotencyJanitor } from '@latchkey/platform';
 
 import { TestApp } from '../../support/create-test-app';
-import { signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
+import { inviteAndAccept, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
 
 describe('Idempotency-Key on POST (SPEC §2, Stripe semantics)', () => {
   let sut: TestApp;
@@ -77,7 +77,7 @@ describe('Idempotency-Key on POST (SPEC §2, Stripe semantics)', () => {
   it('answers 409 to another member of the same org reusing a key, instead of replaying their answer', async () => {
     const owner = await signUp(sut);
     const colleague = await signUp(sut);
-    expect((await sut.post('/v1/members', { token: owner.token, body: { email: colleague.email, role: 'admin' } })).status).toBe(201);
+    await inviteAndAccept(sut, owner, colleague, 'admin');
     const switched = await sut.post('/v1/auth/switch-org', { token: colleague.token, body: { org_id: owner.orgId } });
     expect(switched.status).toBe(200);
     const headers = { 'idempotency-key': 'per-caller' };
