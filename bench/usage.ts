@@ -51,6 +51,9 @@ const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
  */
 let benchStatements = 0;
 
+/** Production mode requires INTERNAL_TOKEN; POST /v1/verify then needs it as x-internal-token. */
+const BENCH_INTERNAL_TOKEN = 'bench-internal-token-0123456789';
+
 function http(port: number, method: string, path: string, body?: unknown, token?: string): Promise<Reply> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -64,6 +67,7 @@ function http(port: number, method: string, path: string, body?: unknown, token?
         headers: {
           ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          'x-internal-token': BENCH_INTERNAL_TOKEN,
         },
       },
       (res) => {
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
     KEY_HASH_SECRET: 'bench-key-hash-secret-0123456789abcdef',
     ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
     PLATFORM_ADMIN_TOKEN: 'bench-platform-admin-token-0123456789',
+    INTERNAL_TOKEN: BENCH_INTERNAL_TOKEN,
   };
   let api: ChildProcessApp | undefined;
   let worker: ChildProcessApp | undefined;

@@ -8,6 +8,7 @@ const PRODUCTION: Record<string, string> = {
   ENCRYPTION_KEY: 'ab'.repeat(32),
   PLATFORM_ADMIN_TOKEN: 'p'.repeat(30),
   SMTP_URL: 'smtp://mail.internal:25',
+  INTERNAL_TOKEN: 'i'.repeat(24),
 };
 
 function configErrorOf(source: Record<string, string | undefined>): ConfigError {
@@ -81,10 +82,10 @@ describe(loadConfig.name, () => {
     const error = configErrorOf({ NODE_ENV: 'production' });
 
     expect(error.message).toContain('Invalid environment variables');
-    for (const name of ['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN']) {
+    for (const name of ['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN', 'INTERNAL_TOKEN']) {
       expect(error.message).toContain(`${name} is required when NODE_ENV=production`);
     }
-    expect(error.problems.filter((problem) => problem.includes('is required'))).toHaveLength(4);
+    expect(error.problems.filter((problem) => problem.includes('is required'))).toHaveLength(5);
   });
 
   it('refuses production without SMTP_URL: verification and invitation mail would never leave', () => {
@@ -127,6 +128,35 @@ describe(loadConfig.name, () => {
     expect(error.message).toContain('TARGET');
     expect(error.message).toContain('billing');
     expect(error.message).toContain('auth-check');
+  });
+
+  it('refuses a production start without INTERNAL_TOKEN, saying what it guards', () => {
+    const withoutToken = { ...PRODUCTION };
+    delete withoutToken.INTERNAL_TOKEN;
+
+    expect(configErrorOf(withoutToken).problems).toEqual([
+      'INTERNAL_TOKEN is required when NODE_ENV=production (it guards POST /v1/verify and GET /v1/check)',
+    ]);
+  });
+
+  it('reads two comma-separated internal tokens, for a rotation without downtime', () => {
+    const current = 'current-internal-token-0001';
+    const next = 'next-internal-token-000002';
+
+    expect(loadConfig({ ...PRODUCTION, INTERNAL_TOKEN: `${current}, ${next}` }).internalTokens).toEqual([current, next]);
+    expect(loadConfig({ ...PRODUCTION, INTERNAL_TOKEN: current }).internalTokens).toEqual([current]);
+    expect(loadConfig({}).internalTokens).toEqual([]);
+  });
+
+  it.each([
+    ['an empty entry', 'current-internal-token-0001,'],
+    ['a short entry', 'current-internal-token-0001,short'],
+    ['three entries', 'first-internal-token-0001,second-internal-token-002,third-internal-token-0003'],
+  ])('refuses INTERNAL_TOKEN with %s, without echoing it', (_, value) => {
+    const error = configErrorOf({ ...PRODUCTION, INTERNAL_TOKEN: value });
+
+    expect(error.problems).toEqual([expect.stringMatching(/^INTERNAL_TOKEN=<hidden>: must be one token, or two/)]);
+    expect(error.message).not.toContain('internal-token-0001');
   });
 
   it('names every bad variable at once', () => {

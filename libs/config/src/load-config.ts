@@ -8,7 +8,16 @@ export interface AppConfigValues extends Env {
   targets: ServiceTarget[];
   webhookRetryScheduleMs: number[];
   webhookDisableAfterMs: number;
+  /**
+   * INTERNAL_TOKEN's values: one, or two while it is rotated (callers move to the new
+   * one, then the old one is dropped, without downtime). Empty: no token required.
+   */
+  internalTokens: string[];
 }
+
+/** At most two values at once: the current token and the one being rotated in or out. */
+const MAX_INTERNAL_TOKENS = 2;
+const MIN_INTERNAL_TOKEN_LENGTH = 16;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -46,6 +55,20 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }
   }
 
+  // Without it POST /v1/verify and GET /v1/check answer anyone who can reach them.
+  if (production && raw.INTERNAL_TOKEN === undefined) {
+    missing.add('INTERNAL_TOKEN');
+    problems.push('INTERNAL_TOKEN is required when NODE_ENV=production (it guards POST /v1/verify and GET /v1/check)');
+  }
+  const internalTokens = raw.INTERNAL_TOKEN === undefined ? [] : raw.INTERNAL_TOKEN.split(',').map((token) => token.trim());
+  if (internalTokens.length > MAX_INTERNAL_TOKENS || internalTokens.some((token) => token.length < MIN_INTERNAL_TOKEN_LENGTH)) {
+    // Named here, with the value hidden, so the schema's whole-string check does not repeat it.
+    missing.add('INTERNAL_TOKEN');
+    problems.push(
+      `INTERNAL_TOKEN=<hidden>: must be one token, or two separated by a comma while rotating, each at least ${MIN_INTERNAL_TOKEN_LENGTH} characters`,
+    );
+  }
+
   // Without SMTP a production deployment would silently never send verification or invitation mail.
   if (production && raw.SMTP_URL === undefined) problems.push('SMTP_URL is required when NODE_ENV=production (mail cannot be sent)');
 
@@ -63,6 +86,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     targets: targets as ServiceTarget[],
     webhookRetryScheduleMs: parseDurations(env.WEBHOOK_RETRY_SCHEDULE),
     webhookDisableAfterMs: parseDurations(env.WEBHOOK_DISABLE_AFTER)[0],
+    internalTokens,
   };
 }
 

@@ -5,6 +5,8 @@ import { signUp, UserSession } from '../../support/factories';
 import { changeKey, issueKey, nowSeconds, sha256Hex, signRequest, waitFor } from './auth-check-helpers';
 
 const INTERNAL_TOKEN = 'internal-token-for-e2e-0123456789';
+/** The token being rotated in: edge accepts both while callers move over. */
+const NEXT_INTERNAL_TOKEN = 'next-internal-token-for-e2e-98765';
 
 describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check process', () => {
   /** TARGET=all: issues keys, and checks them with no internal token. */
@@ -15,7 +17,14 @@ describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check pr
 
   beforeAll(async () => {
     main = await TestApp.start();
-    edge = await TestApp.start({ env: main.env, config: { TARGET: 'auth-check', INTERNAL_TOKEN, TRUST_PROXY: 'true' } });
+    edge = await TestApp.start({
+      env: main.env,
+      config: {
+        TARGET: 'auth-check',
+        INTERNAL_TOKEN: `${INTERNAL_TOKEN},${NEXT_INTERNAL_TOKEN}`,
+        TRUST_PROXY: 'true',
+      },
+    });
     owner = await signUp(main);
   });
 
@@ -194,6 +203,21 @@ describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check pr
       expect(verify.status).toBe(200);
       expect(verify.body.data).toMatchObject({ valid: true, key_id: key.id });
       expect((await check(edge, internal({ 'x-api-key': key.secret }))).status).toBe(200);
+    });
+
+    it('accepts either of two comma-separated tokens (a rotation) and nothing else', async () => {
+      const key = await issueKey(main, owner);
+      for (const token of [INTERNAL_TOKEN, NEXT_INTERNAL_TOKEN]) {
+        const verify = await edge.post('/v1/verify', { headers: { 'x-internal-token': token }, body: { key: key.secret } });
+        expect(verify.status).toBe(200);
+        expect(verify.body.data).toMatchObject({ valid: true, key_id: key.id });
+        expect((await check(edge, { 'x-internal-token': token, 'x-api-key': key.secret })).status).toBe(200);
+      }
+      for (const token of ['third-internal-token-for-e2e-000', `${INTERNAL_TOKEN},${NEXT_INTERNAL_TOKEN}`, '']) {
+        const verify = await edge.post('/v1/verify', { headers: { 'x-internal-token': token }, body: { key: key.secret } });
+        expect(verify.status).toBe(401);
+        expect((await check(edge, { 'x-internal-token': token, 'x-api-key': key.secret })).status).toBe(401);
+      }
     });
   });
 

@@ -13,6 +13,7 @@ const REQUIRED_ENV = {
   KEY_HASH_SECRET: 'e2e-key-hash-secret-of-at-least-32-chars',
   ENCRYPTION_KEY: 'ab'.repeat(32),
   PLATFORM_ADMIN_TOKEN: 'e2e-platform-admin-token-000',
+  INTERNAL_TOKEN: 'e2e-internal-token-0000000',
 };
 
 interface ComposeResult {

@@ -27,13 +27,13 @@ const LIMITED_CODES: ReadonlySet<string> = new Set([VerifyCode.RateLimited, Veri
  */
 @Injectable()
 export class KeyChecksHttpHandler {
-  private readonly internalToken: string | null;
+  private readonly internalTokens: string[];
 
   constructor(
     config: AppConfig,
     private readonly checks: KeyChecksService,
   ) {
-    this.internalToken = config.get('INTERNAL_TOKEN') ?? null;
+    this.internalTokens = config.get('internalTokens');
   }
 
   /** 200 with the verdict whether or not the key passes; 400 only for a malformed body. */
@@ -58,9 +58,11 @@ export class KeyChecksHttpHandler {
   }
 
   private assertInternalCaller(request: FrontDoorRequest): void {
-    if (this.internalToken === null) return;
+    if (this.internalTokens.length === 0) return;
     const presented = request.headers['x-internal-token'];
-    if (typeof presented !== 'string' || !constantTimeEquals(presented, this.internalToken)) {
+    // Every configured token is compared (no early exit), so the time taken does not say which one matched.
+    const matches = typeof presented === 'string' ? this.internalTokens.filter((token) => constantTimeEquals(presented, token)) : [];
+    if (matches.length === 0) {
       throw AppError.unauthenticated('Send the internal token as x-internal-token.');
     }
   }
