@@ -1,9 +1,10 @@
 import { MikroORM } from '@mikro-orm/core';
 
-import { AuditLog, Invitation, Membership, Organization, Role } from '@latchkey/db';
+import { AuditLog, Membership, Role } from '@latchkey/db';
 
 import { CallResult, TestApp } from '../../support/create-test-app';
-import { logIn, orgWithEveryRole, signUp, TEST_PASSWORD, uniqueEmail, UserSession } from '../../support/factories';
+import { mailbox, tokenFromMail } from '../../support/mailbox';
+import { inviteAndAccept, logIn, orgWithEveryRole, signUp, TEST_PASSWORD, uniqueEmail, UserSession } from '../../support/factories';
 
 interface MemberItem {
   id: string;
@@ -55,10 +56,9 @@ describe('Members and invitations (SPEC §3)', () => {
   /** A new account (owner of its own organisation) added to `owner`'s organisation with `role`, signed in there. */
   async function addedMember(owner: UserSession, role: Role): Promise<UserSession & { memberId: string; ownOrgId: string }> {
     const person = await signUp(sut, { orgName: 'their own org' });
-    const added = await sut.post('/v1/members', { token: owner.token, body: { email: person.email, role } });
-    expect(added.status).toBe(201);
+    const memberId = await inviteAndAccept(sut, owner, person, role);
     const session = await logIn(sut, person.email, TEST_PASSWORD, owner.orgId);
-    return { ...session, memberId: added.body.data.id, ownOrgId: person.orgId };
+    return { ...session, memberId, ownOrgId: person.orgId };
   }
 
   async function roleOf(orgId: string, userId: string): Promise<string | null> {
@@ -90,15 +90,22 @@ describe('Members and invitations (SPEC §3)', () => {
   });
 
   describe('POST /v1/members', () => {
-    it('adds an account at once, matching its email case- and space-insensitively, and audits member.added', async () => {
+    it('invites an account like any address, matching its email case- and space-insensitively; accepting audits member.added', async () => {
       const owner = await signUp(sut);
       const person = await signUp(sut, { orgName: 'elsewhere', name: 'Grace Hopper' });
+      const mails = mailbox(sut);
       const response = await sut.post('/v1/members', {
         token: owner.token,
         body: { email: `  ${person.email.toUpperCase()} `, role: 'developer' },
       });
       expect(response.status).toBe(201);
-      expect(response.body.data).toEqual({
+      expect(response.body.data).toMatchObject({ id: expect.stringMatching(/^inv_/), email: person.email, status: 'invited' });
+      expect(await roleOf(owner.orgId, person.userId)).toBeNull();
+
+      const token = tokenFromMail(mails, person.email, '/console/invitations/accept');
+      const accepted = await sut.post('/v1/invitations/accept', { token: person.token, body: { token } });
+      expect(accepted.status).toBe(201);
+      expect(accepted.body.data).toEqual({
         id: expect.stringMatching(/^mem_/),
         user_id: person.userId,
         email: person.email,
@@ -114,9 +121,9 @@ describe('Members and invitations (SPEC §3)', () => {
       const row = rows.find((candidate) => candidate.targetId === person.userId);
       expect(row).toMatchObject({
         actorType: 'user',
-        actorId: owner.userId,
+        actorId: person.userId,
         targetType: 'user',
-        after: { membership_id: response.body.data.id, email: person.email, role: 'developer' },
+        after: { membership_id: accepted.body.data.id, email: person.email, role: 'developer', invitation_id: response.body.data.id },
       });
     });
 
@@ -140,8 +147,10 @@ describe('Members and invitations (SPEC §3)', () => {
         id: expect.stringMatching(/^inv_[0-9A-Z]{26}$/),
         email,
         role: 'developer',
+        org_id: owner.orgId,
         status: 'invited',
         invited_by: owner.userId,
+        expires_at: expect.stringMatching(ISO),
         created_at: expect.stringMatching(ISO),
       });
       const listed = await sut.get('/v1/invitations', { token: owner.token });
@@ -151,7 +160,7 @@ describe('Members and invitations (SPEC §3)', () => {
           actorId: owner.userId,
           targetType: 'invitation',
           targetId: response.body.data.id,
-          after: { email, role: 'developer' },
+          after: { email, role: 'developer', expires_at: response.body.data.expires_at },
         }),
       ]);
 
@@ -161,49 +170,15 @@ describe('Members and invitations (SPEC §3)', () => {
       expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toHaveLength(1);
     });
 
-    it('turns an invitation into a membership when that email signs up', async () => {
+    it('joins nobody at signup or login: an invitation waits for its acceptance', async () => {
       const owner = await signUp(sut);
       const email = uniqueEmail('newcomer');
-      const invited = await sut.post('/v1/members', { token: owner.token, body: { email, role: 'admin' } });
-      expect(invited.status).toBe(201);
+      expect((await sut.post('/v1/members', { token: owner.token, body: { email, role: 'admin' } })).status).toBe(201);
 
       const newcomer = await signUp(sut, { email, orgName: 'newcomer org' });
-      expect(newcomer.orgId).not.toBe(owner.orgId);
-      const inOrg = await logIn(sut, email, TEST_PASSWORD, owner.orgId);
-      expect(inOrg.role).toBe('admin');
-      expect((await allMembers(owner.token)).map((member) => member.user_id)).toContain(newcomer.userId);
-      expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toEqual([]);
-      const added = (await auditRows(owner.orgId, 'member.added')).filter((row) => row.targetId === newcomer.userId);
-      expect(added).toEqual([expect.objectContaining({ after: { email, role: 'admin', invitation_id: invited.body.data.id } })]);
-      const events = await sut.app
-        .get(MikroORM)
-        .em.fork()
-        .getConnection()
-        .execute("select data from outbox_events where org_id = ? and type = 'member.added'", [owner.orgId]);
-      expect(events.map((event: { data: { user_id: string } }) => event.data.user_id)).toContain(newcomer.userId);
-    });
-
-    it('turns an invitation into a membership when that email logs in', async () => {
-      // Through the API an account is added at once, so an invitation meets an existing
-      // account only when both were created at the same moment; write it directly.
-      const owner = await signUp(sut);
-      const person = await signUp(sut, { orgName: 'their own org' });
-      const em = db();
-      em.create(Invitation, {
-        organization: em.getReference(Organization, owner.orgId),
-        email: person.email,
-        role: Role.Viewer,
-        invitedBy: owner.userId,
-      });
-      await em.flush();
-      expect(await roleOf(owner.orgId, person.userId)).toBeNull();
-
-      const ownOrg = await logIn(sut, person.email);
-      expect(ownOrg.orgId).toBe(person.orgId);
-      expect(await roleOf(owner.orgId, person.userId)).toBe('viewer');
-      const inOrg = await logIn(sut, person.email, TEST_PASSWORD, owner.orgId);
-      expect(inOrg.role).toBe('viewer');
-      expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toEqual([]);
+      await logIn(sut, email);
+      expect(await roleOf(owner.orgId, newcomer.userId)).toBeNull();
+      expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toHaveLength(1);
     });
 
     it('lets two simultaneous adds of one email make one member and one 409', async () => {
@@ -218,7 +193,7 @@ describe('Members and invitations (SPEC §3)', () => {
       ]);
       expect([a.status, b.status].sort()).toEqual([201, 409]);
       expect([c.status, d.status].sort()).toEqual([201, 409]);
-      expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toHaveLength(1);
+      expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toHaveLength(2);
     });
   });
 
@@ -381,7 +356,7 @@ describe('Members and invitations (SPEC §3)', () => {
       expect(login.status).toBe(404);
 
       // Added back, the old token stays dead: it was revoked, not merely orphaned.
-      expect((await sut.post('/v1/members', { token: owner.token, body: { email: member.email, role: 'developer' } })).status).toBe(201);
+      await inviteAndAccept(sut, owner, ownOrgSession, 'developer');
       expect((await sut.get('/v1/members', { token: member.token })).status).toBe(401);
       expect((await logIn(sut, member.email, TEST_PASSWORD, owner.orgId)).role).toBe('developer');
       expect(await auditRows(owner.orgId, 'member.removed')).toEqual([
@@ -417,7 +392,9 @@ describe('Members and invitations (SPEC §3)', () => {
       expect(revoked.status).toBe(200);
       expect(revoked.body.data).toEqual({ ...invited.body.data, status: 'revoked' });
       expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toEqual([]);
-      expect((await sut.delete(`/v1/invitations/${invited.body.data.id}`, { token: owner.token })).status).toBe(404);
+      const again = await sut.delete(`/v1/invitations/${invited.body.data.id}`, { token: owner.token });
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('INVITATION_CLOSED');
       expect(await auditRows(owner.orgId, 'member.invitation_revoked')).toEqual([
         expect.objectContaining({
           actorId: owner.userId,

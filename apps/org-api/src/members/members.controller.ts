@@ -43,7 +43,7 @@ export class MembersController {
 
   @Get('invitations')
   @Roles(...ROLE_RULES.orgAdmins)
-  @ApiOperation({ summary: "The organisation's invitations, newest first, in every status." })
+  @ApiOperation({ summary: "The organisation's open invitations (pending or expired), newest first." })
   @ApiEnvelope(InvitationResponseDto, { list: true })
   listInvitations(@CurrentUser() user: UserPrincipal, @Query() query: PageQueryDto): Promise<Page<InvitationResponseDto>> {
     return this.members.listInvitations(user, query.toPageRequest());

@@ -246,7 +246,8 @@ export class MembersService {
   }
 
   async listInvitations(principal: UserPrincipal, page: PageRequest): Promise<Page<InvitationResponseDto>> {
-    const invitations = await findPage(this.em, Invitation, { organization: principal.orgId }, page);
+    // Open invitations only (expired ones included, shown as such): answered ones live on in the audit log.
+    const invitations = await findPage(this.em, Invitation, { organization: principal.orgId, status: InvitationState.Pending }, page);
     return invitations.map((invitation) => InvitationResponseDto.from(invitation));
   }
 
