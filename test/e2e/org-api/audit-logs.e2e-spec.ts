@@ -159,8 +159,8 @@ describe('Audit log (org-api)', () => {
       const ids = everything.map((row) => row.id);
       expect(ids).toEqual([...ids].sort().reverse());
       expect(everything[0].action).toBe('org.settings_updated');
-      // signup (2) + three members added (3) + two renames + one settings change
-      expect(everything).toHaveLength(8);
+      // signup (2) + three members invited, accepting and added (9) + two renames + one settings change
+      expect(everything).toHaveLength(14);
     });
 
     it('pages through every row exactly once', async () => {
@@ -189,7 +189,8 @@ describe('Audit log (org-api)', () => {
 
     it('filters by actor', async () => {
       const rows = await allRows(team.owner.token, `actor_id=${team.admin.userId}`);
-      expect(rows.map((row) => row.action)).toEqual(['org.settings_updated', 'org.updated']);
+      // The admin's own acceptance of its invitation is its act too.
+      expect(rows.map((row) => row.action)).toEqual(['org.settings_updated', 'org.updated', 'member.added', 'member.invitation_accepted']);
       expect(rows.every((row) => row.actor.id === team.admin.userId)).toBe(true);
     });
 
