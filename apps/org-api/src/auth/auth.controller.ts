@@ -9,6 +9,7 @@ import { ApiEnvelope, Public } from '@latchkey/platform';
 import { AuthService } from './auth.service';
 import { LoginDto } from './dto/login.dto';
 import { EmailTokenDto } from './dto/email-token.dto';
+import { PasswordResetConfirmDto, PasswordResetDto } from './dto/password-reset.dto';
 import { SessionResponseDto, UserResponseDto } from './dto/session-response.dto';
 import { SignupDto } from './dto/signup.dto';
 import { SwitchOrgDto } from './dto/switch-org.dto';
@@ -51,6 +52,29 @@ export class AuthController {
   @ApiEnvelope(null, { status: HttpStatus.ACCEPTED })
   async resendVerification(@CurrentUser() user: UserPrincipal): Promise<null> {
     await this.auth.resendVerification(user.userId);
+    return null;
+  }
+
+  @Post('password-reset')
+  @Public()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Mail a password reset link (1 h, single use) to an address.',
+    description: 'Always 202, whether or not the address has an account. Throttled per address and email (429).',
+  })
+  @ApiEnvelope(null, { status: HttpStatus.ACCEPTED })
+  async passwordReset(@Body() dto: PasswordResetDto, @Req() request: FastifyRequest): Promise<null> {
+    await this.auth.requestPasswordReset(dto.email, actorFromRequest(request));
+    return null;
+  }
+
+  @Post('password-reset/confirm')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: "Set a new password with the mailed token; every one of the user's sessions ends." })
+  @ApiEnvelope(null)
+  async confirmPasswordReset(@Body() dto: PasswordResetConfirmDto): Promise<null> {
+    await this.auth.confirmPasswordReset(dto.token, dto.password);
     return null;
   }
 

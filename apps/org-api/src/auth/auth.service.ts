@@ -20,6 +20,7 @@ import { LoginThrottleService } from './login-throttle.service';
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000;
+const PASSWORD_RESET_TTL_MS = 3_600_000;
 
 export interface SignupInput {
   email: string;
@@ -106,6 +107,64 @@ export class AuthService {
       user.emailVerifiedAt ??= new Date();
       await em.flush();
       return UserResponseDto.from(user);
+    });
+  }
+
+  /**
+   * Mails a single-use reset link (1 h) when the address has an account. The caller
+   * cannot tell whether it has: the same answer either way, throttled per address and email.
+   */
+  async requestPasswordReset(email: string, actor: AuditActor): Promise<void> {
+    await this.throttle.begin(email, actor.ip ?? 'unknown', 'password-reset');
+    const user = await this.em.findOne(User, { email });
+    if (!user) return;
+    const { token, hash } = newMailToken('lkr_');
+    this.em.create(UserToken, {
+      userId: user.id,
+      purpose: UserTokenPurpose.PasswordReset,
+      tokenHash: hash,
+      expiresAt: new Date(Date.now() + PASSWORD_RESET_TTL_MS),
+    });
+    await this.em.flush();
+    const link = `${this.config.get('PUBLIC_BASE_URL')}/console/reset-password?token=${encodeURIComponent(token)}`;
+    try {
+      await this.mailer.send({
+        to: user.email,
+        subject: 'Reset your Latchkey password',
+        text:
+          `Someone asked to reset the password of this Latchkey account. To choose a new one, open:\n${link}\n\n` +
+          'The link works once, for 1 hour. If it was not you, ignore this mail; your password is unchanged.\n',
+      });
+    } catch (error) {
+      this.logger.warn({ msg: 'password reset mail failed', user_id: user.id, err: String(error) });
+    }
+  }
+
+  /** Spends a reset token: sets the password and ends every session of the user. */
+  async confirmPasswordReset(token: string, password: string): Promise<void> {
+    const passwordHash = await argon2.hash(password, ARGON2_OPTIONS);
+    await this.em.transactional(async (em) => {
+      const found = await em.findOne(
+        UserToken,
+        { tokenHash: hashMailToken(token), purpose: UserTokenPurpose.PasswordReset },
+        { lockMode: LockMode.PESSIMISTIC_WRITE },
+      );
+      if (!found || found.usedAt || found.expiresAt <= new Date()) {
+        throw AppError.validation('This reset link is invalid, used or expired; ask for a new one.', [
+          { field: 'token', message: 'invalid or expired' },
+        ]);
+      }
+      found.usedAt = new Date();
+      await em.nativeUpdate(User, { id: found.userId }, { passwordHash });
+      // Whoever knew the old password may hold a session: none survives the reset.
+      await em.nativeUpdate(Session, { userId: found.userId, revokedAt: null }, { revokedAt: new Date() });
+      // Other reset links mailed before are spent too.
+      await em.nativeUpdate(
+        UserToken,
+        { userId: found.userId, purpose: UserTokenPurpose.PasswordReset, usedAt: null },
+        { usedAt: new Date() },
+      );
+      await em.flush();
     });
   }
 

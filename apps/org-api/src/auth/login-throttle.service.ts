@@ -16,7 +16,19 @@ export function loginFailureDelayMs(accountAttempts: number): number {
   return Math.min(MAX_DELAY_MS, 250 * 2 ** (accountAttempts - FREE_FAILURES - 1));
 }
 
+/**
+ * What is being counted: failed logins, and (in their own counters) password-reset
+ * requests, which are counted whether or not the address has an account.
+ */
+export type ThrottledAction = 'login' | 'password-reset';
+
+const WHAT: Record<ThrottledAction, string> = {
+  login: 'failed logins',
+  'password-reset': 'password reset requests',
+};
+
 export interface LoginAttempt {
+  action: ThrottledAction;
   email: string;
   ip: string;
   /** Attempts on this account inside the window, this one included. */
@@ -45,29 +57,33 @@ export class LoginThrottleService {
   }
 
   /** Counts the attempt; throws 429 when the account or the address is over its limit. */
-  async begin(email: string, ip: string): Promise<LoginAttempt> {
+  async begin(email: string, ip: string, action: ThrottledAction = 'login'): Promise<LoginAttempt> {
     const results = await this.guard(() =>
       this.redis.client
         .multi()
-        .incr(this.accountKey(email))
-        .expire(this.accountKey(email), this.windowSeconds)
-        .incr(this.addressKey(ip))
-        .expire(this.addressKey(ip), this.windowSeconds)
+        .incr(this.accountKey(action, email))
+        .expire(this.accountKey(action, email), this.windowSeconds)
+        .incr(this.addressKey(action, ip))
+        .expire(this.addressKey(action, ip), this.windowSeconds)
         .exec(),
     );
     const accountAttempts = Number(results?.[0]?.[1] ?? 0);
     const addressAttempts = Number(results?.[2]?.[1] ?? 0);
     if (accountAttempts > this.maxFailures) {
-      throw AppError.rateLimited('Too many failed logins for this account; try again later.', this.windowSeconds, 'ACCOUNT_LOCKED');
+      throw AppError.rateLimited(
+        `Too many ${WHAT[action]} for this account; try again later.`,
+        this.windowSeconds,
+        action === 'login' ? 'ACCOUNT_LOCKED' : 'TOO_MANY_REQUESTS',
+      );
     }
     if (addressAttempts > this.maxFailures * IP_FACTOR) {
       throw AppError.rateLimited(
-        'Too many failed logins from this address; try again later.',
+        `Too many ${WHAT[action]} from this address; try again later.`,
         this.windowSeconds,
-        'TOO_MANY_LOGIN_ATTEMPTS',
+        action === 'login' ? 'TOO_MANY_LOGIN_ATTEMPTS' : 'TOO_MANY_REQUESTS',
       );
     }
-    return { email, ip, accountAttempts };
+    return { action, email, ip, accountAttempts };
   }
 
   failureDelayMs(attempt: LoginAttempt): number {
@@ -76,23 +92,30 @@ export class LoginThrottleService {
 
   /** The right password: the account starts afresh and the address gets this attempt back. */
   async succeeded(attempt: LoginAttempt): Promise<void> {
-    await this.guard(() => this.redis.client.multi().del(this.accountKey(attempt.email)).decr(this.addressKey(attempt.ip)).exec());
+    await this.guard(() =>
+      this.redis.client
+        .multi()
+        .del(this.accountKey(attempt.action, attempt.email))
+        .decr(this.addressKey(attempt.action, attempt.ip))
+        .exec(),
+    );
   }
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch {
-      throw AppError.unavailable('Login is unavailable for a moment; retry shortly.');
+      throw AppError.unavailable('This is unavailable for a moment; retry shortly.');
     }
   }
 
   // Emails are hashed in key names so Redis never holds a list of our users' addresses.
-  private accountKey(email: string): string {
-    return this.redis.key('login-attempts', 'account', sha256Hex(email));
+  // Logins keep their original key names, so counters survive a deploy.
+  private accountKey(action: ThrottledAction, email: string): string {
+    return this.redis.key(action === 'login' ? 'login-attempts' : `${action}-attempts`, 'account', sha256Hex(email));
   }
 
-  private addressKey(ip: string): string {
-    return this.redis.key('login-attempts', 'ip', ip);
+  private addressKey(action: ThrottledAction, ip: string): string {
+    return this.redis.key(action === 'login' ? 'login-attempts' : `${action}-attempts`, 'ip', ip);
   }
 }

@@ -1,0 +1,93 @@
+import { TestApp } from '../../support/create-test-app';
+import { logIn, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
+import { SmtpSink } from '../../support/smtp-sink';
+
+const VERIFY = '/console/verify-email';
+const RESET = '/console/reset-password';
+const NEW_PASSWORD = 'a brand new passphrase';
+
+describe('Email verification and password reset over SMTP (SPEC §3, issue 14)', () => {
+  let smtp: SmtpSink;
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    smtp = await SmtpSink.start();
+    sut = await TestApp.start({ config: { SMTP_URL: smtp.url, LOGIN_MAX_FAILURES: '3' } });
+  });
+
+  afterAll(async () => {
+    await sut.close();
+    await smtp.close();
+  });
+
+  const session = (token: string) => sut.get('/v1/auth/session', { token });
+
+  it('verifies an address once with the mailed link, and resends a fresh one on request', async () => {
+    const person = await signUp(sut, { verify: false });
+    expect((await session(person.token)).body.data.user.email_verified_at).toBeNull();
+    const first = smtp.token(person.email, VERIFY);
+    expect(smtp.to(person.email)[0]).toContain(`http://localhost:3000${VERIFY}?token=`);
+
+    const resent = await sut.post('/v1/auth/resend-verification', { token: person.token });
+    expect(resent.status).toBe(202);
+    const second = smtp.token(person.email, VERIFY);
+    expect(second).not.toBe(first);
+
+    const verified = await sut.post('/v1/auth/verify-email', { body: { token: second } });
+    expect(verified.status).toBe(200);
+    expect((await session(person.token)).body.data.user.email_verified_at).toEqual(expect.any(String));
+    const reused = await sut.post('/v1/auth/verify-email', { body: { token: second } });
+    expect(reused.status).toBe(400);
+    expect(reused.body.success).toBe(false);
+    const again = await sut.post('/v1/auth/resend-verification', { token: person.token });
+    expect(again.body.error.code).toBe('EMAIL_ALREADY_VERIFIED');
+  });
+
+  it('refuses a made-up verification token with 400', async () => {
+    const response = await sut.post('/v1/auth/verify-email', { body: { token: 'lkv_not-a-real-token' } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('resets a password end to end, ends every session, and the link works once', async () => {
+    const person = await signUp(sut);
+    const other = await logIn(sut, person.email);
+
+    const requested = await sut.post('/v1/auth/password-reset', { body: { email: person.email } });
+    expect(requested.status).toBe(202);
+    const token = smtp.token(person.email, RESET);
+
+    const confirmed = await sut.post('/v1/auth/password-reset/confirm', { body: { token, password: NEW_PASSWORD } });
+    expect(confirmed.status).toBe(200);
+    expect((await session(person.token)).status).toBe(401);
+    expect((await session(other.token)).status).toBe(401);
+    expect((await sut.post('/v1/auth/login', { body: { email: person.email, password: TEST_PASSWORD } })).status).toBe(401);
+    expect((await logIn(sut, person.email, NEW_PASSWORD)).userId).toBe(person.userId);
+
+    const reused = await sut.post('/v1/auth/password-reset/confirm', { body: { token, password: 'yet another passphrase' } });
+    expect(reused.status).toBe(400);
+  });
+
+  it('answers an unknown address exactly like a known one, and mails nobody', async () => {
+    const known = await signUp(sut);
+    const unknown = uniqueEmail('nobody');
+    const before = smtp.received.length;
+
+    const a = await sut.post('/v1/auth/password-reset', { body: { email: known.email } });
+    const b = await sut.post('/v1/auth/password-reset', { body: { email: unknown } });
+
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect({ ...a.body, request_id: null }).toEqual({ ...b.body, request_id: null });
+    expect(smtp.to(unknown)).toEqual([]);
+    expect(smtp.received.length).toBe(before + 1);
+  });
+
+  it('throttles reset requests per email with 429', async () => {
+    const email = uniqueEmail('flood');
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      statuses.push((await sut.post('/v1/auth/password-reset', { body: { email } })).status);
+    }
+    expect(statuses).toEqual([202, 202, 202, 429, 429]);
+  });
+});
