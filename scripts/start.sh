@@ -29,5 +29,9 @@ fi
 # Creates the database when missing and applies pending migrations; idempotent.
 node dist/libs/db/src/migrate.js
 
+if [[ -z "${SMTP_URL:-}" ]]; then
+  echo "start: SMTP_URL is unset: mails (verification, invitations, password resets) are written to the log instead of sent" >&2
+fi
+
 # exec: the Node process gets Ctrl-C / SIGTERM directly and shuts down cleanly.
 exec node dist/apps/latchkey/src/main.js
