@@ -34,6 +34,8 @@ export class TestEnvironment {
     return loadConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      // Test files sign many users up from 127.0.0.1; auth-email.e2e-spec lowers it to test the limit.
+      SIGNUP_MAX_PER_ADDRESS: '10000',
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       DATABASE_URL: this.databaseUrl,
       REDIS_PREFIX: this.redisPrefix,

@@ -103,6 +103,12 @@ export class EnvSchema {
   @IsString()
   TRUST_PROXY!: string;
 
+  /** Signups one client address may make inside LOGIN_LOCK_SECONDS before 429 (each email may sign up once anyway). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  SIGNUP_MAX_PER_ADDRESS!: number;
+
   /**
    * What rate limits and quotas do while Redis is unreachable: `open` lets checks
    * pass (as Kong's fault_tolerant) and marks the verdict `degraded`; `closed`
@@ -209,6 +215,7 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   SESSION_TTL_HOURS: '12',
   LOGIN_MAX_FAILURES: '5',
   LOGIN_LOCK_SECONDS: '900',
+  SIGNUP_MAX_PER_ADDRESS: '10',
   TRUST_PROXY: 'false',
   AUTH_REDIS_FAIL_MODE: 'open',
   KEY_CACHE_TTL_SECONDS: '10',

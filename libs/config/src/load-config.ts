@@ -127,6 +127,7 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   SESSION_TTL_HOURS = true as const;
   LOGIN_MAX_FAILURES = true as const;
   LOGIN_LOCK_SECONDS = true as const;
+  SIGNUP_MAX_PER_ADDRESS = true as const;
   TRUST_PROXY = true as const;
   AUTH_REDIS_FAIL_MODE = true as const;
   KEY_CACHE_TTL_SECONDS = true as const;

@@ -82,6 +82,29 @@ describe('Email verification and password reset over SMTP (SPEC §3, issue 14)',
     expect(smtp.received.length).toBe(before + 1);
   });
 
+  it('throttles signups per client address with 429', async () => {
+    const limited = await TestApp.start({ config: { SMTP_URL: smtp.url, SIGNUP_MAX_PER_ADDRESS: '2' } });
+    try {
+      const statuses: number[] = [];
+      for (let index = 0; index < 3; index += 1) {
+        const body = { email: uniqueEmail('many'), password: TEST_PASSWORD, name: 'Many', org_name: 'Many Org' };
+        statuses.push((await limited.post('/v1/auth/signup', { body })).status);
+      }
+      expect(statuses).toEqual([201, 201, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('throttles signups of one email with 429 once its limit is used up', async () => {
+    const email = uniqueEmail('again');
+    const body = { email, password: TEST_PASSWORD, name: 'Again', org_name: 'Again Org' };
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index += 1) statuses.push((await sut.post('/v1/auth/signup', { body })).status);
+    // LOGIN_MAX_FAILURES is 3 here: the first creates, two more are 409 EMAIL_TAKEN, then 429.
+    expect(statuses).toEqual([201, 409, 409, 429, 429]);
+  });
+
   it('throttles reset requests per email with 429', async () => {
     const email = uniqueEmail('flood');
     const statuses: number[] = [];

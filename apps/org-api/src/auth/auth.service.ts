@@ -52,6 +52,8 @@ export class AuthService {
   private readonly logger = new Logger(AuthService.name);
 
   async signup(input: SignupInput, actor: AuditActor): Promise<SessionResponseDto> {
+    // Every signup counts, not only failures: a flood of accounts (and of mails) is the abuse here.
+    await this.throttle.begin(input.email, actor.ip ?? 'unknown', 'signup');
     const passwordHash = await argon2.hash(input.password, ARGON2_OPTIONS);
     const created = await this.em.transactional(async (em) => {
       if (await em.count(User, { email: input.email })) {

@@ -20,10 +20,11 @@ export function loginFailureDelayMs(accountAttempts: number): number {
  * What is being counted: failed logins, and (in their own counters) password-reset
  * requests, which are counted whether or not the address has an account.
  */
-export type ThrottledAction = 'login' | 'password-reset';
+export type ThrottledAction = 'login' | 'signup' | 'password-reset';
 
 const WHAT: Record<ThrottledAction, string> = {
   login: 'failed logins',
+  signup: 'signups',
   'password-reset': 'password reset requests',
 };
 
@@ -47,6 +48,7 @@ export interface LoginAttempt {
 export class LoginThrottleService {
   private readonly maxFailures: number;
   private readonly windowSeconds: number;
+  private readonly signupsPerAddress: number;
 
   constructor(
     private readonly redis: RedisService,
@@ -54,6 +56,7 @@ export class LoginThrottleService {
   ) {
     this.maxFailures = config.get('LOGIN_MAX_FAILURES');
     this.windowSeconds = config.get('LOGIN_LOCK_SECONDS');
+    this.signupsPerAddress = config.get('SIGNUP_MAX_PER_ADDRESS');
   }
 
   /** Counts the attempt; throws 429 when the account or the address is over its limit. */
@@ -76,7 +79,8 @@ export class LoginThrottleService {
         action === 'login' ? 'ACCOUNT_LOCKED' : 'TOO_MANY_REQUESTS',
       );
     }
-    if (addressAttempts > this.maxFailures * IP_FACTOR) {
+    const addressLimit = action === 'signup' ? this.signupsPerAddress : this.maxFailures * IP_FACTOR;
+    if (addressAttempts > addressLimit) {
       throw AppError.rateLimited(
         `Too many ${WHAT[action]} from this address; try again later.`,
         this.windowSeconds,
