@@ -1,7 +1,7 @@
 import { KeyRecord } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
 
-import { compileKey } from '../key-records/compiled-key';
+import { compileKey, compilePathGlob } from '../key-records/compiled-key';
 import { endpointAllowed, hasPermissions, ipAllowed, permissionCovers, referrerAllowed } from './key-rules';
 
 const box = new SecretBox('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');
@@ -57,6 +57,95 @@ describe('key rules', () => {
     expect(endpointAllowed(sut, 'PUT', '/v1/files/a/b.txt?v=1')).toBe(true);
     expect(endpointAllowed(sut, 'PUT', '/v1/files/')).toBe(false);
     expect(endpointAllowed(sut, 'POST', '/v1/users/u_1')).toBe(false);
+  });
+
+  describe('endpoint paths that climb out of what the key allows', () => {
+    const sut = keyWith({
+      endpoints: [
+        { method: 'GET', path: '/v1/public/*' },
+        { method: 'GET', path: '/v1/items/{id}' },
+        { method: 'GET', path: '/v1/%7Euser/{id}' },
+      ],
+    });
+
+    it.each([
+      '/v1/public/../admin/users',
+      '/v1/public/%2e%2e/admin/users',
+      '/v1/public/%2E%2e/admin/users',
+      '/v1/public/%2E%2e/',
+      '/v1/public/.%2e/admin/users',
+      '/v1/public/x/../../admin/users',
+      '/v1/public/..%2Fadmin/users',
+      '/v1/public%2F..%2Fadmin/users',
+      '/v1/public/..%5Cadmin/users',
+      '/v1/public\\..\\admin\\users',
+      '/v1/public/..;/admin/users',
+      '/v1/public//../admin/users',
+      '/v1/public/%00',
+      '/v1/public/%zz',
+      '/v1/public/..',
+      '/v1/public/.',
+      '/v1/public//',
+      '/v1/items/..',
+      '/v1/items/%2e%2e',
+      '/v1/items/.',
+      '/v1/items/',
+      '/v1/items//',
+      '/v1/items/../public/x/../../admin',
+    ])('refuses %s', (path) => {
+      expect(endpointAllowed(sut, 'GET', path)).toBe(false);
+    });
+
+    it.each([
+      '/v1/public/a',
+      '/v1/public/a/b/c?x=../../admin',
+      '/v1/public/a/./b',
+      '/v1/public/a/../b',
+      '/v1/public/%61',
+      '/v1/public/a/',
+      '/v1/public/a.json',
+      '/v1/public/...',
+      '/v1/items/i_1',
+      '/v1/items/i_1.json',
+      '/v1/items/x/../i_1',
+      '/v1/~user/u_1',
+      '/v1/%7euser/u_1',
+    ])('allows %s', (path) => {
+      expect(endpointAllowed(sut, 'GET', path)).toBe(true);
+    });
+
+    it('does not restrict a key without endpoint restrictions', () => {
+      expect(endpointAllowed(keyWith({}), 'GET', '/v1/public/../admin/users')).toBe(true);
+      expect(endpointAllowed(keyWith({}), 'GET', '/v1/public/%2F')).toBe(true);
+    });
+  });
+
+  describe(compilePathGlob.name, () => {
+    it('never lets * or {name} stand for a dot segment or an empty one, even on a path not normalised', () => {
+      const star = compilePathGlob('/v1/public/*');
+      const id = compilePathGlob('/v1/items/{id}');
+      const mid = compilePathGlob('/v1/*/items');
+      for (const path of ['/v1/public/..', '/v1/public/../admin', '/v1/public/./x', '/v1/public/a/../../admin', '/v1/public/..;/x']) {
+        expect(star.test(path)).toBe(false);
+      }
+      for (const path of ['/v1/public//', '/v1/public//admin', '/v1/public/a//b']) expect(star.test(path)).toBe(false);
+      for (const path of ['/v1/items/..', '/v1/items/.', '/v1/items/', '/v1/items/..;x']) expect(id.test(path)).toBe(false);
+      for (const path of ['/v1/../items', '/v1/./items', '/v1//items', '/v1/a//items']) expect(mid.test(path)).toBe(false);
+      expect(star.test('/v1/public/a/b.txt')).toBe(true);
+      expect(star.test('/v1/public/a/')).toBe(true);
+      expect(star.test('/v1/public/...')).toBe(true);
+      expect(id.test('/v1/items/..x')).toBe(true);
+      expect(mid.test('/v1/a/b/items')).toBe(true);
+      expect(compilePathGlob('/v1/files*').test('/v1/files/a')).toBe(true);
+    });
+
+    it('matches nothing for a pattern with a dot segment or an escape no normalised path holds', () => {
+      for (const pattern of ['/v1/public/../admin', '/v1/%2e%2e/admin', '/v1/./x', '/v1/a%2Fb', '/v1/%zz', '/v1/a\\b']) {
+        const sut = compilePathGlob(pattern);
+        expect(sut.test(pattern)).toBe(false);
+        expect(sut.test('/v1/admin')).toBe(false);
+      }
+    });
   });
 
   it('covers permissions scope by scope, a trailing * covering the rest', () => {

@@ -1,4 +1,5 @@
 import { CompiledKey, originOf, parseClientIp } from '../key-records/compiled-key';
+import { normalizeRequestPath } from '../key-records/request-path';
 
 /** An empty allowlist allows every address; otherwise the address must fall in one of its ranges. */
 export function ipAllowed(key: CompiledKey, ip: string | null): boolean {
@@ -18,10 +19,12 @@ export function referrerAllowed(key: CompiledKey, referrer: string | null): bool
 export function endpointAllowed(key: CompiledKey, method: string | null, path: string | null): boolean {
   if (key.endpoints.length === 0) return true;
   if (!method || !path) return false;
+  // Judged on the path the upstream will serve (`/v1/public/../admin` is `/v1/admin`); a path
+  // servers could read two ways is refused rather than guessed at.
+  const normal = normalizeRequestPath(path);
+  if (normal === null) return false;
   const upper = method.toUpperCase();
-  // Matched on the path alone: the query string says nothing about which endpoint is called.
-  const bare = path.split('?', 1)[0].split('#', 1)[0];
-  return key.endpoints.some((rule) => (rule.method === '*' || rule.method === upper) && rule.path.test(bare));
+  return key.endpoints.some((rule) => (rule.method === '*' || rule.method === upper) && rule.path.test(normal));
 }
 
 /**
