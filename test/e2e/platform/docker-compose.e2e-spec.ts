@@ -14,6 +14,7 @@ const REQUIRED_ENV = {
   ENCRYPTION_KEY: 'ab'.repeat(32),
   PLATFORM_ADMIN_TOKEN: 'e2e-platform-admin-token-000',
   INTERNAL_TOKEN: 'e2e-internal-token-0000000',
+  SMTP_URL: 'smtp://mail.example.test:587',
 };
 
 interface ComposeResult {
