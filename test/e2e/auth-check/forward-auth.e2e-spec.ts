@@ -129,6 +129,16 @@ describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check pr
     expect((await check(main, base, { cost: 'lots' })).status).toBe(400);
   });
 
+  it('refuses a forwarded URI that climbs out of an allowed endpoint, encoded or not', async () => {
+    const key = await issueKey(main, owner, { restrictions: { endpoints: [{ method: 'GET', path: '/api/public/*' }] } });
+    const base = { 'x-api-key': key.secret, 'x-forwarded-method': 'GET' };
+    expect((await check(main, { ...base, 'x-forwarded-uri': '/api/public/docs?x=1' })).status).toBe(200);
+    for (const uri of ['/api/public/../admin', '/api/public/%2e%2e/admin', '/api/public/%2E%2E%2Fadmin']) {
+      const refused = await check(main, { ...base, 'x-forwarded-uri': uri });
+      expect({ uri, status: refused.status, code: refused.body?.error?.code }).toEqual({ uri, status: 403, code: 'ENDPOINT_NOT_ALLOWED' });
+    }
+  });
+
   it('takes the client IP from X-Forwarded-For only from a trusted proxy', async () => {
     const key = await issueKey(main, owner, { restrictions: { ip_allowlist: ['203.0.113.0/24'] } });
     const headers = { 'x-api-key': key.secret, 'x-forwarded-for': '203.0.113.50' };

@@ -150,6 +150,36 @@ describe('POST /v1/verify (auth-check)', () => {
     expect(await codeOf({ key: key.secret })).toBe('ENDPOINT_NOT_ALLOWED');
   });
 
+  it('judges endpoints on the normalised path: no dot segment, encoded or not, climbs out of a pattern', async () => {
+    const key = await issueKey(sut, owner, {
+      restrictions: {
+        endpoints: [
+          { method: 'GET', path: '/v1/public/*' },
+          { method: 'GET', path: '/v1/items/{id}' },
+        ],
+      },
+    });
+    const codeFor = (path: string) => codeOf({ key: key.secret, method: 'GET', path });
+    expect(await codeFor('/v1/public/docs')).toBe('VALID');
+    expect(await codeFor('/v1/public/%7Euser')).toBe('VALID');
+    expect(await codeFor('/v1/items/42')).toBe('VALID');
+    for (const path of [
+      '/v1/public/../admin/users',
+      '/v1/public/%2e%2e/admin/users',
+      '/v1/public/%2E%2e/admin/users',
+      '/v1/public/.%2e/admin/users',
+      '/v1/public/..%2Fadmin',
+      '/v1/public/..\\admin',
+      '/v1/public/%5Cadmin',
+      '/v1/items/..',
+      '/v1/items/.',
+      '/v1/items/%2e%2e',
+      '/v1/public//',
+    ]) {
+      expect({ path, code: await codeFor(path) }).toEqual({ path, code: 'ENDPOINT_NOT_ALLOWED' });
+    }
+  });
+
   it('needs every requested permission held; a held payments:* covers payments:read', async () => {
     const key = await issueKey(sut, owner, { permissions: ['payments:*', 'reports:read'] });
     expect(await codeOf({ key: key.secret, permissions: ['payments:read', 'reports:read'] })).toBe('VALID');
