@@ -199,6 +199,48 @@ describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check pr
     expect((await check(main, { 'x-api-key': key.secret })).status).toBe(403);
   });
 
+  it('reveals nothing of the key in a refusal: no X-Latchkey-* header, only the code in the error envelope', async () => {
+    const carried = { permissions: ['payments:*'], metadata: { plan: 'secret-plan-name' } };
+    const revoked = await issueKey(main, owner, carried);
+    await changeKey(main, owner, revoked.id, 'revoke');
+    const { value: revokedAnswer } = await waitFor(
+      () => check(main, { 'x-api-key': revoked.secret }),
+      (answer) => answer.status === 401,
+      1_000,
+      10,
+    );
+    const signing = await issueKey(main, owner, { ...carried, signing: true });
+    const unsigned = await check(main, { 'x-api-key': signing.public_key!, 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/api/x' });
+    const forged = await check(main, {
+      'x-api-key': signing.public_key!,
+      'x-signature': signRequest('sk_test_not_the_secret', {
+        timestamp: nowSeconds(),
+        method: 'GET',
+        path: '/api/x',
+        bodySha256: sha256Hex(''),
+      }),
+      'x-forwarded-method': 'GET',
+      'x-forwarded-uri': '/api/x',
+    });
+
+    for (const [answer, status, code, key] of [
+      [revokedAnswer, 401, 'REVOKED', revoked],
+      [unsigned, 403, 'INVALID_SIGNATURE', signing],
+      [forged, 403, 'INVALID_SIGNATURE', signing],
+    ] as const) {
+      expect({ code, status: answer.status, body: answer.body }).toEqual({
+        code,
+        status,
+        body: { success: false, error: expect.objectContaining({ code, message: expect.any(String) }) },
+      });
+      expect(Object.keys(answer.headers).filter((name) => name.startsWith('x-latchkey-'))).toEqual([]);
+      const everything = JSON.stringify(answer.headers) + answer.text;
+      for (const leak of [key.id, owner.orgId, key.public_key ?? key.id, 'secret-plan-name', 'payments:*']) {
+        expect({ code, leaked: everything.includes(leak) }).toEqual({ code, leaked: false });
+      }
+    }
+  });
+
   describe('INTERNAL_TOKEN', () => {
     it('is required as x-internal-token on both endpoints when set', async () => {
       const key = await issueKey(main, owner);

@@ -1,10 +1,12 @@
 import { MikroORM } from '@mikro-orm/postgresql';
+import { Queue } from 'bullmq';
 
+import { bullPrefix, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
-import { changeKey, issueKey, nowSeconds, sha256Hex, signedBody, waitFor } from './auth-check-helpers';
+import { changeKey, issueKey, nowSeconds, sentUsageEvents, sha256Hex, signedBody, waitFor } from './auth-check-helpers';
 
 describe('POST /v1/verify (auth-check)', () => {
   let sut: TestApp;
@@ -68,7 +70,7 @@ describe('POST /v1/verify (auth-check)', () => {
     expect(await codeOf({ key: 'hello' })).toBe('MALFORMED');
     expect(await codeOf({ key: '' })).toBe('MALFORMED');
     const unknown = await verify({ key: generateApiKey('test') });
-    expect(unknown.body.data).toMatchObject({ valid: false, code: 'NOT_FOUND', key_id: null, org_id: null });
+    expect(unknown.body.data).toEqual({ valid: false, code: 'NOT_FOUND' });
     // The negative answer is cached and stays the same.
     expect(await codeOf({ key: generateApiKey('live') })).toBe('NOT_FOUND');
   });
@@ -86,7 +88,7 @@ describe('POST /v1/verify (auth-check)', () => {
     await changeKey(sut, owner, revoked.id, 'revoke');
     await eventually({ key: revoked.secret }, 'REVOKED');
     const answer = await verify({ key: revoked.secret });
-    expect(answer.body.data).toMatchObject({ valid: false, code: 'REVOKED', key_id: revoked.id });
+    expect(answer.body.data).toEqual({ valid: false, code: 'REVOKED' });
 
     const expired = await issueKey(sut, owner);
     await sql(`update api_keys set expires_at = now() - interval '1 second' where id = ?`, [expired.id]);
@@ -202,7 +204,13 @@ describe('POST /v1/verify (auth-check)', () => {
     expect(limited[0].headers['ratelimit-remaining']).toBe('0');
     expect(Number(limited[0].headers['ratelimit-reset'])).toBeGreaterThan(0);
     expect(Number(limited[0].headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(limited[0].body.data.rate_limit).toMatchObject({ limit: 7, remaining: 0 });
+    // A limit's refusal says which limit, and nothing else of the key.
+    expect(limited[0].body.data).toEqual({
+      valid: false,
+      code: 'RATE_LIMITED',
+      rate_limit: { limit: 7, remaining: 0, reset_at: expect.any(String) },
+      quota: null,
+    });
     expect(passed[0].headers['ratelimit-limit']).toBe('7');
     expect(passed[0].headers['retry-after']).toBeUndefined();
   });
@@ -214,7 +222,7 @@ describe('POST /v1/verify (auth-check)', () => {
     expect(await codeOf({ key: key.secret, permissions: ['b:read'], cost: 4 })).toBe('INSUFFICIENT_PERMISSIONS');
     expect((await verify({ key: key.secret, cost: 4 })).body.data).toMatchObject({ code: 'VALID', quota: { remaining: 2 } });
     const refused = await verify({ key: key.secret, cost: 4 });
-    expect(refused.body.data).toMatchObject({ valid: false, code: 'QUOTA_EXCEEDED', quota: { remaining: 2 } });
+    expect(refused.body.data).toEqual({ valid: false, code: 'QUOTA_EXCEEDED', rate_limit: null, quota: { remaining: 2 } });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect((await verify({ key: key.secret, cost: 2 })).body.data).toMatchObject({ code: 'VALID', quota: { remaining: 0 } });
     expect((await verify({ key: key.secret })).body.data).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: { remaining: 0 } });
@@ -243,9 +251,90 @@ describe('POST /v1/verify (auth-check)', () => {
       expect(await codeOf(signedBody('sk_test_wrongsecret', key.public_key!, 'GET', '/v1/x'))).toBe('INVALID_SIGNATURE');
       expect(await codeOf({ key: key.public_key, method: 'GET', path: '/v1/x' })).toBe('INVALID_SIGNATURE');
       // The sk secret is the HMAC key: presented directly it is refused.
-      expect((await verify({ key: key.secret })).body.data).toMatchObject({ valid: false, code: 'INVALID_SIGNATURE', key_id: key.id });
+      expect((await verify({ key: key.secret })).body.data).toEqual({ valid: false, code: 'INVALID_SIGNATURE' });
       expect(await codeOf(signedBody(key.secret, key.public_key!, 'GET', '/v1/y', ''))).toBe('VALID');
       expect(sha256Hex('')).toMatch(/^e3b0/);
+    });
+  });
+
+  describe('what a refusal reveals', () => {
+    let usage: Queue<UsageBatchJobData>;
+
+    beforeAll(() => {
+      usage = new Queue<UsageBatchJobData>(USAGE_QUEUE, {
+        prefix: bullPrefix(sut.config.REDIS_PREFIX),
+        connection: { url: sut.config.REDIS_URL },
+      });
+    });
+
+    afterAll(async () => {
+      await usage.close();
+    });
+
+    const carried = { permissions: ['payments:*'], metadata: { plan: 'secret-plan-name' } };
+    /** Nothing of the key in the answer, in any field or nested anywhere. */
+    const expectNothingOf = (text: string, key: { id: string; public_key: string | null }) => {
+      for (const leak of [key.id, owner.orgId, 'secret-plan-name', 'payments:*', '"test"']) expect(text).not.toContain(leak);
+      if (key.public_key) expect(text).not.toContain(key.public_key);
+    };
+
+    it('a revoked key gets only why, and its usage event still names the key and its organisation', async () => {
+      const key = await issueKey(sut, owner, carried);
+      await changeKey(sut, owner, key.id, 'revoke');
+      const body = { key: key.secret, method: 'GET', path: `/v1/revealed/${key.id}/revoked` };
+      expect(await eventually(body, 'REVOKED')).toBe('REVOKED');
+      const answer = await verify(body);
+      expect(answer.status).toBe(200);
+      expect(answer.body).toEqual({ success: true, data: { valid: false, code: 'REVOKED' } });
+      expectNothingOf(JSON.stringify(answer.body.data), key);
+
+      const { value: events } = await waitFor(
+        () => sentUsageEvents(usage),
+        (all) => all.some((event) => event.path === body.path && event.code === 'REVOKED'),
+        5_000,
+        50,
+      );
+      expect(events.find((event) => event.path === body.path && event.code === 'REVOKED')).toMatchObject({
+        key_id: key.id,
+        org_id: owner.orgId,
+        environment: 'test',
+      });
+    });
+
+    it('a pk_ signing key without a valid signature gets only why, and its usage events still name the key', async () => {
+      const key = await issueKey(sut, owner, { ...carried, signing: true });
+      const unsigned = { key: key.public_key, method: 'POST', path: `/v1/revealed/${key.id}/unsigned` };
+      const forged = signedBody('sk_test_not_the_secret', key.public_key!, 'POST', `/v1/revealed/${key.id}/forged`, '{}');
+      const stale = signedBody(key.secret, key.public_key!, 'POST', `/v1/revealed/${key.id}/stale`, '', nowSeconds() - 400);
+      for (const body of [unsigned, forged, stale]) {
+        const answer = await verify(body);
+        expect(answer.body).toEqual({ success: true, data: { valid: false, code: 'INVALID_SIGNATURE' } });
+        expectNothingOf(JSON.stringify(answer.body.data), key);
+      }
+
+      const paths = [unsigned.path, forged.path, stale.path];
+      const { value: events } = await waitFor(
+        () => sentUsageEvents(usage),
+        (all) => paths.every((path) => all.some((event) => event.path === path)),
+        5_000,
+        50,
+      );
+      for (const path of paths) {
+        expect(events.find((event) => event.path === path)).toMatchObject({
+          code: 'INVALID_SIGNATURE',
+          key_id: key.id,
+          org_id: owner.orgId,
+        });
+      }
+    });
+
+    it('documents key_id, org_id, environment, permissions and metadata as fields of a pass only', async () => {
+      const document = (await sut.get('/v1/openapi.json')).body;
+      const schema = document.components.schemas.KeyVerdictResponseDto;
+      expect(schema.required).toEqual(['valid', 'code']);
+      for (const field of ['key_id', 'org_id', 'environment', 'permissions', 'metadata']) {
+        expect(schema.properties[field].description).toMatch(/^Only when valid is true/);
+      }
     });
   });
 

@@ -9,7 +9,7 @@ import { PrefixedRedisClient, RedisService, transportOptions } from '@latchkey/p
 
 import { TestApp } from '../../support/create-test-app';
 import { insertApiKey, signUp, UserSession } from '../../support/factories';
-import { issueKey, sentUsageEvents, signedBody, waitFor } from './auth-check-helpers';
+import { changeKey, issueKey, nowSeconds, sentUsageEvents, signedBody, waitFor } from './auth-check-helpers';
 
 const REPLY_WITHIN_MS = 5_000;
 
@@ -63,7 +63,49 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
     const key = await issueKey(sut, owner, { signing: true });
     const body = signedBody(key.secret, key.public_key!, 'GET', '/v1/things');
     expect(await send(body)).toMatchObject({ valid: true, key_id: key.id });
-    expect(await send(body)).toMatchObject({ valid: false, code: 'INVALID_SIGNATURE' });
+    expect(await send(body)).toEqual({ valid: false, code: 'INVALID_SIGNATURE' });
+  });
+
+  it('tells a refused caller only why (revoked key, pk_ without a valid signature); the usage events still name the key', async () => {
+    const carried = { permissions: ['payments:*'], metadata: { plan: 'secret-plan-name' } };
+    const revoked = await issueKey(sut, owner, carried);
+    await changeKey(sut, owner, revoked.id, 'revoke');
+    const revokedBody = { key: revoked.secret, method: 'GET', path: `/v1/revealed/${revoked.id}` };
+    const { value: revokedVerdict } = await waitFor(
+      () => send<Record<string, unknown>>(revokedBody),
+      (verdict) => verdict.code === 'REVOKED',
+      1_000,
+      10,
+    );
+    expect(revokedVerdict).toEqual({ valid: false, code: 'REVOKED' });
+
+    const signing = await issueKey(sut, owner, { ...carried, signing: true });
+    const refusals = [
+      { key: signing.public_key, method: 'POST', path: `/v1/revealed/${signing.id}/unsigned` },
+      signedBody('sk_test_not_the_secret', signing.public_key!, 'POST', `/v1/revealed/${signing.id}/forged`),
+      signedBody(signing.secret, signing.public_key!, 'POST', `/v1/revealed/${signing.id}/stale`, '', nowSeconds() - 400),
+    ];
+    for (const body of refusals) {
+      const verdict = await send<Record<string, unknown>>(body);
+      expect(verdict).toEqual({ valid: false, code: 'INVALID_SIGNATURE' });
+      const text = JSON.stringify(verdict);
+      for (const leak of [signing.id, owner.orgId, signing.public_key!, 'secret-plan-name', 'payments:*']) expect(text).not.toContain(leak);
+    }
+
+    const wanted = [
+      { path: revokedBody.path, code: 'REVOKED', key_id: revoked.id },
+      ...refusals.map((body) => ({ path: body.path, code: 'INVALID_SIGNATURE', key_id: signing.id })),
+    ];
+    const { value: events } = await waitFor(
+      () => sentUsageEvents(usage),
+      (all) => wanted.every(({ path, code }) => all.some((event) => event.path === path && event.code === code)),
+      5_000,
+      50,
+    );
+    for (const { path, code, key_id } of wanted) {
+      const event = events.find((candidate) => candidate.path === path && candidate.code === code);
+      expect({ path, event }).toEqual({ path, event: expect.objectContaining({ key_id, org_id: owner.orgId, environment: 'test' }) });
+    }
   });
 
   it('refuses a malformed message with {code, message}', async () => {

@@ -52,7 +52,17 @@ function input(fields: Partial<KeyCheckInput> = {}): KeyCheckInput {
 }
 
 /** `cached`: the lookup answers (or fails) at once, as on a cache hit. */
-function build(found: KeyRecord | null | Error, { rateLimitDegraded = false, cached = false } = {}) {
+function build(
+  found: KeyRecord | null | Error,
+  {
+    rateLimitDegraded = false,
+    lookupDegraded = false,
+    cached = false,
+    rateLimited = false,
+    quotaExhausted = false,
+    signatureValid = true,
+  } = {},
+) {
   const calls = { lookups: 0, rate: 0, quota: 0, signatures: 0 };
   const events: UsageEvent[] = [];
   const lookup = (): MaybePromise<KeyLookupResult> => {
@@ -61,7 +71,7 @@ function build(found: KeyRecord | null | Error, { rateLimitDegraded = false, cac
       if (cached) throw found;
       return Promise.reject(found);
     }
-    const result = { key: found ? compileKey(found, box) : null, degraded: false };
+    const result = { key: found ? compileKey(found, box) : null, degraded: lookupDegraded };
     return cached ? result : Promise.resolve(result);
   };
   const keys = { bySecret: lookup, byPublicKey: lookup } as unknown as KeyRecordsService;
@@ -71,19 +81,23 @@ function build(found: KeyRecord | null | Error, { rateLimitDegraded = false, cac
       if (rateLimitDegraded) {
         return Promise.resolve({ allowed: true, limit: 10, remaining: 0, resetAt: new Date(), retryAfterSeconds: 0, degraded: true });
       }
+      if (rateLimited) {
+        return Promise.resolve({ allowed: false, limit: 10, remaining: 0, resetAt: new Date(), retryAfterSeconds: 30, degraded: false });
+      }
       return Promise.resolve({ allowed: true, limit: 10, remaining: 9, resetAt: new Date(), retryAfterSeconds: 0, degraded: false });
     },
   } as unknown as RateLimiterService;
   const quotas = {
     consume: () => {
       calls.quota += 1;
+      if (quotaExhausted) return Promise.resolve({ allowed: false, remaining: 0, degraded: false });
       return Promise.resolve({ allowed: true, remaining: 9, degraded: true });
     },
   } as unknown as QuotaLedgerService;
   const signatures = {
     verify: () => {
       calls.signatures += 1;
-      return Promise.resolve(true);
+      return Promise.resolve(signatureValid);
     },
   } as unknown as RequestSignatureService;
   const usage = { emit: (event: UsageEvent) => events.push(event) } as unknown as UsageEventBuffer;
@@ -173,6 +187,79 @@ describe(KeyChecksService.name, () => {
     const { sut, events } = build(AppError.unavailable('down'));
     await expect(sut.verify(input())).rejects.toBeInstanceOf(AppError);
     expect(events).toHaveLength(0);
+  });
+
+  describe('what a refusal tells its caller', () => {
+    const withSecrets = { metadata: { plan: 'pro' }, permissions: ['payments:*'] };
+
+    it.each([
+      ['REVOKED', record({ ...withSecrets, revoked_at: new Date().toISOString() }), {}],
+      ['DISABLED', record({ ...withSecrets, disabled_at: new Date().toISOString() }), {}],
+      ['WRONG_ENVIRONMENT', record(withSecrets), { environment: 'live' as const }],
+      ['INSUFFICIENT_PERMISSIONS', record(withSecrets), { permissions: ['users:write'] }],
+    ])('%s: only the code, while its usage event still names the key and its organisation', async (code, found, fields) => {
+      const { sut, events } = build(found);
+      const check = await sut.verify(input(fields));
+      expect(check.verdict).toEqual({ valid: false, code });
+      expect(check.key).toEqual({ key_id: 'key_1', org_id: 'org_1', environment: 'test' });
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ code, key_id: 'key_1', org_id: 'org_1', environment: 'test' });
+    });
+
+    it('INVALID_SIGNATURE for a pk_ identifier without a valid signature: only the code; the event names the key', async () => {
+      const publicKey = generateApiKey('test', 'pk');
+      const { sut, events, calls } = build(record({ ...withSecrets, signing: true, public_key: publicKey }), { signatureValid: false });
+      const check = await sut.verify(input({ key: publicKey, signatureHeader: `t=1,v1=${'a'.repeat(64)}`, method: 'GET', path: '/x' }));
+      expect(calls.signatures).toBe(1);
+      expect(check.verdict).toEqual({ valid: false, code: 'INVALID_SIGNATURE' });
+      expect(events[0]).toMatchObject({ code: 'INVALID_SIGNATURE', key_id: 'key_1', org_id: 'org_1' });
+    });
+
+    it('RATE_LIMITED: the code and the rate limit it ran into, nothing of the key', async () => {
+      const { sut, events, calls } = build(record(withSecrets), { rateLimited: true });
+      const check = await sut.verify(input());
+      expect(check.verdict).toEqual({
+        valid: false,
+        code: 'RATE_LIMITED',
+        rate_limit: { limit: 10, remaining: 0, reset_at: expect.any(String) },
+        quota: null,
+      });
+      expect(check.retryAfterSeconds).toBe(30);
+      expect(calls.quota).toBe(0);
+      expect(events[0]).toMatchObject({ code: 'RATE_LIMITED', key_id: 'key_1', org_id: 'org_1' });
+    });
+
+    it('QUOTA_EXCEEDED: the code and both limits, nothing of the key', async () => {
+      const { sut, events } = build(record(withSecrets), { quotaExhausted: true });
+      const check = await sut.verify(input());
+      expect(check.verdict).toEqual({
+        valid: false,
+        code: 'QUOTA_EXCEEDED',
+        rate_limit: { limit: 10, remaining: 9, reset_at: expect.any(String) },
+        quota: { remaining: 0 },
+      });
+      expect(events[0]).toMatchObject({ code: 'QUOTA_EXCEEDED', key_id: 'key_1', org_id: 'org_1' });
+    });
+
+    it('keeps degraded on a refusal a fallback answered: it says how sure the answer is, not whose key it is', async () => {
+      const { sut } = build(record({ ...withSecrets, revoked_at: new Date().toISOString() }), { lookupDegraded: true });
+      expect((await sut.verify(input())).verdict).toEqual({ valid: false, code: 'REVOKED', degraded: true });
+    });
+
+    it('a pass still carries the key, its organisation, permissions and metadata', async () => {
+      const { sut } = build(record({ ...withSecrets, rate_limit: null, quota: null }));
+      expect((await sut.verify(input())).verdict).toEqual({
+        valid: true,
+        code: 'VALID',
+        key_id: 'key_1',
+        org_id: 'org_1',
+        environment: 'test',
+        permissions: ['payments:*'],
+        metadata: { plan: 'pro' },
+        rate_limit: null,
+        quota: null,
+      });
+    });
   });
 
   it("answers NOT_FOUND for a rolled key's old secret once its grace is over", async () => {

@@ -11,7 +11,7 @@ import { RateLimiterService } from '../rate-limits/rate-limiter.service';
 import { EMPTY_BODY_SHA256, RequestSignatureService } from '../signatures/request-signature.service';
 import { UsageEventBuffer } from '../usage-events/usage-event-buffer.service';
 import { endpointAllowed, hasPermissions, ipAllowed, referrerAllowed } from './key-rules';
-import { KeyCheck, KeyCheckInput, KeyVerdict } from './key-verdict';
+import { CheckedKey, KeyCheck, KeyCheckInput, PassingVerdict, RefusedVerdict } from './key-verdict';
 
 /**
  * The hot path: judges one presented key, the same way for POST /v1/verify,
@@ -19,6 +19,8 @@ import { KeyCheck, KeyCheckInput, KeyVerdict } from './key-verdict';
  * spend something (a signature's one use, a rate-limit unit, quota) last, so a
  * refused check never uses up quota. Authentication (status, signature) comes
  * before the restrictions, so only a holder of the key learns why it is refused.
+ * A refusal names no key (see RefusedVerdict); the key it judged travels beside
+ * the verdict in KeyCheck.key, for the usage event alone.
  *
  * A cached key without a signature, rate limit or quota is judged synchronously:
  * no promise at all between the request and its answer (see MaybePromise).
@@ -52,12 +54,12 @@ export class KeyChecksService {
   }
 
   private recorded(input: KeyCheckInput, parsed: ParsedApiKey | null, check: KeyCheck, started: number): KeyCheck {
-    const { verdict } = check;
+    const { key } = check;
     this.usage.emit({
-      key_id: verdict.key_id,
-      org_id: verdict.org_id,
-      environment: verdict.environment ?? parsed?.environment ?? null,
-      code: verdict.code,
+      key_id: key ? key.key_id : null,
+      org_id: key ? key.org_id : null,
+      environment: key ? key.environment : (parsed?.environment ?? null),
+      code: check.verdict.code,
       ip: input.ip,
       method: input.method,
       path: input.path,
@@ -96,13 +98,31 @@ export class KeyChecksService {
     if (!endpointAllowed(key, input.method, input.path)) return refuse(VerifyCode.EndpointNotAllowed, key, degraded);
     if (!hasPermissions(record.permissions, input.permissions)) return refuse(VerifyCode.InsufficientPermissions, key, degraded);
 
-    const verdict = verdictFor(VerifyCode.Valid, key, degraded);
-    if (!record.rate_limit && !record.quota) return { verdict, retryAfterSeconds: null };
-    return this.spend(key, verdict, input, now);
+    const verdict: PassingVerdict = {
+      valid: true,
+      code: VerifyCode.Valid,
+      key_id: record.id,
+      org_id: record.org_id,
+      environment: record.environment,
+      permissions: record.permissions,
+      metadata: record.metadata,
+      rate_limit: null,
+      quota: null,
+    };
+    if (degraded) verdict.degraded = true;
+    const checked = checkedKey(key);
+    if (!record.rate_limit && !record.quota) return { verdict, key: checked, retryAfterSeconds: null };
+    return this.spend(key, checked, verdict, input, now);
   }
 
   /** The rate limit (which counts requests), then the quota (which `cost` pays): both in Redis. */
-  private async spend(key: CompiledKey, verdict: KeyVerdict, input: KeyCheckInput, now: number): Promise<KeyCheck> {
+  private async spend(
+    key: CompiledKey,
+    checked: CheckedKey,
+    verdict: PassingVerdict,
+    input: KeyCheckInput,
+    now: number,
+  ): Promise<KeyCheck> {
     const record = key.record;
     if (record.rate_limit) {
       const outcome = await this.rateLimiter.consume(record.id, record.rate_limit);
@@ -110,7 +130,11 @@ export class KeyChecksService {
       if (outcome.degraded) verdict.degraded = true;
       else verdict.rate_limit = { limit: outcome.limit, remaining: outcome.remaining, reset_at: outcome.resetAt.toISOString() };
       if (!outcome.allowed) {
-        return { verdict: deny(verdict, VerifyCode.RateLimited), retryAfterSeconds: Math.max(1, outcome.retryAfterSeconds) };
+        return {
+          verdict: limited(verdict, VerifyCode.RateLimited),
+          key: checked,
+          retryAfterSeconds: Math.max(1, outcome.retryAfterSeconds),
+        };
       }
     }
     if (record.quota) {
@@ -118,10 +142,14 @@ export class KeyChecksService {
       verdict.quota = { remaining: outcome.remaining };
       if (outcome.degraded) verdict.degraded = true;
       if (!outcome.allowed) {
-        return { verdict: deny(verdict, VerifyCode.QuotaExceeded), retryAfterSeconds: secondsToPeriodEnd(record.quota.period, now) };
+        return {
+          verdict: limited(verdict, VerifyCode.QuotaExceeded),
+          key: checked,
+          retryAfterSeconds: secondsToPeriodEnd(record.quota.period, now),
+        };
       }
     }
-    return { verdict, retryAfterSeconds: null };
+    return { verdict, key: checked, retryAfterSeconds: null };
   }
 
   /**
@@ -146,30 +174,21 @@ export class KeyChecksService {
   }
 }
 
-function verdictFor(code: VerifyCode, key: CompiledKey | null, degraded = false): KeyVerdict {
-  const record = key?.record;
-  const verdict: KeyVerdict = {
-    valid: code === VerifyCode.Valid,
-    code,
-    key_id: record?.id ?? null,
-    org_id: record?.org_id ?? null,
-    environment: record?.environment ?? null,
-    permissions: record ? record.permissions : [],
-    metadata: record ? record.metadata : null,
-    rate_limit: null,
-    quota: null,
-  };
+function checkedKey(key: CompiledKey): CheckedKey {
+  return { key_id: key.record.id, org_id: key.record.org_id, environment: key.record.environment };
+}
+
+/** A refusal before anything was spent: only its code (and whether a fallback answered). */
+function refuse(code: RefusedVerdict['code'], key: CompiledKey | null = null, degraded = false): KeyCheck {
+  const verdict: RefusedVerdict = { valid: false, code };
   if (degraded) verdict.degraded = true;
-  return verdict;
+  return { verdict, key: key ? checkedKey(key) : null, retryAfterSeconds: null };
 }
 
-function refuse(code: VerifyCode, key: CompiledKey | null = null, degraded = false): KeyCheck {
-  return { verdict: verdictFor(code, key, degraded), retryAfterSeconds: null };
-}
-
-function deny(verdict: KeyVerdict, code: VerifyCode): KeyVerdict {
-  verdict.valid = false;
-  verdict.code = code;
+/** A refusal by a limit: the code and the limits' state, which is what the caller ran into; nothing of the key. */
+function limited(passed: PassingVerdict, code: typeof VerifyCode.RateLimited | typeof VerifyCode.QuotaExceeded): RefusedVerdict {
+  const verdict: RefusedVerdict = { valid: false, code, rate_limit: passed.rate_limit, quota: passed.quota };
+  if (passed.degraded) verdict.degraded = true;
   return verdict;
 }
 

@@ -1,24 +1,63 @@
 import { VerifyCode } from '@latchkey/contracts';
 
-/** The answer of a check (SPEC §5), the same over HTTP (in the envelope's `data`) and over `auth.verify`. */
-export interface KeyVerdict {
-  valid: boolean;
-  code: VerifyCode;
-  key_id: string | null;
-  org_id: string | null;
-  environment: 'test' | 'live' | null;
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  reset_at: string;
+}
+
+export interface QuotaState {
+  remaining: number;
+}
+
+/** What a passing check tells its caller (SPEC §5): the key, whose it is and what it carries. */
+export interface PassingVerdict {
+  valid: true;
+  code: typeof VerifyCode.Valid;
+  key_id: string;
+  org_id: string;
+  environment: 'test' | 'live';
   permissions: string[];
-  metadata: Record<string, unknown> | null;
-  /** Present when the key has a rate limit, the check got as far as it and Redis could count it (not while degraded). */
-  rate_limit: { limit: number; remaining: number; reset_at: string } | null;
-  quota: { remaining: number } | null;
+  metadata: Record<string, unknown>;
+  /** Present when the key has a rate limit and Redis could count it (not while degraded). */
+  rate_limit: RateLimitState | null;
+  quota: QuotaState | null;
   /** Only when true: Redis (rate limit, quota) or the key lookup could not be asked and a fallback answered. */
   degraded?: boolean;
 }
 
-/** What a transport needs besides the verdict to set its headers. */
+/**
+ * What a refusal tells its caller: only why (SPEC §5). Whoever presents a public
+ * pk_ identifier, a revoked or someone else's key is not owed the key's id,
+ * organisation, permissions or metadata.
+ */
+export interface RefusedVerdict {
+  valid: false;
+  code: Exclude<VerifyCode, typeof VerifyCode.Valid>;
+  /** Only on RATE_LIMITED and QUOTA_EXCEEDED: the limits the caller ran into (null when not measured). */
+  rate_limit?: RateLimitState | null;
+  quota?: QuotaState | null;
+  degraded?: boolean;
+}
+
+/** The answer of a check, the same over HTTP (in the envelope's `data`) and over `auth.verify`. */
+export type KeyVerdict = PassingVerdict | RefusedVerdict;
+
+/** Whose key a check judged. */
+export interface CheckedKey {
+  key_id: string;
+  org_id: string;
+  environment: 'test' | 'live';
+}
+
+/** What a transport needs besides the verdict to set its headers, and what the usage event records. */
 export interface KeyCheck {
   verdict: KeyVerdict;
+  /**
+   * The key that was found, pass or refusal: the usage event and request log count
+   * denials per key from it. Never sent to the caller of a refusal.
+   */
+  key: CheckedKey | null;
   /** Whole seconds until a RATE_LIMITED or QUOTA_EXCEEDED check could pass; null when unknown or not limited. */
   retryAfterSeconds: number | null;
 }

@@ -18,34 +18,49 @@ class QuotaStateDto {
   remaining!: number;
 }
 
-/** Documentation of KeyVerdict (the route builds it as a plain object; nothing validates it). */
+const PASS_ONLY = 'Only when valid is true: a refusal never names the key, its organisation or what it carries.';
+
+/**
+ * Documentation of KeyVerdict (the route builds it as a plain object; nothing validates it).
+ * A pass has every field; a refusal has `valid: false` and `code` and, for RATE_LIMITED and
+ * QUOTA_EXCEEDED, the `rate_limit` and `quota` it ran into (SPEC §5).
+ */
 export class KeyVerdictResponseDto {
   @ApiProperty()
   valid!: boolean;
 
-  @ApiProperty({ enum: VERIFY_CODES })
+  @ApiProperty({ enum: VERIFY_CODES, description: 'Why the key passes (VALID) or is refused' })
   code!: VerifyCode;
 
-  @ApiProperty({ nullable: true, type: String, description: 'null when the key is malformed or unknown' })
-  key_id!: string | null;
+  @ApiPropertyOptional({ type: String, description: PASS_ONLY })
+  key_id?: string;
 
-  @ApiProperty({ nullable: true, type: String })
-  org_id!: string | null;
+  @ApiPropertyOptional({ type: String, description: PASS_ONLY })
+  org_id?: string;
 
-  @ApiProperty({ nullable: true, enum: ['test', 'live'] })
-  environment!: 'test' | 'live' | null;
+  @ApiPropertyOptional({ enum: ['test', 'live'], description: PASS_ONLY })
+  environment?: 'test' | 'live';
 
-  @ApiProperty({ type: [String] })
-  permissions!: string[];
+  @ApiPropertyOptional({ type: [String], description: PASS_ONLY })
+  permissions?: string[];
 
-  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true })
-  metadata!: Record<string, unknown> | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: PASS_ONLY })
+  metadata?: Record<string, unknown>;
 
-  @ApiProperty({ nullable: true, type: RateLimitStateDto, description: 'When the key has a rate limit and the check reached it' })
-  rate_limit!: RateLimitStateDto | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: RateLimitStateDto,
+    description:
+      'On a pass, and on a RATE_LIMITED or QUOTA_EXCEEDED refusal; null when the key has no rate limit or Redis could not count it',
+  })
+  rate_limit?: RateLimitStateDto | null;
 
-  @ApiProperty({ nullable: true, type: QuotaStateDto, description: 'When the key has a quota and the check reached it' })
-  quota!: QuotaStateDto | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: QuotaStateDto,
+    description: 'On a pass, and on a RATE_LIMITED or QUOTA_EXCEEDED refusal; null when the key has no quota or the check did not reach it',
+  })
+  quota?: QuotaStateDto | null;
 
   @ApiPropertyOptional({ description: 'Present (true) when Redis or the key lookup was unavailable and a fallback answered' })
   degraded?: boolean;
