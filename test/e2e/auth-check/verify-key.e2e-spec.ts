@@ -255,6 +255,14 @@ describe('POST /v1/verify (auth-check)', () => {
       expect(await codeOf(signedBody(key.secret, key.public_key!, 'GET', '/v1/y', ''))).toBe('VALID');
       expect(sha256Hex('')).toMatch(/^e3b0/);
     });
+
+    it('refuses a signature dated two minutes ahead of the server, which would outlive the tolerance', async () => {
+      const key = await issueKey(sut, owner, { signing: true });
+      const ahead = signedBody(key.secret, key.public_key!, 'POST', '/v1/charges', '{"amount":5}', nowSeconds() + 120);
+      expect((await verify(ahead)).body.data).toEqual({ valid: false, code: 'INVALID_SIGNATURE' });
+      // The same key with a signature dated now passes: the date alone was refused.
+      expect(await codeOf(signedBody(key.secret, key.public_key!, 'POST', '/v1/charges', '{"amount":5}'))).toBe('VALID');
+    });
   });
 
   describe('what a refusal reveals', () => {

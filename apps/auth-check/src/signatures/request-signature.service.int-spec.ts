@@ -5,7 +5,14 @@ import { RedisService } from '@latchkey/platform';
 
 import { TestEnvironment } from '../../../../test/support/test-environment';
 import { deadRedisUrl } from '../../../../test/support/own-redis-server';
-import { EMPTY_BODY_SHA256, RequestSignatureService, sha256Hex, signRequest } from './request-signature.service';
+import {
+  EMPTY_BODY_SHA256,
+  REPLAY_GUARD_MARGIN_SECONDS,
+  RequestSignatureService,
+  sha256Hex,
+  SIGNATURE_TOLERANCE_SECONDS,
+  signRequest,
+} from './request-signature.service';
 
 describe(RequestSignatureService.name, () => {
   let env: TestEnvironment;
@@ -94,12 +101,41 @@ describe(RequestSignatureService.name, () => {
     expect(await sut.verify({ keyId: newKeyId(), secrets: [current], ...signed, ...change })).toBe(false);
   });
 
-  it('refuses a signature older or newer than five minutes, and accepts one just inside', async () => {
+  describe('with the clock held still', () => {
+    // Held so that a second ticking between signing and checking cannot move a case across its edge.
+    beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(Date.now()));
+    afterEach(() => jest.restoreAllMocks());
+
+    it('refuses a signature over five minutes old, and accepts one just inside', async () => {
+      const keyId = newKeyId();
+      expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() - 301 }) })).toBe(false);
+      expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() - 295 }) })).toBe(true);
+    });
+
+    it('refuses a signature dated over a minute ahead of the server, and accepts one just inside', async () => {
+      const keyId = newKeyId();
+      expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() + 61 }) })).toBe(false);
+      expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() + 295 }) })).toBe(false);
+      expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() + 59 }) })).toBe(true);
+    });
+  });
+
+  it.each([
+    ['dated ahead of the server', 59],
+    ['dated now', 0],
+    ['nearly stale', -290],
+  ])('keeps the replay guard of a signature %s until its date plus the tolerance and the margin', async (_, offset) => {
     const keyId = newKeyId();
-    expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() - 301 }) })).toBe(false);
-    expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() + 301 }) })).toBe(false);
-    expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() - 295 }) })).toBe(true);
-    expect(await sut.verify({ keyId, secrets: [current], ...request({ timestamp: nowSeconds() + 295 }) })).toBe(true);
+    const signed = request({ timestamp: nowSeconds() + offset });
+    expect(await sut.verify({ keyId, secrets: [current], ...signed })).toBe(true);
+    const [guard] = await redis.client.keys(`${env.redisPrefix}:sig:${keyId}:*`);
+    const expiresAtMs = Date.now() + (await redis.client.pttl(guard));
+    // Past the last second the signature could still be accepted, so its replay is refused for as long as it is good ...
+    expect(expiresAtMs).toBeGreaterThan((signed.timestamp + SIGNATURE_TOLERANCE_SECONDS) * 1_000);
+    // ... counted from the signature's date, not from when it was seen.
+    const dueMs = (signed.timestamp + SIGNATURE_TOLERANCE_SECONDS + REPLAY_GUARD_MARGIN_SECONDS) * 1_000;
+    expect(expiresAtMs).toBeGreaterThan(dueMs - 1_000);
+    expect(expiresAtMs).toBeLessThanOrEqual(dueMs + 50);
   });
 
   it("accepts the previous secret during a roll's grace, and not once it is gone", async () => {

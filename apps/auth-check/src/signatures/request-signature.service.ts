@@ -3,9 +3,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { constantTimeEquals, hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
 import { isRedisAway, RedisService, withDeadline } from '@latchkey/platform';
 
-import { parseSignatureHeader, SIGNATURE_TOLERANCE_SECONDS, signaturePayload } from './request-signature';
+import { isSignatureTimely, parseSignatureHeader, replayGuardExpiresAt, signaturePayload } from './request-signature';
 
-export { EMPTY_BODY_SHA256, sha256Hex, signRequest, SIGNATURE_TOLERANCE_SECONDS } from './request-signature';
+export {
+  EMPTY_BODY_SHA256,
+  REPLAY_GUARD_MARGIN_SECONDS,
+  sha256Hex,
+  SIGNATURE_MAX_FUTURE_SECONDS,
+  SIGNATURE_TOLERANCE_SECONDS,
+  signRequest,
+} from './request-signature';
 
 export interface VerifySignatureInput {
   keyId: string;
@@ -20,14 +27,12 @@ export interface VerifySignatureInput {
   bodySha256: string;
 }
 
-/** The replay guard outlives the tolerance a little, so a signature cannot come back at its edge. */
-export const REPLAY_GUARD_SECONDS = SIGNATURE_TOLERANCE_SECONDS + 60;
 export const REPLAY_GUARD_DEADLINE_MS = 250;
 
 /**
  * Checks signed requests (SPEC §5): HMAC-SHA256 over time, method, path and body
- * hash, 5 minutes either way, compared in constant time against every secret the
- * key holds, and each signed request accepted once. Never throws; Redis away means
+ * hash, dated at most 5 minutes back and 1 minute ahead, compared in constant time
+ * against every secret the key holds, and each signed request accepted once. Never throws; Redis away means
  * no replay guard, so the answer is false (fail closed).
  */
 @Injectable()
@@ -40,8 +45,7 @@ export class RequestSignatureService {
   async verify(input: VerifySignatureInput): Promise<boolean> {
     const parsed = parseSignatureHeader(input.header);
     if (!parsed || input.secrets.length === 0) return false;
-    const nowSeconds = Math.floor(Date.now() / 1_000);
-    if (Math.abs(nowSeconds - parsed.timestamp) > SIGNATURE_TOLERANCE_SECONDS) return false;
+    if (!isSignatureTimely(parsed.timestamp, Math.floor(Date.now() / 1_000))) return false;
 
     const payload = signaturePayload({ timestamp: parsed.timestamp, method: input.method, path: input.path, bodySha256: input.bodySha256 });
     // Every pair is compared, whichever matches first, so the time taken says nothing about which.
@@ -53,7 +57,7 @@ export class RequestSignatureService {
       }
     }
     if (!matched) return false;
-    return this.acceptOnce(input.keyId, payload);
+    return this.acceptOnce(input.keyId, payload, parsed.timestamp);
   }
 
   /**
@@ -61,12 +65,19 @@ export class RequestSignatureService {
    * signatures under both the current and the previous secret cannot be replayed
    * by stripping one of them. Two identical requests in the same second are one
    * request twice, which is exactly what this refuses.
+   *
+   * The entry lives until the signature could no longer be accepted anyway (see
+   * replayGuardExpiresAt). The time left is counted on this server's clock, the one
+   * that judged the signature fresh, rather than handed to Redis as an absolute
+   * date, so a Redis host whose clock differs cannot shorten it. It is always at
+   * least the margin: a signature older than the tolerance never gets this far.
    */
-  private async acceptOnce(keyId: string, payload: string): Promise<boolean> {
+  private async acceptOnce(keyId: string, payload: string, timestamp: number): Promise<boolean> {
     try {
       if (isRedisAway(this.redis.client)) throw new Error(`redis is ${this.redis.client.status}`);
+      const ttlMs = replayGuardExpiresAt(timestamp) * 1_000 - Date.now();
       const reply = await withDeadline(
-        this.redis.client.set(this.redis.key('sig', keyId, sha256Hex(payload)), '1', 'EX', REPLAY_GUARD_SECONDS, 'NX'),
+        this.redis.client.set(this.redis.key('sig', keyId, sha256Hex(payload)), '1', 'PX', ttlMs, 'NX'),
         REPLAY_GUARD_DEADLINE_MS,
         `replay guard took longer than ${REPLAY_GUARD_DEADLINE_MS} ms`,
       );

@@ -1,6 +1,16 @@
 import { createHmac } from 'node:crypto';
 
-import { EMPTY_BODY_SHA256, parseSignatureHeader, sha256Hex, signaturePayload, signRequest } from './request-signature';
+import {
+  EMPTY_BODY_SHA256,
+  isSignatureTimely,
+  parseSignatureHeader,
+  replayGuardExpiresAt,
+  sha256Hex,
+  SIGNATURE_MAX_FUTURE_SECONDS,
+  SIGNATURE_TOLERANCE_SECONDS,
+  signaturePayload,
+  signRequest,
+} from './request-signature';
 
 describe('request signatures', () => {
   const request = { timestamp: 1_767_225_600, method: 'post', path: '/v1/orders?dry_run=1', bodySha256: sha256Hex('{"a":1}') };
@@ -36,6 +46,35 @@ describe('request signatures', () => {
     ['an oversized header', `t=12,v1=${'a'.repeat(64)},${'x'.repeat(1_100)}`],
   ])('rejects a header that is %s', (_, header) => {
     expect(parseSignatureHeader(header)).toBeNull();
+  });
+
+  describe(isSignatureTimely.name, () => {
+    const now = 1_767_225_600;
+
+    it.each([
+      ['five minutes old', now - 300, true],
+      ['five minutes and a second old', now - 301, false],
+      ['dated now', now, true],
+      ['59 s ahead', now + 59, true],
+      ['60 s ahead', now + 60, true],
+      ['61 s ahead', now + 61, false],
+      // Within the old "either side" tolerance, and now refused: see SIGNATURE_MAX_FUTURE_SECONDS.
+      ['295 s ahead', now + 295, false],
+    ])('judges a signature %s', (_, timestamp, timely) => {
+      expect(isSignatureTimely(timestamp, now)).toBe(timely);
+    });
+  });
+
+  describe(replayGuardExpiresAt.name, () => {
+    it('outlives the last second at which the signature is still accepted, whatever its date', () => {
+      const now = 1_767_225_600;
+      for (const timestamp of [now - SIGNATURE_TOLERANCE_SECONDS, now, now + SIGNATURE_MAX_FUTURE_SECONDS]) {
+        const lastGoodSecond = timestamp + SIGNATURE_TOLERANCE_SECONDS;
+        expect(isSignatureTimely(timestamp, lastGoodSecond)).toBe(true);
+        expect(isSignatureTimely(timestamp, lastGoodSecond + 1)).toBe(false);
+        expect(replayGuardExpiresAt(timestamp)).toBeGreaterThan(lastGoodSecond);
+      }
+    });
   });
 
   it('keeps at most five signatures', () => {

@@ -8,8 +8,34 @@ import { hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
 export const EMPTY_BODY_SHA256 = sha256Hex('');
 export { sha256Hex };
 
-/** A signature is good this long either side of the server's clock (SPEC §5). */
+/** A signature stays good this long after its timestamp (SPEC §5's 5-minute tolerance). */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/**
+ * A timestamp may run at most this far ahead of the server's clock: enough for a
+ * caller's clock drifting a little, and no more, because a signature dated ahead
+ * stays good for the tolerance after that date — a caller that could date one an
+ * hour ahead would hold a credential good for an hour and five minutes.
+ */
+export const SIGNATURE_MAX_FUTURE_SECONDS = 60;
+
+/** The replay guard outlives a signature's last good second by this much, so clock jitter cannot reopen it. */
+export const REPLAY_GUARD_MARGIN_SECONDS = 60;
+
+/** Whether a signature dated `timestamp` may be accepted at `nowSeconds` (both Unix seconds). */
+export function isSignatureTimely(timestamp: number, nowSeconds: number): boolean {
+  return timestamp >= nowSeconds - SIGNATURE_TOLERANCE_SECONDS && timestamp <= nowSeconds + SIGNATURE_MAX_FUTURE_SECONDS;
+}
+
+/**
+ * Unix seconds until which the replay guard of a signature dated `timestamp` must
+ * hold. It is counted from the signature's own date, not from when it was first
+ * seen: a signature dated ahead of the server stays good for the whole tolerance
+ * after that date, and a guard counted from now would lapse while it is still good.
+ */
+export function replayGuardExpiresAt(timestamp: number): number {
+  return timestamp + SIGNATURE_TOLERANCE_SECONDS + REPLAY_GUARD_MARGIN_SECONDS;
+}
 
 export interface SignedRequest {
   /** Unix seconds. */
