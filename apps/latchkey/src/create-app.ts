@@ -5,8 +5,11 @@ import { Logger } from 'nestjs-pino';
 
 import { AppConfigValues, ServiceTarget } from '@latchkey/config';
 import {
+  answerClientError,
+  answerFrameworkError,
   FrontDoor,
   generateRequestId,
+  guardRequestInput,
   MetricsService,
   newRequestId,
   parseTrustProxy,
@@ -37,6 +40,9 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
     trustProxy,
     logger: false,
     serverFactory: frontDoor.serverFactory,
+    // What Fastify's router and Node's parser refuse is answered in the envelope too.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   // Nest's own start-up lines are held until pino takes over, so every line is JSON.
   const app = await NestFactory.create<NestFastifyApplication>(LatchkeyModule.forRoot(config, { ...platform, frontDoor }), adapter, {
@@ -59,6 +65,7 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
   const metrics = app.get(MetricsService);
   // JSON only: without Fastify's text/plain parser, any other body type is a 415.
   fastify.removeContentTypeParser('text/plain');
+  guardRequestInput(fastify);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });

@@ -10,6 +10,8 @@ export const ErrorKind = {
   NotFound: 'not_found',
   Conflict: 'conflict',
   PayloadTooLarge: 'payload_too_large',
+  /** A path parameter longer than the router reads (Fastify's maxParamLength). */
+  UriTooLong: 'uri_too_long',
   UnsupportedMediaType: 'unsupported_media_type',
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
@@ -78,6 +80,8 @@ export function statusForKind(kind: ErrorKind): number {
       return 409;
     case ErrorKind.PayloadTooLarge:
       return 413;
+    case ErrorKind.UriTooLong:
+      return 414;
     case ErrorKind.UnsupportedMediaType:
       return 415;
     case ErrorKind.RateLimited:

@@ -28,3 +28,16 @@ describe('toAppError', () => {
     expect(toAppError(new TypeError('x is undefined'))).toBeNull();
   });
 });
+
+describe('toAppError for Postgres data exceptions', () => {
+  it('maps SQLSTATE class 22 to a 400 that names no SQL', () => {
+    const error = Object.assign(new Error(`insert into "users" ("name") values ('secret') - value too long`), {
+      code: '22001',
+      severity: 'ERROR',
+    });
+    const mapped = toAppError(error);
+    expect(mapped?.kind).toBe(ErrorKind.Validation);
+    expect(mapped?.message).not.toContain('insert');
+    expect(toAppError(Object.assign(new Error('x'), { code: '22P02', severity: 'ERROR' }))?.code).toBe('VALIDATION_FAILED');
+  });
+});

@@ -18,12 +18,20 @@ export const RequestBodyError = {
   invalidJson: () => new AppError(ErrorKind.Validation, 'INVALID_JSON', 'The request body is not valid JSON.'),
 } as const;
 
+/** A request the router cannot read, the same answer whoever notices. */
+export const RequestUrlError = {
+  badUrl: () => new AppError(ErrorKind.Validation, 'INVALID_URL', 'The URL is not valid percent-encoded UTF-8.'),
+  paramTooLong: () => new AppError(ErrorKind.UriTooLong, 'URI_TOO_LONG', 'A path parameter is longer than any this API takes.'),
+} as const;
+
 const FASTIFY_ERRORS: Record<string, () => AppError> = {
   FST_ERR_CTP_BODY_TOO_LARGE: RequestBodyError.tooLarge,
   FST_ERR_CTP_INVALID_MEDIA_TYPE: RequestBodyError.unsupportedMediaType,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: RequestBodyError.contentLengthMismatch,
   FST_ERR_CTP_EMPTY_JSON_BODY: RequestBodyError.emptyJson,
   FST_ERR_CTP_INVALID_JSON_BODY: RequestBodyError.invalidJson,
+  FST_ERR_BAD_URL: RequestUrlError.badUrl,
+  FST_ERR_MAX_PARAM_LENGTH: RequestUrlError.paramTooLong,
 };
 
 const STATUS_KINDS: Record<number, ErrorKind> = {
@@ -34,6 +42,7 @@ const STATUS_KINDS: Record<number, ErrorKind> = {
   405: ErrorKind.NotFound,
   409: ErrorKind.Conflict,
   413: ErrorKind.PayloadTooLarge,
+  414: ErrorKind.UriTooLong,
   415: ErrorKind.UnsupportedMediaType,
   429: ErrorKind.RateLimited,
   503: ErrorKind.Unavailable,
@@ -46,6 +55,7 @@ const DEFAULT_CODES: Record<ErrorKind, string> = {
   not_found: 'NOT_FOUND',
   conflict: 'CONFLICT',
   payload_too_large: 'PAYLOAD_TOO_LARGE',
+  uri_too_long: 'URI_TOO_LONG',
   unsupported_media_type: 'UNSUPPORTED_MEDIA_TYPE',
   rate_limited: 'RATE_LIMITED',
   unavailable: 'SERVICE_UNAVAILABLE',
@@ -77,10 +87,22 @@ export function toAppError(error: unknown): AppError | null {
   if ((error as { code?: string } | null)?.code === '23505' || (error as Error | null)?.name === 'UniqueConstraintViolationException') {
     return AppError.conflict('This conflicts with something created at the same moment; retry.', 'CONFLICT');
   }
+  // Postgres's data exceptions (class 22: a value it cannot read, store or convert,
+  // such as text too long, bad bytes, a malformed number or date) are the input's fault.
+  // The answer names neither the statement nor the value.
+  if (isDataException(error)) {
+    return AppError.validation('A value in the request cannot be stored: it is too long, out of range or malformed.');
+  }
   if (isDependencyDown(error)) {
     return AppError.unavailable('A dependency is unavailable; retry shortly.');
   }
   return null;
+}
+
+/** SQLSTATE class 22 from pg (DatabaseError) or MikroORM (DriverException, which copies pg's fields). */
+function isDataException(error: unknown): boolean {
+  const candidate = error as { code?: unknown; severity?: unknown } | null;
+  return typeof candidate?.code === 'string' && /^22[0-9A-Z]{3}$/.test(candidate.code) && typeof candidate.severity === 'string';
 }
 
 const CONNECTION_ERROR_CODES = new Set([

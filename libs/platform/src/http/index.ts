@@ -9,3 +9,5 @@ export * from './public.decorator';
 export * from './principal';
 export * from './page-query.dto';
 export * from './dto-transforms';
+export * from './hostile-input';
+export * from './request-guards';

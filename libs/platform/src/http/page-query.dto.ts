@@ -17,7 +17,9 @@ export class PageQueryDto {
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
   @IsOptional()
   @IsString()
-  @Matches(/^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'cursor is not one this API returned' })
+  // A ULID's first character is 0-7 (its time is 48 bits): anything past that is no id
+  // this API made, and would make ulid's decodeTime throw where a cursor is read as a time.
+  @Matches(/^[a-z]{3}_[0-7][0-9A-HJKMNP-TV-Z]{25}$/, { message: 'cursor is not one this API returned' })
   cursor?: string;
 
   toPageRequest(): PageRequest {
