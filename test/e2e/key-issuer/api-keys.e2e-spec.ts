@@ -172,6 +172,17 @@ describe('API keys (key-issuer)', () => {
       ['restrictions.endpoints', { restrictions: { endpoints: ['GET /x'] } }],
       ['restrictions.endpoints.0.method', { restrictions: { endpoints: [{ method: 'FETCH', path: '/x' }] } }],
       ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: 'x' }] } }],
+      // Ambiguous once normalised: auth-check refuses such request paths, so a key with one could never match.
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/public/../admin' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/public/..' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/%2e%2E/admin' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/./x' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/a%2Fb' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/a%5cb' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/a%00' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/%zz' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/a%2' }] } }],
+      ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/..;x/y' }] } }],
       ['restrictions.other', { restrictions: { other: [] } }],
       ['rate_limit', { rate_limit: 5 }],
       ['rate_limit.limit', { rate_limit: { limit: 0, window_seconds: 60 } }],
@@ -208,6 +219,17 @@ describe('API keys (key-issuer)', () => {
           ],
         },
       },
+      {
+        restrictions: {
+          endpoints: [
+            { method: 'GET', path: '/v1/payments/*' },
+            { method: 'GET', path: '/v1/%7Euser/{id}' },
+            { method: 'GET', path: '/.well-known/openid-configuration' },
+            { method: 'GET', path: '/v1/files/a..b/*' },
+            { method: 'GET', path: '/v1/q%3Fx;v=1' },
+          ],
+        },
+      },
       { rate_limit: null, quota: null },
       { rate_limit: { limit: 1_000_000, window_seconds: 86_400 }, quota: { limit: 1_000_000_000, period: 'total' } },
       { metadata: { blob: 'x'.repeat(4000) } },
@@ -215,6 +237,19 @@ describe('API keys (key-issuer)', () => {
     ])('accepts good values (case %#)', async (overrides) => {
       const response = await sut.post('/v1/api-keys', { token: team.owner.token, body: { name: 'k', environment: 'test', ...overrides } });
       expect(response.status).toBe(201);
+    });
+
+    it('says what an endpoint path may not hold, on create and on edit', async () => {
+      const body = { restrictions: { endpoints: [{ method: 'GET', path: '/v1/public/%2e%2e/admin' }] } };
+      const created = await sut.post('/v1/api-keys', { token: team.owner.token, body: { name: 'k', environment: 'test', ...body } });
+      expect(created.status).toBe(400);
+      expect(created.body.error.details).toEqual([
+        { field: 'restrictions.endpoints.0.path', message: expect.stringMatching(/without \. or \.\. segments.*%2F, %5C, %00/) },
+      ]);
+      const key = await createKey(team.owner);
+      const edited = await sut.patch(`/v1/api-keys/${key.id}`, { token: team.owner.token, body });
+      expect(edited.status).toBe(400);
+      expect(edited.body.error.details.map((detail: { field: string }) => detail.field)).toEqual(['restrictions.endpoints.0.path']);
     });
 
     it('refuses live keys until the platform approved live access', async () => {

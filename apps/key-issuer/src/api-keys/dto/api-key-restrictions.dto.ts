@@ -2,7 +2,15 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 
-import { ENDPOINT_METHODS, ENDPOINT_PATH_PATTERN, EndpointMethod, IsIpRangeList, REFERRER_PATTERN, upper } from './api-key-validators';
+import {
+  ENDPOINT_METHODS,
+  ENDPOINT_PATH_MESSAGE,
+  ENDPOINT_PATH_PATTERN,
+  EndpointMethod,
+  IsIpRangeList,
+  REFERRER_PATTERN,
+  upper,
+} from './api-key-validators';
 
 export class EndpointPatternDto {
   @ApiProperty({ enum: ENDPOINT_METHODS, example: 'GET', description: '`*` matches any method.' })
@@ -10,10 +18,15 @@ export class EndpointPatternDto {
   @IsIn(ENDPOINT_METHODS, { message: `method must be one of: ${ENDPOINT_METHODS.join(', ')}` })
   method!: EndpointMethod;
 
-  @ApiProperty({ example: '/v1/payments/*', description: 'An absolute path; `*` is a wildcard.' })
+  @ApiProperty({
+    example: '/v1/payments/*',
+    description:
+      'An absolute path; `*` matches one or more characters across segments, `{name}` one segment. ' +
+      'No `.` or `..` segment (nor `%2e`), no `%2F`, `%5C` or `%00`: a request path like that is refused before matching.',
+  })
   @IsString()
   @MaxLength(500)
-  @Matches(ENDPOINT_PATH_PATTERN, { message: 'path must be an absolute path such as /v1/payments/*' })
+  @Matches(ENDPOINT_PATH_PATTERN, { message: ENDPOINT_PATH_MESSAGE })
   path!: string;
 }
 

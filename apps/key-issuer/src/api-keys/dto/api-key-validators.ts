@@ -13,8 +13,21 @@ export const PERMISSION_PATTERN = /^[a-z0-9_.-]+(:[a-z0-9_.*-]+)*$/i;
 export const REFERRER_PATTERN =
   /^(https?|\*):\/\/(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:(\d{1,5}|\*))?$/i;
 
-/** An absolute path; `*` matches one or more segments' worth of characters. */
-export const ENDPOINT_PATH_PATTERN = /^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/{}]*$/;
+/**
+ * An absolute path; `*` matches one or more segments' worth of characters, `{name}`
+ * one segment. Refused: what stays ambiguous after normalisation — an encoded slash,
+ * backslash or NUL (`%2F`, `%5C`, `%00`), a `%` without two hex digits, and a `.` or
+ * `..` segment, plain, encoded (`%2e%2e`) or with a path parameter (`..;x`).
+ * auth-check refuses request paths like these before matching
+ * (apps/auth-check/src/key-records/request-path.ts) and compiles such a pattern to
+ * one that matches nothing, so a key saved with one would refuse every call.
+ */
+export const ENDPOINT_PATH_PATTERN =
+  /^(?!.*%(?:2f|5c|00))(?!.*\/(?:\.|%2e){1,2}(?:[/;]|$))\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/{}]|%[0-9a-f]{2})*$/i;
+
+export const ENDPOINT_PATH_MESSAGE =
+  'path must be an absolute path such as /v1/payments/* or /v1/items/{id}, without . or .. segments (also as %2e), ' +
+  'encoded slashes, backslashes or NULs (%2F, %5C, %00), or a % not followed by two hex digits';
 
 export const ENDPOINT_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*'] as const;
 export type EndpointMethod = (typeof ENDPOINT_METHODS)[number];
