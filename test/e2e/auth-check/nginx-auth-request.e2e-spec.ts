@@ -64,6 +64,8 @@ describeWithNginx('nginx auth_request in front of an upstream, with deploy/nginx
   let proxy: ChildProcess;
   let dir: string;
   let port: number;
+  /** Every URL the upstream was asked for, as it received it. */
+  const reached: string[] = [];
 
   beforeAll(async () => {
     sut = await TestApp.start({ config: { INTERNAL_TOKEN, TRUST_PROXY: '127.0.0.1' } });
@@ -72,6 +74,7 @@ describeWithNginx('nginx auth_request in front of an upstream, with deploy/nginx
 
     // The tiny upstream echoes what nginx told it about the caller.
     upstream = createServer((req, res) => {
+      reached.push(req.url ?? '');
       res.setHeader('content-type', 'application/json');
       res.end(
         JSON.stringify({
@@ -141,6 +144,30 @@ describeWithNginx('nginx auth_request in front of an upstream, with deploy/nginx
     expect((await get(port, '/orders/43', { 'x-api-key': key.secret })).status).toBe(200);
     // The endpoint restriction sees nginx's X-Forwarded-Uri.
     expect((await get(port, '/admin', { 'x-api-key': key.secret })).status).toBe(403);
+  });
+
+  it('refuses a raw path that climbs out of the allowed prefix, before the upstream sees it', async () => {
+    const key = await issueKey(sut, owner, { restrictions: { endpoints: [{ method: 'GET', path: '/orders/*' }] } });
+    // http.request sends the path verbatim: neither the client nor nginx's proxy_pass resolves these.
+    const climbing = [
+      '/orders/../admin',
+      '/orders/x/../../admin',
+      '/orders/%2e%2e/admin',
+      '/orders/.%2E/admin',
+      '/orders/..%2Fadmin',
+      '/orders%2F..%2Fadmin',
+      '/orders/..;/admin',
+    ];
+    const before = reached.length;
+    for (const path of climbing) {
+      const answer = await get(port, path, { 'x-api-key': key.secret });
+      expect({ path, status: answer.status }).toEqual({ path, status: 403 });
+    }
+    expect(reached.slice(before)).toEqual([]);
+    // A dot segment that stays inside the prefix passes, and the upstream is given the very URI Latchkey judged.
+    const inside = await get(port, '/orders/x/../42', { 'x-api-key': key.secret });
+    expect(inside.status).toBe(200);
+    expect(JSON.parse(inside.body)).toMatchObject({ url: '/orders/x/../42', key: key.id });
   });
 
   it('answers 401 with WWW-Authenticate for a missing or revoked key', async () => {
