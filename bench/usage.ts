@@ -29,6 +29,7 @@ import { bullPrefix, USAGE_QUEUE } from '@latchkey/contracts';
 
 import { ChildProcessApp } from '../test/support/child-process-app';
 import { databaseUrl } from '../test/support/test-databases';
+import { SmtpSink } from '../test/support/smtp-sink';
 import { TestEnvironment } from '../test/support/test-environment';
 
 const SECONDS = Number(process.env.BENCH_USAGE_SECONDS ?? 15);
@@ -158,8 +159,11 @@ function histogramP99(metricsText: string, name: string): { p99: string; count: 
 
 async function main(): Promise<void> {
   const env = await TestEnvironment.create();
+  // Production mode refuses to start without SMTP; the signup's verification mail lands here.
+  const smtp = await SmtpSink.start();
   const base: Record<string, string> = {
     NODE_ENV: 'production',
+    SMTP_URL: smtp.url,
     LOG_LEVEL: 'warn',
     REDIS_URL,
     DATABASE_URL: env.databaseUrl,
@@ -300,6 +304,7 @@ async function main(): Promise<void> {
     await api?.stop();
     agent.destroy();
     if (process.env.BENCH_USAGE_KEEP_DB !== '1') await env.destroy();
+    await smtp.close();
   }
 }
 
