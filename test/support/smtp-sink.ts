@@ -2,6 +2,8 @@ import { AddressInfo } from 'node:net';
 
 import { SMTPServer } from 'smtp-server';
 
+import { waitUntil } from './wait-until';
+
 export interface ReceivedMail {
   to: string[];
   raw: string;
@@ -12,6 +14,9 @@ export interface ReceivedMail {
  * e2e tests send mail the way production does and read the links out of it.
  */
 export class SmtpSink {
+  /** Acknowledgements held back by hold(), sent by release(). */
+  private held: (() => void)[] | null = null;
+
   private constructor(
     readonly received: ReceivedMail[],
     private readonly server: SMTPServer,
@@ -20,6 +25,7 @@ export class SmtpSink {
 
   static async start(): Promise<SmtpSink> {
     const received: ReceivedMail[] = [];
+    let sink: SmtpSink | null = null;
     const server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
@@ -29,13 +35,29 @@ export class SmtpSink {
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           received.push({ to: session.envelope.rcptTo.map((rcpt) => rcpt.address), raw: Buffer.concat(chunks).toString('utf8') });
-          callback();
+          if (sink?.held) sink.held.push(() => callback());
+          else callback();
         });
       },
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.server.address() as AddressInfo;
-    return new SmtpSink(received, server, `smtp://127.0.0.1:${port}`);
+    sink = new SmtpSink(received, server, `smtp://127.0.0.1:${port}`);
+    return sink;
+  }
+
+  /**
+   * From now on a message is kept but not acknowledged: its sender waits, as it would
+   * for a slow or stuck SMTP server, until release().
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const acknowledge of held) acknowledge();
   }
 
   /** Mails received for `address`, oldest first, bodies with quoted-printable soft breaks undone. */
@@ -53,7 +75,14 @@ export class SmtpSink {
     throw new Error(`no mail to ${address} with a ${path} link (received ${this.received.length} mails)`);
   }
 
+  /** Waits until `address` has received `count` mails (mail sent after an answer arrives a little later). */
+  async waitFor(address: string, count = 1, timeoutMs = 5_000): Promise<string[]> {
+    await waitUntil(() => this.to(address).length >= count, timeoutMs, `${count} mail(s) to ${address}`);
+    return this.to(address);
+  }
+
   close(): Promise<void> {
+    this.release();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

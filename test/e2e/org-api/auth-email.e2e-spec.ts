@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { TestApp } from '../../support/create-test-app';
 import { logIn, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
 import { SmtpSink } from '../../support/smtp-sink';
@@ -55,6 +57,7 @@ describe('Email verification and password reset over SMTP (SPEC §3, issue 14)',
 
     const requested = await sut.post('/v1/auth/password-reset', { body: { email: person.email } });
     expect(requested.status).toBe(202);
+    await smtp.waitFor(person.email, 2);
     const token = smtp.token(person.email, RESET);
 
     const confirmed = await sut.post('/v1/auth/password-reset/confirm', { body: { token, password: NEW_PASSWORD } });
@@ -78,8 +81,46 @@ describe('Email verification and password reset over SMTP (SPEC §3, issue 14)',
 
     expect([a.status, b.status]).toEqual([202, 202]);
     expect({ ...a.body, request_id: null }).toEqual({ ...b.body, request_id: null });
+    await smtp.waitFor(known.email, 2);
     expect(smtp.to(unknown)).toEqual([]);
     expect(smtp.received.length).toBe(before + 1);
+  });
+
+  it('answers a reset request before the mail is sent, so a slow SMTP server reveals no account', async () => {
+    const known = await signUp(sut, { verify: false });
+    // The SMTP server now holds every message: were the mail sent on the request path, a
+    // known address would be answered only once it lets go, an unknown one at once.
+    smtp.hold();
+    try {
+      const answer = await Promise.race([
+        sut.post('/v1/auth/password-reset', { body: { email: known.email } }),
+        sleep(5_000).then(() => 'still waiting for the SMTP server' as const),
+      ]);
+      expect(answer).toMatchObject({ status: 202 });
+      await smtp.waitFor(known.email, 2);
+    } finally {
+      smtp.release();
+    }
+    expect(smtp.token(known.email, RESET)).toMatch(/^lkr_/);
+  });
+
+  it('refuses a made-up reset token with 400 and changes no password', async () => {
+    const person = await signUp(sut);
+    const refused = await sut.post('/v1/auth/password-reset/confirm', { body: { token: 'lkr_made-up', password: NEW_PASSWORD } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details).toEqual([{ field: 'token', message: 'invalid or expired' }]);
+    expect((await logIn(sut, person.email)).userId).toBe(person.userId);
+  });
+
+  it('throttles verification resends per account with 429, so nobody is mail-bombed', async () => {
+    const person = await signUp(sut, { verify: false });
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      statuses.push((await sut.post('/v1/auth/resend-verification', { token: person.token })).status);
+    }
+    // LOGIN_MAX_FAILURES is 3 here.
+    expect(statuses).toEqual([202, 202, 202, 429, 429]);
+    expect(smtp.to(person.email)).toHaveLength(4);
   });
 
   it('throttles signups per client address with 429', async () => {

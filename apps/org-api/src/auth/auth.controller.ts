@@ -48,10 +48,10 @@ export class AuthController {
   @Post('resend-verification')
   @Roles(...ROLE_RULES.anyMember)
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Mail a new verification link to my address. 409 EMAIL_ALREADY_VERIFIED.' })
+  @ApiOperation({ summary: 'Mail a new verification link to my address. 409 EMAIL_ALREADY_VERIFIED; throttled (429).' })
   @ApiEnvelope(null, { status: HttpStatus.ACCEPTED })
-  async resendVerification(@CurrentUser() user: UserPrincipal): Promise<null> {
-    await this.auth.resendVerification(user.userId);
+  async resendVerification(@CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<null> {
+    await this.auth.resendVerification(user.userId, actorFromRequest(request));
     return null;
   }
 

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -35,8 +35,19 @@ export interface LoginInput {
   orgId?: string;
 }
 
+/** Unused and not expired. */
+function isLive(token: UserToken | null): token is UserToken {
+  return token !== null && !token.usedAt && token.expiresAt > new Date();
+}
+
+function invalidResetToken(): AppError {
+  return AppError.validation('This reset link is invalid, used or expired; ask for a new one.', [
+    { field: 'token', message: 'invalid or expired' },
+  ]);
+}
+
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleDestroy {
   /** Verified against when the email is unknown, so both paths take the same time. */
   private readonly dummyHash = argon2.hash('latchkey-timing-equaliser', ARGON2_OPTIONS);
 
@@ -50,6 +61,7 @@ export class AuthService {
   ) {}
 
   private readonly logger = new Logger(AuthService.name);
+  private readonly pendingMail = new Set<Promise<void>>();
 
   async signup(input: SignupInput, actor: AuditActor): Promise<SessionResponseDto> {
     // Every signup counts, not only failures: a flood of accounts (and of mails) is the abuse here.
@@ -114,48 +126,60 @@ export class AuthService {
 
   /**
    * Mails a single-use reset link (1 h) when the address has an account. The caller
-   * cannot tell whether it has: the same answer either way, throttled per address and email.
+   * cannot tell whether it has: the same answer either way, throttled per address and
+   * email, and at the same moment — the lookup, the token and the mail (which takes as
+   * long as the SMTP server does) run after the answer, so its timing says nothing either.
    */
   async requestPasswordReset(email: string, actor: AuditActor): Promise<void> {
     await this.throttle.begin(email, actor.ip ?? 'unknown', 'password-reset');
-    const user = await this.em.findOne(User, { email });
+    this.afterAnswer(() => this.mailPasswordReset(email));
+  }
+
+  private async mailPasswordReset(email: string): Promise<void> {
+    const em = this.em.fork();
+    const user = await em.findOne(User, { email });
     if (!user) return;
     const { token, hash } = newMailToken('lkr_');
-    this.em.create(UserToken, {
+    em.create(UserToken, {
       userId: user.id,
       purpose: UserTokenPurpose.PasswordReset,
       tokenHash: hash,
       expiresAt: new Date(Date.now() + PASSWORD_RESET_TTL_MS),
     });
-    await this.em.flush();
+    await em.flush();
     const link = `${this.config.get('PUBLIC_BASE_URL')}/console/reset-password?token=${encodeURIComponent(token)}`;
-    try {
-      await this.mailer.send({
-        to: user.email,
-        subject: 'Reset your Latchkey password',
-        text:
-          `Someone asked to reset the password of this Latchkey account. To choose a new one, open:\n${link}\n\n` +
-          'The link works once, for 1 hour. If it was not you, ignore this mail; your password is unchanged.\n',
-      });
-    } catch (error) {
-      this.logger.warn({ msg: 'password reset mail failed', user_id: user.id, err: String(error) });
-    }
+    await this.mailer.send({
+      to: user.email,
+      subject: 'Reset your Latchkey password',
+      text:
+        `Someone asked to reset the password of this Latchkey account. To choose a new one, open:\n${link}\n\n` +
+        'The link works once, for 1 hour. If it was not you, ignore this mail; your password is unchanged.\n',
+    });
+  }
+
+  /** Work the answer must not wait for; a shutdown waits for it (onModuleDestroy). */
+  private afterAnswer(work: () => Promise<void>): void {
+    const task = work()
+      .catch((error: unknown) => this.logger.warn({ msg: 'password reset mail failed; the user can ask again', err: String(error) }))
+      .finally(() => this.pendingMail.delete(task));
+    this.pendingMail.add(task);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.pendingMail);
   }
 
   /** Spends a reset token: sets the password and ends every session of the user. */
   async confirmPasswordReset(token: string, password: string): Promise<void> {
+    const where = { tokenHash: hashMailToken(token), purpose: UserTokenPurpose.PasswordReset };
+    // A token that cannot be right is refused before argon2 runs: 19 MiB and tens of
+    // milliseconds per guess would make this public route a cheap way to load the server.
+    if (!isLive(await this.em.fork().findOne(UserToken, where))) throw invalidResetToken();
     const passwordHash = await argon2.hash(password, ARGON2_OPTIONS);
     await this.em.transactional(async (em) => {
-      const found = await em.findOne(
-        UserToken,
-        { tokenHash: hashMailToken(token), purpose: UserTokenPurpose.PasswordReset },
-        { lockMode: LockMode.PESSIMISTIC_WRITE },
-      );
-      if (!found || found.usedAt || found.expiresAt <= new Date()) {
-        throw AppError.validation('This reset link is invalid, used or expired; ask for a new one.', [
-          { field: 'token', message: 'invalid or expired' },
-        ]);
-      }
+      // Again under the lock: a parallel confirm may have spent it meanwhile.
+      const found = await em.findOne(UserToken, where, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!found || !isLive(found)) throw invalidResetToken();
       found.usedAt = new Date();
       await em.nativeUpdate(User, { id: found.userId }, { passwordHash });
       // Whoever knew the old password may hold a session: none survives the reset.
@@ -171,9 +195,11 @@ export class AuthService {
   }
 
   /** Mails the caller a fresh verification link; 409 when the address is already verified. */
-  async resendVerification(userId: string): Promise<void> {
+  async resendVerification(userId: string, actor: AuditActor): Promise<void> {
     const user = await this.em.findOneOrFail(User, { id: userId });
     if (user.emailVerifiedAt) throw AppError.conflict('This email address is already verified.', 'EMAIL_ALREADY_VERIFIED');
+    // An account can be opened with someone else's address: unthrottled, this would mail-bomb them.
+    await this.throttle.begin(user.email, actor.ip ?? 'unknown', 'verification-resend');
     const token = this.issueVerification(this.em, user);
     await this.em.flush();
     await this.mailVerification(user, token);

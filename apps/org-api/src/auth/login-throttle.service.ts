@@ -17,15 +17,17 @@ export function loginFailureDelayMs(accountAttempts: number): number {
 }
 
 /**
- * What is being counted: failed logins, and (in their own counters) password-reset
- * requests, which are counted whether or not the address has an account.
+ * What is being counted: failed logins, and (in their own counters) signups, mails
+ * asked for again (verification) and password-reset requests, which are counted
+ * whether or not the address has an account.
  */
-export type ThrottledAction = 'login' | 'signup' | 'password-reset';
+export type ThrottledAction = 'login' | 'signup' | 'password-reset' | 'verification-resend';
 
 const WHAT: Record<ThrottledAction, string> = {
   login: 'failed logins',
   signup: 'signups',
   'password-reset': 'password reset requests',
+  'verification-resend': 'verification mails',
 };
 
 export interface LoginAttempt {
