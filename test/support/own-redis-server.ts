@@ -12,11 +12,20 @@ import Redis from 'ioredis';
 const running = new Set<ChildProcess>();
 process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 
+/** A named ACL user with a password; the server then turns its password-less default user off. */
+export interface RedisAclUser {
+  username: string;
+  password: string;
+  /** ACL rules after the password; every key, channel and command unless told otherwise. */
+  rules?: string[];
+}
+
 /**
  * A private, throw-away redis-server for outage tests: they kill, freeze and restart
  * this one only, never the shared Redis on 6379. `durable` keeps an append-only file
  * (fsync always) in a temporary directory across restarts, as a production Redis set
- * up the way the README asks; otherwise a restart starts empty.
+ * up the way the README asks; otherwise a restart starts empty. `user` sets it up the
+ * way the README asks too: no default user, only the named one with its password.
  */
 export class OwnRedisServer {
   private child: ChildProcess | undefined;
@@ -24,24 +33,43 @@ export class OwnRedisServer {
   private constructor(
     readonly port: number,
     private readonly dir: string | null,
+    private readonly user: RedisAclUser | null,
   ) {}
 
-  static async start(options: { durable?: boolean } = {}): Promise<OwnRedisServer> {
+  static async start(options: { durable?: boolean; user?: RedisAclUser } = {}): Promise<OwnRedisServer> {
     const dir = options.durable ? mkdtempSync(join(tmpdir(), 'latchkey-redis-')) : null;
-    const server = new OwnRedisServer(await freePort(), dir);
+    const server = new OwnRedisServer(await freePort(), dir, options.user ?? null);
     await server.restart();
     return server;
   }
 
+  /** The URL a client of this server uses, with the ACL user's credentials when it has one. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return this.user ? this.urlAs(this.user.username, this.user.password) : `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** This server's URL with the given credentials (right or wrong). */
+  urlAs(username: string, password: string): string {
+    return `redis://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${this.port}`;
   }
 
   /** Starts the server on the same port: empty, or with what its append-only file kept. */
   async restart(): Promise<void> {
     if (this.child) return;
     const persistence = this.dir ? ['--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
+    const acl = this.user
+      ? [
+          '--user',
+          'default',
+          'off',
+          '--user',
+          this.user.username,
+          'on',
+          `>${this.user.password}`,
+          ...(this.user.rules ?? ['~*', '&*', '+@all']),
+        ]
+      : [];
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...acl], {
       stdio: 'ignore',
     });
     running.add(child);
@@ -55,6 +83,8 @@ export class OwnRedisServer {
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
+        username: this.user?.username,
+        password: this.user?.password,
       });
       try {
         await probe.connect();

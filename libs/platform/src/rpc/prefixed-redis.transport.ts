@@ -1,4 +1,5 @@
 import { ClientRedis, MessageHandler, RedisOptions, ServerRedis } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
 
 /**
  * Nest's Redis transport publishes on the bare pattern name. Redis pub/sub channels
@@ -16,6 +17,12 @@ export class PrefixedRedisServer extends ServerRedis {
 
   override getRequestPattern(pattern: string): string {
     return `${this.channelPrefix}:rpc:${pattern}`;
+  }
+
+  override registerErrorListener(client: Redis): void {
+    client.on('error', (error: Error) => {
+      this.logger.error(redisErrorLine(error));
+    });
   }
 
   // ServerRedis looks handlers up, and names the reply channel, by the channel a
@@ -50,6 +57,20 @@ export class PrefixedRedisClient extends ClientRedis {
   override getReplyPattern(pattern: string): string {
     return `${this.channelPrefix}:rpc:${pattern}.reply`;
   }
+
+  override registerErrorListener(client: Redis): void {
+    client.on('error', (error: Error) => {
+      this.logger.error(redisErrorLine(error));
+    });
+  }
+}
+
+/**
+ * Nest logs the whole error object, and ioredis puts the failed command on it: for a
+ * refused AUTH that is the username and the password from REDIS_URL. Only the message.
+ */
+function redisErrorLine(error: Error): string {
+  return `redis transport: ${error.message}`;
 }
 
 /** ioredis options for the transport, from REDIS_URL. */
