@@ -15,6 +15,7 @@ const REQUIRED_ENV = {
   PLATFORM_ADMIN_TOKEN: 'e2e-platform-admin-token-000',
   INTERNAL_TOKEN: 'e2e-internal-token-0000000',
   SMTP_URL: 'smtp://mail.example.test:587',
+  REDIS_PASSWORD: 'e2e0redis0password',
 };
 
 interface ComposeResult {
@@ -114,8 +115,11 @@ describe('docker-compose.yml (the split deployment)', () => {
       NODE_ENV: 'production',
       KEY_HASH_SECRET: REQUIRED_ENV.KEY_HASH_SECRET,
       DATABASE_URL: `postgres://postgres:${REQUIRED_ENV.POSTGRES_PASSWORD}@postgres:5432/latchkey`,
-      REDIS_URL: 'redis://redis:6379',
+      REDIS_URL: `redis://latchkey:${REQUIRED_ENV.REDIS_PASSWORD}@redis:6379`,
     });
+    // Logged in as the ACL user: the default user is off, see below.
+    const redisUrl = new URL(env?.REDIS_URL ?? '');
+    expect([redisUrl.username, redisUrl.password]).toEqual(['latchkey', REQUIRED_ENV.REDIS_PASSWORD]);
   });
 
   it('lets only org-api migrate, so containers never race on the same migration', () => {
@@ -132,6 +136,22 @@ describe('docker-compose.yml (the split deployment)', () => {
     expect(resolved.stdout).toMatch(/- --maxmemory-policy\s+- noeviction/);
   });
 
+  it('runs Redis with the default user off and one ACL user with the password', () => {
+    // Without credentials a client gets NOAUTH: the default user is the password-less one.
+    expect(resolved.stdout).toMatch(/- --user\s+- default\s+- "?off"?\s/);
+    expect(resolved.stdout).toMatch(new RegExp(`- --user\\s+- latchkey\\s+- "?on"?\\s+- '?>${REQUIRED_ENV.REDIS_PASSWORD}'?\\s`));
+    expect(resolved.stdout).not.toMatch(/nopass/);
+  });
+
+  it('checks Redis health as that user, failing on a refused login', () => {
+    const redis = /^ {2}redis:\s*$([\s\S]*?)^ {2}\S/m.exec(resolved.stdout)?.[1] ?? '';
+
+    expect(servicesOf(resolved.stdout).get('redis')).toEqual({ REDISCLI_AUTH: REQUIRED_ENV.REDIS_PASSWORD });
+    // redis-cli exits 0 on NOAUTH: only the PONG tells a login that worked.
+    expect(redis).toMatch(/redis-cli --user latchkey ping \| grep -qx PONG/);
+    expect(redis).not.toContain(`-a ${REQUIRED_ENV.REDIS_PASSWORD}`);
+  });
+
   it('checks every app on /health/ready', () => {
     const checks = resolved.stdout.match(/\/health\/ready/g) ?? [];
 
@@ -146,6 +166,16 @@ describe('docker-compose.yml (the split deployment)', () => {
 
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('KEY_HASH_SECRET');
+  });
+
+  it('refuses to resolve without REDIS_PASSWORD: there is no Redis without a password', async () => {
+    const withoutRedisPassword: Record<string, string> = { ...REQUIRED_ENV };
+    delete withoutRedisPassword.REDIS_PASSWORD;
+
+    const refused = await compose(['config'], withoutRedisPassword);
+
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('REDIS_PASSWORD');
   });
 });
 
