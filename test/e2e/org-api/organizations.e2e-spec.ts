@@ -13,9 +13,10 @@ const DEFAULT_SETTINGS = {
   allowed_expiry_presets: [30, 60, 90],
   request_log_retention_test_days: null,
   request_log_retention_live_days: null,
+  reminder_emails_enabled: true,
 };
 /** The settings not under test in a case, as a new organisation has them. */
-const RETENTION_DEFAULTS = { request_log_retention_test_days: null, request_log_retention_live_days: null };
+const RETENTION_DEFAULTS = { request_log_retention_test_days: null, request_log_retention_live_days: null, reminder_emails_enabled: true };
 
 describe('Organisations (org-api)', () => {
   let sut: TestApp;
@@ -313,6 +314,18 @@ describe('Organisations (org-api)', () => {
       expect((await sut.get('/v1/orgs/current', { token: owner.token })).body.data.settings).toEqual(reset.body.data);
     });
 
+    it('turns reminder mails off and on again, audited, other settings untouched', async () => {
+      const owner = await signUp(sut);
+      const off = await sut.patch('/v1/orgs/current/settings', { token: owner.token, body: { reminder_emails_enabled: false } });
+      expect(off.status).toBe(200);
+      expect(off.body.data).toEqual({ ...DEFAULT_SETTINGS, reminder_emails_enabled: false });
+      expect((await sut.get('/v1/orgs/current/settings', { token: owner.token })).body.data).toEqual(off.body.data);
+
+      const on = await sut.patch('/v1/orgs/current/settings', { token: owner.token, body: { reminder_emails_enabled: true } });
+      expect(on.body.data).toEqual(DEFAULT_SETTINGS);
+      expect((await auditActions(owner.orgId)).filter((action) => action === 'org.settings_updated')).toHaveLength(2);
+    });
+
     it.each([
       ['rotation_policy_days 0', { rotation_policy_days: 0 }, 'rotation_policy_days'],
       ['rotation_policy_days 3651', { rotation_policy_days: 3651 }, 'rotation_policy_days'],
@@ -336,6 +349,9 @@ describe('Organisations (org-api)', () => {
       ['live log retention 2.5', { request_log_retention_live_days: 2.5 }, 'request_log_retention_live_days'],
       ['test log retention as a string', { request_log_retention_test_days: '30' }, 'request_log_retention_test_days'],
       ['log retention as an object', { request_log_retention_live_days: { days: 30 } }, 'request_log_retention_live_days'],
+      ['reminder_emails_enabled as a string', { reminder_emails_enabled: 'false' }, 'reminder_emails_enabled'],
+      ['reminder_emails_enabled as a number', { reminder_emails_enabled: 0 }, 'reminder_emails_enabled'],
+      ['reminder_emails_enabled null', { reminder_emails_enabled: null }, 'reminder_emails_enabled'],
       ['an unknown field', { rotation_policy_days: 30, rotation: 30 }, 'rotation'],
       ['an empty body', {}, null],
     ])('refuses %s with 400 and changes nothing', async (_, body, field) => {

@@ -55,6 +55,7 @@ describe('org-api over the Redis transport (orgs.get, orgs.member_role)', () => 
           allowed_expiry_presets: [30, 60, 90],
           request_log_retention_test_days: null,
           request_log_retention_live_days: null,
+          reminder_emails_enabled: true,
         },
         created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
       });

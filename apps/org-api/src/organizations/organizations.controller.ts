@@ -50,7 +50,9 @@ export class OrganizationsController {
 
   @Get('current/settings')
   @Roles(...ROLE_RULES.anyMember)
-  @ApiOperation({ summary: 'Rotation policy, default key expiry, allowed expiry presets and request-log retention.' })
+  @ApiOperation({
+    summary: 'Rotation policy, default key expiry, allowed expiry presets, request-log retention and whether reminders are mailed.',
+  })
   @ApiEnvelope(OrganizationSettingsDto)
   async settings(@CurrentUser() user: UserPrincipal): Promise<OrganizationSettingsDto> {
     return OrganizationResponseDto.from(await this.organizations.findById(user.orgId)).settings;
@@ -77,11 +79,12 @@ export class OrganizationsController {
       ...(dto.request_log_retention_live_days !== undefined
         ? { request_log_retention_live_days: dto.request_log_retention_live_days }
         : {}),
+      ...(dto.reminder_emails_enabled !== undefined ? { reminder_emails_enabled: dto.reminder_emails_enabled } : {}),
     };
     if (Object.keys(changes).length === 0) {
       throw AppError.validation(
         'Send at least one of rotation_policy_days, default_expiry_days, allowed_expiry_presets, ' +
-          'request_log_retention_test_days, request_log_retention_live_days.',
+          'request_log_retention_test_days, request_log_retention_live_days, reminder_emails_enabled.',
       );
     }
     const org = await this.organizations.updateSettings(user.orgId, changes, actorFromRequest(request));

@@ -14,6 +14,7 @@ import {
   OrganizationSettings,
   Page,
   PageRequest,
+  reminderEmailsEnabled,
   Role,
 } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
@@ -96,6 +97,7 @@ export class OrganizationsService {
           changes.request_log_retention_live_days !== undefined
             ? changes.request_log_retention_live_days
             : (before.request_log_retention_live_days ?? null),
+        reminder_emails_enabled: changes.reminder_emails_enabled ?? reminderEmailsEnabled(before),
       };
       if (JSON.stringify(before) === JSON.stringify(after)) return;
       org.settings = after;

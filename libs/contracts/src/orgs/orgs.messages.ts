@@ -21,6 +21,8 @@ export interface OrganizationReply {
     request_log_retention_test_days: number | null;
     /** null: the deployment's REQUEST_LOG_RETENTION_LIVE_DAYS. */
     request_log_retention_live_days: number | null;
+    /** Whether expiry and rotation reminders are also mailed (the webhook events go either way). */
+    reminder_emails_enabled: boolean;
   };
   created_at: string;
 }

@@ -1,4 +1,9 @@
-import { DEFAULT_ORGANIZATION_SETTINGS, REQUEST_LOG_RETENTION_MAX_DAYS, requestLogRetentionDays } from './organization.entity';
+import {
+  DEFAULT_ORGANIZATION_SETTINGS,
+  reminderEmailsEnabled,
+  REQUEST_LOG_RETENTION_MAX_DAYS,
+  requestLogRetentionDays,
+} from './organization.entity';
 
 describe(requestLogRetentionDays.name, () => {
   it('answers the organisation’s own days for the environment, else the default', () => {
@@ -17,5 +22,17 @@ describe(requestLogRetentionDays.name, () => {
 
   it('caps a stored value at the most the worker keeps, as its SQL does', () => {
     expect(requestLogRetentionDays({ request_log_retention_live_days: 5_000 }, 'live', 90)).toBe(REQUEST_LOG_RETENTION_MAX_DAYS);
+  });
+});
+
+describe(reminderEmailsEnabled.name, () => {
+  it('is on by default, and for settings stored before the setting existed', () => {
+    expect(reminderEmailsEnabled(DEFAULT_ORGANIZATION_SETTINGS)).toBe(true);
+    expect(reminderEmailsEnabled({ rotation_policy_days: 90 })).toBe(true);
+    expect(reminderEmailsEnabled(null)).toBe(true);
+  });
+
+  it('is off only when turned off', () => {
+    expect(reminderEmailsEnabled({ ...DEFAULT_ORGANIZATION_SETTINGS, reminder_emails_enabled: false })).toBe(false);
   });
 });

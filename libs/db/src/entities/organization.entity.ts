@@ -20,6 +20,11 @@ export interface OrganizationSettings {
   request_log_retention_test_days: number | null;
   /** Days request logs of live keys are kept; null = the deployment's REQUEST_LOG_RETENTION_LIVE_DAYS. */
   request_log_retention_live_days: number | null;
+  /**
+   * Whether expiry and rotation reminders are also mailed to the key's creator and the
+   * org's owners and admins; off, they still go out as webhook events.
+   */
+  reminder_emails_enabled: boolean;
 }
 
 export const DEFAULT_ORGANIZATION_SETTINGS: OrganizationSettings = {
@@ -28,6 +33,7 @@ export const DEFAULT_ORGANIZATION_SETTINGS: OrganizationSettings = {
   allowed_expiry_presets: [30, 60, 90],
   request_log_retention_test_days: null,
   request_log_retention_live_days: null,
+  reminder_emails_enabled: true,
 };
 
 /**
@@ -56,6 +62,14 @@ export function requestLogRetentionDays(
   const own = settings?.[REQUEST_LOG_RETENTION_SETTING[environment]];
   // The same reading as the worker's SQL (request-log-retention.ts): capped, so reads never show more than it keeps.
   return typeof own === 'number' && Number.isInteger(own) && own > 0 ? Math.min(own, REQUEST_LOG_RETENTION_MAX_DAYS) : defaultDays;
+}
+
+/**
+ * Whether an organisation's reminders are mailed. Only an explicit `false` turns them
+ * off: settings stored before the setting existed lack it, which means the default (on).
+ */
+export function reminderEmailsEnabled(settings: Partial<OrganizationSettings> | null | undefined): boolean {
+  return settings?.reminder_emails_enabled !== false;
 }
 
 @Entity({ tableName: 'organizations' })

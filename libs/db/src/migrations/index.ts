@@ -10,6 +10,7 @@ import { Migration20261129230000ExpiryReminders } from './20261129230000-expiry-
 import { Migration20261130000000OutboxNotify } from './20261130000000-outbox-notify.migration';
 import { Migration20261202190000UsageQuarantine } from './20261202190000-usage-quarantine.migration';
 import { Migration20261202210000EmailOwnership } from './20261202210000-email-ownership.migration';
+import { Migration20261203100000ReminderEmails } from './20261203100000-reminder-emails.migration';
 
 /**
  * Every migration in order. Listed explicitly (rather than globbed from disk) so the
@@ -27,4 +28,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261130000000OutboxNotify', class: Migration20261130000000OutboxNotify },
   { name: 'Migration20261202190000UsageQuarantine', class: Migration20261202190000UsageQuarantine },
   { name: 'Migration20261202210000EmailOwnership', class: Migration20261202210000EmailOwnership },
+  { name: 'Migration20261203100000ReminderEmails', class: Migration20261203100000ReminderEmails },
 ];

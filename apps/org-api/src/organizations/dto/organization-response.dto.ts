@@ -27,6 +27,14 @@ export class OrganizationSettingsDto {
     description: "Days request logs of live keys are kept; null: the deployment's REQUEST_LOG_RETENTION_LIVE_DAYS (90 by default).",
   })
   request_log_retention_live_days!: number | null;
+
+  @ApiProperty({
+    example: true,
+    description:
+      "Whether expiry and rotation reminders are also mailed to the key's creator and the organisation's owners and admins " +
+      '(true by default); the webhook events are sent either way.',
+  })
+  reminder_emails_enabled!: boolean;
 }
 
 export class OrganizationResponseDto {

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsInt, Max, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsInt, Max, Min, ValidateIf } from 'class-validator';
 
 import { REQUEST_LOG_RETENTION_MAX_DAYS } from '@latchkey/db';
 
@@ -95,4 +95,17 @@ export class UpdateOrganizationSettingsDto {
   @Min(1, { message: `request_log_retention_live_days ${RETENTION_MESSAGE}` })
   @Max(REQUEST_LOG_RETENTION_MAX_DAYS, { message: `request_log_retention_live_days ${RETENTION_MESSAGE}` })
   request_log_retention_live_days?: number | null;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    example: false,
+    description:
+      'Whether expiry and rotation reminders (api_key.expiring, api_key.expired, api_key.rotation_due) are also mailed ' +
+      "to the key's creator and the organisation's owners and admins (verified addresses only). false stops the mails; " +
+      'the webhook events are sent either way.',
+  })
+  // Left out means unchanged; null is refused (the mails are either on or off). No coercion: "false" is not false.
+  @ValidateIf((dto: UpdateOrganizationSettingsDto) => dto.reminder_emails_enabled !== undefined)
+  @IsBoolean({ message: 'reminder_emails_enabled must be true or false' })
+  reminder_emails_enabled?: boolean;
 }
