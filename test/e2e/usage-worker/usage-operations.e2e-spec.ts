@@ -60,7 +60,7 @@ describe('usage-worker operations: /admin/queues, queue depth metrics, Redis dur
     const api = await sut.get('/admin/queues/api/queues', { headers: { authorization: `Basic ${basic}` } });
     expect(api.status).toBe(200);
     const names = (api.body.queues as { name: string }[]).map((queue) => queue.name).sort();
-    expect(names).toEqual(['domain-events', 'key-reminders', 'usage-events', 'usage-maintenance', 'webhook-deliveries']);
+    expect(names).toEqual(['domain-events', 'key-reminders', 'reminder-mails', 'usage-events', 'usage-maintenance', 'webhook-deliveries']);
   });
 
   it('exports queue depth per queue and state, read from Redis at scrape time', async () => {

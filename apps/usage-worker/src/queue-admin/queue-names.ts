@@ -1,5 +1,6 @@
 import { EVENTS_QUEUE, USAGE_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from '@latchkey/contracts';
 
+import { REMINDER_MAILS_QUEUE } from '../reminder-mail/reminder-mails.queue';
 import { REMINDERS_QUEUE } from '../reminders/reminders.processor';
 import { USAGE_MAINTENANCE_QUEUE } from '../usage-events/usage-maintenance.processor';
 
@@ -9,6 +10,7 @@ export const ADMIN_QUEUES: readonly string[] = [
   EVENTS_QUEUE,
   WEBHOOK_DELIVERIES_QUEUE,
   REMINDERS_QUEUE,
+  REMINDER_MAILS_QUEUE,
   USAGE_MAINTENANCE_QUEUE,
 ];
 

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 
+import { ReminderMailModule } from '../reminder-mail/reminder-mail.module';
+
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { WebhookDeliveryMetrics } from './webhook-delivery.metrics';
 import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
@@ -8,6 +10,7 @@ import { WebhookFanoutProcessor } from './webhook-fanout.processor';
 
 /** Webhooks, worker side: events → deliveries (fan-out) → signed HTTP attempts with retries and breakers; a sweeper re-queues lost jobs. */
 @Module({
+  imports: [ReminderMailModule],
   providers: [WebhookDeliveriesProducer, WebhookDeliveryMetrics, WebhookDeliveryProcessor, WebhookDeliverySweeper, WebhookFanoutProcessor],
   exports: [WebhookDeliveriesProducer],
 })

@@ -8,6 +8,7 @@ import { bullPrefix, DomainEvent, EVENTS_QUEUE, EventsJobData, EventType } from 
 import { IdPrefix, newId } from '@latchkey/db';
 import { closeBullmq } from '@latchkey/platform';
 
+import { ReminderMailsProducer } from '../reminder-mail/reminder-mails.producer';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { DELIVERY_CONCURRENCY, DELIVERY_LOCK_MS, DELIVERY_STALLED_CHECK_MS } from './webhook-delivery.processor';
 
@@ -34,10 +35,11 @@ export class WebhookFanoutProcessor implements OnApplicationBootstrap, BeforeApp
     private readonly config: AppConfig,
     private readonly orm: MikroORM,
     private readonly producer: WebhookDeliveriesProducer,
+    private readonly reminderMails: ReminderMailsProducer,
   ) {}
 
   onApplicationBootstrap(): void {
-    this.worker = new Worker<EventsJobData>(EVENTS_QUEUE, (job: Job<EventsJobData>) => this.fanOut(job.data), {
+    this.worker = new Worker<EventsJobData>(EVENTS_QUEUE, (job: Job<EventsJobData>) => this.handle(job.data), {
       prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
       connection: { url: this.config.get('REDIS_URL'), maxRetriesPerRequest: null },
       concurrency: FANOUT_CONCURRENCY,
@@ -53,6 +55,16 @@ export class WebhookFanoutProcessor implements OnApplicationBootstrap, BeforeApp
 
   async beforeApplicationShutdown(): Promise<void> {
     await closeBullmq(this.worker);
+  }
+
+  /**
+   * Everything an event sets off: its webhook deliveries, then, for an expiry or
+   * rotation reminder, its mails. Both steps are idempotent, so an events job retried
+   * after either failed (or after a crash) redoes them without duplicates.
+   */
+  async handle(event: DomainEvent): Promise<void> {
+    await this.fanOut(event);
+    await this.reminderMails.enqueueFor(event);
   }
 
   /**
