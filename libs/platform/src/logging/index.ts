@@ -1,1 +1,3 @@
+export * from './describe-db-error';
+export * from './log-redaction';
 export * from './logger.module';

@@ -5,22 +5,10 @@ import { DestinationStream } from 'pino';
 import { AppConfig } from '@latchkey/config';
 import { HOT_ROUTE_PATHS, OPERATIONAL_ROUTE_PATHS } from '@latchkey/contracts';
 
-/**
- * Paths that may carry a secret. pino replaces them before a line is written,
- * so a key, token or password never reaches the logs.
- */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers["x-internal-token"]',
-  'req.headers["x-signature"]',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.secret',
-  '*.token',
-  '*.key',
-];
+import { errorMessageHook, redactForLog, redactLogObject, serializeErrorForLog } from './log-redaction';
+
+/** The keys pino hands to a serializer rather than to `formatters.log`. */
+const SERIALIZED_KEYS: ReadonlySet<string> = new Set(['req', 'res', 'err']);
 
 /** Structured JSON logs (pino) with the request id on every line of a request. */
 @Module({})
@@ -35,14 +23,21 @@ export class LoggerModule {
           useFactory: (config: AppConfig) => {
             const options = {
               level: config.get('LOG_LEVEL'),
-              redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-              // The query string may hold a key someone pasted into a URL: log the path only.
+              // A secret (password, token, key, hash, cookie, …) is replaced at any depth of a
+              // logged object, not only at fixed paths: a request body or an error's config
+              // nests it anywhere. Database errors are logged without their values.
+              formatters: { log: redactLogObject(SERIALIZED_KEYS) },
+              hooks: { logMethod: errorMessageHook },
               serializers: {
+                // The query string may hold a key someone pasted into a URL: log the path only.
                 req: (req: { id: string; method: string; url: string }) => ({
                   id: req.id,
                   method: req.method,
                   path: req.url.split('?')[0],
                 }),
+                // Response headers carry set-cookie.
+                res: redactForLog,
+                err: serializeErrorForLog,
               },
               customProps: () => ({ service: 'latchkey', targets: config.get('targets').join(',') }),
               quietReqLogger: true,
