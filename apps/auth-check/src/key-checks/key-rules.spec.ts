@@ -1,7 +1,8 @@
 import { KeyRecord } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
 
-import { compileKey, compilePathGlob } from '../key-records/compiled-key';
+import { compileKey } from '../key-records/compiled-key';
+import { compilePathGlob } from '../key-records/path-glob';
 import { endpointAllowed, hasPermissions, ipAllowed, permissionCovers, referrerAllowed } from './key-rules';
 
 const box = new SecretBox('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff');

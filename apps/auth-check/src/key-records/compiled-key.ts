@@ -3,13 +3,13 @@ import ipaddr from 'ipaddr.js';
 import { KeyRecord } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
 
-import { hasDotSegment, normalizePercentEncoding } from './request-path';
+import { compilePathGlob, PathMatcher } from './path-glob';
 
 export type IpRange = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 export interface EndpointRule {
   method: string;
-  path: RegExp;
+  path: PathMatcher;
 }
 
 /**
@@ -111,45 +111,4 @@ export function originOf(referrer: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** Matches nothing: a pattern that could only ever name an ambiguous path. */
-const NEVER = /(?!)/;
-
-/**
- * What `*` matches: one or more characters across segments, but never an empty
- * segment (no slash it takes touches another slash; it may end the path), so `/v1/files/*` covers `/v1/files/a/b.txt` and `/v1/files/a/`,
- * not `/v1/files//` nor `/v1/files/` itself.
- */
-const ANY_SEGMENTS = '(?:(?<!/)/(?!/)|[^/])+';
-/** What `{name}` matches: a segment or part of one, never empty. */
-const ONE_SEGMENT = '[^/]+';
-/**
- * A wildcard never stands for a `.` or `..` segment (nor `..;x`): paths are
- * normalised before they are matched (request-path.ts), and this holds even if
- * one were not, so `/v1/items/{id}` can never match `/v1/items/..`.
- */
-const NO_DOT_SEGMENT = '(?![\\s\\S]*/\\.\\.?(?:[/;]|$))';
-
-/**
- * An endpoint path pattern: `*` matches one or more characters across segments
- * (`/v1/payments/*` covers `/v1/payments/p_1/refunds`), `{name}` exactly one segment.
- * The pattern's escapes are normalised as a request path's are (`%7E` is `~`); a
- * pattern with a dot segment or an escape no normalised path can hold matches nothing.
- */
-export function compilePathGlob(pattern: string): RegExp {
-  const normal = normalizePercentEncoding(pattern);
-  if (normal === null || normal.includes('\\') || hasDotSegment(normal)) return NEVER;
-  let source = '';
-  let wild = false;
-  for (const part of normal.split(/(\*|\{[^}/]*\})/)) {
-    if (part === '*') {
-      source += ANY_SEGMENTS;
-      wild = true;
-    } else if (/^\{[^}/]*\}$/.test(part)) {
-      source += ONE_SEGMENT;
-      wild = true;
-    } else source += escape(part);
-  }
-  return new RegExp(`^${wild ? NO_DOT_SEGMENT : ''}${source}$`);
 }
