@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 
 import { UsageEvent, VerifyCode } from '@latchkey/contracts';
 import { Alert, AlertSeverity, AlertType, Organization } from '@latchkey/db';
-import { MetricsService, RedisService } from '@latchkey/platform';
+import { errorMessageForLog, MetricsService, RedisService } from '@latchkey/platform';
 
 import { Clock } from '../reminders/clock';
 import { AlertRecorder, NewAlert } from './alert-recorder.service';
@@ -91,7 +91,7 @@ export class AnomalyDetector {
       await this.detect(events);
     } catch (error) {
       this.failuresTotal.inc();
-      this.logger.warn(`anomaly detection failed for a batch of ${events.length} events: ${(error as Error).message}`);
+      this.logger.warn(`anomaly detection failed for a batch of ${events.length} events: ${errorMessageForLog(error)}`);
     }
   }
 

@@ -6,7 +6,7 @@ import { Counter, Gauge } from 'prom-client';
 import { AppConfig } from '@latchkey/config';
 import { DomainEvent, EventsJobData, EventType } from '@latchkey/contracts';
 import { OutboxEvent } from '@latchkey/db';
-import { MetricsService } from '@latchkey/platform';
+import { errorMessageForLog, MetricsService } from '@latchkey/platform';
 
 import { EventsQueueProducer } from './events-queue.producer';
 import { OutboxListener } from './outbox-listener';
@@ -139,7 +139,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
         failures += 1;
         this.failuresTotal.inc();
         const delay = Math.min(POLL_INTERVAL_MS * 2 ** failures, MAX_BACKOFF_MS);
-        this.logger.warn(`outbox relay failed (attempt ${failures}), retrying in ${delay} ms: ${(error as Error).message}`);
+        this.logger.warn(`outbox relay failed (attempt ${failures}), retrying in ${delay} ms: ${errorMessageForLog(error)}`);
         await this.sleep(delay);
         continue;
       }

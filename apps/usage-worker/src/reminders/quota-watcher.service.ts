@@ -5,7 +5,7 @@ import { Counter } from 'prom-client';
 
 import { EventType, UsageEvent, VerifyCode } from '@latchkey/contracts';
 import { ApiKeyQuota, QuotaPeriod } from '@latchkey/db';
-import { MetricsService } from '@latchkey/platform';
+import { errorMessageForLog, MetricsService } from '@latchkey/platform';
 
 import { OutboxService } from '@latchkey/outbox';
 
@@ -81,7 +81,7 @@ export class QuotaWatcher {
       await this.check(events);
     } catch (error) {
       this.failuresTotal.inc();
-      this.logger.warn(`quota check failed for a batch of ${events.length} events: ${(error as Error).message}`);
+      this.logger.warn(`quota check failed for a batch of ${events.length} events: ${errorMessageForLog(error)}`);
     }
   }
 

@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix } from '@latchkey/contracts';
-import { closeBullmq, MetricsService, withDeadline } from '@latchkey/platform';
+import { closeBullmq, errorMessageForLog, MetricsService, withDeadline } from '@latchkey/platform';
 
 import { KeyRemindersService, ReminderRun } from './key-reminders.service';
 
@@ -66,7 +66,9 @@ export class RemindersProcessor implements OnApplicationBootstrap, BeforeApplica
       connection: { ...connection, maxRetriesPerRequest: null },
     });
     this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-    this.worker.on('failed', (_job: Job | undefined, error: Error) => this.logger.warn(`reminder run failed: ${error.message}`));
+    this.worker.on('failed', (_job: Job | undefined, error: Error) =>
+      this.logger.warn(`reminder run failed: ${errorMessageForLog(error)}`),
+    );
     void this.schedule();
   }
 
@@ -108,7 +110,7 @@ export class RemindersProcessor implements OnApplicationBootstrap, BeforeApplica
         QUEUE_DEADLINE_MS,
       );
     } catch (error) {
-      this.logger.warn(`scheduling reminders failed (${(error as Error).message}); retrying in ${SCHEDULE_RETRY_MS / 1000} s`);
+      this.logger.warn(`scheduling reminders failed (${errorMessageForLog(error)}); retrying in ${SCHEDULE_RETRY_MS / 1000} s`);
       this.retry = setTimeout(() => void this.schedule(), SCHEDULE_RETRY_MS);
       this.retry.unref();
     }

@@ -4,7 +4,7 @@ import { Counter, Histogram } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
-import { closeBullmq, MetricsService } from '@latchkey/platform';
+import { closeBullmq, errorMessageForLog, MetricsService } from '@latchkey/platform';
 
 import { AnomalyDetector } from '../anomalies/anomaly-detector.service';
 import { QuotaWatcher } from '../reminders/quota-watcher.service';
@@ -106,8 +106,9 @@ export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeAppli
     this.worker.on('failed', (job: Job<UsageBatchJobData> | undefined, error: Error) => {
       this.failuresTotal.inc();
       const attempts = job ? `attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}` : 'unknown job';
-      // Database errors quote the statement with the batch inlined: keep the log line short.
-      const message = error.message.length > 500 ? `${error.message.slice(0, 250)} … ${error.message.slice(-250)}` : error.message;
+      // A failed statement is described without its values; a batch insert's is still long, keep the line short.
+      const text = errorMessageForLog(error);
+      const message = text.length > 500 ? `${text.slice(0, 250)} … ${text.slice(-250)}` : text;
       this.logger.warn(`usage batch ${job?.data?.batch_id ?? job?.id ?? '?'} failed (${attempts}): ${message}`);
     });
   }

@@ -3,7 +3,7 @@ import { Job, Queue, Worker } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix } from '@latchkey/contracts';
-import { closeBullmq, withDeadline } from '@latchkey/platform';
+import { closeBullmq, errorMessageForLog, withDeadline } from '@latchkey/platform';
 
 import { SentRemindersPruneRun, SentRemindersPruner } from '../reminders/sent-reminders-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
@@ -81,7 +81,9 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
       connection: { ...connection, maxRetriesPerRequest: null },
     });
     this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-    this.worker.on('failed', (job: Job | undefined, error: Error) => this.logger.warn(`usage maintenance failed: ${error.message}`));
+    this.worker.on('failed', (job: Job | undefined, error: Error) =>
+      this.logger.warn(`usage maintenance failed: ${errorMessageForLog(error)}`),
+    );
     // The scheduler's first run comes at once and creates the days ahead; it does not hold up
     // the boot, and until the days exist their checks wait in the DEFAULT partition.
     void this.schedule();
@@ -128,7 +130,7 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
         'scheduling usage maintenance timed out',
       );
     } catch (error) {
-      this.logger.warn(`${(error as Error).message}; retrying in ${SCHEDULE_RETRY_MS / 1000} s`);
+      this.logger.warn(`${errorMessageForLog(error)}; retrying in ${SCHEDULE_RETRY_MS / 1000} s`);
       this.retry = setTimeout(() => void this.schedule(), SCHEDULE_RETRY_MS);
       this.retry.unref();
     }

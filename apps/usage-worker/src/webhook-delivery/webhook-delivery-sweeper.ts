@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJobId } from '@latchkey/contracts';
-import { closeBullmq } from '@latchkey/platform';
+import { closeBullmq, errorMessageForLog } from '@latchkey/platform';
 
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 
@@ -88,7 +88,9 @@ export class WebhookDeliverySweeper implements OnApplicationBootstrap, BeforeApp
         concurrency: 1,
       },
     );
-    this.worker.on('failed', (job: Job | undefined, error: Error) => this.logger.warn(`sweep ${job?.id ?? '?'} failed: ${error.message}`));
+    this.worker.on('failed', (job: Job | undefined, error: Error) =>
+      this.logger.warn(`sweep ${job?.id ?? '?'} failed: ${errorMessageForLog(error)}`),
+    );
     this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
     void this.ensureScheduler();
     // Every (re)connection: a Redis that came back empty has lost the scheduler too.

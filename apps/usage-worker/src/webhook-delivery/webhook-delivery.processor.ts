@@ -11,7 +11,7 @@ import { bullPrefix, EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttempt
 import { SecretBox } from '@latchkey/crypto';
 import { ActorType, DeliveryStatus, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
-import { closeBullmq, RedisService, takeFromSlidingWindow } from '@latchkey/platform';
+import { closeBullmq, errorMessageForLog, RedisService, takeFromSlidingWindow } from '@latchkey/platform';
 
 import { AttemptEntry, AttemptRecord, EndpointHealth, recordAttempt, recordAttempts } from './delivery-attempt-log';
 import { DeliveryToSend, EndpointToSend, loadDeliveriesToSend } from './delivery-to-send';
@@ -133,7 +133,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
       },
     );
     this.worker.on('failed', (job: Job<WebhookDeliveryJobData> | undefined, error: Error) =>
-      this.logger.warn(`delivery job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`),
+      this.logger.warn(`delivery job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${errorMessageForLog(error)}`),
     );
     this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
   }

@@ -6,7 +6,7 @@ import { Job, Worker } from 'bullmq';
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix, DomainEvent, EVENTS_QUEUE, EventsJobData, EventType } from '@latchkey/contracts';
 import { IdPrefix, newId } from '@latchkey/db';
-import { closeBullmq } from '@latchkey/platform';
+import { closeBullmq, errorMessageForLog } from '@latchkey/platform';
 
 import { ReminderMailsProducer } from '../reminder-mail/reminder-mails.producer';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
@@ -48,7 +48,7 @@ export class WebhookFanoutProcessor implements OnApplicationBootstrap, BeforeApp
       stalledInterval: DELIVERY_STALLED_CHECK_MS,
     });
     this.worker.on('failed', (job: Job<EventsJobData> | undefined, error: Error) =>
-      this.logger.warn(`fan-out of ${job?.id ?? 'a job'} failed (attempt ${job?.attemptsMade ?? '?'}): ${error.message}`),
+      this.logger.warn(`fan-out of ${job?.id ?? 'a job'} failed (attempt ${job?.attemptsMade ?? '?'}): ${errorMessageForLog(error)}`),
     );
     this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
   }

@@ -1,6 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 
+import { errorMessageForLog } from '../logging/log-redaction';
+
 const SWEEP_EVERY_MS = 10 * 60 * 1000;
 
 /**
@@ -33,7 +35,7 @@ export class IdempotencyJanitor implements OnApplicationBootstrap, OnApplication
         .execute<{ affectedRows?: number }>('delete from idempotency_records where expires_at < now()', [], 'run');
       return result.affectedRows ?? 0;
     } catch (error) {
-      this.logger.warn(`idempotency sweep failed: ${(error as Error).message}`);
+      this.logger.warn(`idempotency sweep failed: ${errorMessageForLog(error)}`);
       return 0;
     }
   }
