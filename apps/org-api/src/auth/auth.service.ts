@@ -160,7 +160,7 @@ export class AuthService implements OnModuleDestroy {
   /** Work the answer must not wait for; a shutdown waits for it (onModuleDestroy). */
   private afterAnswer(work: () => Promise<void>): void {
     const task = work()
-      .catch((error: unknown) => this.logger.warn({ msg: 'password reset mail failed; the user can ask again', err: String(error) }))
+      .catch((error: unknown) => this.logger.warn({ msg: 'password reset mail failed; the user can ask again', err: error }))
       .finally(() => this.pendingMail.delete(task));
     this.pendingMail.add(task);
   }
@@ -284,7 +284,7 @@ export class AuthService implements OnModuleDestroy {
           'The link works once, for 24 hours. If you did not sign up for Latchkey, ignore this mail.\n',
       });
     } catch (error) {
-      this.logger.warn({ msg: 'verification mail failed; the user can resend it', user_id: user.id, err: String(error) });
+      this.logger.warn({ msg: 'verification mail failed; the user can resend it', user_id: user.id, err: error });
     }
   }
 

@@ -344,7 +344,7 @@ export class MembersService {
           `The invitation expires at ${invitation.expiresAt.toISOString()}. If you did not expect it, ignore this mail.\n`,
       });
     } catch (error) {
-      this.logger.warn({ msg: 'invitation mail failed; the admin can resend it', invitation_id: invitation.id, err: String(error) });
+      this.logger.warn({ msg: 'invitation mail failed; the admin can resend it', invitation_id: invitation.id, err: error });
     }
   }
 
