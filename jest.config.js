@@ -1,6 +1,7 @@
 /**
  * Three kinds of test, one run (so CI reads one JSON result):
- *  - unit:        *.spec.ts next to the code, pure logic, no I/O
+ *  - unit:        *.spec.ts next to the code, pure logic, no I/O; `npm run test:unit`
+ *                 runs this tier alone, with no bootstrap, no Postgres and no Redis
  *  - integration: *.int-spec.ts next to the code, real Postgres/Redis
  *  - e2e:         test/e2e/<app>/*.e2e-spec.ts, whole processes over HTTP and Redis
  * Every file that touches Postgres or Redis gets its own database and key prefix
