@@ -3,11 +3,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Counter } from 'prom-client';
 
 import { UsageEvent, VerifyCode } from '@latchkey/contracts';
-import { Alert, AlertSeverity, AlertType, Organization } from '@latchkey/db';
+import { Alert, Organization } from '@latchkey/db';
 import { errorMessageForLog, MetricsService, RedisService } from '@latchkey/platform';
 
 import { Clock } from '../reminders/clock';
 import { AlertRecorder, NewAlert } from './alert-recorder.service';
+import { AlertDecision, crossedThisBatch, failedCheckBurst, keyMinuteAlerts, newNetwork } from './anomaly-rules';
 import { KEY_NETWORKS_SCRIPT, KEY_RATE_SCRIPT } from './anomaly-scripts';
 import { ANOMALY_DEFAULTS, AnomalyThresholds, BASELINE_ALPHA, resolveThresholds } from './anomaly-thresholds';
 import { networkOf } from './network-of';
@@ -160,96 +161,55 @@ export class AnomalyDetector {
     const thresholds = await this.thresholdsOf([...orgIds]);
     const now = this.clock.now();
     const candidates: NewAlert[] = [];
-    const alert = (fields: Omit<NewAlert, 'createdAt'>) => {
-      if (thresholds.has(fields.orgId)) candidates.push({ ...fields, createdAt: now });
+    const raise = (decision: AlertDecision | null) => {
+      if (decision) candidates.push({ ...decision, createdAt: now });
     };
 
     keyMinutes.forEach((row, index) => {
       const limits = thresholds.get(row.orgId);
       if (!limits) return;
-      const [checks, baselineText, minutes] = rates[index];
-      const baseline = baselineText === '' ? null : Number(baselineText);
-      const subject = { orgId: row.orgId, keyId: row.keyId, environment: row.environment };
-      const window = hourOf(row.minute);
-      // (a) far above the key's own baseline, once it has one.
-      const spikeAt = Math.max(limits.spike_factor * (baseline ?? 0), limits.spike_floor_per_minute);
-      if (checks >= 0 && baseline !== null && minutes >= limits.spike_min_history_minutes && checks >= spikeAt) {
-        alert({
-          ...subject,
-          type: AlertType.TrafficSpike,
-          severity: AlertSeverity.Warning,
-          episodeKey: `${row.keyId}:${window}`,
-          details: { minute: minuteIso(row.minute), checks, baseline_per_minute: round(baseline), threshold: Math.ceil(spikeAt) },
-        });
-      }
-      // (c) many refusals on one key.
-      if (denials[index] >= limits.denials_per_key_per_minute) {
-        alert({
-          ...subject,
-          type: AlertType.DenialBurst,
-          severity: AlertSeverity.Warning,
-          episodeKey: `${row.keyId}:${window}`,
-          details: { minute: minuteIso(row.minute), denials: denials[index], threshold: limits.denials_per_key_per_minute },
-        });
-      }
-      // (e) a test key driven like production.
-      if (row.environment === 'test' && checks >= limits.test_key_checks_per_minute) {
-        alert({
-          ...subject,
-          type: AlertType.TestKeyVolume,
-          severity: AlertSeverity.Info,
-          episodeKey: `${row.keyId}:${window}`,
-          details: { minute: minuteIso(row.minute), checks, threshold: limits.test_key_checks_per_minute },
-        });
-      }
+      const [checks, baselineText, baselineMinutes] = rates[index];
+      const counts = {
+        ...row,
+        checks,
+        denials: denials[index],
+        baseline: baselineText === '' ? null : Number(baselineText),
+        baselineMinutes,
+      };
+      for (const decision of keyMinuteAlerts(counts, limits)) raise(decision);
     });
 
-    // (d) a network the key never used, once the key has a history to compare with.
     histories.forEach((history, index) => {
       const limits = thresholds.get(history.orgId);
-      const [firstSeenText, checksBefore, fresh] = known[index];
-      if (!limits || fresh.length === 0 || firstSeenText === '') return;
-      const ageHours = (history.lastAt - Number(firstSeenText)) / 3_600_000;
-      const established = ageHours >= limits.new_network_min_history_hours || checksBefore >= limits.new_network_min_history_checks;
-      if (!established) return;
-      alert({
-        orgId: history.orgId,
-        keyId: history.keyId,
-        environment: history.environment,
-        type: AlertType.NewNetwork,
-        severity: AlertSeverity.Warning,
-        // Per key and hour rather than per network: a key suddenly used from many places is one alert.
-        episodeKey: `${history.keyId}:${hourOf(Math.floor(history.lastAt / 60_000))}`,
-        details: { networks: [...fresh].sort(), first_seen_at: new Date(Number(firstSeenText)).toISOString(), checks_before: checksBefore },
-      });
+      if (!limits) return;
+      const [firstSeenText, checksBefore, freshNetworks] = known[index];
+      raise(
+        newNetwork(
+          {
+            keyId: history.keyId,
+            orgId: history.orgId,
+            environment: history.environment,
+            lastAt: history.lastAt,
+            firstSeenAt: firstSeenText === '' ? null : Number(firstSeenText),
+            checksBefore,
+            freshNetworks,
+          },
+          limits,
+        ),
+      );
     });
 
-    // (b) unknown or malformed keys from one IP. Such checks carry no organisation: the
-    // alert goes to each organisation whose keys were used from that IP in the last hour.
+    // Failed checks carry no organisation: each organisation whose keys were used from
+    // that IP in the last hour is judged by its own threshold.
     failures.forEach((failure, index) => {
       const { count, orgIds: seenOrgs } = failureCounts[index];
       const limit = ANOMALY_DEFAULTS.failed_checks_per_ip_per_minute;
-      // Nobody to tell: logged once, when the minute's count crosses the default threshold.
-      if (seenOrgs.length === 0 && count >= limit && count - failure.count < limit) {
+      if (seenOrgs.length === 0 && crossedThisBatch(count, failure.count, limit)) {
         this.logger.warn(`${count} malformed or unknown keys from ${failure.ip} in one minute, from no known organisation's clients`);
       }
       for (const orgId of seenOrgs) {
         const limits = thresholds.get(orgId);
-        if (!limits || count < limits.failed_checks_per_ip_per_minute) continue;
-        alert({
-          orgId,
-          keyId: null,
-          environment: null,
-          type: AlertType.FailedCheckBurst,
-          severity: AlertSeverity.Critical,
-          episodeKey: `${failure.ip}:${hourOf(failure.minute)}`,
-          details: {
-            ip: failure.ip,
-            minute: minuteIso(failure.minute),
-            failed_checks: count,
-            threshold: limits.failed_checks_per_ip_per_minute,
-          },
-        });
+        if (limits) raise(failedCheckBurst({ ip: failure.ip, minute: failure.minute, count }, orgId, limits));
       }
     });
 
@@ -341,17 +301,4 @@ function unwrap(replies: RedisReply): unknown[] {
     if (error) throw error;
     return value;
   });
-}
-
-/** `2026-11-23T10`: the episode window of a minute. */
-function hourOf(minute: number): string {
-  return new Date(minute * 60_000).toISOString().slice(0, 13);
-}
-
-function minuteIso(minute: number): string {
-  return new Date(minute * 60_000).toISOString();
-}
-
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
 }
