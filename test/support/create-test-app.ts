@@ -2,9 +2,9 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AddressInfo } from 'node:net';
 import { request } from 'node:http';
 
-import { AppConfigValues } from '@latchkey/config';
-import { FrontDoor } from '@latchkey/platform';
+import { AppConfigValues, ServiceTarget } from '@latchkey/config';
 
+import { FrontDoor } from '../../apps/auth-check/src/front-door/front-door';
 import { createLatchkeyApp } from '../../apps/latchkey/src/create-app';
 import { LogCapture } from './log-capture';
 import { TestEnvironment } from './test-environment';
@@ -29,8 +29,8 @@ export interface CallResult<T = any> {
  * A whole Latchkey process (TARGET=all unless told otherwise) in its own test
  * environment. Calls go through Fastify's in-process injection (the same routing,
  * hooks, guards and filters as a real socket), except those the HTTP server's front
- * door answers before Fastify (the key checks): injection would never reach it, so
- * they are sent over a real socket to the port the app listens on.
+ * door answers before Fastify (the key checks, when auth-check runs): injection would
+ * never reach it, so they are sent over a real socket to the port the app listens on.
  */
 export class TestApp {
   private constructor(
@@ -38,7 +38,8 @@ export class TestApp {
     readonly env: TestEnvironment,
     readonly config: AppConfigValues,
     private readonly ownsEnv: boolean,
-    private readonly frontDoor: FrontDoor,
+    /** Only a process running auth-check has one. */
+    private readonly frontDoor: FrontDoor | null,
     /** http://127.0.0.1:<port> */
     readonly baseUrl: string,
   ) {}
@@ -49,7 +50,8 @@ export class TestApp {
     const app = await createLatchkeyApp(config, { logDestination: options.logs });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.getHttpServer().address() as AddressInfo;
-    return new TestApp(app, env, config, !options.env, app.get(FrontDoor), `http://127.0.0.1:${port}`);
+    const frontDoor = config.targets.includes(ServiceTarget.AuthCheck) ? app.get(FrontDoor) : null;
+    return new TestApp(app, env, config, !options.env, frontDoor, `http://127.0.0.1:${port}`);
   }
 
   async call<T = any>(method: string, url: string, options: CallOptions = {}): Promise<CallResult<T>> {
@@ -63,7 +65,7 @@ export class TestApp {
       payload = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = this.frontDoor.handles(method, url)
+    const response = this.frontDoor?.handles(method, url)
       ? await this.overSocket(method, withQuery(url, options.query), headers, payload)
       : await this.app.inject({ method: method as never, url, headers, payload, query: options.query });
     let body: unknown = undefined;

@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 
+import { FrontDoor } from './front-door/front-door';
 import { KeyChecksModule } from './key-checks/key-checks.module';
 import { KeyRecordsModule } from './key-records/key-records.module';
 import { QuotasModule } from './quotas/quotas.module';
@@ -9,8 +10,17 @@ import { SignaturesModule } from './signatures/signatures.module';
 import { UsageEventsModule } from './usage-events/usage-events.module';
 
 /** The auth-check service (SPEC §5): the key check hot path over HTTP and the Redis transport. */
-@Module({
-  imports: [KeyChecksModule, KeyRecordsModule, QuotasModule, RateLimitsModule, SignaturesModule, UsageEventsModule],
-  providers: [RedisWarmup],
-})
-export class AuthCheckModule {}
+@Module({})
+export class AuthCheckModule {
+  /**
+   * `frontDoor` sits in the HTTP server, which exists before Nest does (Fastify's
+   * serverFactory), so the process that runs auth-check makes it and hands it in.
+   */
+  static forRoot(frontDoor: FrontDoor): DynamicModule {
+    return {
+      module: AuthCheckModule,
+      imports: [KeyChecksModule.forRoot(frontDoor), KeyRecordsModule, QuotasModule, RateLimitsModule, SignaturesModule, UsageEventsModule],
+      providers: [RedisWarmup],
+    };
+  }
+}

@@ -7,7 +7,6 @@ import { AppConfigValues, ServiceTarget } from '@latchkey/config';
 import {
   answerClientError,
   answerFrameworkError,
-  FrontDoor,
   generateRequestId,
   guardRequestInput,
   MetricsService,
@@ -19,6 +18,7 @@ import {
   transportOptions,
 } from '@latchkey/platform';
 
+import { FrontDoor } from '../../auth-check/src/front-door/front-door';
 import { LatchkeyModule } from './latchkey.module';
 
 /** Services that answer Redis-transport messages. */
@@ -45,7 +45,7 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
     clientErrorHandler: answerClientError,
   });
   // Nest's own start-up lines are held until pino takes over, so every line is JSON.
-  const app = await NestFactory.create<NestFastifyApplication>(LatchkeyModule.forRoot(config, { ...platform, frontDoor }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(LatchkeyModule.forRoot(config, platform, frontDoor), adapter, {
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));

@@ -5,17 +5,17 @@ import { AuditModule } from '@latchkey/audit';
 import { AppConfigValues, ConfigModule, ServiceTarget } from '@latchkey/config';
 import { DbModule } from '@latchkey/db';
 import { OutboxModule } from '@latchkey/outbox';
-import { PlatformModule, PlatformWiring } from '@latchkey/platform';
+import { PlatformModule, PlatformOptions } from '@latchkey/platform';
 
 import { AuthCheckModule } from '../../auth-check/src/auth-check.module';
+import { FrontDoor } from '../../auth-check/src/front-door/front-door';
 import { KeyIssuerModule } from '../../key-issuer/src/key-issuer.module';
 import { OrgApiModule } from '../../org-api/src/org-api.module';
 import { UsageWorkerModule } from '../../usage-worker/src/usage-worker.module';
 
-const SERVICE_MODULES: Record<ServiceTarget, Type> = {
+const SERVICE_MODULES: Record<Exclude<ServiceTarget, typeof ServiceTarget.AuthCheck>, Type> = {
   [ServiceTarget.OrgApi]: OrgApiModule,
   [ServiceTarget.KeyIssuer]: KeyIssuerModule,
-  [ServiceTarget.AuthCheck]: AuthCheckModule,
   [ServiceTarget.UsageWorker]: UsageWorkerModule,
 };
 
@@ -26,7 +26,13 @@ const SERVICE_MODULES: Record<ServiceTarget, Type> = {
  */
 @Module({})
 export class LatchkeyModule {
-  static forRoot(config: AppConfigValues, platform: PlatformWiring): DynamicModule {
+  /** `frontDoor` is the HTTP server's (createLatchkeyApp makes it when TARGET includes auth-check). */
+  static forRoot(config: AppConfigValues, platform: PlatformOptions, frontDoor: FrontDoor | null): DynamicModule {
+    const services = config.targets.map((target) => {
+      if (target !== ServiceTarget.AuthCheck) return SERVICE_MODULES[target];
+      if (!frontDoor) throw new Error('auth-check answers its check routes on the front door: pass the one the HTTP server uses');
+      return AuthCheckModule.forRoot(frontDoor);
+    });
     return {
       module: LatchkeyModule,
       imports: [
@@ -36,7 +42,7 @@ export class LatchkeyModule {
         AccessModule,
         AuditModule,
         OutboxModule,
-        ...config.targets.map((target) => SERVICE_MODULES[target]),
+        ...services,
       ],
     };
   }

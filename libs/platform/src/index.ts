@@ -5,7 +5,7 @@ export * from './idempotency';
 export * from './logging';
 export * from './metrics';
 export * from './openapi';
-export { PlatformModule, PlatformOptions, PlatformWiring } from './platform.module';
+export { PlatformModule, PlatformOptions } from './platform.module';
 export * from './redis';
 export * from './rpc';
 export * from './queues';

@@ -5,7 +5,7 @@ import { DestinationStream } from 'pino';
 
 import { AllExceptionsFilter, createValidationPipe } from './errors';
 import { HealthController, PostgresHealthIndicator, RedisHealthIndicator } from './health';
-import { EnvelopeInterceptor, FrontDoor } from './http';
+import { EnvelopeInterceptor } from './http';
 import { IdempotencyInterceptor, IdempotencyJanitor } from './idempotency';
 import { LoggerModule } from './logging';
 import { MetricsController, MetricsService } from './metrics';
@@ -20,11 +20,6 @@ import { RpcClient } from './rpc';
 export interface PlatformOptions {
   /** Where logs go (stdout by default). */
   logDestination?: DestinationStream;
-}
-
-/** What createLatchkeyApp adds: the HTTP server's own routes, made before Nest (Fastify's serverFactory). */
-export interface PlatformWiring extends PlatformOptions {
-  frontDoor: FrontDoor;
 }
 
 @Global()
@@ -46,12 +41,10 @@ export interface PlatformWiring extends PlatformOptions {
   exports: [MetricsService, RedisService, RpcClient],
 })
 export class PlatformModule {
-  static forRoot(options: PlatformWiring): DynamicModule {
+  static forRoot(options: PlatformOptions): DynamicModule {
     return {
       module: PlatformModule,
       imports: [LoggerModule.forRoot(options.logDestination)],
-      providers: [{ provide: FrontDoor, useValue: options.frontDoor }],
-      exports: [FrontDoor],
     };
   }
 }

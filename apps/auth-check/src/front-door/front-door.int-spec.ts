@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { IncomingMessage, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-import { AppError } from '../errors/app-error';
+import { AppError } from '@latchkey/platform';
+
 import { FrontDoor, FrontDoorRequest } from './front-door';
 
 interface Answer {

@@ -5,10 +5,9 @@ import proxyAddr from '@fastify/proxy-addr';
 import querystring from 'fast-querystring';
 import secureJson from 'secure-json-parse';
 
-import { errorAnswer } from '../errors/all-exceptions.filter';
-import { RequestBodyError } from '../errors/to-app-error';
+import { compileTrustProxy, errorAnswer, RequestBodyError, TrustProxyFn } from '@latchkey/platform';
+
 import { isPromiseLike, MaybePromise } from './maybe-promise';
-import { compileTrustProxy, TrustProxyFn } from './trust-proxy';
 
 /** A request as a front-door route sees it: already identified, addressed and parsed. */
 export interface FrontDoorRequest {

@@ -1,7 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 
-import { FrontDoor } from '@latchkey/platform';
-
+import { FrontDoor } from '../front-door/front-door';
 import { KeyChecksHttpHandler } from './key-checks.http.handler';
 
 /**

@@ -3,8 +3,9 @@ import { ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from
 import { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
-import { ApiEnvelope, ErrorResponseDto, FrontDoorAnswer, FrontDoorRequest, Public, RawResponse } from '@latchkey/platform';
+import { ApiEnvelope, ErrorResponseDto, Public, RawResponse } from '@latchkey/platform';
 
+import { FrontDoorAnswer, FrontDoorRequest } from '../front-door/front-door';
 import { KeyVerdictResponseDto } from './dto/key-verdict-response.dto';
 import { KeyChecksHttpHandler } from './key-checks.http.handler';
 import { VERIFY_KEY_REQUEST_SCHEMA } from './verify-key.schema';

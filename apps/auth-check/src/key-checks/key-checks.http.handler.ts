@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { VerifyCode } from '@latchkey/contracts';
 import { constantTimeEquals } from '@latchkey/crypto';
-import { andThen, AppError, errorEnvelope, ErrorKind, FrontDoorAnswer, FrontDoorRequest, MaybePromise } from '@latchkey/platform';
+import { AppError, errorEnvelope, ErrorKind } from '@latchkey/platform';
 
+import { FrontDoorAnswer, FrontDoorRequest } from '../front-door/front-door';
+import { andThen, MaybePromise } from '../front-door/maybe-promise';
 import { KeyChecksService } from './key-checks.service';
 import { KeyCheck, KeyCheckInput } from './key-verdict';
 import { assertStorableText, fromVerifyRequest, parseVerifyKeyRequest } from './verify-key.schema';

@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 
+import { FrontDoor } from '../front-door/front-door';
 import { KeyRecordsModule } from '../key-records/key-records.module';
 import { QuotasModule } from '../quotas/quotas.module';
 import { RateLimitsModule } from '../rate-limits/rate-limits.module';
@@ -17,4 +18,9 @@ import { KeyChecksService } from './key-checks.service';
   controllers: [KeyChecksHttpController, KeyChecksRpcController],
   providers: [KeyChecksFrontDoor, KeyChecksHttpHandler, KeyChecksService],
 })
-export class KeyChecksModule {}
+export class KeyChecksModule {
+  /** The check routes register on `frontDoor` (KeyChecksFrontDoor). */
+  static forRoot(frontDoor: FrontDoor): DynamicModule {
+    return { module: KeyChecksModule, providers: [{ provide: FrontDoor, useValue: frontDoor }] };
+  }
+}

@@ -1,7 +1,8 @@
 import { KeyRecord, UsageEvent } from '@latchkey/contracts';
 import { generateApiKey, SecretBox } from '@latchkey/crypto';
-import { AppError, MaybePromise } from '@latchkey/platform';
+import { AppError } from '@latchkey/platform';
 
+import { MaybePromise } from '../front-door/maybe-promise';
 import { compileKey } from '../key-records/compiled-key';
 import { KeyLookupResult, KeyRecordsService } from '../key-records/key-records.service';
 import { QuotaLedgerService } from '../quotas/quota-ledger.service';

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 
 import { VerifyCode } from '@latchkey/contracts';
 import { parseApiKey, ParsedApiKey } from '@latchkey/crypto';
-import { andThen, MaybePromise } from '@latchkey/platform';
 
+import { andThen, MaybePromise } from '../front-door/maybe-promise';
 import { CompiledKey } from '../key-records/compiled-key';
 import { KeyLookupResult, KeyRecordsService } from '../key-records/key-records.service';
 import { QuotaLedgerService } from '../quotas/quota-ledger.service';

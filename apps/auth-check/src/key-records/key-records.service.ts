@@ -4,8 +4,9 @@ import CircuitBreaker from 'opossum';
 import { AppConfig } from '@latchkey/config';
 import { KeyRecord, KeysPattern, LookupKeyRequest } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
-import { AppError, MaybePromise, RpcClient } from '@latchkey/platform';
+import { AppError, RpcClient } from '@latchkey/platform';
 
+import { MaybePromise } from '../front-door/maybe-promise';
 import { CompiledKey, compileKey } from './compiled-key';
 import { CacheKey, KeyRecordCache } from './key-record.cache';
 import { KeyRecordRepository } from './key-record.repository';

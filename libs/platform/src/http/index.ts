@@ -1,7 +1,5 @@
 export * from './client-ip';
 export * from './envelope.interceptor';
-export * from './front-door';
-export * from './maybe-promise';
 export * from './trust-proxy';
 export * from './raw-response.decorator';
 export * from './request-id';
