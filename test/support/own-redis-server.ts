@@ -24,8 +24,8 @@ export interface RedisAclUser {
  * A private, throw-away redis-server for outage tests: they kill, freeze and restart
  * this one only, never the shared Redis on 6379. `durable` keeps an append-only file
  * (fsync always) in a temporary directory across restarts, as a production Redis set
- * up the way the README asks; otherwise a restart starts empty. `user` sets it up the
- * way the README asks too: no default user, only the named one with its password.
+ * up the way docs/operations.md asks; otherwise a restart starts empty. `user` sets it up the
+ * way docs/operations.md asks too: no default user, only the named one with its password.
  */
 export class OwnRedisServer {
   private child: ChildProcess | undefined;

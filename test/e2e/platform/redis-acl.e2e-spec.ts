@@ -18,7 +18,7 @@ const PASSWORD = 'acl-e2e-password-5c1d9e';
 const HOUR_MS = 3_600_000;
 
 /**
- * The platform against a Redis set up the way the README and docker-compose.yml ask:
+ * The platform against a Redis set up the way docs/operations.md and docker-compose.yml ask:
  * the password-less default user off, one named ACL user with a password. Every
  * connection (cache, rate limits, the key-changed subscriber, the RPC transport,
  * BullMQ's producers and workers) must log in with REDIS_URL's credentials, or the
@@ -26,7 +26,7 @@ const HOUR_MS = 3_600_000;
  */
 describe.each([
   ['every key and channel', (): string[] => ['~*', '&*', '+@all']],
-  // The narrower ACL the README offers for a Redis shared with other applications.
+  // The narrower ACL docs/operations.md offers for a Redis shared with other applications.
   ['only the keys and channels under REDIS_PREFIX', (prefix: string): string[] => [`~${prefix}:*`, `&${prefix}:*`, '+@all']],
 ])('Redis with no default user and an ACL user allowed %s', (_scope, rules) => {
   let env: TestEnvironment;
