@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
 import { KEY_CHANGED_CHANNEL, KeyChangedNotice } from '@latchkey/contracts';
-import { RedisService } from '@latchkey/platform';
+import { createRedisClient, RedisPurpose, RedisService } from '@latchkey/platform';
 
 import { KeyRecordCache } from './key-record.cache';
 
@@ -29,13 +29,8 @@ export class KeyChangeSubscriber implements OnApplicationBootstrap, OnApplicatio
     private readonly cache: KeyRecordCache,
   ) {
     this.channel = redis.key(KEY_CHANGED_CHANNEL);
-    this.connection = new Redis(config.get('REDIS_URL'), {
-      // We subscribe ourselves on every `ready`, so we know when to flush.
-      autoResubscribe: false,
-      maxRetriesPerRequest: null,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
-      lazyConnect: true,
+    // The subscriber profile leaves resubscribing to us (every `ready`), so we know when to flush.
+    this.connection = createRedisClient(config, RedisPurpose.Subscriber, {
       // Named, so an operator (or a fault test) can find this connection in CLIENT LIST.
       connectionName: `${redis.prefix}:key-changes`,
     });

@@ -4,6 +4,8 @@ import { Queue } from 'bullmq';
 import { AppConfig } from '@latchkey/config';
 import { bullPrefix } from '@latchkey/contracts';
 
+import { redisConnectionOptions, RedisPurpose } from '../redis/redis-connection';
+
 /**
  * A BullMQ queue for producing jobs, the same way everywhere: the deployment's key
  * prefix, and a connection that fails a command fast while Redis is away (the
@@ -17,12 +19,7 @@ export function createProducerQueue<DataType, ResultType = unknown, NameType ext
 ): Queue<DataType, ResultType, NameType> {
   const queue = new Queue<DataType, ResultType, NameType>(name, {
     prefix: bullPrefix(config.get('REDIS_PREFIX')),
-    connection: {
-      url: config.get('REDIS_URL'),
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    },
+    connection: redisConnectionOptions(config, RedisPurpose.QueueProducer),
   });
   queue.on('error', (error: Error) => logger.debug(`redis (${name}): ${error.message}`));
   return queue;

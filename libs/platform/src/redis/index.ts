@@ -1,3 +1,4 @@
+export * from './redis-connection';
 export * from './redis.service';
 export * from './redis-script';
 export * from './sliding-window.script';

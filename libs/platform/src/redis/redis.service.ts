@@ -1,9 +1,10 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
 
 import { withDeadline } from '../queues/with-deadline';
+import { createRedisClient, RedisPurpose } from './redis-connection';
 
 /**
  * The process's Redis connection. Every key goes through `key()`, which puts the
@@ -18,15 +19,9 @@ export class RedisService implements OnApplicationShutdown {
 
   constructor(config: AppConfig) {
     this.prefix = config.get('REDIS_PREFIX');
-    this.client = new Redis(config.get('REDIS_URL'), {
-      lazyConnect: false,
-      // Fail a command fast while Redis is away instead of queueing it for ever:
-      // callers answer 503 (or degrade) and the connection heals by itself.
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: true,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-    });
+    // Fails a command fast while Redis is away instead of queueing it for ever:
+    // callers answer 503 (or degrade) and the connection heals by itself.
+    this.client = createRedisClient(config, RedisPurpose.Command);
     this.client.on('error', (error: Error) => this.logger.warn(`redis: ${error.message}`));
   }
 

@@ -1,5 +1,7 @@
 import { ClientRedis, MessageHandler, RedisOptions, ServerRedis } from '@nestjs/microservices';
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions as RedisConnectionOptions } from 'ioredis';
+
+import { redisConnectionOptions, RedisPurpose } from '../redis/redis-connection';
 
 /**
  * Nest's Redis transport publishes on the bare pattern name. Redis pub/sub channels
@@ -73,18 +75,17 @@ function redisErrorLine(error: Error): string {
   return `redis transport: ${error.message}`;
 }
 
-/** ioredis options for the transport, from REDIS_URL. */
+/**
+ * Options for the transport, from REDIS_URL: the connection factory's RPC profile,
+ * plus Nest's own reconnect settings (Nest replaces ioredis's retryStrategy with
+ * one built from these): reconnect for ever, every half second.
+ */
 export function transportOptions(redisUrl: string): Required<RedisOptions>['options'] {
-  const url = new URL(redisUrl);
+  // Nest sets retryStrategy itself (the RPC profile has none); its type for it is narrower than ioredis's.
+  const connection = redisConnectionOptions(redisUrl, RedisPurpose.Rpc) as Omit<RedisConnectionOptions, 'retryStrategy'>;
   return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
-    tls: url.protocol === 'rediss:' ? {} : undefined,
+    ...connection,
     retryAttempts: Number.MAX_SAFE_INTEGER,
     retryDelay: 500,
-    maxRetriesPerRequest: 1,
   };
 }
