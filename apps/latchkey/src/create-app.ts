@@ -32,14 +32,17 @@ const ONE_MIB = 1024 * 1024;
  */
 export async function createLatchkeyApp(config: AppConfigValues, platform: PlatformOptions = {}): Promise<NestFastifyApplication> {
   const trustProxy = parseTrustProxy(config.TRUST_PROXY);
-  // The key-check routes register on the front door; everything else is Fastify's.
-  const frontDoor = new FrontDoor({ trustProxy, bodyLimit: ONE_MIB, requestId: newRequestId });
+  // Only auth-check has routes answered ahead of Fastify (its key checks); a process
+  // without it has no front door, and Fastify makes and serves its own server.
+  const frontDoor = config.targets.includes(ServiceTarget.AuthCheck)
+    ? new FrontDoor({ trustProxy, bodyLimit: ONE_MIB, requestId: newRequestId })
+    : null;
   const adapter = new FastifyAdapter({
     bodyLimit: ONE_MIB,
     genReqId: generateRequestId,
     trustProxy,
     logger: false,
-    serverFactory: frontDoor.serverFactory,
+    ...(frontDoor && { serverFactory: frontDoor.serverFactory }),
     // What Fastify's router and Node's parser refuse is answered in the envelope too.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
@@ -72,7 +75,7 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
-  frontDoor.observeWith((method, route, statusCode, seconds) => metrics.observeHttp(method, route, statusCode, seconds));
+  frontDoor?.observeWith((method, route, statusCode, seconds) => metrics.observeHttp(method, route, statusCode, seconds));
 
   if (config.targets.some((target) => RPC_TARGETS.includes(target))) {
     app.connectMicroservice<MicroserviceOptions>(
