@@ -133,9 +133,20 @@ describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check pr
     const key = await issueKey(main, owner, { restrictions: { endpoints: [{ method: 'GET', path: '/api/public/*' }] } });
     const base = { 'x-api-key': key.secret, 'x-forwarded-method': 'GET' };
     expect((await check(main, { ...base, 'x-forwarded-uri': '/api/public/docs?x=1' })).status).toBe(200);
-    for (const uri of ['/api/public/../admin', '/api/public/%2e%2e/admin', '/api/public/%2E%2E%2Fadmin']) {
+    const tooLong = `/api/public/${'a'.repeat(5_000)}`;
+    for (const uri of [
+      '/api/public/../admin',
+      '/api/public/%2e%2e/admin',
+      '/api/public/%2E%2E%2Fadmin',
+      '/api/public/x#/../../admin',
+      tooLong,
+    ]) {
       const refused = await check(main, { ...base, 'x-forwarded-uri': uri });
-      expect({ uri, status: refused.status, code: refused.body?.error?.code }).toEqual({ uri, status: 403, code: 'ENDPOINT_NOT_ALLOWED' });
+      expect({ uri: uri.slice(0, 40), status: refused.status, code: refused.body?.error?.code }).toEqual({
+        uri: uri.slice(0, 40),
+        status: 403,
+        code: 'ENDPOINT_NOT_ALLOWED',
+      });
     }
   });
 

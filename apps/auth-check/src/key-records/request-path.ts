@@ -21,15 +21,26 @@ const AMBIGUOUS_ESCAPES = new Set(['%2F', '%5C', '%00']);
 const DOT_SEGMENT = /^\.\.?(?:;|$)/;
 
 /**
- * The path without its query string or fragment, its unreserved escapes decoded and
+ * The longest path judged, as POST /v1/verify's schema allows; the forwarded URI of
+ * GET /v1/check is bounded only by Node's header limit. Matching costs time in
+ * proportion to the path, so a longer one is refused rather than read.
+ */
+export const MAX_JUDGED_PATH_LENGTH = 4096;
+
+/**
+ * The path without its query string, its unreserved escapes decoded and
  * the other escapes uppercased, its dot segments resolved (RFC 3986 §5.2.4); null
- * for what stays ambiguous: a path that is not absolute, an encoded slash or backslash,
+ * for what stays ambiguous: a path that is not absolute, a `#` (a request target never
+ * carries a fragment, so one here is text some upstream may read as path: judging
+ * `/public/x#/../../admin` as `/public/x` would let it through), an encoded slash or backslash,
  * a backslash, a NUL, invalid percent-encoding, a `..` that climbs above the root, a
  * `..;` segment, and a dot segment next to an empty one (`/a//../b` is `/a/b` to a
  * server that keeps empty segments, `/b` to one that merges slashes first).
  */
 export function normalizeRequestPath(path: string): string | null {
+  if (path.length > MAX_JUDGED_PATH_LENGTH) return null;
   const bare = withoutQuery(path);
+  if (bare.includes('#')) return null;
   // Every check with endpoint restrictions comes through here: the common path costs one regex test.
   if (PLAIN_PATH.test(bare)) return bare;
   if (bare.charCodeAt(0) !== 0x2f || bare.includes('\\') || bare.includes('\0')) return null;
@@ -42,10 +53,7 @@ export function normalizeRequestPath(path: string): string | null {
 /** Matched on the path alone: the query string says nothing about which endpoint is called. */
 function withoutQuery(path: string): string {
   const query = path.indexOf('?');
-  const fragment = path.indexOf('#');
-  if (query === -1 && fragment === -1) return path;
-  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
-  return path.slice(0, end);
+  return query === -1 ? path : path.slice(0, query);
 }
 
 /**
