@@ -183,6 +183,11 @@ describe('API keys (key-issuer)', () => {
       ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/%zz' }] } }],
       ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/a%2' }] } }],
       ['restrictions.endpoints.0.path', { restrictions: { endpoints: [{ method: 'GET', path: '/v1/..;x/y' }] } }],
+      // Multi-wildcard patterns past the key's budget: each costs auth-check time on every check.
+      [
+        'restrictions.endpoints',
+        { restrictions: { endpoints: Array.from({ length: 5 }, (_, i) => ({ method: 'GET', path: `/${'*a'.repeat(120)}${i}` })) } },
+      ],
       ['restrictions.other', { restrictions: { other: [] } }],
       ['rate_limit', { rate_limit: 5 }],
       ['rate_limit.limit', { rate_limit: { limit: 0, window_seconds: 60 } }],

@@ -149,6 +149,16 @@ describe('key rules', () => {
     });
   });
 
+  it('lets multi-wildcard patterns past the key budget match nothing, and keeps the ones within it', () => {
+    const heavy = (i: number) => ({ method: 'GET', path: `/${'*x'.repeat(120)}/${i}` });
+    // Each costs 243 characters: four fit in 1024, the fifth does not.
+    const sut = keyWith({ endpoints: [heavy(0), heavy(1), heavy(2), heavy(3), heavy(4), { method: 'GET', path: '/v1/{id}' }] });
+    const pathFor = (i: number) => `/${'ax'.repeat(120)}/${i}`;
+    expect([0, 1, 2, 3, 4].map((i) => endpointAllowed(sut, 'GET', pathFor(i)))).toEqual([true, true, true, true, false]);
+    // A one-wildcard pattern costs nothing against the budget.
+    expect(endpointAllowed(sut, 'GET', '/v1/42')).toBe(true);
+  });
+
   it('covers permissions scope by scope, a trailing * covering the rest', () => {
     expect(permissionCovers('payments:*', 'payments:read')).toBe(true);
     expect(permissionCovers('payments:*', 'payments:refunds:create')).toBe(true);

@@ -1,9 +1,9 @@
 import ipaddr from 'ipaddr.js';
 
-import { KeyRecord } from '@latchkey/contracts';
+import { KeyRecord, MULTI_WILDCARD_PATTERN_BUDGET, multiWildcardCost } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
 
-import { compilePathGlob, PathMatcher } from './path-glob';
+import { compilePathGlob, NEVER, PathMatcher } from './path-glob';
 
 export type IpRange = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
@@ -31,14 +31,21 @@ export function compileKey(record: KeyRecord, box: SecretBox): CompiledKey {
     record,
     ipRanges: record.restrictions.ip_allowlist.map(parseRange).filter((range): range is IpRange => range !== null),
     referrers: record.restrictions.referrers.map(compileReferrer),
-    endpoints: record.restrictions.endpoints.map((endpoint) => ({
-      method: endpoint.method.toUpperCase(),
-      path: compilePathGlob(endpoint.path),
-    })),
+    endpoints: compileEndpoints(record.restrictions.endpoints),
     // The sealed value is bound to the key id: a sealed secret pasted onto another row does not open.
     signingSecret: record.signing_secret_sealed ? openOrNull(box, record.signing_secret_sealed, record.id) : null,
     previousSigningSecret: record.previous_signing_secret_sealed ? openOrNull(box, record.previous_signing_secret_sealed, record.id) : null,
   };
+}
+
+/** Each rule's matcher; a multi-wildcard pattern past the key's budget matches nothing (fail closed). */
+function compileEndpoints(endpoints: KeyRecord['restrictions']['endpoints']): EndpointRule[] {
+  let budget = MULTI_WILDCARD_PATTERN_BUDGET;
+  return endpoints.map((endpoint) => {
+    const cost = multiWildcardCost(endpoint.path);
+    budget -= cost;
+    return { method: endpoint.method.toUpperCase(), path: cost > 0 && budget < 0 ? NEVER : compilePathGlob(endpoint.path) };
+  });
 }
 
 function openOrNull(box: SecretBox, sealed: string, context: string): string | null {

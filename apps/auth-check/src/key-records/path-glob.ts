@@ -6,7 +6,7 @@ export interface PathMatcher {
 }
 
 /** Matches nothing: a pattern that could only ever name an ambiguous path. */
-const NEVER: PathMatcher = /(?!)/;
+export const NEVER: PathMatcher = /(?!)/;
 
 /**
  * What `*` matches: one or more characters across segments, but never an empty
@@ -69,62 +69,72 @@ export function pathGlobRegExp(parts: Part[]): RegExp {
 }
 
 const SLASH = 0x2f;
-/** Atom codes below zero are wildcards; others are the UTF-16 code unit a literal must be. */
-const ANY = -1;
-const SEGMENT = -2;
 
 /**
- * The same language as pathGlobRegExp, matched by simulating its automaton: every
- * position of the pattern that the path read so far can have reached is kept at
- * once, so each character of the path costs one pass over the pattern, never a
- * retry. For atom i, `before[i]` means atoms 0..i-1 matched up to here, and
- * `inside[i]` (wildcards only) that atom i has taken at least one character and may
- * take more or end.
+ * The same language as pathGlobRegExp, matched as a bit-parallel automaton (shift-and):
+ * bit j of the state says "atoms 0..j-1 have matched the path read so far". Each
+ * character shifts the state one atom on where that atom takes the character, and keeps
+ * it where a wildcard takes it again, so a character costs one pass over the state's
+ * 32-bit words whatever the pattern, never a retry.
  */
 export class PathGlobAutomaton implements PathMatcher {
-  private readonly atoms: Int32Array;
+  /** Atoms, and so state bits past the start bit. */
+  readonly atomCount: number;
+  private readonly words: number;
+  /** Per literal character: the bits whose atom is that character. */
+  private readonly literals = new Map<number, Uint32Array>();
+  /** Bits whose atom is `*` (takes a slash only where no empty segment results). */
+  private readonly any: Uint32Array;
+  /** Bits whose atom is `{name}` (any character but a slash). */
+  private readonly segment: Uint32Array;
+  private readonly none: Uint32Array;
 
   constructor(parts: Part[]) {
-    const atoms: number[] = [];
+    const atoms: (number | 'any' | 'segment')[] = [];
     for (const part of parts) {
-      if (part.kind === 'any') atoms.push(ANY);
-      else if (part.kind === 'segment') atoms.push(SEGMENT);
-      else for (let i = 0; i < part.text.length; i += 1) atoms.push(part.text.charCodeAt(i));
+      if (part.kind === 'literal') for (let i = 0; i < part.text.length; i += 1) atoms.push(part.text.charCodeAt(i));
+      else atoms.push(part.kind);
     }
-    this.atoms = Int32Array.from(atoms);
+    this.atomCount = atoms.length;
+    this.words = Math.ceil((atoms.length + 1) / 32);
+    this.any = new Uint32Array(this.words);
+    this.segment = new Uint32Array(this.words);
+    this.none = new Uint32Array(this.words);
+    atoms.forEach((atom, index) => {
+      // Atom `index` moves the state from bit `index` to bit `index + 1`.
+      const bit = index + 1;
+      let mask = atom === 'any' ? this.any : atom === 'segment' ? this.segment : this.literals.get(atom);
+      if (!mask) this.literals.set(atom as number, (mask = new Uint32Array(this.words)));
+      mask[bit >>> 5] |= 1 << (bit & 31);
+    });
   }
 
   test(path: string): boolean {
     if (DOT_SEGMENT.test(path)) return false;
-    const atoms = this.atoms;
-    const count = atoms.length;
-    let before = new Uint8Array(count + 1);
-    let inside = new Uint8Array(count);
-    let nextBefore = new Uint8Array(count + 1);
-    let nextInside = new Uint8Array(count);
-    before[0] = 1;
+    const words = this.words;
+    let state = new Uint32Array(words);
+    let next = new Uint32Array(words);
+    state[0] = 1;
     for (let p = 0; p < path.length; p += 1) {
       const char = path.charCodeAt(p);
+      const literal = this.literals.get(char) ?? this.none;
+      const slash = char === SLASH;
       // `*` takes a slash only where it leaves no empty segment: `(?<!/)/(?!/)`.
-      const anyTakes = char !== SLASH || (path.charCodeAt(p - 1) !== SLASH && path.charCodeAt(p + 1) !== SLASH);
-      nextBefore.fill(0);
-      nextInside.fill(0);
-      let alive = false;
-      for (let i = 0; i < count; i += 1) {
-        const atom = atoms[i];
-        if (atom >= 0) {
-          if (before[i] && char === atom) nextBefore[i + 1] = 1;
-        } else if ((before[i] || inside[i]) && (atom === ANY ? anyTakes : char !== SLASH)) {
-          nextInside[i] = 1;
-          // Having taken a character, the wildcard may end here too.
-          nextBefore[i + 1] = 1;
-        }
-        alive ||= nextBefore[i + 1] === 1 || nextInside[i] === 1;
+      const anyTakes = !slash || (path.charCodeAt(p - 1) !== SLASH && path.charCodeAt(p + 1) !== SLASH);
+      let carry = 0;
+      let alive = 0;
+      for (let w = 0; w < words; w += 1) {
+        const wild = (anyTakes ? this.any[w] : 0) | (slash ? 0 : this.segment[w]);
+        const current = state[w];
+        const word = ((((current << 1) | carry) & (literal[w] | wild)) | (current & wild)) >>> 0;
+        carry = current >>> 31;
+        next[w] = word;
+        alive |= word;
       }
-      if (!alive) return false;
-      [before, nextBefore] = [nextBefore, before];
-      [inside, nextInside] = [nextInside, inside];
+      if (alive === 0) return false;
+      [state, next] = [next, state];
     }
-    return before[count] === 1;
+    const last = this.atomCount;
+    return (state[last >>> 5] & (1 << (last & 31))) !== 0;
   }
 }

@@ -2,12 +2,15 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 
+import { MULTI_WILDCARD_PATTERN_BUDGET } from '@latchkey/contracts';
+
 import {
   ENDPOINT_METHODS,
   ENDPOINT_PATH_MESSAGE,
   ENDPOINT_PATH_PATTERN,
   EndpointMethod,
   IsIpRangeList,
+  IsWithinWildcardBudget,
   REFERRER_PATTERN,
   upper,
 } from './api-key-validators';
@@ -53,10 +56,15 @@ export class ApiKeyRestrictionsDto {
   @Matches(REFERRER_PATTERN, { each: true, message: 'referrers must hold origin patterns such as https://*.example.com' })
   referrers?: string[];
 
-  @ApiPropertyOptional({ type: [EndpointPatternDto], maxItems: 100 })
+  @ApiPropertyOptional({
+    type: [EndpointPatternDto],
+    maxItems: 100,
+    description: `Patterns with two or more wildcards may hold ${MULTI_WILDCARD_PATTERN_BUDGET} characters in all.`,
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
+  @IsWithinWildcardBudget()
   @IsObject({ each: true, message: 'endpoints must hold {method, path} objects' })
   @ValidateNested({ each: true })
   @Type(() => EndpointPatternDto)

@@ -1,5 +1,7 @@
 import { registerDecorator, ValidationOptions } from 'class-validator';
 
+import { MULTI_WILDCARD_PATTERN_BUDGET, multiWildcardCost } from '@latchkey/contracts';
+
 import { normalizeIpRange } from '../ip-range';
 
 /** `payments:read`, `reports.export:*`: a resource, then colon-separated scopes. */
@@ -45,6 +47,30 @@ export function IsIpRangeList(options?: ValidationOptions) {
       validator: {
         validate: (value: unknown) =>
           Array.isArray(value) && value.every((item) => typeof item === 'string' && normalizeIpRange(item) !== null),
+      },
+    });
+}
+
+/** Endpoint patterns whose multi-wildcard ones fit MULTI_WILDCARD_PATTERN_BUDGET together (see there why). */
+export function IsWithinWildcardBudget(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isWithinWildcardBudget',
+      target: target.constructor,
+      propertyName,
+      options: {
+        message:
+          `${propertyName} patterns with two or more wildcards (* or {name}) may hold ` +
+          `${MULTI_WILDCARD_PATTERN_BUDGET} characters in all; use fewer or shorter ones`,
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          !Array.isArray(value) ||
+          value.reduce<number>(
+            (total, item: { path?: unknown }) => total + (typeof item?.path === 'string' ? multiWildcardCost(item.path) : 0),
+            0,
+          ) <= MULTI_WILDCARD_PATTERN_BUDGET,
       },
     });
 }
