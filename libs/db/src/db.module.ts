@@ -4,7 +4,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { DynamicModule, Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule, RequestMethod } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
-import { HOT_ROUTE_PATHS, OPERATIONAL_ROUTE_PATHS } from '@latchkey/contracts';
+import { OPERATIONAL_ROUTE_PATHS } from '@latchkey/contracts';
 
 import { ALL_ENTITIES } from './entities';
 import { createOrmConfig } from './mikro-orm.config';
@@ -21,8 +21,9 @@ class RequestContextMiddleware implements NestMiddleware {
 
 /**
  * MikroORM for the whole process, one request-scoped EntityManager per HTTP request,
- * except on the key-check hot path and probes, which never use the request's
- * EntityManager (auth-check forks its own on a cache miss).
+ * except on probes and scrapes, which never use it. The key checks never reach this
+ * middleware: auth-check's front door answers them before Nest (and forks its own
+ * EntityManager on a cache miss).
  */
 @Module({})
 export class DbModule implements NestModule {
@@ -32,7 +33,7 @@ export class DbModule implements NestModule {
       imports: [
         MikroOrmModule.forRootAsync({
           inject: [AppConfig],
-          // Our own RequestContextMiddleware below replaces MikroORM's, to keep it off the hot path.
+          // Our own RequestContextMiddleware below replaces MikroORM's, to keep it off the probes.
           useFactory: (config: AppConfig) => ({ ...createOrmConfig(config.get('DATABASE_URL')), registerRequestContext: false }),
           driver: PostgreSqlDriver,
         }),
@@ -46,7 +47,7 @@ export class DbModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer
       .apply(RequestContextMiddleware)
-      .exclude(...[...HOT_ROUTE_PATHS, ...OPERATIONAL_ROUTE_PATHS].map((path) => ({ path, method: RequestMethod.ALL })))
+      .exclude(...OPERATIONAL_ROUTE_PATHS.map((path) => ({ path, method: RequestMethod.ALL })))
       .forRoutes({ path: '*path', method: RequestMethod.ALL });
   }
 }

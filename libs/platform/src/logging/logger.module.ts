@@ -3,7 +3,7 @@ import { LoggerModule as PinoLoggerModule } from 'nestjs-pino';
 import { DestinationStream } from 'pino';
 
 import { AppConfig } from '@latchkey/config';
-import { HOT_ROUTE_PATHS, OPERATIONAL_ROUTE_PATHS } from '@latchkey/contracts';
+import { OPERATIONAL_ROUTE_PATHS } from '@latchkey/contracts';
 
 import { errorMessageHook, redactForLog, redactLogObject, serializeErrorForLog } from './log-redaction';
 
@@ -44,9 +44,10 @@ export class LoggerModule {
             };
             return {
               pinoHttp: destination ? [options, destination] : options,
-              // Every key check already becomes a usage event and a request-log row; a log
-              // line per check would cost most of the hot path's throughput for nothing.
-              exclude: [...HOT_ROUTE_PATHS, ...OPERATIONAL_ROUTE_PATHS].map((path) => ({ path, method: RequestMethod.ALL })),
+              // Probes and scrapes would be most of the log and say nothing. The key checks
+              // never reach pino-http (auth-check's front door answers them before Nest):
+              // each already becomes a usage event and a request-log row.
+              exclude: OPERATIONAL_ROUTE_PATHS.map((path) => ({ path, method: RequestMethod.ALL })),
             };
           },
         }),
