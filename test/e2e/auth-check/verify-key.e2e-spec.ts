@@ -263,6 +263,19 @@ describe('POST /v1/verify (auth-check)', () => {
       // The same key with a signature dated now passes: the date alone was refused.
       expect(await codeOf(signedBody(key.secret, key.public_key!, 'POST', '/v1/charges', '{"amount":5}'))).toBe('VALID');
     });
+
+    it('tells the state of a signing key only to a valid signature: its public id alone learns nothing', async () => {
+      const key = await issueKey(sut, owner, { signing: true });
+      await changeKey(sut, owner, key.id, 'revoke');
+      // Once the revocation is seen, a signed request learns the key is revoked...
+      const signedCode = async () => codeOf(signedBody(key.secret, key.public_key!, 'GET', `/v1/state/${Math.random()}`, ''));
+      expect((await waitFor(signedCode, (code) => code === 'REVOKED', 1_000, 10)).value).toBe('REVOKED');
+      // ...and the public identifier without a signature still learns only that it is unsigned.
+      expect((await verify({ key: key.public_key, method: 'GET', path: '/v1/state' })).body.data).toEqual({
+        valid: false,
+        code: 'INVALID_SIGNATURE',
+      });
+    });
   });
 
   describe('what a refusal reveals', () => {

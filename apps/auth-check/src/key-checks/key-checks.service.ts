@@ -68,7 +68,12 @@ export class KeyChecksService {
     return check;
   }
 
-  /** Who holds the key: found, in force, the right environment and (for a signing key) a valid signature. */
+  /**
+   * Who holds the key: found, (for a signing key) a valid signature, in force and the
+   * right environment. A signing key's signature comes first: its `pk_` identifier is
+   * public, so without one nobody learns more than INVALID_SIGNATURE — not that the
+   * key is revoked, disabled, expired or of the other environment.
+   */
   private judge(lookup: KeyLookupResult, parsed: ParsedApiKey, input: KeyCheckInput): MaybePromise<KeyCheck> {
     const { key, degraded } = lookup;
     if (!key) return refuse(VerifyCode.NotFound);
@@ -78,15 +83,21 @@ export class KeyChecksService {
     if (record.matched === 'previous' && !(record.previous_secret_expires_at && Date.parse(record.previous_secret_expires_at) > now)) {
       return refuse(VerifyCode.NotFound);
     }
+    if (record.signing) {
+      return this.signatureValid(key, parsed, input, now).then((valid) =>
+        valid ? this.admit(key, degraded, input, now) : refuse(VerifyCode.InvalidSignature, key, degraded),
+      );
+    }
+    return this.admit(key, degraded, input, now);
+  }
+
+  /** Whether the key is in force for this check, then what it may do. */
+  private admit(key: CompiledKey, degraded: boolean, input: KeyCheckInput, now: number): MaybePromise<KeyCheck> {
+    const record = key.record;
     if (record.revoked_at) return refuse(VerifyCode.Revoked, key, degraded);
     if (record.disabled_at) return refuse(VerifyCode.Disabled, key, degraded);
     if (record.expires_at && Date.parse(record.expires_at) <= now) return refuse(VerifyCode.Expired, key, degraded);
     if (input.environment && input.environment !== record.environment) return refuse(VerifyCode.WrongEnvironment, key, degraded);
-    if (record.signing) {
-      return this.signatureValid(key, parsed, input, now).then((valid) =>
-        valid ? this.authorize(key, degraded, input, now) : refuse(VerifyCode.InvalidSignature, key, degraded),
-      );
-    }
     return this.authorize(key, degraded, input, now);
   }
 
