@@ -171,6 +171,9 @@ describe(loadConfig.name, () => {
     ['ENCRYPTION_KEY', 'zz-secret-material-zz'],
     ['PLATFORM_ADMIN_TOKEN', 'short-admin-secret'],
     ['INTERNAL_TOKEN', 'tiny-secret'],
+    // URLs carry passwords: a malformed one is named, never shown.
+    ['REDIS_URL', 'redis//latchkey:pw-secret-1@redis:6379'],
+    ['DATABASE_URL', 'postgres//app:pw-secret-2@db/latchkey'],
   ])('never echoes the value of the secret %s', (name, value) => {
     const error = configErrorOf({ ...PRODUCTION, [name]: value });
 

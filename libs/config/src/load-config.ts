@@ -26,7 +26,16 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_KEYS = new Set<string>(['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN', 'INTERNAL_TOKEN', 'SMTP_URL']);
+/** Never echoed in a ConfigError: secrets, and URLs that may carry a password. */
+const SECRET_KEYS = new Set<string>([
+  'KEY_HASH_SECRET',
+  'ENCRYPTION_KEY',
+  'PLATFORM_ADMIN_TOKEN',
+  'INTERNAL_TOKEN',
+  'SMTP_URL',
+  'REDIS_URL',
+  'DATABASE_URL',
+]);
 
 /**
  * Reads and validates the environment once. Throws a ConfigError naming every bad

@@ -52,13 +52,38 @@ describe('isSecretKey', () => {
     'key',
     'x-signature',
     'tokens',
+    'encryption_key',
+    'secret_key',
+    'signingKey',
+    'credential',
   ])('%s is secret', (key) => expect(isSecretKey(key)).toBe(true));
-  it.each(['key_id', 'keyId', 'prefix', 'email', 'user_id', 'token_id', 'max_tokens_per_minute', 'statusCode'])('%s is not', (key) =>
-    expect(isSecretKey(key)).toBe(false),
-  );
+  it.each([
+    'key_id',
+    'keyId',
+    'prefix',
+    'email',
+    'user_id',
+    'token_id',
+    'max_tokens_per_minute',
+    'statusCode',
+    'public_key',
+    'idempotency-key',
+  ])('%s is not', (key) => expect(isSecretKey(key)).toBe(false));
 });
 
 describe('redactForLog', () => {
+  it('blanks the password of a URL written in any string, message or stack', () => {
+    const logged = redactForLog({
+      msg: 'connecting to redis://latchkey:pw-1@redis:6379/0 and postgres://app:pw-2@db:5432/lk',
+      nested: { reason: new Error('connect ECONNREFUSED rediss://u:pw-3@cache:6380') },
+      plain: 'https://example.com/a@b and redis://nopassword@host',
+    });
+    const text = JSON.stringify(logged);
+    for (const secret of ['pw-1', 'pw-2', 'pw-3']) expect(text).not.toContain(secret);
+    expect(text).toContain('redis://latchkey:[redacted]@redis:6379/0');
+    expect(text).toContain('https://example.com/a@b and redis://nopassword@host');
+  });
+
   it('replaces secrets at any depth, in arrays too, and keeps everything else', () => {
     const logged = redactForLog({
       body: { user: { email: EMAIL, password: 'hunter2' } },

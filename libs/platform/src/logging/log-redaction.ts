@@ -19,8 +19,20 @@ const SECRET_KEY_SUFFIXES = [
   'hash',
   'signature',
   'privatekey',
-  'credentials',
+  'credential',
+  // `encryption_key`, `signing_key`, `secret_key`: a name ending in "key" holds one, but for these.
+  'key',
 ];
+/** Names ending in "key" that name something, not a secret. */
+const NON_SECRET_KEY_NAMES = new Set(['publickey', 'idempotencykey', 'cachekey', 'primarykey', 'partitionkey', 'sortkey', 'jobkey']);
+
+/** `scheme://user:password@host`: the password of a URL (REDIS_URL, DATABASE_URL, SMTP_URL) written in any string. */
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
+
+/** A string with any URL's password replaced. */
+export function redactUrlPasswords(text: string): string {
+  return text.includes('://') ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
+}
 
 /**
  * Bounds on what one log call walks. Lines are small (the hot path logs almost never),
@@ -35,6 +47,7 @@ const TRUNCATED = '[truncated]';
 export function isSecretKey(key: string): boolean {
   const normalized = key.toLowerCase().replace(/[^a-z0-9]/g, '');
   if (SECRET_KEY_NAMES.has(normalized)) return true;
+  if (NON_SECRET_KEY_NAMES.has(normalized)) return false;
   return SECRET_KEY_SUFFIXES.some((suffix) => normalized.endsWith(suffix) || normalized.endsWith(`${suffix}s`));
 }
 
@@ -131,6 +144,7 @@ function unwrapStdError(value: unknown): unknown {
 }
 
 function redactValue(value: unknown, depth: number, budget: Budget): unknown {
+  if (typeof value === 'string') return redactUrlPasswords(value);
   if (value === null || typeof value !== 'object') return value;
   if (depth >= MAX_DEPTH || budget.nodes <= 0) return TRUNCATED;
   budget.nodes -= 1;
@@ -171,8 +185,8 @@ function serializeError(error: ErrorLike, depth: number, budget: Budget): unknow
   if (database) return database;
   const out: Record<string, unknown> = {
     type: errorType(error),
-    message: scrubDbMessages(error.message, error),
-    ...(typeof error.stack === 'string' ? { stack: scrubDbMessages(error.stack, error) } : {}),
+    message: redactUrlPasswords(scrubDbMessages(error.message, error)),
+    ...(typeof error.stack === 'string' ? { stack: redactUrlPasswords(scrubDbMessages(error.stack, error)) } : {}),
     ...redactFields(error as unknown as Record<string, unknown>, depth, budget, ERROR_OWN_KEYS),
   };
   if (error.cause !== undefined) out.cause = redactValue(error.cause, depth + 1, budget);
