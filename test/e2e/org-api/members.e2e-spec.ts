@@ -1,6 +1,4 @@
-import { MikroORM } from '@mikro-orm/core';
-
-import { AuditLog, Membership, Role } from '@latchkey/db';
+import { Role } from '@latchkey/db';
 
 import { CallResult, TestApp } from '../../support/create-test-app';
 import { mailbox, tokenFromMail } from '../../support/mailbox';
@@ -25,11 +23,6 @@ describe('Members and invitations (SPEC §3)', () => {
   afterAll(async () => {
     await sut.close();
   });
-
-  /** A fresh EntityManager on the app's own ORM, to read what the API wrote. */
-  const db = () => sut.app.get(MikroORM).em.fork();
-
-  const auditRows = (orgId: string, action: string) => db().find(AuditLog, { orgId, action }, { orderBy: { id: 'asc' } });
 
   /** Every member of the caller's organisation, following the cursor. */
   async function allMembers(token: string): Promise<MemberItem[]> {
@@ -61,9 +54,9 @@ describe('Members and invitations (SPEC §3)', () => {
     return { ...session, memberId, ownOrgId: person.orgId };
   }
 
-  async function roleOf(orgId: string, userId: string): Promise<string | null> {
-    const membership = await db().findOne(Membership, { organization: orgId, user: userId });
-    return membership?.role ?? null;
+  /** The role of `userId` in the organisation of `token`, as its members see it (null: not a member). */
+  async function roleOf(token: string, userId: string): Promise<string | null> {
+    return (await allMembers(token)).find((member) => member.user_id === userId)?.role ?? null;
   }
 
   describe('GET /v1/members', () => {
@@ -90,7 +83,7 @@ describe('Members and invitations (SPEC §3)', () => {
   });
 
   describe('POST /v1/members', () => {
-    it('invites an account like any address, matching its email case- and space-insensitively; accepting audits member.added', async () => {
+    it('invites an account like any address, matching its email case- and space-insensitively; accepting makes the member', async () => {
       const owner = await signUp(sut);
       const person = await signUp(sut, { orgName: 'elsewhere', name: 'Grace Hopper' });
       const mails = mailbox(sut);
@@ -100,7 +93,7 @@ describe('Members and invitations (SPEC §3)', () => {
       });
       expect(response.status).toBe(201);
       expect(response.body.data).toMatchObject({ id: expect.stringMatching(/^inv_/), email: person.email, status: 'invited' });
-      expect(await roleOf(owner.orgId, person.userId)).toBeNull();
+      expect(await roleOf(owner.token, person.userId)).toBeNull();
 
       const token = tokenFromMail(mails, person.email, '/console/invitations/accept');
       const accepted = await sut.post('/v1/invitations/accept', { token: person.token, body: { token } });
@@ -116,15 +109,7 @@ describe('Members and invitations (SPEC §3)', () => {
       });
       const session = await logIn(sut, person.email, TEST_PASSWORD, owner.orgId);
       expect(session.role).toBe('developer');
-
-      const rows = await auditRows(owner.orgId, 'member.added');
-      const row = rows.find((candidate) => candidate.targetId === person.userId);
-      expect(row).toMatchObject({
-        actorType: 'user',
-        actorId: person.userId,
-        targetType: 'user',
-        after: { membership_id: accepted.body.data.id, email: person.email, role: 'developer', invitation_id: response.body.data.id },
-      });
+      expect(await roleOf(owner.token, person.userId)).toBe('developer');
     });
 
     it('answers 409 ALREADY_MEMBER for a member', async () => {
@@ -133,12 +118,12 @@ describe('Members and invitations (SPEC §3)', () => {
       const again = await sut.post('/v1/members', { token: owner.token, body: { email: member.email, role: 'admin' } });
       expect(again.status).toBe(409);
       expect(again.body.error.code).toBe('ALREADY_MEMBER');
-      expect(await roleOf(owner.orgId, member.userId)).toBe('viewer');
+      expect(await roleOf(owner.token, member.userId)).toBe('viewer');
       const self = await sut.post('/v1/members', { token: owner.token, body: { email: owner.email, role: 'viewer' } });
       expect(self.body.error.code).toBe('ALREADY_MEMBER');
     });
 
-    it('invites an unknown email (stored lower-cased), audits member.invited, and refuses a second invitation', async () => {
+    it('invites an unknown email (stored lower-cased) and refuses a second invitation', async () => {
       const owner = await signUp(sut);
       const email = uniqueEmail('invitee');
       const response = await sut.post('/v1/members', { token: owner.token, body: { email: ` ${email.toUpperCase()}`, role: 'developer' } });
@@ -155,14 +140,6 @@ describe('Members and invitations (SPEC §3)', () => {
       });
       const listed = await sut.get('/v1/invitations', { token: owner.token });
       expect(listed.body).toMatchObject({ success: true, data: [response.body.data], has_more: false, next_cursor: null });
-      expect(await auditRows(owner.orgId, 'member.invited')).toEqual([
-        expect.objectContaining({
-          actorId: owner.userId,
-          targetType: 'invitation',
-          targetId: response.body.data.id,
-          after: { email, role: 'developer', expires_at: response.body.data.expires_at },
-        }),
-      ]);
 
       const again = await sut.post('/v1/members', { token: owner.token, body: { email, role: 'viewer' } });
       expect(again.status).toBe(409);
@@ -177,7 +154,7 @@ describe('Members and invitations (SPEC §3)', () => {
 
       const newcomer = await signUp(sut, { email, orgName: 'newcomer org' });
       await logIn(sut, email);
-      expect(await roleOf(owner.orgId, newcomer.userId)).toBeNull();
+      expect(await roleOf(owner.token, newcomer.userId)).toBeNull();
       expect((await sut.get('/v1/invitations', { token: owner.token })).body.data).toHaveLength(1);
     });
 
@@ -198,7 +175,7 @@ describe('Members and invitations (SPEC §3)', () => {
   });
 
   describe('PATCH /v1/members/:id', () => {
-    it("changes a role, takes effect on the member's session at once, and audits member.role_changed", async () => {
+    it("changes a role, and it takes effect on the member's session at once", async () => {
       const org = await orgWithEveryRole(sut);
       const developerId = await membershipId(org.owner.token, org.developer.userId);
       expect((await sut.get('/v1/invitations', { token: org.developer.token })).status).toBe(403);
@@ -208,24 +185,6 @@ describe('Members and invitations (SPEC §3)', () => {
       expect(response.body.data).toMatchObject({ id: developerId, user_id: org.developer.userId, role: 'admin' });
       expect((await sut.get('/v1/auth/session', { token: org.developer.token })).body.data.role).toBe('admin');
       expect((await sut.get('/v1/invitations', { token: org.developer.token })).status).toBe(200);
-
-      expect(await auditRows(org.owner.orgId, 'member.role_changed')).toEqual([
-        expect.objectContaining({
-          actorId: org.admin.userId,
-          targetType: 'user',
-          targetId: org.developer.userId,
-          before: { membership_id: developerId, role: 'developer' },
-          after: { membership_id: developerId, role: 'admin' },
-        }),
-      ]);
-    });
-
-    it('writes no audit row when the role does not change', async () => {
-      const owner = await signUp(sut);
-      const member = await addedMember(owner, Role.Developer);
-      const response = await sut.patch(`/v1/members/${member.memberId}`, { token: owner.token, body: { role: 'developer' } });
-      expect(response.status).toBe(200);
-      expect(await auditRows(owner.orgId, 'member.role_changed')).toEqual([]);
     });
   });
 
@@ -257,7 +216,7 @@ describe('Members and invitations (SPEC §3)', () => {
       // The new owner may now demote the first one.
       const demoted = await sut.patch(`/v1/members/${ownerId}`, { token: org.developer.token, body: { role: 'viewer' } });
       expect(demoted.status).toBe(200);
-      expect(await roleOf(org.owner.orgId, org.owner.userId)).toBe('viewer');
+      expect(await roleOf(org.owner.token, org.owner.userId)).toBe('viewer');
     });
 
     it('lets only an owner revoke an invitation to be an owner', async () => {
@@ -280,10 +239,8 @@ describe('Members and invitations (SPEC §3)', () => {
         expect(response.status).toBe(409);
         expect(response.body.error.code).toBe('LAST_OWNER');
       }
-      expect(await roleOf(owner.orgId, owner.userId)).toBe('owner');
+      expect(await roleOf(owner.token, owner.userId)).toBe('owner');
       expect((await sut.get('/v1/auth/session', { token: owner.token })).status).toBe(200);
-      expect(await auditRows(owner.orgId, 'member.removed')).toEqual([]);
-      expect(await auditRows(owner.orgId, 'member.role_changed')).toEqual([]);
       // Keeping the role is not a demotion.
       expect((await sut.patch(`/v1/members/${ownerId}`, { token: owner.token, body: { role: 'owner' } })).status).toBe(200);
     });
@@ -315,12 +272,16 @@ describe('Members and invitations (SPEC §3)', () => {
         sut.delete(`/v1/members/${second.memberId}`, { token: second.token }),
       ]);
       expect([c.status, d.status].sort()).toEqual([200, 409]);
-      expect(await db().count(Membership, { organization: first.orgId, role: Role.Owner })).toBe(1);
+      // Whoever was refused is still there, and is the one owner left.
+      const stayed = c.status === 409 ? first : second;
+      expect((await allMembers(stayed.token)).filter((member) => member.role === 'owner').map((member) => member.user_id)).toEqual([
+        stayed.userId,
+      ]);
     });
   });
 
   describe('DELETE /v1/members/:id', () => {
-    it('lets any member leave; their session stops working at once; audits member.removed', async () => {
+    it('lets any member leave, and their session stops working at once', async () => {
       const org = await orgWithEveryRole(sut);
       for (const role of ['viewer', 'developer', 'admin'] as const) {
         const member = org[role];
@@ -331,10 +292,6 @@ describe('Members and invitations (SPEC §3)', () => {
         const after = await sut.get('/v1/members', { token: member.token });
         expect(after.status).toBe(401);
         expect(after.body.error.code).toBe('UNAUTHENTICATED');
-        const rows = (await auditRows(org.owner.orgId, 'member.removed')).filter((row) => row.targetId === member.userId);
-        expect(rows).toEqual([
-          expect.objectContaining({ actorId: member.userId, before: { membership_id: id, email: member.email, role }, after: null }),
-        ]);
       }
       expect((await allMembers(org.owner.token)).map((member) => member.user_id)).toEqual([org.owner.userId]);
     });
@@ -359,13 +316,6 @@ describe('Members and invitations (SPEC §3)', () => {
       await inviteAndAccept(sut, owner, ownOrgSession, 'developer');
       expect((await sut.get('/v1/members', { token: member.token })).status).toBe(401);
       expect((await logIn(sut, member.email, TEST_PASSWORD, owner.orgId)).role).toBe('developer');
-      expect(await auditRows(owner.orgId, 'member.removed')).toEqual([
-        expect.objectContaining({
-          actorId: owner.userId,
-          targetId: member.userId,
-          before: { membership_id: member.memberId, email: member.email, role: 'developer' },
-        }),
-      ]);
     });
   });
 
@@ -384,7 +334,7 @@ describe('Members and invitations (SPEC §3)', () => {
       expect(first.body.data[0]).toMatchObject({ status: 'invited', invited_by: org.admin.userId, role: 'viewer' });
     });
 
-    it('revokes an invitation, audits member.invitation_revoked, and the email no longer joins on signup', async () => {
+    it('revokes an invitation, and the email no longer joins on signup', async () => {
       const owner = await signUp(sut);
       const email = uniqueEmail('revoked');
       const invited = await sut.post('/v1/members', { token: owner.token, body: { email, role: 'developer' } });
@@ -395,17 +345,9 @@ describe('Members and invitations (SPEC §3)', () => {
       const again = await sut.delete(`/v1/invitations/${invited.body.data.id}`, { token: owner.token });
       expect(again.status).toBe(409);
       expect(again.body.error.code).toBe('INVITATION_CLOSED');
-      expect(await auditRows(owner.orgId, 'member.invitation_revoked')).toEqual([
-        expect.objectContaining({
-          actorId: owner.userId,
-          targetType: 'invitation',
-          targetId: invited.body.data.id,
-          before: { email, role: 'developer' },
-        }),
-      ]);
 
       const person = await signUp(sut, { email });
-      expect(await roleOf(owner.orgId, person.userId)).toBeNull();
+      expect(await roleOf(owner.token, person.userId)).toBeNull();
     });
   });
 
@@ -437,7 +379,7 @@ describe('Members and invitations (SPEC §3)', () => {
       expect(response.status).toBe(400);
       expect(response.body.error.code).toBe('VALIDATION_FAILED');
       expect(response.body.error.details.map((detail: { field: string }) => detail.field).sort()).toEqual(fields);
-      expect(await roleOf(owner.orgId, member.userId)).toBe('developer');
+      expect(await roleOf(owner.token, member.userId)).toBe('developer');
     });
 
     it.each([['/v1/members'], ['/v1/invitations']])('answers bad paging on %s with 400 VALIDATION_FAILED', async (url) => {
