@@ -48,7 +48,8 @@ export function isSecretKey(key: string): boolean {
   const normalized = key.toLowerCase().replace(/[^a-z0-9]/g, '');
   if (SECRET_KEY_NAMES.has(normalized)) return true;
   if (NON_SECRET_KEY_NAMES.has(normalized)) return false;
-  return SECRET_KEY_SUFFIXES.some((suffix) => normalized.endsWith(suffix) || normalized.endsWith(`${suffix}s`));
+  // `keys` (a list of key records) is not `key`s: the plural is read for the other suffixes only.
+  return SECRET_KEY_SUFFIXES.some((suffix) => normalized.endsWith(suffix) || (suffix !== 'key' && normalized.endsWith(`${suffix}s`)));
 }
 
 interface Budget {
