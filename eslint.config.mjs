@@ -1,8 +1,11 @@
 // Type-aware lint rules that catch real bugs (floating promises, non-exhaustive
-// switches), plus the two architecture rules of STYLE.md: libraries are imported
-// only through their entry point, and only @latchkey/config reads process.env.
+// switches), plus the architecture rules: libraries are imported only through their
+// entry point (STYLE.md), libs/platform never imports libs/db and the bottom libs
+// import no other lib, and only @latchkey/config reads process.env.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+const ENTRY_POINTS_ONLY = { group: ['@latchkey/*/*'], message: 'Import a lib only through its entry point: @latchkey/<lib>.' };
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs'] },
@@ -21,9 +24,36 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/unbound-method': 'off',
+      'no-restricted-imports': ['error', { patterns: [ENTRY_POINTS_ONLY] }],
+    },
+  },
+  {
+    // The libs' layering (libs/db/src/index.ts says why). A later block replaces the
+    // rule's options rather than adding to them, so each one repeats ENTRY_POINTS_ONLY.
+    files: ['libs/platform/**/*.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@latchkey/*/*'], message: 'Import a lib only through its entry point: @latchkey/<lib>.' }] },
+        {
+          paths: [
+            {
+              name: '@latchkey/db',
+              message:
+                'libs/platform does not depend on the ORM schema: take ids from @latchkey/ids, roles and pages from @latchkey/contracts.',
+            },
+          ],
+          patterns: [ENTRY_POINTS_ONLY],
+        },
+      ],
+    },
+  },
+  {
+    // The bottom of the graph: everything may import these, so they import no other lib.
+    files: ['libs/contracts/**/*.ts', 'libs/ids/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@latchkey/*'], message: 'libs/contracts and libs/ids import no other @latchkey lib.' }] },
       ],
     },
   },

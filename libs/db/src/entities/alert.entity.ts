@@ -1,6 +1,6 @@
 import { Entity, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '../ids';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 /** What an anomaly alert is about (SPEC §6). DO NOT RENAME a shipped value: it is stored and filtered on. */
 export const AlertType = {

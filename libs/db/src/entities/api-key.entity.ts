@@ -1,6 +1,7 @@
 import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '../ids';
+import { IdPrefix, newId } from '@latchkey/ids';
+
 import { Organization } from './organization.entity';
 
 export const ApiKeyEnvironment = { Test: 'test', Live: 'live' } as const;

@@ -29,7 +29,6 @@ export * from './outbox-event.entity';
 export * from './processed-usage-batch.entity';
 export * from './quarantined-usage-event.entity';
 export * from './request-log.entity';
-export * from './role';
 export * from './sent-reminder.entity';
 export * from './session.entity';
 export * from './usage-counter.entity';

@@ -1,8 +1,9 @@
 import { Entity, OptionalProps, Enum, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '../ids';
+import { Role, ROLES } from '@latchkey/contracts';
+import { IdPrefix, newId } from '@latchkey/ids';
+
 import { Organization } from './organization.entity';
-import { Role, ROLES } from './role';
 
 export const InvitationState = {
   Pending: 'pending',

@@ -1,6 +1,6 @@
 import { Entity, OptionalProps, Enum, PrimaryKey, Property } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '../ids';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 export const LiveAccessStatus = {
   NotRequested: 'not_requested',

@@ -1,6 +1,6 @@
 import { Entity, OptionalProps, Index, PrimaryKey, Property } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '../ids';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 /** An admin session. The bearer token itself is never stored: only its SHA-256. */
 @Entity({ tableName: 'sessions' })

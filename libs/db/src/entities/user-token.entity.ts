@@ -1,6 +1,6 @@
 import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '../ids';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 export const UserTokenPurpose = {
   VerifyEmail: 'verify_email',

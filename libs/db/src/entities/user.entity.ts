@@ -1,6 +1,6 @@
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '../ids';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 @Entity({ tableName: 'users' })
 export class User {

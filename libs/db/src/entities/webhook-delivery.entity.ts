@@ -1,6 +1,7 @@
 import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '../ids';
+import { IdPrefix, newId } from '@latchkey/ids';
+
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 export const DeliveryStatus = {

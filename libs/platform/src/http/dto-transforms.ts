@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { Matches } from 'class-validator';
 
-import { IdPrefix } from '@latchkey/db';
+import { IdPrefix } from '@latchkey/ids';
 
 /** Trims a string field before validation; other types pass through to fail their type check. */
 export const Trimmed = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));

@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { Reflector } from '@nestjs/core';
 import { map, Observable } from 'rxjs';
 
-import { Page } from '@latchkey/db';
+import { Page } from '@latchkey/contracts';
 
 import { RAW_RESPONSE } from './raw-response.decorator';
 

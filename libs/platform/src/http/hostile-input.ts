@@ -1,4 +1,4 @@
-import { isPostgresText } from '@latchkey/db';
+import { isPostgresText } from '@latchkey/contracts';
 
 import { AppError } from '../errors/app-error';
 

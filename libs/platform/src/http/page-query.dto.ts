@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
-import { PageRequest } from '@latchkey/db';
+import { PageRequest } from '@latchkey/contracts';
 
 /** `?limit=1..100` (default 20) and `?cursor=` from the previous page's `next_cursor`. */
 export class PageQueryDto {

@@ -1,6 +1,6 @@
 import { FastifyRequest } from 'fastify';
 
-import { Role } from '@latchkey/db';
+import { Role } from '@latchkey/contracts';
 
 /** Who is calling, as established by the access guard. */
 export type Principal = { kind: 'user'; userId: string; orgId: string; role: Role; sessionId: string } | { kind: 'platform' };

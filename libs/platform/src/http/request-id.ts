@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'node:http';
 
-import { IdPrefix, newId } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 /**
  * Fastify's `genReqId`: every request gets a `req_…` id. It is also put on the raw

@@ -5,12 +5,18 @@ import { catchError, from, mergeMap, Observable, of, throwError } from 'rxjs';
 
 import { AppConfig } from '@latchkey/config';
 import { hmacSha256Hex, SecretBox, sha256Hex } from '@latchkey/crypto';
-import { IdempotencyRecord } from '@latchkey/db';
 
 import { AppError } from '../errors';
 import { RequestWithPrincipal } from '../http/principal';
 
 const HEADER = 'idempotency-key';
+
+/** What a retry is checked against: the first request's hash and, once it finished, its sealed answer. */
+interface FirstAttempt {
+  requestHash: string;
+  responseStatus: number | null;
+  responseSealed: string | null;
+}
 const TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -80,7 +86,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   /** Inserts an in-progress record; returns the earlier one when this key was seen within 24 h. */
-  private async claim(scope: string, key: string, requestHash: string): Promise<IdempotencyRecord | null> {
+  private async claim(scope: string, key: string, requestHash: string): Promise<FirstAttempt | null> {
     const connection = this.em.getConnection();
     await connection.execute('delete from idempotency_records where scope = ? and key = ? and expires_at < now()', [scope, key]);
     const inserted = await connection.execute<{ scope: string }[]>(
@@ -95,13 +101,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     );
     const row = rows[0];
     if (!row) return null;
-    return Object.assign(new IdempotencyRecord(), {
-      scope,
-      key,
-      requestHash: row.request_hash,
-      responseStatus: row.response_status,
-      responseSealed: row.response_sealed,
-    });
+    return { requestHash: row.request_hash, responseStatus: row.response_status, responseSealed: row.response_sealed };
   }
 
   private async complete(scope: string, key: string, status: number, sealed: string): Promise<void> {
