@@ -110,6 +110,15 @@ export class EnvSchema {
   SIGNUP_MAX_PER_ADDRESS!: number;
 
   /**
+   * Invitation mails (new or resent) one organisation may send inside LOGIN_LOCK_SECONDS
+   * before 429; each invited address gets at most LOGIN_MAX_FAILURES in that time anyway.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  INVITATIONS_MAX_PER_ORG!: number;
+
+  /**
    * What rate limits and quotas do while Redis is unreachable: `open` lets checks
    * pass (as Kong's fault_tolerant) and marks the verdict `degraded`; `closed`
    * refuses them. Unknown keys always fail closed.
@@ -216,6 +225,7 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   LOGIN_MAX_FAILURES: '5',
   LOGIN_LOCK_SECONDS: '900',
   SIGNUP_MAX_PER_ADDRESS: '10',
+  INVITATIONS_MAX_PER_ORG: '50',
   TRUST_PROXY: 'false',
   AUTH_REDIS_FAIL_MODE: 'open',
   KEY_CACHE_TTL_SECONDS: '10',

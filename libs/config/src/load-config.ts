@@ -137,6 +137,7 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   LOGIN_MAX_FAILURES = true as const;
   LOGIN_LOCK_SECONDS = true as const;
   SIGNUP_MAX_PER_ADDRESS = true as const;
+  INVITATIONS_MAX_PER_ORG = true as const;
   TRUST_PROXY = true as const;
   AUTH_REDIS_FAIL_MODE = true as const;
   KEY_CACHE_TTL_SECONDS = true as const;

@@ -1,2 +1,3 @@
 export { MailerModule } from './mailer.module';
 export { Mail, MailerService } from './mailer.service';
+export { oneLine } from './one-line';

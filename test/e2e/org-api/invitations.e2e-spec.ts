@@ -134,4 +134,65 @@ describe('Invitations need the invited, verified address (SPEC §3, issue 14)', 
     const person = await verifiedUser(email);
     expect(await isMember(person.userId)).toBe(false);
   });
+
+  it('throttles invitation mails to one address with 429, resends included', async () => {
+    const email = uniqueEmail('bombed');
+    const first = await invite(email, 'developer');
+    expect(first.status).toBe(201);
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      statuses.push((await sut.post(`/v1/members/invitations/${first.body.data.id}/resend`, { token: owner.token })).status);
+    }
+    // LOGIN_MAX_FAILURES (5) mails per address in the window: the invitation and four resends.
+    expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    expect(smtp.to(email)).toHaveLength(5);
+  });
+
+  it('throttles the invitations one organisation sends with 429', async () => {
+    const limited = await TestApp.start({ config: { SMTP_URL: smtp.url, INVITATIONS_MAX_PER_ORG: '3', LOG_LEVEL: 'error' } });
+    try {
+      const inviter = await signUp(limited);
+      const statuses: number[] = [];
+      for (let index = 0; index < 4; index += 1) {
+        const body = { email: uniqueEmail('many'), role: 'viewer' };
+        statuses.push((await limited.post('/v1/members', { token: inviter.token, body })).status);
+      }
+      expect(statuses).toEqual([201, 201, 201, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('answers an accept racing a revoke with a success or a 404, never a 500, and never both', async () => {
+    const outcomes: string[] = [];
+    for (let round = 0; round < 12; round += 1) {
+      const person = await verifiedUser();
+      const invited = await invite(person.email, 'viewer');
+      const token = smtp.token(person.email, ACCEPT);
+      const [accepted, revoked] = await Promise.all([
+        accept(person, token),
+        sut.delete(`/v1/members/invitations/${invited.body.data.id}`, { token: owner.token }),
+      ]);
+      outcomes.push(`${accepted.status}/${revoked.status}`);
+      // Exactly one of them wins: a member whose invitation was then revoked, or a revoked invitation nobody accepted.
+      expect(['201/409', '404/200']).toContain(`${accepted.status}/${revoked.status}`);
+      expect(await isMember(person.userId)).toBe(accepted.status === 201);
+    }
+    expect(outcomes).toHaveLength(12);
+  });
+
+  it('refuses names with line breaks or control characters, which would forge lines of a mail', async () => {
+    const signup = await sut.post('/v1/auth/signup', {
+      body: { email: uniqueEmail('forger'), password: 'correct horse battery staple', name: 'Eve', org_name: 'Acme\n\nSECURITY NOTICE' },
+    });
+    expect(signup.status).toBe(400);
+    expect(signup.body.error.details).toEqual([
+      { field: 'org_name', message: 'org_name must not contain control characters or line breaks' },
+    ]);
+    const renamed = await sut.patch('/v1/orgs/current', { token: owner.token, body: { name: 'Inviting Org\r\nBcc: all' } });
+    expect(renamed.status).toBe(400);
+    const keyName = await sut.post('/v1/api-keys', { token: owner.token, body: { name: 'key\u2028two', environment: 'test' } });
+    expect(keyName.status).toBe(400);
+    expect((await sut.get('/v1/orgs/current', { token: owner.token })).body.data.name).toBe('Inviting Org');
+  });
 });

@@ -34,7 +34,8 @@ describe('Role matrix of the member and invitation endpoints (SPEC §3)', () => 
   let other: { owner: UserSession; memberId: string; sharedMemberId: string; invitationId: string };
 
   beforeAll(async () => {
-    sut = await TestApp.start();
+    // The matrix sends far more invitations from one organisation than a real one does in a quarter hour.
+    sut = await TestApp.start({ config: { INVITATIONS_MAX_PER_ORG: '1000' } });
     org = await orgWithEveryRole(sut);
 
     const otherOwner = await signUp(sut, { orgName: 'Other tenant' });

@@ -8,7 +8,7 @@ import { newSessionToken } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
 import { ActorType, Membership, Organization, Role, Session, User, UserToken, UserTokenPurpose } from '@latchkey/db';
-import { MailerService } from '@latchkey/mailer';
+import { MailerService, oneLine } from '@latchkey/mailer';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
@@ -280,7 +280,7 @@ export class AuthService implements OnModuleDestroy {
         to: user.email,
         subject: 'Verify your email address for Latchkey',
         text:
-          `Hello ${user.name},\n\nConfirm that this address is yours by opening:\n${link}\n\n` +
+          `Hello ${oneLine(user.name)},\n\nConfirm that this address is yours by opening:\n${link}\n\n` +
           'The link works once, for 24 hours. If you did not sign up for Latchkey, ignore this mail.\n',
       });
     } catch (error) {

@@ -19,15 +19,17 @@ export function loginFailureDelayMs(accountAttempts: number): number {
 /**
  * What is being counted: failed logins, and (in their own counters) signups, mails
  * asked for again (verification) and password-reset requests, which are counted
- * whether or not the address has an account.
+ * whether or not the address has an account, and invitations mailed (new or resent),
+ * counted per invited address and per inviting organisation instead of client address.
  */
-export type ThrottledAction = 'login' | 'signup' | 'password-reset' | 'verification-resend';
+export type ThrottledAction = 'login' | 'signup' | 'password-reset' | 'verification-resend' | 'invitation';
 
 const WHAT: Record<ThrottledAction, string> = {
   login: 'failed logins',
   signup: 'signups',
   'password-reset': 'password reset requests',
   'verification-resend': 'verification mails',
+  invitation: 'invitations',
 };
 
 export interface LoginAttempt {
@@ -51,6 +53,7 @@ export class LoginThrottleService {
   private readonly maxFailures: number;
   private readonly windowSeconds: number;
   private readonly signupsPerAddress: number;
+  private readonly invitationsPerOrg: number;
 
   constructor(
     private readonly redis: RedisService,
@@ -59,9 +62,13 @@ export class LoginThrottleService {
     this.maxFailures = config.get('LOGIN_MAX_FAILURES');
     this.windowSeconds = config.get('LOGIN_LOCK_SECONDS');
     this.signupsPerAddress = config.get('SIGNUP_MAX_PER_ADDRESS');
+    this.invitationsPerOrg = config.get('INVITATIONS_MAX_PER_ORG');
   }
 
-  /** Counts the attempt; throws 429 when the account or the address is over its limit. */
+  /**
+   * Counts the attempt; throws 429 when the account or the address is over its limit.
+   * For invitations `ip` is the inviting organisation's id: the mails come from it.
+   */
   async begin(email: string, ip: string, action: ThrottledAction = 'login'): Promise<LoginAttempt> {
     const results = await this.guard(() =>
       this.redis.client
@@ -81,10 +88,11 @@ export class LoginThrottleService {
         action === 'login' ? 'ACCOUNT_LOCKED' : 'TOO_MANY_REQUESTS',
       );
     }
-    const addressLimit = action === 'signup' ? this.signupsPerAddress : this.maxFailures * IP_FACTOR;
+    const addressLimit =
+      action === 'signup' ? this.signupsPerAddress : action === 'invitation' ? this.invitationsPerOrg : this.maxFailures * IP_FACTOR;
     if (addressAttempts > addressLimit) {
       throw AppError.rateLimited(
-        `Too many ${WHAT[action]} from this address; try again later.`,
+        `Too many ${WHAT[action]} from this ${action === 'invitation' ? 'organisation' : 'address'}; try again later.`,
         this.windowSeconds,
         action === 'login' ? 'TOO_MANY_LOGIN_ATTEMPTS' : 'TOO_MANY_REQUESTS',
       );

@@ -20,9 +20,11 @@ import {
   Session,
   User,
 } from '@latchkey/db';
-import { MailerService } from '@latchkey/mailer';
+import { MailerService, oneLine } from '@latchkey/mailer';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
+
+import { LoginThrottleService } from '../auth/login-throttle.service';
 
 import { InvitationResponseDto } from './dto/invitation-response.dto';
 import { MemberResponseDto } from './dto/member-response.dto';
@@ -54,6 +56,7 @@ export class MembersService {
     private readonly outbox: OutboxService,
     private readonly mailer: MailerService,
     private readonly config: AppConfig,
+    private readonly throttle: LoginThrottleService,
   ) {}
 
   private readonly logger = new Logger(MembersService.name);
@@ -70,6 +73,9 @@ export class MembersService {
    * and nobody joins an organisation without proving they own the address and agreeing.
    */
   async addMember(principal: UserPrincipal, input: AddMemberInput, actor: AuditActor): Promise<InvitationResponseDto> {
+    // Every invitation is a mail to an address of the inviter's choosing: counted per
+    // address and per organisation, so an account cannot mail-bomb anyone through us.
+    await this.throttle.begin(input.email, principal.orgId, 'invitation');
     const { invitation, token, orgName } = await this.change(principal, async ({ em, org, actorRole }) => {
       assertMemberChangeAllowed(actorRole, { kind: 'add', role: input.role });
       // Members are listed to every member, so saying this one already is leaks nothing new.
@@ -113,6 +119,7 @@ export class MembersService {
       if (found.status !== InvitationState.Pending) {
         throw AppError.conflict(`This invitation was ${found.status}; invite the address again instead.`, 'INVITATION_CLOSED');
       }
+      await this.throttle.begin(found.email, org.id, 'invitation');
       const issued = newMailToken('lki_');
       found.tokenHash = issued.hash;
       found.expiresAt = this.invitationExpiry();
@@ -308,12 +315,24 @@ export class MembersService {
     work: (em: EntityManager, invitation: Invitation, user: User) => Promise<T>,
   ): Promise<T> {
     return this.em.transactional(async (em) => {
+      const tokenHash = hashMailToken(token);
+      const seen = await em.findOne(Invitation, { tokenHash });
+      if (!seen) throw AppError.notFound('Invitation');
+      // Locks in the order every member change takes them (change(): the organisation,
+      // then its rows), or an accept racing a revoke or resend deadlocks.
+      await em.findOne(Organization, { id: seen.organization.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const invitation = await em.findOne(
         Invitation,
-        { tokenHash: hashMailToken(token) },
-        { populate: ['organization'], lockMode: LockMode.PESSIMISTIC_WRITE },
+        { id: seen.id },
+        { populate: ['organization'], lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
       );
-      if (!invitation || invitation.status !== InvitationState.Pending || invitation.expiresAt <= new Date()) {
+      // Under the lock again: a resend may have replaced the token, a revoke closed it.
+      if (
+        !invitation ||
+        invitation.tokenHash !== tokenHash ||
+        invitation.status !== InvitationState.Pending ||
+        invitation.expiresAt <= new Date()
+      ) {
         throw AppError.notFound('Invitation');
       }
       const user = await em.findOneOrFail(User, { id: principal.userId });
@@ -332,7 +351,8 @@ export class MembersService {
   }
 
   /** After the commit: a mail failure must not undo the invitation (the admin can resend). */
-  private async mailInvitation(invitation: Invitation, token: string, orgName: string): Promise<void> {
+  private async mailInvitation(invitation: Invitation, token: string, storedOrgName: string): Promise<void> {
+    const orgName = oneLine(storedOrgName);
     const link = `${this.config.get('PUBLIC_BASE_URL')}/console/invitations/accept?token=${encodeURIComponent(token)}`;
     try {
       await this.mailer.send({

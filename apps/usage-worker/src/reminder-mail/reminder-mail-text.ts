@@ -1,5 +1,6 @@
 import { DomainEvent, EventType } from '@latchkey/contracts';
 import { maskApiKey } from '@latchkey/crypto';
+import { oneLine } from '@latchkey/mailer';
 
 export interface ReminderMailContext {
   orgName: string;
@@ -126,15 +127,6 @@ export function buildReminderMail(event: DomainEvent, context: ReminderMailConte
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-/**
- * Key and organisation names are free text: control characters (a newline in a subject)
- * are flattened so a name can neither add a header line nor forge lines of the mail.
- */
-function oneLine(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
 }
 
 function instant(value: unknown): Date | null {

@@ -41,3 +41,16 @@ describe('toAppError for Postgres data exceptions', () => {
     expect(toAppError(Object.assign(new Error('x'), { code: '22P02', severity: 'ERROR' }))?.code).toBe('VALIDATION_FAILED');
   });
 });
+
+describe('toAppError for transactions Postgres rolled back', () => {
+  it('maps a deadlock or serialization failure to a 409 the client may retry', () => {
+    for (const code of ['40P01', '40001']) {
+      const mapped = toAppError(Object.assign(new Error('deadlock detected'), { code, severity: 'ERROR' }));
+      expect({ kind: mapped?.kind, code: mapped?.code, message: mapped?.message }).toEqual({
+        kind: ErrorKind.Conflict,
+        code: 'CONFLICT',
+        message: expect.stringContaining('retry'),
+      });
+    }
+  });
+});

@@ -87,6 +87,10 @@ export function toAppError(error: unknown): AppError | null {
   if ((error as { code?: string } | null)?.code === '23505' || (error as Error | null)?.name === 'UniqueConstraintViolationException') {
     return AppError.conflict('This conflicts with something created at the same moment; retry.', 'CONFLICT');
   }
+  // A deadlock or serialization failure: Postgres undid this transaction for another's sake.
+  if (isTransactionRollback(error)) {
+    return AppError.conflict('This conflicts with something changed at the same moment; retry.', 'CONFLICT');
+  }
   // Postgres's data exceptions (class 22: a value it cannot read, store or convert,
   // such as text too long, bad bytes, a malformed number or date) are the input's fault.
   // The answer names neither the statement nor the value.
@@ -97,6 +101,12 @@ export function toAppError(error: unknown): AppError | null {
     return AppError.unavailable('A dependency is unavailable; retry shortly.');
   }
   return null;
+}
+
+/** 40001 serialization_failure and 40P01 deadlock_detected (pg's code, or MikroORM's DeadlockException). */
+function isTransactionRollback(error: unknown): boolean {
+  const candidate = error as { code?: unknown; name?: unknown } | null;
+  return candidate?.code === '40001' || candidate?.code === '40P01' || candidate?.name === 'DeadlockException';
 }
 
 /** SQLSTATE class 22 from pg (DatabaseError) or MikroORM (DriverException, which copies pg's fields). */

@@ -13,3 +13,11 @@ export const TrimmedLowercase = () =>
 /** A field holding one of our prefixed ids, e.g. `@IsPrefixedId(IdPrefix.Organization)`. */
 export const IsPrefixedId = (prefix: IdPrefix) =>
   Matches(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), { message: ({ property }) => `${property} must be a ${prefix}_ id` });
+
+/**
+ * A name shown to people (a user's, an organisation's, a key's): no control characters
+ * and no line separators. Names go into mail subjects and bodies, log lines and the
+ * console; a newline in one could forge lines of any of them.
+ */
+export const IsDisplayName = () =>
+  Matches(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, { message: ({ property }) => `${property} must not contain control characters or line breaks` });

@@ -21,7 +21,7 @@ import {
 
 import { ApiKeyEnvironment } from '@latchkey/db';
 
-import { Trimmed } from '@latchkey/platform';
+import { IsDisplayName, Trimmed } from '@latchkey/platform';
 
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';
 import { ApiKeyRestrictionsDto } from './api-key-restrictions.dto';
@@ -34,6 +34,7 @@ export class CreateApiKeyDto {
   @Trimmed()
   @IsString()
   @Length(1, 100, { message: 'name must be 1 to 100 characters' })
+  @IsDisplayName()
   name!: string;
 
   @ApiPropertyOptional({ maxLength: 500, nullable: true })

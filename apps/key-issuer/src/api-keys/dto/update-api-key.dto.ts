@@ -15,7 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-import { Trimmed } from '@latchkey/platform';
+import { IsDisplayName, Trimmed } from '@latchkey/platform';
 
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';
 import { ApiKeyRestrictionsDto } from './api-key-restrictions.dto';
@@ -32,6 +32,7 @@ export class UpdateApiKeyDto {
   @Trimmed()
   @IsString()
   @Length(1, 100, { message: 'name must be 1 to 100 characters' })
+  @IsDisplayName()
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 500, nullable: true })

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 
-import { Trimmed, TrimmedLowercase } from '@latchkey/platform';
+import { IsDisplayName, Trimmed, TrimmedLowercase } from '@latchkey/platform';
 
 export class SignupDto {
   @ApiProperty({ example: 'ada@example.com' })
@@ -19,11 +19,13 @@ export class SignupDto {
   @Trimmed()
   @IsString()
   @Length(1, 100)
+  @IsDisplayName()
   name!: string;
 
   @ApiProperty({ example: 'Analytical Engines Ltd' })
   @Trimmed()
   @IsString()
   @Length(1, 100)
+  @IsDisplayName()
   org_name!: string;
 }
