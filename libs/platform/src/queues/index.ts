@@ -1,3 +1,4 @@
 export * from './close-bullmq';
 export * from './with-deadline';
 export * from './create-queue';
+export * from './worker-host';

@@ -1,0 +1,134 @@
+import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Job, RateLimiterOptions, Worker, WorkerOptions } from 'bullmq';
+
+import { AppConfig } from '@latchkey/config';
+import { bullPrefix } from '@latchkey/contracts';
+
+import { errorMessageForLog } from '../logging/log-redaction';
+import { redisConnectionOptions, RedisPurpose } from '../redis/redis-connection';
+import { closeBullmq } from './close-bullmq';
+
+/** How a queue's worker runs; everything but the queue name has BullMQ's default when left out. */
+export interface WorkerHostOptions {
+  queue: string;
+  /** What a job is called in the log: `<jobLabel> <job id> failed (attempt n of m): …`. */
+  jobLabel: string;
+  concurrency?: number;
+  /** How long a job's lock lasts (renewed every half of it); a dead worker's jobs are taken over once it lapses. */
+  lockDurationMs?: number;
+  /** How often lapsed locks are looked for. */
+  stalledIntervalMs?: number;
+  /** How often a job may stall before it fails (BullMQ's default is 1). */
+  maxStalledCount?: number;
+  limiter?: RateLimiterOptions;
+  /**
+   * On shutdown, how long the jobs in hand may take; after that they are abandoned
+   * and BullMQ's stalled check hands them to another worker.
+   */
+  closeDeadlineMs?: number;
+}
+
+/** A failure line longer than this is cut in the middle: a batch insert's statement is long even without its values. */
+const MAX_FAILURE_CHARS = 500;
+
+/**
+ * The one way a queue's consumer is run. A processor extends it, declares its queue
+ * and settings in the constructor and implements only `process(job)`; the host:
+ *
+ * - creates the BullMQ worker at bootstrap with the deployment's queue prefix and the
+ *   worker connection of the Redis connection factory;
+ * - logs every failed attempt without a database error's values, and listens for
+ *   'error' (without a listener BullMQ's 'error' event would crash the process);
+ * - stores no values in Redis: BullMQ keeps a failed job's `err.message` and stack
+ *   (Bull Board shows them), and for a failed statement that is the SQL with its
+ *   values, so the error is replaced by one saying only what the log may say;
+ * - closes the worker before the database and Redis connections close, within a deadline.
+ *
+ * A subclass that needs more at bootstrap or shutdown overrides the hook and calls super.
+ */
+export abstract class WorkerHost<DataType = unknown, ResultType = unknown> implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  protected readonly logger = new Logger(this.constructor.name);
+  private hostedWorker: Worker<DataType, ResultType> | undefined;
+  private readonly hostPrefix: string;
+  private readonly hostConfig: AppConfig;
+
+  protected constructor(
+    config: AppConfig,
+    private readonly hostOptions: WorkerHostOptions,
+  ) {
+    this.hostConfig = config;
+    this.hostPrefix = bullPrefix(config.get('REDIS_PREFIX'));
+  }
+
+  /** One job's work. A throw fails the attempt (retried per the job's options); UnrecoverableError fails the job. */
+  abstract process(job: Job<DataType>, token?: string): Promise<ResultType>;
+
+  /** Called after every failed attempt is logged (metrics); must not throw. */
+  protected onFailed(_job: Job<DataType> | undefined, _error: Error): void {}
+
+  onApplicationBootstrap(): void {
+    const options = this.hostOptions;
+    const tuning: Partial<WorkerOptions> = {
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
+      maxStalledCount: options.maxStalledCount,
+      limiter: options.limiter,
+    };
+    const worker = new Worker<DataType, ResultType>(options.queue, (job, token) => this.run(job, token), {
+      prefix: this.hostPrefix,
+      connection: redisConnectionOptions(this.hostConfig, RedisPurpose.QueueWorker),
+      // BullMQ spreads these over its defaults: a key left undefined would erase the default.
+      ...Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined)),
+    });
+    worker.on('error', (error: Error) => this.logger.debug(`redis: ${errorMessageForLog(error)}`));
+    worker.on('failed', (job: Job<DataType> | undefined, error: Error) => {
+      this.logger.warn(failureLine(options.jobLabel, job, error));
+      this.onFailed(job, error);
+    });
+    this.hostedWorker = worker;
+  }
+
+  /** Before the database and Redis connections close: finish the jobs in hand, or give them back. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const worker = this.hostedWorker;
+    if (!worker) return;
+    this.hostedWorker = undefined;
+    if ((await closeBullmq(worker, this.hostOptions.closeDeadlineMs)) === 'forced') {
+      this.logger.warn(`${this.hostOptions.queue} worker close timed out; leaving the jobs in hand to be redelivered`);
+    }
+  }
+
+  private async run(job: Job<DataType>, token: string | undefined): Promise<ResultType> {
+    try {
+      return await this.process(job, token);
+    } catch (error) {
+      throw withoutValues(error);
+    }
+  }
+}
+
+/**
+ * The error BullMQ may store: the same when its message says nothing a log may not;
+ * otherwise an error of the same name (BullMQ tells UnrecoverableError and its kin by
+ * name) whose message and stack's first line are the value-free description. The
+ * original stays as `cause`, which BullMQ does not store, for the failed listener.
+ */
+export function withoutValues(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const text = errorMessageForLog(error);
+  if (text === error.message) return error;
+  const safe = new Error(text, { cause: error });
+  safe.name = error.name;
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  safe.stack = [`${error.name}: ${text}`, ...frames].join('\n');
+  return safe;
+}
+
+function failureLine(jobLabel: string, job: Job | undefined, error: Error): string {
+  const attempts = job ? `attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}` : 'unknown job';
+  const text = errorMessageForLog(error);
+  const half = MAX_FAILURE_CHARS / 2;
+  const message = text.length > MAX_FAILURE_CHARS ? `${text.slice(0, half)} … ${text.slice(-half)}` : text;
+  return `${jobLabel} ${job?.id ?? '?'} failed (${attempts}): ${message}`;
+}
