@@ -14,7 +14,7 @@ describe(AuditService.name, () => {
   });
 
   afterAll(async () => {
-    await harness.close();
+    await harness?.close();
   });
 
   const actor = { type: ActorType.User, id: 'usr_01JD2Z6K3S9Q4W8E7R5T1Y0U2I', ip: '203.0.113.7', userAgent: 'int-spec/1.0' };

@@ -109,7 +109,7 @@ describe(UsageReportsService.name, () => {
   });
 
   afterAll(async () => {
-    await harness.close();
+    await harness?.close();
   });
 
   const inRequest = <T>(work: () => Promise<T>) => harness.inRequest(work);

@@ -19,7 +19,7 @@ describe(AuthService.name, () => {
   });
 
   afterAll(async () => {
-    await harness.close();
+    await harness?.close();
   });
 
   const actor = { type: ActorType.System, id: null, ip: '203.0.113.20', userAgent: 'int-spec/1.0' };

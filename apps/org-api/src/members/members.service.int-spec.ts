@@ -1,9 +1,11 @@
 import { EventType } from '@latchkey/contracts';
 import { AuditLog, Invitation, InvitationState, Membership, OutboxEvent, Role, Session, User } from '@latchkey/db';
+import { RedisService } from '@latchkey/platform';
 
 import { tokenFromMail } from '../../../../test/support/mailbox';
 import { seedMember, SeededMember, seedOrg, seedUser } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
+import { LoginThrottleService } from '../auth/login-throttle.service';
 import { MembersService } from './members.service';
 
 const ACCEPT = '/console/invitations/accept';
@@ -13,12 +15,13 @@ describe(MembersService.name, () => {
   let members: MembersService;
 
   beforeAll(async () => {
-    harness = await ServiceHarness.start({ providers: [MembersService] });
+    // Invitation mails are throttled in Redis, under this file's own prefix.
+    harness = await ServiceHarness.start({ providers: [MembersService, LoginThrottleService, RedisService] });
     members = harness.get(MembersService);
   });
 
   afterAll(async () => {
-    await harness.close();
+    await harness?.close();
   });
 
   const auditRows = (orgId: string, action: string) => harness.em().find(AuditLog, { orgId, action }, { orderBy: { id: 'asc' } });

@@ -11,7 +11,7 @@ describe(IdempotencyJanitor.name, () => {
   });
 
   afterAll(async () => {
-    await harness.close();
+    await harness?.close();
   });
 
   const insertRecord = (key: string, createdAgo: string, expiresIn: string) =>
