@@ -1,6 +1,4 @@
-import { MikroORM } from '@mikro-orm/core';
-
-import { AuditLog, Invitation, Membership, Role } from '@latchkey/db';
+import { Role } from '@latchkey/db';
 
 import { CallResult, TestApp } from '../../support/create-test-app';
 import { inviteAndAccept, logIn, orgWithEveryRole, signUp, TEST_PASSWORD, uniqueEmail, UserSession } from '../../support/factories';
@@ -58,18 +56,38 @@ describe('Role matrix of the member and invitation endpoints (SPEC §3)', () => 
     await sut.close();
   });
 
-  /** Everything a member/invitation call could change, read straight from the database. */
-  async function snapshot(orgId: string): Promise<unknown> {
-    const em = sut.app.get(MikroORM).em.fork();
-    const [memberships, invitations, audits] = await Promise.all([
-      em.find(Membership, { organization: orgId }, { orderBy: { id: 'asc' } }),
-      em.find(Invitation, { organization: orgId }, { orderBy: { id: 'asc' } }),
-      em.count(AuditLog, { orgId }),
+  /** Every item of a paged list, following next_cursor to the end. */
+  async function everyPage<T>(token: string, url: string): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const response: CallResult<{ data: T[]; next_cursor: string | null }> = await sut.get(url, {
+        token,
+        query: { limit: '100', ...(cursor ? { cursor } : {}) },
+      });
+      expect(response.status).toBe(200);
+      items.push(...response.body.data);
+      cursor = response.body.next_cursor;
+    } while (cursor);
+    return items;
+  }
+
+  /**
+   * Everything a member/invitation call could change, as the organisation's owner reads
+   * it: the members, the pending invitations and the newest audit row (every change
+   * writes one, so a change that slipped through moves it).
+   */
+  async function snapshot(owner: UserSession): Promise<unknown> {
+    const [members, invitations, newestAudit] = await Promise.all([
+      everyPage<{ id: string; user_id: string; role: string }>(owner.token, '/v1/members'),
+      everyPage<{ id: string; email: string; role: string }>(owner.token, '/v1/invitations'),
+      sut.get('/v1/audit-logs', { token: owner.token, query: { limit: '1' } }),
     ]);
+    expect(newestAudit.status).toBe(200);
     return {
-      memberships: memberships.map((membership) => `${membership.id}:${membership.user.id}:${membership.role}`),
+      members: members.map((member) => `${member.id}:${member.user_id}:${member.role}`),
       invitations: invitations.map((invitation) => `${invitation.id}:${invitation.email}:${invitation.role}`),
-      audits,
+      newestAudit: newestAudit.body.data[0]?.id ?? null,
     };
   }
 
@@ -198,13 +216,13 @@ describe('Role matrix of the member and invitation endpoints (SPEC §3)', () => 
     it.each(ACTORS)('as %s', async (role) => {
       const arranged = (await matrixCase.arrange?.(role)) ?? {};
       const actor = arranged.actor ?? org[role];
-      const before = await snapshot(org.owner.orgId);
+      const before = await snapshot(org.owner);
 
       const response = await matrixCase.act(actor, arranged.target ?? '');
 
       const expected = matrixCase.expected[role];
       expect({ role, status: response.status }).toEqual({ role, status: expected });
-      const after = await snapshot(org.owner.orgId);
+      const after = await snapshot(org.owner);
       if (matrixCase.read || expected >= 400) {
         expect(after).toEqual(before);
       } else {
@@ -266,11 +284,11 @@ describe('Role matrix of the member and invitation endpoints (SPEC §3)', () => 
     describe.each(foreignCases)('$name', (foreignCase) => {
       it.each(ACTORS)('as %s', async (role) => {
         const actor = org[role];
-        const before = [await snapshot(org.owner.orgId), await snapshot(other.owner.orgId)];
+        const before = [await snapshot(org.owner), await snapshot(other.owner)];
         const response = await foreignCase.act(actor);
         expect({ role, status: response.status }).toEqual({ role, status: foreignCase.expected[role] });
         if (response.status === 404) expect(response.body.error.code).toBe('NOT_FOUND');
-        expect([await snapshot(org.owner.orgId), await snapshot(other.owner.orgId)]).toEqual(before);
+        expect([await snapshot(org.owner), await snapshot(other.owner)]).toEqual(before);
       });
     });
 
