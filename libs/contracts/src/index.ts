@@ -10,6 +10,7 @@ export * from './auth-check/verify-codes';
 export * from './usage/usage-columns';
 export * from './usage/usage-events.queue';
 export * from './webhooks/webhook-deliveries.queue';
+export * from './queues/queue-job';
 export * from './operational-routes';
 export * from './pagination';
 export * from './postgres-text';

@@ -4,15 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 
-import {
-  bullPrefix,
-  USAGE_BATCH_JOB,
-  USAGE_JOB_OPTIONS,
-  USAGE_QUEUE,
-  UsageBatchJobData,
-  UsageEvent,
-  VerifyCode,
-} from '@latchkey/contracts';
+import { bullPrefix, USAGE_QUEUE, usageBatchJob, UsageBatchJobData, UsageEvent, VerifyCode } from '@latchkey/contracts';
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp } from '../../support/factories';
@@ -109,7 +101,7 @@ export async function enqueueAll(queue: Queue<UsageBatchJobData>, jobs: UsageBat
     const slice = jobs.slice(i, i + perCall);
     for (;;) {
       try {
-        await queue.addBulk(slice.map((data) => ({ name: USAGE_BATCH_JOB, data, opts: { ...USAGE_JOB_OPTIONS, jobId: data.batch_id } })));
+        await queue.addBulk(slice.map(usageBatchJob));
         break;
       } catch {
         await sleep(200);

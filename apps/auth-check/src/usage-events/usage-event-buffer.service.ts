@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
-import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageBatchJobData, UsageColumnsBatch } from '@latchkey/contracts';
+import { USAGE_BATCH_JOB, USAGE_QUEUE, usageBatchJob, UsageBatchJobData, UsageColumnsBatch } from '@latchkey/contracts';
 import { newUlid } from '@latchkey/db';
 import { createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
 
@@ -222,7 +222,8 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     // A call still waiting (Redis frozen) is awaited again rather than doubled, unless it looks
     // lost (a half-open connection): then the batch is added again, under the same id.
     if (!call || call.batchId !== batch.batch_id || Date.now() - call.startedAt > STALE_CALL_MS) {
-      const added = this.queue.add(USAGE_BATCH_JOB, batch, { ...USAGE_JOB_OPTIONS, jobId: batch.batch_id });
+      const job = usageBatchJob(batch);
+      const added = this.queue.add(job.name, job.data, job.opts);
       const started = { batchId: batch.batch_id, startedAt: Date.now(), done: added.then(() => undefined) };
       const forget = () => {
         if (this.call === started) this.call = undefined;

@@ -2,13 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import {
-  WEBHOOK_DELIVERIES_QUEUE,
-  WEBHOOK_DELIVERY_JOB,
-  WEBHOOK_DELIVERY_JOB_OPTIONS,
-  WebhookDeliveryJobData,
-  webhookDeliveryJobId,
-} from '@latchkey/contracts';
+import { WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJob, WebhookDeliveryJobData } from '@latchkey/contracts';
 import { closeBullmq, createProducerQueue, withDeadline } from '@latchkey/platform';
 
 /** How long one enqueue may take before the caller gets a 503 (the delivery row is already pending). */
@@ -23,8 +17,8 @@ export interface ScheduledAttempt {
 }
 
 /**
- * The typed producer of WEBHOOK_DELIVERIES_QUEUE for manual retries and recover, with
- * the same job options as fan-out's jobs.
+ * The typed producer of WEBHOOK_DELIVERIES_QUEUE for manual retries and recover; its
+ * jobs come from the same builder as fan-out's.
  * Job id = webhookDeliveryJobId(delivery, attempt): two clicks on "retry" before the
  * worker takes the first add one job. Calls fail (never hang) while Redis is away.
  */
@@ -41,13 +35,7 @@ export class WebhookDeliveriesProducer implements OnApplicationShutdown {
     for (let start = 0; start < attempts.length; start += BULK_SIZE) {
       const batch = attempts.slice(start, start + BULK_SIZE);
       await withDeadline(
-        this.queue.addBulk(
-          batch.map(({ deliveryId, attempt }) => ({
-            name: WEBHOOK_DELIVERY_JOB,
-            data: { delivery_id: deliveryId },
-            opts: { ...WEBHOOK_DELIVERY_JOB_OPTIONS, jobId: webhookDeliveryJobId(deliveryId, attempt) },
-          })),
-        ),
+        this.queue.addBulk(batch.map(({ deliveryId, attempt }) => webhookDeliveryJob(deliveryId, attempt))),
         ENQUEUE_DEADLINE_MS,
       );
     }

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { EVENTS_JOB, EVENTS_JOB_OPTIONS, EVENTS_QUEUE, EventsJobData } from '@latchkey/contracts';
+import { domainEventJob, EVENTS_QUEUE, EventsJobData } from '@latchkey/contracts';
 import { closeBullmq, createProducerQueue, withDeadline } from '@latchkey/platform';
 
 /** How long one enqueue may take before the relay gives up on the batch (it rolls back and retries). */
@@ -28,9 +28,7 @@ export class EventsQueueProducer implements OnApplicationShutdown {
   async enqueueEvents(events: EventsJobData[]): Promise<void> {
     if (events.length === 0) return;
     if (this.pending) await withDeadline(this.pending, ENQUEUE_DEADLINE_MS, 'an earlier enqueue is still waiting for Redis');
-    const call = this.queue.addBulk(
-      events.map((event) => ({ name: EVENTS_JOB, data: event, opts: { ...EVENTS_JOB_OPTIONS, jobId: event.id } })),
-    );
+    const call = this.queue.addBulk(events.map(domainEventJob));
     const settled: Promise<void> = call.then(
       () => this.settle(settled),
       () => this.settle(settled),

@@ -9,13 +9,7 @@ import { closeBullmq, createProducerQueue } from '@latchkey/platform';
 
 import { reminderRecipients } from './reminder-audience';
 import { MAILED_REMINDER_TYPES } from './reminder-mail-text';
-import {
-  REMINDER_MAIL_JOB,
-  REMINDER_MAIL_JOB_OPTIONS,
-  REMINDER_MAILS_QUEUE,
-  ReminderMailJobData,
-  reminderMailJobId,
-} from './reminder-mails.queue';
+import { reminderMailJob, REMINDER_MAILS_QUEUE, ReminderMailJobData } from './reminder-mails.queue';
 
 const CLOSE_DEADLINE_MS = 2_000;
 
@@ -55,13 +49,7 @@ export class ReminderMailsProducer implements OnApplicationShutdown {
     if (typeof keyId !== 'string') return 0;
     const userIds = await reminderRecipients(this.orm.em.fork() as EntityManager, event.org_id, keyId);
     if (userIds.length === 0) return 0;
-    await this.queue.addBulk(
-      userIds.map((userId) => ({
-        name: REMINDER_MAIL_JOB,
-        data: { event, user_id: userId },
-        opts: { ...REMINDER_MAIL_JOB_OPTIONS, jobId: reminderMailJobId(event.id, userId) },
-      })),
-    );
+    await this.queue.addBulk(userIds.map((userId) => reminderMailJob(event, userId)));
     return userIds.length;
   }
 

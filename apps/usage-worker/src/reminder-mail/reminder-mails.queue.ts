@@ -1,4 +1,4 @@
-import { DomainEvent } from '@latchkey/contracts';
+import { DomainEvent, QueueJob, QueueJobOptions } from '@latchkey/contracts';
 
 /**
  * Produced and consumed by usage-worker only, hence declared here rather than in
@@ -19,6 +19,7 @@ export function reminderMailJobId(eventId: string, userId: string): string {
   return `rmd-${eventId}-${userId}`;
 }
 
+/** The reminder mails' retry strategy. */
 export const REMINDER_MAIL_JOB_OPTIONS = {
   // SMTP relays refuse for minutes at a time (greylisting, rate limits, a restart):
   // 10 attempts 30 s, 1 min, 2 min … apart span about eight hours.
@@ -29,4 +30,13 @@ export const REMINDER_MAIL_JOB_OPTIONS = {
   // Redis blipped); keeping sent mails' ids for a day keeps those re-adds no-ops.
   removeOnComplete: { age: 86_400 },
   removeOnFail: { age: 7 * 86_400 },
-} as const;
+} as const satisfies QueueJobOptions;
+
+/** The job of one reminder event's mail to one recipient, under its deterministic id. */
+export function reminderMailJob(event: DomainEvent, userId: string): QueueJob<ReminderMailJobData, typeof REMINDER_MAIL_JOB> {
+  return {
+    name: REMINDER_MAIL_JOB,
+    data: { event, user_id: userId },
+    opts: { ...REMINDER_MAIL_JOB_OPTIONS, jobId: reminderMailJobId(event.id, userId) },
+  };
+}

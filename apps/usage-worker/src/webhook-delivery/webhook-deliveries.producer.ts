@@ -3,13 +3,7 @@ import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { closeBullmq, createProducerQueue } from '@latchkey/platform';
-import {
-  WEBHOOK_DELIVERIES_QUEUE,
-  WEBHOOK_DELIVERY_JOB,
-  WEBHOOK_DELIVERY_JOB_OPTIONS,
-  WebhookDeliveryJobData,
-  webhookDeliveryJobId,
-} from '@latchkey/contracts';
+import { WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJob, WebhookDeliveryJobData } from '@latchkey/contracts';
 
 const CLOSE_DEADLINE_MS = 2_000;
 
@@ -26,21 +20,12 @@ export class WebhookDeliveriesProducer implements OnApplicationShutdown {
   /** First attempts of new deliveries, at once. */
   async enqueueFirstAttempts(deliveryIds: string[]): Promise<void> {
     if (deliveryIds.length === 0) return;
-    await this.queue.addBulk(
-      deliveryIds.map((id) => ({
-        name: WEBHOOK_DELIVERY_JOB,
-        data: { delivery_id: id },
-        opts: { ...WEBHOOK_DELIVERY_JOB_OPTIONS, jobId: webhookDeliveryJobId(id, 1) },
-      })),
-    );
+    await this.queue.addBulk(deliveryIds.map((id) => webhookDeliveryJob(id, 1)));
   }
 
   async enqueueAttempt(deliveryId: string, attempt: number, delayMs: number): Promise<void> {
-    await this.queue.add(
-      WEBHOOK_DELIVERY_JOB,
-      { delivery_id: deliveryId },
-      { ...WEBHOOK_DELIVERY_JOB_OPTIONS, jobId: webhookDeliveryJobId(deliveryId, attempt), delay: Math.max(0, Math.round(delayMs)) },
-    );
+    const job = webhookDeliveryJob(deliveryId, attempt, delayMs);
+    await this.queue.add(job.name, job.data, job.opts);
   }
 
   async onApplicationShutdown(): Promise<void> {

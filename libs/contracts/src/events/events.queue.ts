@@ -1,4 +1,5 @@
 import { DomainEvent } from './event-types';
+import { QueueJob, QueueJobOptions } from '../queues/queue-job';
 
 /**
  * The BullMQ queue the outbox relay fills with committed domain events; webhook
@@ -11,6 +12,7 @@ export const EVENTS_JOB = 'domain-event';
 /** A job on EVENTS_QUEUE carries the event envelope as is. */
 export type EventsJobData = DomainEvent;
 
+/** The events' retry strategy: ten attempts, a second and doubling apart. */
 export const EVENTS_JOB_OPTIONS = {
   attempts: 10,
   backoff: { type: 'exponential', delay: 1_000 },
@@ -21,7 +23,12 @@ export const EVENTS_JOB_OPTIONS = {
   // their ids reserved far longer than any relay retry takes.
   removeOnComplete: { age: 86_400 },
   removeOnFail: false,
-} as const;
+} as const satisfies QueueJobOptions;
+
+/** The job of one committed domain event; its id is the event id, so a relay re-sending its batch adds nothing. */
+export function domainEventJob(event: EventsJobData): QueueJob<EventsJobData, typeof EVENTS_JOB> {
+  return { name: EVENTS_JOB, data: event, opts: { ...EVENTS_JOB_OPTIONS, jobId: event.id } };
+}
 
 /**
  * BullMQ key prefix of every Latchkey queue: the deployment's REDIS_PREFIX plus

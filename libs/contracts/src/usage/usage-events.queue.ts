@@ -1,5 +1,6 @@
 import { readUsageColumns, UsageColumns } from './usage-columns';
 import { VerifyCode } from '../auth-check/verify-codes';
+import { QueueJob, QueueJobOptions } from '../queues/queue-job';
 
 /**
  * One key check, pass or fail (SPEC §5). Emitted by auth-check, never on the
@@ -50,10 +51,16 @@ export function usageEventsOf(batch: UsageBatchJobData): UsageEvent[] {
 export const USAGE_QUEUE = 'usage-events';
 export const USAGE_BATCH_JOB = 'usage-batch';
 
+/** The usage batches' retry strategy: twenty attempts, a second and doubling apart (about six days in all). */
 export const USAGE_JOB_OPTIONS = {
   attempts: 20,
   backoff: { type: 'exponential', delay: 1_000 },
   // Kept a day so the batch id keeps deduplicating a re-sent batch (see EVENTS_JOB_OPTIONS).
   removeOnComplete: { age: 86_400 },
   removeOnFail: false,
-} as const;
+} as const satisfies QueueJobOptions;
+
+/** The job of one usage batch; its id is the batch id, so a re-sent batch adds nothing. */
+export function usageBatchJob(batch: UsageBatchJobData): QueueJob<UsageBatchJobData, typeof USAGE_BATCH_JOB> {
+  return { name: USAGE_BATCH_JOB, data: batch, opts: { ...USAGE_JOB_OPTIONS, jobId: batch.batch_id } };
+}

@@ -1,3 +1,5 @@
+import { QueueJob, QueueJobOptions } from '../queues/queue-job';
+
 /**
  * The BullMQ queue of webhook delivery attempts. Fan-out (usage-worker) and manual
  * retry/recover (org-api) put a job per delivery on it; the delivery worker sends it.
@@ -35,4 +37,23 @@ export const WEBHOOK_DELIVERY_JOB_OPTIONS = {
   backoff: { type: 'exponential', delay: 1_000 },
   removeOnComplete: true,
   removeOnFail: false,
-} as const;
+} as const satisfies QueueJobOptions;
+
+/**
+ * The job of one attempt of one delivery, due in `delayMs` (at once by default); its
+ * id names the attempt (webhookDeliveryJobId), so every producer (fan-out, the
+ * delivery worker's reschedule, the sweeper, org-api's retry and recover) adds the
+ * same job for the same attempt.
+ */
+export function webhookDeliveryJob(
+  deliveryId: string,
+  attempt: number,
+  delayMs = 0,
+): QueueJob<WebhookDeliveryJobData, typeof WEBHOOK_DELIVERY_JOB> {
+  const delay = Math.max(0, Math.round(delayMs));
+  return {
+    name: WEBHOOK_DELIVERY_JOB,
+    data: { delivery_id: deliveryId },
+    opts: { ...WEBHOOK_DELIVERY_JOB_OPTIONS, jobId: webhookDeliveryJobId(deliveryId, attempt), ...(delay > 0 ? { delay } : {}) },
+  };
+}
