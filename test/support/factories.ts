@@ -42,7 +42,10 @@ export async function signUp(
   if (response.status !== 201) throw new Error(`signup failed: ${response.status} ${response.text}`);
   const data = response.body.data;
   if (options.verify !== false) {
-    const verified = await app.post('/v1/auth/verify-email', { body: { token: tokenFromMail(mails, email, '/console/verify-email') } });
+    const verified = await app.post('/v1/auth/verify-email', {
+      token: data.token,
+      body: { token: tokenFromMail(mails, email, '/console/verify-email') },
+    });
     if (verified.status !== 200) throw new Error(`verification failed: ${verified.status} ${verified.text}`);
   }
   return { token: data.token, userId: data.user.id, orgId: data.org.id, email, password: TEST_PASSWORD, role: data.role };

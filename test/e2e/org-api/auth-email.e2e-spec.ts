@@ -35,10 +35,10 @@ describe('Email verification and password reset over SMTP (SPEC §3, issue 14)',
     const second = smtp.token(person.email, VERIFY);
     expect(second).not.toBe(first);
 
-    const verified = await sut.post('/v1/auth/verify-email', { body: { token: second } });
+    const verified = await sut.post('/v1/auth/verify-email', { token: person.token, body: { token: second } });
     expect(verified.status).toBe(200);
     expect((await session(person.token)).body.data.user.email_verified_at).toEqual(expect.any(String));
-    const reused = await sut.post('/v1/auth/verify-email', { body: { token: second } });
+    const reused = await sut.post('/v1/auth/verify-email', { token: person.token, body: { token: second } });
     expect(reused.status).toBe(400);
     expect(reused.body.success).toBe(false);
     const again = await sut.post('/v1/auth/resend-verification', { token: person.token });
@@ -46,9 +46,24 @@ describe('Email verification and password reset over SMTP (SPEC §3, issue 14)',
   });
 
   it('refuses a made-up verification token with 400', async () => {
-    const response = await sut.post('/v1/auth/verify-email', { body: { token: 'lkv_not-a-real-token' } });
+    const person = await signUp(sut, { verify: false });
+    const response = await sut.post('/v1/auth/verify-email', { token: person.token, body: { token: 'lkv_not-a-real-token' } });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('verifies only for the account the link was mailed for: someone who signed up with your address stays unverified', async () => {
+    // The attacker opens an account with the victim's address; the victim gets the mail and clicks.
+    const squatter = await signUp(sut, { verify: false });
+    const link = smtp.token(squatter.email, VERIFY);
+    const unsigned = await sut.post('/v1/auth/verify-email', { body: { token: link } });
+    expect(unsigned.status).toBe(401);
+    const victim = await signUp(sut);
+    const otherAccount = await sut.post('/v1/auth/verify-email', { token: victim.token, body: { token: link } });
+    expect(otherAccount.status).toBe(400);
+    expect((await session(squatter.token)).body.data.user.email_verified_at).toBeNull();
+    // The token is not spent by those refusals: its own account can still use it.
+    expect((await sut.post('/v1/auth/verify-email', { token: squatter.token, body: { token: link } })).status).toBe(200);
   });
 
   it('resets a password end to end, ends every session, and the link works once', async () => {

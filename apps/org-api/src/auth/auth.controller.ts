@@ -37,12 +37,17 @@ export class AuthController {
   }
 
   @Post('verify-email')
-  @Public()
+  @Roles(...ROLE_RULES.anyMember)
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Verify an email address with the single-use token mailed at signup (valid 24 h).' })
+  @ApiOperation({
+    summary: 'Verify my email address with the single-use token mailed at signup (valid 24 h).',
+    description:
+      'Needs the session of the account the token was mailed for: whoever opens the link proves they own the address ' +
+      "and the account, so an account opened with another person's address is not verified by its owner clicking.",
+  })
   @ApiEnvelope(UserResponseDto)
-  verifyEmail(@Body() dto: EmailTokenDto): Promise<UserResponseDto> {
-    return this.auth.verifyEmail(dto.token);
+  verifyEmail(@CurrentUser() user: UserPrincipal, @Body() dto: EmailTokenDto): Promise<UserResponseDto> {
+    return this.auth.verifyEmail(user.userId, dto.token);
   }
 
   @Post('resend-verification')

@@ -69,7 +69,7 @@ export class AuthService implements OnModuleDestroy {
     const passwordHash = await argon2.hash(input.password, ARGON2_OPTIONS);
     const created = await this.em.transactional(async (em) => {
       if (await em.count(User, { email: input.email })) {
-        throw AppError.conflict('An account with this email already exists; log in instead.', 'EMAIL_TAKEN');
+        throw new AppError('EMAIL_TAKEN', 'An account with this email already exists; log in instead.');
       }
       const user = em.create(User, { email: input.email, name: input.name, passwordHash });
       const org = em.create(Organization, { name: input.orgName });
@@ -102,8 +102,12 @@ export class AuthService implements OnModuleDestroy {
     return created.answer;
   }
 
-  /** Spends a verification token: its user's email counts as verified from now on. */
-  async verifyEmail(token: string): Promise<UserResponseDto> {
+  /**
+   * Spends a verification token for the signed-in user: their email counts as verified
+   * from now on. A token of another account is refused like an unknown one: someone who
+   * signed up with a victim's address cannot have the victim verify it by clicking.
+   */
+  async verifyEmail(userId: string, token: string): Promise<UserResponseDto> {
     return this.em.transactional(async (em) => {
       const found = await em.findOne(
         UserToken,
@@ -111,10 +115,11 @@ export class AuthService implements OnModuleDestroy {
         { lockMode: LockMode.PESSIMISTIC_WRITE },
       );
       // Unknown, used and expired tokens get the same answer: a guess learns nothing.
-      if (!found || found.usedAt || found.expiresAt <= new Date()) {
-        throw AppError.validation('This verification link is invalid, used or expired; ask for a new one.', [
-          { field: 'token', message: 'invalid or expired' },
-        ]);
+      if (!found || found.userId !== userId || found.usedAt || found.expiresAt <= new Date()) {
+        throw AppError.validation(
+          'This verification link is invalid, used, expired or for another account; log in as that account or ask for a new one.',
+          [{ field: 'token', message: 'invalid or expired' }],
+        );
       }
       found.usedAt = new Date();
       const user = await em.findOneOrFail(User, { id: found.userId });
@@ -197,7 +202,7 @@ export class AuthService implements OnModuleDestroy {
   /** Mails the caller a fresh verification link; 409 when the address is already verified. */
   async resendVerification(userId: string, actor: AuditActor): Promise<void> {
     const user = await this.em.findOneOrFail(User, { id: userId });
-    if (user.emailVerifiedAt) throw AppError.conflict('This email address is already verified.', 'EMAIL_ALREADY_VERIFIED');
+    if (user.emailVerifiedAt) throw new AppError('EMAIL_ALREADY_VERIFIED', 'This email address is already verified.');
     // An account can be opened with someone else's address: unthrottled, this would mail-bomb them.
     await this.throttle.begin(user.email, actor.ip ?? 'unknown', 'verification-resend');
     const token = this.issueVerification(this.em, user);
@@ -256,7 +261,7 @@ export class AuthService implements OnModuleDestroy {
       return chosen;
     }
     const first = await em.findOne(Membership, { user: userId }, { populate: ['organization'], orderBy: { id: 'asc' } });
-    if (!first) throw AppError.forbidden('This account belongs to no organisation any more.', 'NO_ORGANIZATION');
+    if (!first) throw new AppError('NO_ORGANIZATION', 'This account belongs to no organisation any more.');
     return first;
   }
 
