@@ -11,6 +11,7 @@ export * from './usage/usage-columns';
 export * from './usage/usage-events.queue';
 export * from './webhooks/webhook-deliveries.queue';
 export * from './queues/queue-job';
+export * from './message-contract';
 export * from './operational-routes';
 export * from './pagination';
 export * from './postgres-text';

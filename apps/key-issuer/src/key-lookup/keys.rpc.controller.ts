@@ -1,31 +1,29 @@
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { MessagePattern } from '@nestjs/microservices';
 
-import { KeyRecord, KeysPattern } from '@latchkey/contracts';
+import { GET_KEY_REQUEST, GetKeyRequest, KeyRecord, KeysPattern, LOOKUP_KEY_REQUEST, LookupKeyRequest } from '@latchkey/contracts';
+import { MessagePayload } from '@latchkey/platform';
 
-import { parseGetKeyRequest, parseLookupKeyRequest } from './key-lookup.payloads';
 import { KeyLookupService } from './key-lookup.service';
 
 /**
- * key-issuer over the Redis transport, for auth-check. Payloads are typed `unknown`
- * so the global ValidationPipe passes them through, and are checked by compiled JSON
- * schemas (a lookup runs on every cache miss): VALIDATION_FAILED, as the pipe would
- * answer. Errors leave through the AllExceptionsFilter as `{code, message}`. Replies
- * never carry a secret hash.
+ * key-issuer over the Redis transport, for auth-check. Each payload is checked against
+ * its contract's compiled schema (a lookup runs on every cache miss): VALIDATION_FAILED
+ * otherwise. Errors leave through the AllExceptionsFilter as `{code, message, details}`.
+ * Replies never carry a secret hash.
  */
 @Controller()
 export class KeysRpcController {
   constructor(private readonly lookup: KeyLookupService) {}
 
   @MessagePattern(KeysPattern.Lookup)
-  async lookupKey(@Payload() payload: unknown): Promise<KeyRecord> {
-    const request = parseLookupKeyRequest(payload);
+  async lookupKey(@MessagePayload(LOOKUP_KEY_REQUEST) request: LookupKeyRequest): Promise<KeyRecord> {
     if (request.secret_hash !== undefined) return this.lookup.bySecretHash(request.secret_hash);
     return this.lookup.byPublicKey(request.public_key);
   }
 
   @MessagePattern(KeysPattern.Get)
-  async getKey(@Payload() payload: unknown): Promise<KeyRecord> {
-    return this.lookup.byId(parseGetKeyRequest(payload).key_id);
+  async getKey(@MessagePayload(GET_KEY_REQUEST) request: GetKeyRequest): Promise<KeyRecord> {
+    return this.lookup.byId(request.key_id);
   }
 }

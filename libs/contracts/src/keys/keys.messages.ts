@@ -1,3 +1,5 @@
+import { messageContract, MessageOf } from '../message-contract';
+
 const KEY_ID = '^key_[0-9A-HJKMNP-TV-Z]{26}$';
 /** HMAC-SHA-256 of a presented secret, lower-case hex. */
 const SECRET_HASH = '^[0-9a-f]{64}$';
@@ -6,45 +8,40 @@ const PUBLIC_KEY = '^pk_(test|live)_[0-9A-Za-z]{38}$';
 
 /**
  * `keys.lookup`: auth-check's cache miss. Exactly one of the presented secret's
- * HMAC (never the secret itself) or a signing key's public identifier.
+ * HMAC (never the secret itself) or a signing key's public identifier. Checked by a
+ * compiled schema rather than a class-validator DTO: a lookup runs on every cache
+ * miss of every auth-check (docs/decisions/0005-compiled-schemas-on-the-hot-path.md).
  */
-export type LookupKeyRequest = { secret_hash: string; public_key?: undefined } | { public_key: string; secret_hash?: undefined };
-
-/**
- * The key service checks these messages with compiled JSON schemas rather than
- * class-validator DTOs: a lookup runs on every cache miss of every auth-check.
- */
-export const LOOKUP_KEY_REQUEST_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  maxProperties: 1,
-  properties: {
-    secret_hash: { type: 'string', pattern: SECRET_HASH },
-    public_key: { type: 'string', pattern: PUBLIC_KEY },
+export const LOOKUP_KEY_REQUEST = messageContract(
+  {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    maxProperties: 1,
+    properties: {
+      secret_hash: { type: 'string', pattern: SECRET_HASH },
+      public_key: { type: 'string', pattern: PUBLIC_KEY },
+    },
   },
-} as const;
-
-/** What to say instead of the schema's generic messages. */
-export const LOOKUP_KEY_REQUEST_MESSAGES = {
-  body: 'send exactly one of secret_hash, public_key',
-  secret_hash: 'secret_hash must be 64 lower-case hex characters (HMAC-SHA-256)',
-  public_key: 'public_key must be a pk_test_ or pk_live_ key',
-} as const;
+  {
+    body: 'send exactly one of secret_hash, public_key',
+    secret_hash: 'secret_hash must be 64 lower-case hex characters (HMAC-SHA-256)',
+    public_key: 'public_key must be a pk_test_ or pk_live_ key',
+  },
+);
+export type LookupKeyRequest = MessageOf<typeof LOOKUP_KEY_REQUEST>;
 
 /** `keys.get`: one key by id. */
-export interface GetKeyRequest {
-  key_id: string;
-}
-
-export const GET_KEY_REQUEST_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['key_id'],
-  properties: { key_id: { type: 'string', pattern: KEY_ID } },
-} as const;
-
-export const GET_KEY_REQUEST_MESSAGES = { key_id: 'key_id must be a key_ id' } as const;
+export const GET_KEY_REQUEST = messageContract(
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['key_id'],
+    properties: { key_id: { type: 'string', pattern: KEY_ID } },
+  },
+  { key_id: 'key_id must be a key_ id' },
+);
+export type GetKeyRequest = MessageOf<typeof GET_KEY_REQUEST>;
 
 /**
  * What auth-check needs to judge a presented key, over `keys.lookup` and `keys.get`.
