@@ -1,16 +1,25 @@
 import { CreateRequestContext, MikroORM } from '@mikro-orm/core';
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { MessagePattern } from '@nestjs/microservices';
 
-import { GetMemberRoleRequest, GetOrganizationRequest, MemberRoleReply, OrganizationReply, OrgsPattern } from '@latchkey/contracts';
+import {
+  GET_MEMBER_ROLE_REQUEST,
+  GET_ORGANIZATION_REQUEST,
+  GetMemberRoleRequest,
+  GetOrganizationRequest,
+  MemberRoleReply,
+  OrganizationReply,
+  OrgsPattern,
+} from '@latchkey/contracts';
 import { DEFAULT_ORGANIZATION_SETTINGS } from '@latchkey/db';
+import { MessagePayload } from '@latchkey/platform';
 
 import { OrganizationsService } from '../organizations/organizations.service';
 
 /**
- * org-api over the Redis transport, for internal services. Payloads are checked by
- * the global ValidationPipe (the microservice is connected with inheritAppConfig),
- * and errors leave through the AllExceptionsFilter as `{code, message}`.
+ * org-api over the Redis transport, for internal services. Each payload is checked
+ * against its contract's compiled schema, and errors leave through the
+ * AllExceptionsFilter as `{code, message, details}`.
  */
 @Controller()
 export class OrgsRpcController {
@@ -23,7 +32,7 @@ export class OrgsRpcController {
   // @CreateRequestContext must sit closest to the method: @MessagePattern marks the function it is given.
   @MessagePattern(OrgsPattern.GetOrganization)
   @CreateRequestContext()
-  async getOrganization(@Payload() request: GetOrganizationRequest): Promise<OrganizationReply> {
+  async getOrganization(@MessagePayload(GET_ORGANIZATION_REQUEST) request: GetOrganizationRequest): Promise<OrganizationReply> {
     const org = await this.organizations.findById(request.org_id);
     return {
       id: org.id,
@@ -36,7 +45,7 @@ export class OrgsRpcController {
 
   @MessagePattern(OrgsPattern.GetMemberRole)
   @CreateRequestContext()
-  async getMemberRole(@Payload() request: GetMemberRoleRequest): Promise<MemberRoleReply> {
+  async getMemberRole(@MessagePayload(GET_MEMBER_ROLE_REQUEST) request: GetMemberRoleRequest): Promise<MemberRoleReply> {
     const role = await this.organizations.findMemberRole(request.org_id, request.user_id);
     return { org_id: request.org_id, user_id: request.user_id, role };
   }

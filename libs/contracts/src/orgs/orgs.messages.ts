@@ -1,13 +1,19 @@
-import { IsString, Matches } from 'class-validator';
+import { messageContract, MessageOf } from '../message-contract';
 
-const ORG_ID = /^org_[0-9A-HJKMNP-TV-Z]{26}$/;
-const USER_ID = /^usr_[0-9A-HJKMNP-TV-Z]{26}$/;
+const ORG_ID = '^org_[0-9A-HJKMNP-TV-Z]{26}$';
+const USER_ID = '^usr_[0-9A-HJKMNP-TV-Z]{26}$';
 
-export class GetOrganizationRequest {
-  @IsString()
-  @Matches(ORG_ID, { message: 'org_id must be an org_ id' })
-  org_id!: string;
-}
+/** `orgs.get`: one organisation and its settings, for key-issuer. */
+export const GET_ORGANIZATION_REQUEST = messageContract(
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['org_id'],
+    properties: { org_id: { type: 'string', pattern: ORG_ID } },
+  },
+  { org_id: 'org_id must be an org_ id' },
+);
+export type GetOrganizationRequest = MessageOf<typeof GET_ORGANIZATION_REQUEST>;
 
 export interface OrganizationReply {
   id: string;
@@ -27,15 +33,20 @@ export interface OrganizationReply {
   created_at: string;
 }
 
-export class GetMemberRoleRequest {
-  @IsString()
-  @Matches(ORG_ID, { message: 'org_id must be an org_ id' })
-  org_id!: string;
-
-  @IsString()
-  @Matches(USER_ID, { message: 'user_id must be a usr_ id' })
-  user_id!: string;
-}
+/** `orgs.member_role`: a user's role in an organisation, null when not a member. */
+export const GET_MEMBER_ROLE_REQUEST = messageContract(
+  {
+    type: 'object',
+    additionalProperties: false,
+    required: ['org_id', 'user_id'],
+    properties: {
+      org_id: { type: 'string', pattern: ORG_ID },
+      user_id: { type: 'string', pattern: USER_ID },
+    },
+  },
+  { org_id: 'org_id must be an org_ id', user_id: 'user_id must be a usr_ id' },
+);
+export type GetMemberRoleRequest = MessageOf<typeof GET_MEMBER_ROLE_REQUEST>;
 
 export interface MemberRoleReply {
   org_id: string;
