@@ -3,12 +3,12 @@ import { ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from
 import { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
+import { VERIFY_KEY_REQUEST } from '@latchkey/contracts';
 import { ApiEnvelope, ErrorResponseDto, Public, RawResponse } from '@latchkey/platform';
 
 import { FrontDoorAnswer, FrontDoorRequest } from '../front-door/front-door';
 import { KeyVerdictResponseDto } from './dto/key-verdict-response.dto';
 import { KeyChecksHttpHandler } from './key-checks.http.handler';
-import { VERIFY_KEY_REQUEST_SCHEMA } from './verify-key.schema';
 
 /**
  * The HTTP routes of the checks, as documented. In a running process the front door
@@ -28,7 +28,7 @@ export class KeyChecksHttpController {
   @Post('verify')
   @HttpCode(200)
   @ApiOperation({ summary: 'Verify a key (200 with the verdict whether or not it passes)' })
-  @ApiBody({ schema: VERIFY_KEY_REQUEST_SCHEMA as unknown as SchemaObject })
+  @ApiBody({ schema: VERIFY_KEY_REQUEST.schema as unknown as SchemaObject })
   @ApiEnvelope(KeyVerdictResponseDto)
   async verify(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<unknown> {
     return send(reply, await this.handler.verify(asFrontDoorRequest(request)));

@@ -1,72 +1,32 @@
 import { isIP } from 'node:net';
 
+import { VERIFY_KEY_REQUEST, VerifyKeyRequest } from '@latchkey/contracts';
 import { isPostgresText } from '@latchkey/db';
-import { AppError, jsonSchemaParser } from '@latchkey/platform';
+import { AppError, contractParser } from '@latchkey/platform';
 
 import { KeyCheckInput } from './key-verdict';
 
-/** The body of `POST /v1/verify` and of the `auth.verify` message (SPEC §5). */
-export interface VerifyKeyRequest {
-  key: string;
-  environment?: 'test' | 'live';
-  permissions?: string[];
-  ip?: string;
-  referrer?: string;
-  method?: string;
-  path?: string;
-  cost?: number;
-  signature?: { timestamp: number; value: string; body_sha256: string };
-}
-
-export const VERIFY_KEY_REQUEST_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['key'],
-  properties: {
-    key: { type: 'string', maxLength: 200 },
-    environment: { type: 'string', enum: ['test', 'live'] },
-    permissions: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 200 } },
-    ip: { type: 'string', maxLength: 100 },
-    referrer: { type: 'string', maxLength: 2048 },
-    // An HTTP method is a token (RFC 9110 §5.6.2).
-    method: { type: 'string', minLength: 1, maxLength: 16, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
-    path: { type: 'string', minLength: 1, maxLength: 4096 },
-    cost: { type: 'integer', minimum: 1, maximum: 1_000_000 },
-    signature: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['timestamp', 'value', 'body_sha256'],
-      properties: {
-        timestamp: { type: 'integer', minimum: 0 },
-        value: { type: 'string', maxLength: 1024 },
-        body_sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
-      },
-    },
-  },
-} as const;
-
-const parseVerifyKeyShape = jsonSchemaParser<VerifyKeyRequest>(VERIFY_KEY_REQUEST_SCHEMA, {
-  method: 'method must be an HTTP method token',
-});
-
 /**
- * The body as a VerifyKeyRequest, or a VALIDATION_FAILED AppError (400 over HTTP,
- * `{code, message}` over RPC): a compiled schema, as a class-validator DTO on this
- * route cost ~47 % of the throughput (docs/decisions).
- *
- * What the check stores (ip, method, path in the usage event and request log) must
- * also be text Postgres accepts: a NUL or a lone surrogate in one check would make
- * Postgres refuse the whole usage batch it shares with other tenants' checks.
+ * What the verify contract's schema cannot say, checked after the shape. What the check
+ * stores (ip, method, path in the usage event and request log) must also be text
+ * Postgres accepts: a NUL or a lone surrogate in one check would make Postgres refuse
+ * the whole usage batch it shares with other tenants' checks.
  */
-export function parseVerifyKeyRequest(payload: unknown): VerifyKeyRequest {
-  const body = parseVerifyKeyShape(payload);
+export function refineVerifyKeyRequest(body: VerifyKeyRequest): void {
   if (body.ip !== undefined && isIP(body.ip) === 0) {
     throw AppError.validation('ip must be an IPv4 or IPv6 address.', [{ field: 'ip', message: 'must be an IPv4 or IPv6 address' }]);
   }
   if (body.path !== undefined) assertStorableText('path', body.path);
   if (body.referrer !== undefined) assertStorableText('referrer', body.referrer);
-  return body;
 }
+
+/**
+ * The body as a VerifyKeyRequest, or a VALIDATION_FAILED AppError (400 over HTTP): the
+ * contract's schema, compiled once and shared with `auth.verify`, as a class-validator
+ * DTO on this route cost about half its throughput
+ * (docs/decisions/0005-compiled-schemas-on-the-hot-path.md).
+ */
+export const parseVerifyKeyRequest = contractParser(VERIFY_KEY_REQUEST, refineVerifyKeyRequest);
 
 /** A 400 for a string with a NUL byte or an unpaired surrogate (see isPostgresText). */
 export function assertStorableText(field: string, value: string): void {
