@@ -53,7 +53,7 @@ export class AccessGuard implements CanActivate {
     if (!session) throw AppError.unauthenticated('Invalid or expired session.');
     request.principal = { kind: 'user', userId: session.user_id, orgId: session.org_id, role: session.role, sessionId: session.session_id };
     if (!allowed.includes(session.role)) {
-      throw AppError.forbidden(`This action needs one of the roles: ${allowed.join(', ')}.`, 'INSUFFICIENT_ROLE');
+      throw new AppError('INSUFFICIENT_ROLE', `This action needs one of the roles: ${allowed.join(', ')}.`);
     }
     return true;
   }

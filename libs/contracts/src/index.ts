@@ -7,6 +7,7 @@ export * from './orgs/orgs.messages';
 export * from './orgs/orgs.patterns';
 export * from './orgs/roles';
 export * from './auth-check/verify-codes';
+export * from './errors/error-codes';
 export * from './auth-check/verify-key.messages';
 export * from './usage/usage-columns';
 export * from './usage/usage-events.queue';

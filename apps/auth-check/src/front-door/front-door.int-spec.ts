@@ -64,7 +64,7 @@ describe('FrontDoor', () => {
       method: 'GET',
       path: '/refuse',
       handle: async () => {
-        throw new AppError('forbidden', 'NOPE', 'Not you.');
+        throw new AppError('FORBIDDEN', 'Not you.');
       },
     });
     door.register({
@@ -199,7 +199,10 @@ describe('FrontDoor', () => {
     const send = await start();
     const refused = await send('GET', '/refuse');
     expect(refused.status).toBe(403);
-    expect(refused.body).toEqual({ success: false, error: { code: 'NOPE', message: 'Not you.', details: [], request_id: 'req_test1' } });
+    expect(refused.body).toEqual({
+      success: false,
+      error: { code: 'FORBIDDEN', message: 'Not you.', details: [], request_id: 'req_test1' },
+    });
     for (const path of ['/bug', '/sync-bug']) {
       const bug = await send('GET', path);
       expect(bug.status).toBe(500);

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
-import { VerifyCode } from '@latchkey/contracts';
+import { CheckRefusals, ErrorKind, VerifyCode } from '@latchkey/contracts';
 import { constantTimeEquals } from '@latchkey/crypto';
-import { AppError, errorEnvelope, ErrorKind } from '@latchkey/platform';
+import { AppError, errorEnvelope } from '@latchkey/platform';
 
 import { FrontDoorAnswer, FrontDoorRequest } from '../front-door/front-door';
 import { andThen, MaybePromise } from '../front-door/maybe-promise';
@@ -11,16 +11,6 @@ import { KeyCheck, KeyCheckInput } from './key-verdict';
 import { assertStorableText, fromVerifyRequest, parseVerifyKeyRequest } from './verify-key.schema';
 
 const WWW_AUTHENTICATE = 'ApiKey realm="latchkey"';
-
-/** Verdict codes that say "who are you?" (401) rather than "you may not" (403) or "not now" (429). */
-const UNAUTHENTICATED_CODES: ReadonlySet<string> = new Set([
-  VerifyCode.Malformed,
-  VerifyCode.NotFound,
-  VerifyCode.Disabled,
-  VerifyCode.Expired,
-  VerifyCode.Revoked,
-]);
-const LIMITED_CODES: ReadonlySet<string> = new Set([VerifyCode.RateLimited, VerifyCode.QuotaExceeded]);
 
 /**
  * What the two check routes do, shared by the front door (which answers them before
@@ -86,15 +76,13 @@ function forwardAuthAnswer(check: KeyCheck, requestId: string): FrontDoorAnswer 
     headers['x-latchkey-environment'] = verdict.environment ?? '';
     return { status: 200, headers, body: undefined };
   }
-  let kind: ErrorKind = ErrorKind.Forbidden;
-  if (UNAUTHENTICATED_CODES.has(verdict.code)) {
-    kind = ErrorKind.Unauthenticated;
+  // "Who are you?" (401), "you may not" (403) or "not now" (429): the catalogue's CheckRefusals says which.
+  const refusal = CheckRefusals[verdict.code];
+  if (refusal.kind === ErrorKind.Unauthenticated) {
     headers['www-authenticate'] = `${WWW_AUTHENTICATE}, error="${verdict.code.toLowerCase()}"`;
-  } else if (LIMITED_CODES.has(verdict.code)) {
-    kind = ErrorKind.RateLimited;
   }
-  const status = kind === ErrorKind.Unauthenticated ? 401 : kind === ErrorKind.RateLimited ? 429 : 403;
-  return { status, headers, body: errorEnvelope(new AppError(kind, verdict.code, messageFor(verdict.code)), requestId) };
+  const body = errorEnvelope({ code: verdict.code, message: messageFor(verdict.code), details: [] }, requestId);
+  return { status: refusal.status, headers, body };
 }
 
 function header(request: FrontDoorRequest, name: string): string | null {

@@ -102,7 +102,7 @@ export class KeyRecordsService implements OnApplicationShutdown {
             (lastKnown ? ': answering from the last known record' : ''),
         );
         if (lastKnown) return { key: lastKnown, degraded: true };
-        throw AppError.unavailable('Keys cannot be looked up right now.', 'KEY_LOOKUP_UNAVAILABLE');
+        throw new AppError('KEY_LOOKUP_UNAVAILABLE', 'Keys cannot be looked up right now.');
       }
     }
     const key = record ? compileKey(record, this.box) : null;

@@ -33,9 +33,9 @@ export function assertApiKeyActionAllowed(actor: ApiKeyActor, action: ApiKeyActi
     case Role.Developer:
       if (action === ApiKeyAction.Create || action === ApiKeyAction.Read) return;
       if (key && key.createdBy === actor.userId) return;
-      throw AppError.forbidden('Developers manage only the keys they created.', 'INSUFFICIENT_ROLE');
+      throw new AppError('INSUFFICIENT_ROLE', 'Developers manage only the keys they created.');
     case Role.Viewer:
       if (action === ApiKeyAction.Read) return;
-      throw AppError.forbidden('Viewers can only read keys.', 'INSUFFICIENT_ROLE');
+      throw new AppError('INSUFFICIENT_ROLE', 'Viewers can only read keys.');
   }
 }

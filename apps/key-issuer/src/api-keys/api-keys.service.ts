@@ -89,9 +89,9 @@ export class ApiKeysService {
     const now = new Date();
     const expiresAt = resolveExpiry(input, org.settings, now);
     if (input.environment === ApiKeyEnvironment.Live && org.live_access !== LiveAccessStatus.Approved) {
-      throw AppError.forbidden(
-        'Live keys need approved live access: request it with POST /v1/orgs/current/live-access.',
+      throw new AppError(
         'LIVE_MODE_NOT_ENABLED',
+        'Live keys need approved live access: request it with POST /v1/orgs/current/live-access.',
       );
     }
 
@@ -391,7 +391,7 @@ export class ApiKeysService {
 }
 
 function assertNotRevoked(key: ApiKey): void {
-  if (key.revokedAt) throw AppError.conflict('This key is revoked; revoked keys cannot be changed.', 'KEY_REVOKED');
+  if (key.revokedAt) throw new AppError('KEY_REVOKED', 'This key is revoked; revoked keys cannot be changed.');
 }
 
 /**

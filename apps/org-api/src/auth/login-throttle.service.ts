@@ -82,19 +82,21 @@ export class LoginThrottleService {
     const accountAttempts = Number(results?.[0]?.[1] ?? 0);
     const addressAttempts = Number(results?.[2]?.[1] ?? 0);
     if (accountAttempts > this.maxFailures) {
-      throw AppError.rateLimited(
-        `Too many ${WHAT[action]} for this account; try again later.`,
-        this.windowSeconds,
+      throw new AppError(
         action === 'login' ? 'ACCOUNT_LOCKED' : 'TOO_MANY_REQUESTS',
+        `Too many ${WHAT[action]} for this account; try again later.`,
+        {
+          retryAfterSeconds: this.windowSeconds,
+        },
       );
     }
     const addressLimit =
       action === 'signup' ? this.signupsPerAddress : action === 'invitation' ? this.invitationsPerOrg : this.maxFailures * IP_FACTOR;
     if (addressAttempts > addressLimit) {
-      throw AppError.rateLimited(
-        `Too many ${WHAT[action]} from this ${action === 'invitation' ? 'organisation' : 'address'}; try again later.`,
-        this.windowSeconds,
+      throw new AppError(
         action === 'login' ? 'TOO_MANY_LOGIN_ATTEMPTS' : 'TOO_MANY_REQUESTS',
+        `Too many ${WHAT[action]} from this ${action === 'invitation' ? 'organisation' : 'address'}; try again later.`,
+        { retryAfterSeconds: this.windowSeconds },
       );
     }
     return { action, email, ip, accountAttempts };

@@ -28,13 +28,13 @@ export function assertMemberChangeAllowed(actorRole: Role, change: MemberChange)
   const [current, next] = rolesTouched(change);
   if (!leaving && !canManageRole(actorRole, current, next)) {
     const touchesOwner = current === Role.Owner || next === Role.Owner;
-    throw AppError.forbidden(
-      touchesOwner ? 'Only an owner can add, change or remove an owner.' : 'Only owners and admins can manage other members.',
+    throw new AppError(
       'INSUFFICIENT_ROLE',
+      touchesOwner ? 'Only an owner can add, change or remove an owner.' : 'Only owners and admins can manage other members.',
     );
   }
   if ((change.kind === 'change_role' || change.kind === 'remove') && change.targetIsLastOwner && next !== Role.Owner) {
-    throw AppError.conflict('The last owner cannot be demoted, removed or leave; make another member an owner first.', 'LAST_OWNER');
+    throw new AppError('LAST_OWNER', 'The last owner cannot be demoted, removed or leave; make another member an owner first.');
   }
 }
 

@@ -80,11 +80,11 @@ export class MembersService {
       assertMemberChangeAllowed(actorRole, { kind: 'add', role: input.role });
       // Members are listed to every member, so saying this one already is leaks nothing new.
       if (await em.count(Membership, { organization: org, user: { email: input.email } })) {
-        throw AppError.conflict('This user is already a member of the organisation.', 'ALREADY_MEMBER');
+        throw new AppError('ALREADY_MEMBER', 'This user is already a member of the organisation.');
       }
       const pending = await em.findOne(Invitation, { organization: org, email: input.email, status: InvitationState.Pending });
       if (pending && pending.expiresAt > new Date()) {
-        throw AppError.conflict('This email already has a pending invitation; resend it instead.', 'ALREADY_INVITED');
+        throw new AppError('ALREADY_INVITED', 'This email already has a pending invitation; resend it instead.');
       }
       // An expired invitation no longer blocks a new one: it is closed as revoked.
       if (pending) pending.status = InvitationState.Revoked;
@@ -117,7 +117,7 @@ export class MembersService {
       const found = await this.findInvitation(em, org, invitationId);
       assertMemberChangeAllowed(actorRole, { kind: 'add', role: found.role });
       if (found.status !== InvitationState.Pending) {
-        throw AppError.conflict(`This invitation was ${found.status}; invite the address again instead.`, 'INVITATION_CLOSED');
+        throw new AppError('INVITATION_CLOSED', `This invitation was ${found.status}; invite the address again instead.`);
       }
       await this.throttle.begin(found.email, org.id, 'invitation');
       const issued = newMailToken('lki_');
@@ -155,7 +155,7 @@ export class MembersService {
     return this.respond(principal, token, async (em, invitation, user) => {
       const org = invitation.organization;
       if (await em.count(Membership, { organization: org, user })) {
-        throw AppError.conflict('You are already a member of this organisation.', 'ALREADY_MEMBER');
+        throw new AppError('ALREADY_MEMBER', 'You are already a member of this organisation.');
       }
       invitation.status = InvitationState.Accepted;
       invitation.respondedAt = new Date();
@@ -263,7 +263,7 @@ export class MembersService {
       const invitation = await this.findInvitation(em, org, invitationId);
       assertMemberChangeAllowed(actorRole, { kind: 'revoke_invitation', role: invitation.role });
       if (invitation.status !== InvitationState.Pending) {
-        throw AppError.conflict(`This invitation was already ${invitation.status}.`, 'INVITATION_CLOSED');
+        throw new AppError('INVITATION_CLOSED', `This invitation was already ${invitation.status}.`);
       }
       this.audit.record(em, {
         orgId: org.id,
@@ -337,10 +337,10 @@ export class MembersService {
       }
       const user = await em.findOneOrFail(User, { id: principal.userId });
       if (!user.emailVerifiedAt) {
-        throw AppError.forbidden('Verify your email address before answering invitations.', 'EMAIL_NOT_VERIFIED');
+        throw new AppError('EMAIL_NOT_VERIFIED', 'Verify your email address before answering invitations.');
       }
       if (user.email !== invitation.email) {
-        throw AppError.forbidden('This invitation was sent to another email address.', 'INVITATION_EMAIL_MISMATCH');
+        throw new AppError('INVITATION_EMAIL_MISMATCH', 'This invitation was sent to another email address.');
       }
       return work(em, invitation, user);
     });

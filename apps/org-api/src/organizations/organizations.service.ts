@@ -113,7 +113,7 @@ export class OrganizationsService {
     return this.changeLocked(orgId, (em, org) => {
       switch (org.liveAccess) {
         case LiveAccessStatus.Approved:
-          throw AppError.conflict('Live access is already approved for this organisation.', 'LIVE_ACCESS_ALREADY_APPROVED');
+          throw new AppError('LIVE_ACCESS_ALREADY_APPROVED', 'Live access is already approved for this organisation.');
         case LiveAccessStatus.Requested:
           return;
         case LiveAccessStatus.NotRequested:
@@ -146,7 +146,7 @@ export class OrganizationsService {
         case LiveAccessStatus.Approved:
           return;
         case LiveAccessStatus.NotRequested:
-          throw AppError.conflict('This organisation has not requested live access.', 'LIVE_ACCESS_NOT_REQUESTED');
+          throw new AppError('LIVE_ACCESS_NOT_REQUESTED', 'This organisation has not requested live access.');
         case LiveAccessStatus.Requested:
           org.liveAccess = LiveAccessStatus.Approved;
           org.liveAccessApprovedAt = new Date();

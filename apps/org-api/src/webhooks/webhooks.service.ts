@@ -235,9 +235,9 @@ export class WebhooksService {
     await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`webhook-endpoints:${orgId}:${environment}`]);
     const max = this.config.get('WEBHOOK_MAX_ENDPOINTS');
     if ((await em.count(WebhookEndpoint, { organization: orgId, environment })) >= max) {
-      throw AppError.conflict(
-        `This organisation already has ${max} webhook endpoints in the ${environment} environment, the most allowed; delete one first.`,
+      throw new AppError(
         'WEBHOOK_ENDPOINT_LIMIT_REACHED',
+        `This organisation already has ${max} webhook endpoints in the ${environment} environment, the most allowed; delete one first.`,
       );
     }
   }
@@ -310,7 +310,7 @@ export class WebhooksService {
 
 export function assertEnabled(endpoint: WebhookEndpoint): void {
   if (endpoint.disabledAt) {
-    throw AppError.conflict('This webhook endpoint is disabled; enable it first.', 'WEBHOOK_ENDPOINT_DISABLED');
+    throw new AppError('WEBHOOK_ENDPOINT_DISABLED', 'This webhook endpoint is disabled; enable it first.');
   }
 }
 

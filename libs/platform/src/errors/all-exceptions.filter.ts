@@ -2,14 +2,16 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError } from 'rxjs';
 
-import { statusForKind } from './app-error';
+import { ErrorKind } from '@latchkey/contracts';
+
+import { AppError } from './app-error';
 import { ErrorEnvelope, errorEnvelope, internalErrorEnvelope } from './error-envelope';
 import { toAppError } from './to-app-error';
 
 /**
- * The one place errors become answers: the spec's envelope over HTTP,
- * `{code, message}` over the Redis transport. Unknown errors are logged in full
- * and answered with a request id only.
+ * The one place errors become answers: the envelope over HTTP, `{code, message, details}`
+ * over the Redis transport. Unknown errors are logged in full and answered with a request id
+ * only (over HTTP) or INTERNAL_ERROR (over RPC, where the caller logs its own request id).
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -19,9 +21,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const appError = toAppError(exception);
     if (host.getType() === 'rpc') {
       if (!appError) this.logger.error({ err: exception }, 'unexpected error in a message handler');
-      const reply = appError
-        ? { code: appError.code, message: appError.message, details: appError.details }
-        : { code: 'INTERNAL_ERROR', message: 'Unexpected error.' };
+      const error = appError ?? new AppError('INTERNAL_ERROR', 'Unexpected error.');
+      const reply = { code: error.code, message: error.message, details: error.details };
       return throwError(() => reply);
     }
     const http = host.switchToHttp();
@@ -50,11 +51,12 @@ export interface ErrorAnswer {
  */
 export function errorAnswer(exception: unknown, requestId: string, logger: Logger): ErrorAnswer {
   const appError = toAppError(exception);
-  if (!appError) {
+  // INTERNAL_ERROR as an AppError is another service's fault relayed over RPC: still ours, still hidden.
+  if (!appError || appError.kind === ErrorKind.Internal) {
     logger.error({ err: exception, request_id: requestId }, 'unhandled error');
     return { status: 500, headers: { 'content-type': 'application/json' }, body: internalErrorEnvelope(requestId) };
   }
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (appError.retryAfterSeconds !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(appError.retryAfterSeconds)));
-  return { status: statusForKind(appError.kind), headers, body: errorEnvelope(appError, requestId) };
+  return { status: appError.status, headers, body: errorEnvelope(appError, requestId) };
 }

@@ -1,98 +1,63 @@
-/**
- * What went wrong, in terms every transport can map: the HTTP filter turns a kind
- * into a status code, the RPC filter into `{code, message}`. Services throw
- * AppErrors and never import HTTP types.
- */
-export const ErrorKind = {
-  Validation: 'validation',
-  Unauthenticated: 'unauthenticated',
-  Forbidden: 'forbidden',
-  NotFound: 'not_found',
-  Conflict: 'conflict',
-  PayloadTooLarge: 'payload_too_large',
-  /** A path parameter longer than the router reads (Fastify's maxParamLength). */
-  UriTooLong: 'uri_too_long',
-  UnsupportedMediaType: 'unsupported_media_type',
-  RateLimited: 'rate_limited',
-  Unavailable: 'unavailable',
-} as const;
-export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind];
+import { ErrorCode, ErrorCodes, ErrorDetail, ErrorKind, STATUS_FOR_KIND } from '@latchkey/contracts';
 
-export interface ErrorDetail {
-  field?: string;
-  message: string;
+export interface AppErrorOptions {
+  /** Each bad field, for VALIDATION_FAILED. */
+  details?: ErrorDetail[];
+  /** Seconds a client should wait before retrying (429, 503). */
+  retryAfterSeconds?: number;
 }
 
+/**
+ * What went wrong, named by a code of the catalogue (ErrorCodes in @latchkey/contracts),
+ * which gives its kind and so its HTTP status: a thrower names the situation, never the
+ * status, and cannot name one the catalogue lacks. Services throw AppErrors and never
+ * import HTTP types.
+ */
 export class AppError extends Error {
+  readonly kind: ErrorKind;
+  readonly details: ErrorDetail[];
+  readonly retryAfterSeconds?: number;
+
   constructor(
-    readonly kind: ErrorKind,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
-    readonly details: ErrorDetail[] = [],
-    /** Seconds a client should wait before retrying (429, 503). */
-    readonly retryAfterSeconds?: number,
+    options: AppErrorOptions = {},
   ) {
     super(message);
     this.name = 'AppError';
+    this.kind = ErrorCodes[code].kind;
+    this.details = options.details ?? [];
+    // A client told "unavailable" retries anyway; a second's wait spares the dependency a stampede.
+    this.retryAfterSeconds = options.retryAfterSeconds ?? (this.kind === ErrorKind.Unavailable ? 1 : undefined);
   }
 
+  get status(): number {
+    return ErrorCodes[this.code].status;
+  }
+
+  /** The codes every service shares; a situation with a code of its own is `new AppError(code, …)`. */
   static validation(message: string, details: ErrorDetail[] = []): AppError {
-    return new AppError(ErrorKind.Validation, 'VALIDATION_FAILED', message, details);
+    return new AppError('VALIDATION_FAILED', message, { details });
   }
 
   static unauthenticated(message = 'Missing or invalid credentials.'): AppError {
-    return new AppError(ErrorKind.Unauthenticated, 'UNAUTHENTICATED', message);
-  }
-
-  static forbidden(message: string, code = 'FORBIDDEN'): AppError {
-    return new AppError(ErrorKind.Forbidden, code, message);
+    return new AppError('UNAUTHENTICATED', message);
   }
 
   /** Also the answer for another tenant's ids: existence is never leaked. */
   static notFound(what: string): AppError {
-    return new AppError(ErrorKind.NotFound, 'NOT_FOUND', `${what} not found.`);
+    return new AppError('NOT_FOUND', `${what} not found.`);
   }
 
-  static conflict(message: string, code = 'CONFLICT'): AppError {
-    return new AppError(ErrorKind.Conflict, code, message);
+  static conflict(message: string): AppError {
+    return new AppError('CONFLICT', message);
   }
 
-  static rateLimited(message: string, retryAfterSeconds: number, code = 'RATE_LIMITED'): AppError {
-    return new AppError(ErrorKind.RateLimited, code, message, [], retryAfterSeconds);
-  }
-
-  static unavailable(message: string, code = 'SERVICE_UNAVAILABLE', retryAfterSeconds = 1): AppError {
-    return new AppError(ErrorKind.Unavailable, code, message, [], retryAfterSeconds);
+  static unavailable(message: string): AppError {
+    return new AppError('SERVICE_UNAVAILABLE', message);
   }
 }
 
 export function statusForKind(kind: ErrorKind): number {
-  switch (kind) {
-    case ErrorKind.Validation:
-      return 400;
-    case ErrorKind.Unauthenticated:
-      return 401;
-    case ErrorKind.Forbidden:
-      return 403;
-    case ErrorKind.NotFound:
-      return 404;
-    case ErrorKind.Conflict:
-      return 409;
-    case ErrorKind.PayloadTooLarge:
-      return 413;
-    case ErrorKind.UriTooLong:
-      return 414;
-    case ErrorKind.UnsupportedMediaType:
-      return 415;
-    case ErrorKind.RateLimited:
-      return 429;
-    case ErrorKind.Unavailable:
-      return 503;
-    default:
-      return assertUnreachable(kind);
-  }
-}
-
-export function assertUnreachable(value: never): never {
-  throw new Error(`unhandled case ${String(value)}`);
+  return STATUS_FOR_KIND[kind];
 }

@@ -1,16 +1,20 @@
-import { AppError } from './app-error';
+import { CheckRefusalCode, ErrorCode, ErrorDetail } from '@latchkey/contracts';
 
 export interface ErrorEnvelope {
   success: false;
   error: {
-    code: string;
+    /** A catalogue code; on `GET /v1/check`, the refused key's verdict code. */
+    code: ErrorCode | CheckRefusalCode;
     message: string;
-    details: { field?: string; message: string }[];
+    details: ErrorDetail[];
     request_id: string;
   };
 }
 
-export function errorEnvelope(error: AppError, requestId: string): ErrorEnvelope {
+export function errorEnvelope(
+  error: { code: ErrorCode | CheckRefusalCode; message: string; details: ErrorDetail[] },
+  requestId: string,
+): ErrorEnvelope {
   return {
     success: false,
     error: { code: error.code, message: error.message, details: error.details, request_id: requestId },

@@ -1,6 +1,8 @@
 import Ajv, { ErrorObject } from 'ajv';
 
-import { AppError, ErrorDetail } from './app-error';
+import { ErrorDetail } from '@latchkey/contracts';
+
+import { AppError } from './app-error';
 
 /**
  * Strict on purpose: no type coercion and no silent removal of unknown fields

@@ -1,11 +1,13 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 
-import { AppError, ErrorKind } from './app-error';
+import { ErrorKind } from '@latchkey/contracts';
+
+import { AppError } from './app-error';
 import { toAppError } from './to-app-error';
 
 describe('toAppError', () => {
   it('keeps AppErrors as they are', () => {
-    const error = AppError.forbidden('no', 'LIVE_MODE_NOT_ENABLED');
+    const error = new AppError('LIVE_MODE_NOT_ENABLED', 'no');
     expect(toAppError(error)).toBe(error);
   });
 

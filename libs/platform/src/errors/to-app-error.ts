@@ -1,6 +1,8 @@
 import { HttpException } from '@nestjs/common';
 
-import { AppError, ErrorKind } from './app-error';
+import { ErrorCode } from '@latchkey/contracts';
+
+import { AppError } from './app-error';
 
 /** Fastify's own request errors (body parsing, size, media type) carry a code and a status. */
 interface FastifyLikeError {
@@ -11,17 +13,17 @@ interface FastifyLikeError {
 
 /** A request body that cannot be read, the same answer whether Fastify or the front door read it. */
 export const RequestBodyError = {
-  tooLarge: () => new AppError(ErrorKind.PayloadTooLarge, 'PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'),
-  unsupportedMediaType: () => new AppError(ErrorKind.UnsupportedMediaType, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.'),
+  tooLarge: () => new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'),
+  unsupportedMediaType: () => new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.'),
   contentLengthMismatch: () => AppError.validation('The Content-Length header does not match the body.'),
   emptyJson: () => AppError.validation('The body is empty but the content type is application/json.'),
-  invalidJson: () => new AppError(ErrorKind.Validation, 'INVALID_JSON', 'The request body is not valid JSON.'),
+  invalidJson: () => new AppError('INVALID_JSON', 'The request body is not valid JSON.'),
 } as const;
 
 /** A request the router cannot read, the same answer whoever notices. */
 export const RequestUrlError = {
-  badUrl: () => new AppError(ErrorKind.Validation, 'INVALID_URL', 'The URL is not valid percent-encoded UTF-8.'),
-  paramTooLong: () => new AppError(ErrorKind.UriTooLong, 'URI_TOO_LONG', 'A path parameter is longer than any this API takes.'),
+  badUrl: () => new AppError('INVALID_URL', 'The URL is not valid percent-encoded UTF-8.'),
+  paramTooLong: () => new AppError('URI_TOO_LONG', 'A path parameter is longer than any this API takes.'),
 } as const;
 
 const FASTIFY_ERRORS: Record<string, () => AppError> = {
@@ -34,31 +36,24 @@ const FASTIFY_ERRORS: Record<string, () => AppError> = {
   FST_ERR_MAX_PARAM_LENGTH: RequestUrlError.paramTooLong,
 };
 
-const STATUS_KINDS: Record<number, ErrorKind> = {
-  400: ErrorKind.Validation,
-  401: ErrorKind.Unauthenticated,
-  403: ErrorKind.Forbidden,
-  404: ErrorKind.NotFound,
-  405: ErrorKind.NotFound,
-  409: ErrorKind.Conflict,
-  413: ErrorKind.PayloadTooLarge,
-  414: ErrorKind.UriTooLong,
-  415: ErrorKind.UnsupportedMediaType,
-  429: ErrorKind.RateLimited,
-  503: ErrorKind.Unavailable,
-};
-
-const DEFAULT_CODES: Record<ErrorKind, string> = {
-  validation: 'VALIDATION_FAILED',
-  unauthenticated: 'UNAUTHENTICATED',
-  forbidden: 'FORBIDDEN',
-  not_found: 'NOT_FOUND',
-  conflict: 'CONFLICT',
-  payload_too_large: 'PAYLOAD_TOO_LARGE',
-  uri_too_long: 'URI_TOO_LONG',
-  unsupported_media_type: 'UNSUPPORTED_MEDIA_TYPE',
-  rate_limited: 'RATE_LIMITED',
-  unavailable: 'SERVICE_UNAVAILABLE',
+/**
+ * The catalogue's general code for each status a Nest or Fastify error can carry; any
+ * other status (a 500 among them) is not the client's to see and becomes INTERNAL_ERROR.
+ */
+const CODES_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'NOT_FOUND',
+  408: 'REQUEST_TIMEOUT',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
+  503: 'SERVICE_UNAVAILABLE',
 };
 
 /**
@@ -68,28 +63,26 @@ const DEFAULT_CODES: Record<ErrorKind, string> = {
 export function toAppError(error: unknown): AppError | null {
   if (error instanceof AppError) return error;
   if (error instanceof HttpException) {
-    const kind = STATUS_KINDS[error.getStatus()];
-    if (!kind) return null;
-    if (kind === ErrorKind.Validation && /JSON/.test(error.message)) return RequestBodyError.invalidJson();
-    return new AppError(kind, DEFAULT_CODES[kind], error.message);
+    const code = CODES_BY_STATUS[error.getStatus()];
+    if (!code) return null;
+    if (code === 'VALIDATION_FAILED' && /JSON/.test(error.message)) return RequestBodyError.invalidJson();
+    return new AppError(code, error.message);
   }
   const fastify = error as FastifyLikeError;
   if (fastify && typeof fastify.code === 'string') {
     const known = FASTIFY_ERRORS[fastify.code];
     if (known) return known();
-    if (fastify.code.startsWith('FST_ERR_CTP_') && fastify.statusCode && STATUS_KINDS[fastify.statusCode]) {
-      const kind = STATUS_KINDS[fastify.statusCode];
-      return new AppError(kind, DEFAULT_CODES[kind], fastify.message ?? 'Bad request.');
-    }
+    const code = fastify.code.startsWith('FST_ERR_CTP_') && fastify.statusCode ? CODES_BY_STATUS[fastify.statusCode] : undefined;
+    if (code) return new AppError(code, fastify.message ?? 'Bad request.');
   }
   // Two requests racing to create the same thing: the database's unique index
   // decided, and the loser gets the same 409 a sequential duplicate would.
   if ((error as { code?: string } | null)?.code === '23505' || (error as Error | null)?.name === 'UniqueConstraintViolationException') {
-    return AppError.conflict('This conflicts with something created at the same moment; retry.', 'CONFLICT');
+    return AppError.conflict('This conflicts with something created at the same moment; retry.');
   }
   // A deadlock or serialization failure: Postgres undid this transaction for another's sake.
   if (isTransactionRollback(error)) {
-    return AppError.conflict('This conflicts with something changed at the same moment; retry.', 'CONFLICT');
+    return AppError.conflict('This conflicts with something changed at the same moment; retry.');
   }
   // Postgres's data exceptions (class 22: a value it cannot read, store or convert,
   // such as text too long, bad bytes, a malformed number or date) are the input's fault.

@@ -1,6 +1,8 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 
-import { AppError, ErrorDetail } from './app-error';
+import { ErrorDetail } from '@latchkey/contracts';
+
+import { AppError } from './app-error';
 
 function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {

@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 
 import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { AppError, ErrorKind, statusForKind } from '../errors/app-error';
+import { AppError } from '../errors/app-error';
 import { sendError } from '../errors/all-exceptions.filter';
 import { errorEnvelope } from '../errors/error-envelope';
 import { refuseHostileInput } from './hostile-input';
@@ -42,15 +42,9 @@ export function answerFrameworkError(error: FastifyError, request: FastifyReques
 }
 
 /** A malformed HTTP message: Node cannot say more, and no route ever saw it. */
-const CLIENT_ERRORS: Record<string, () => { status: number; error: AppError }> = {
-  HPE_HEADER_OVERFLOW: () => ({
-    status: 431,
-    error: new AppError(ErrorKind.Validation, 'HEADERS_TOO_LARGE', 'The request headers are larger than the server reads.'),
-  }),
-  ERR_HTTP_REQUEST_TIMEOUT: () => ({
-    status: 408,
-    error: new AppError(ErrorKind.Validation, 'REQUEST_TIMEOUT', 'The request was not received in time.'),
-  }),
+const CLIENT_ERRORS: Record<string, () => AppError> = {
+  HPE_HEADER_OVERFLOW: () => new AppError('HEADERS_TOO_LARGE', 'The request headers are larger than the server reads.'),
+  ERR_HTTP_REQUEST_TIMEOUT: () => new AppError('REQUEST_TIMEOUT', 'The request was not received in time.'),
 };
 
 /**
@@ -62,10 +56,8 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   // A reset connection has no one left to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const known = error.code ? CLIENT_ERRORS[error.code]?.() : undefined;
-  const { status, error: appError } = known ?? {
-    status: statusForKind(ErrorKind.Validation),
-    error: new AppError(ErrorKind.Validation, 'MALFORMED_REQUEST', 'The request is not a well-formed HTTP message.'),
-  };
+  const appError = known ?? new AppError('MALFORMED_REQUEST', 'The request is not a well-formed HTTP message.');
+  const { status } = appError;
   const requestId = newRequestId();
   const body = JSON.stringify(errorEnvelope(appError, requestId));
   // Nothing may have been written yet: a half-sent answer cannot be followed by another.

@@ -63,10 +63,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
       mergeMap((existing) => {
         if (existing) {
           if (existing.requestHash !== requestHash) {
-            throw AppError.conflict('This Idempotency-Key was used with a different request.', 'IDEMPOTENCY_KEY_REUSED');
+            throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request.');
           }
           if (existing.responseStatus === null || existing.responseSealed === null) {
-            throw AppError.conflict('A request with this Idempotency-Key is still in progress.', 'IDEMPOTENCY_IN_PROGRESS');
+            throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress.');
           }
           void reply.status(existing.responseStatus).header('idempotent-replayed', 'true');
           return of(JSON.parse(this.box.open(existing.responseSealed, sealContext)) as unknown);

@@ -1,22 +1,25 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 
 import { AppConfig } from '@latchkey/config';
+import { ErrorDetail, isErrorCode } from '@latchkey/contracts';
 
-import { AppError, ErrorKind } from '../errors';
+import { AppError } from '../errors';
 import { PrefixedRedisClient, transportOptions } from './prefixed-redis.transport';
 
 export interface RpcErrorReply {
   code: string;
   message: string;
+  details?: ErrorDetail[];
 }
 
 /**
- * Calls another service over the Redis transport. A call always ends: a reply, an
- * error `{code, message}` turned back into an AppError, or a 503 after the deadline.
+ * Calls another service over the Redis transport. A call always ends: a reply, the
+ * handler's AppError rebuilt from its code, or a 503 after the deadline.
  */
 @Injectable()
 export class RpcClient implements OnApplicationShutdown {
+  private readonly logger = new Logger(RpcClient.name);
   private readonly client: PrefixedRedisClient;
 
   constructor(config: AppConfig) {
@@ -28,34 +31,32 @@ export class RpcClient implements OnApplicationShutdown {
       return await firstValueFrom(this.client.send<TReply>(pattern, payload).pipe(timeout(timeoutMs)));
     } catch (error) {
       if (error instanceof TimeoutError) {
-        throw AppError.unavailable(`${pattern} did not answer within ${timeoutMs} ms.`, 'UPSTREAM_TIMEOUT');
+        throw new AppError('UPSTREAM_TIMEOUT', `${pattern} did not answer within ${timeoutMs} ms.`);
       }
-      const reply = error as Partial<RpcErrorReply>;
-      if (reply && typeof reply.code === 'string') {
-        throw new AppError(kindForCode(reply.code), reply.code, reply.message ?? reply.code);
-      }
-      throw AppError.unavailable(`${pattern} failed: ${(error as Error).message ?? 'unknown error'}`);
+      throw this.fromReply(pattern, error);
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.client.close();
   }
-}
 
-function kindForCode(code: string): ErrorKind {
-  switch (code) {
-    case 'VALIDATION_FAILED':
-      return ErrorKind.Validation;
-    case 'NOT_FOUND':
-      return ErrorKind.NotFound;
-    case 'UNAUTHENTICATED':
-      return ErrorKind.Unauthenticated;
-    case 'FORBIDDEN':
-      return ErrorKind.Forbidden;
-    case 'CONFLICT':
-      return ErrorKind.Conflict;
-    default:
-      return ErrorKind.Unavailable;
+  /**
+   * The catalogue gives the kind, nothing is guessed: a code it lacks (a service newer than this one, or a
+   * bug) is nothing a client could act on, so it becomes INTERNAL_ERROR, logged here.
+   */
+  private fromReply(pattern: string, error: unknown): AppError {
+    const reply = error as Partial<RpcErrorReply> | null;
+    if (reply && typeof reply.code === 'string') {
+      if (!isErrorCode(reply.code)) {
+        this.logger.error({ pattern, code: reply.code }, 'a message handler answered a code the error catalogue lacks');
+        return new AppError('INTERNAL_ERROR', `${pattern} failed.`);
+      }
+      return new AppError(reply.code, typeof reply.message === 'string' ? reply.message : reply.code, {
+        details: Array.isArray(reply.details) ? reply.details : [],
+      });
+    }
+    // No reply at all: the transport itself failed (a closed connection, a client not yet connected).
+    return AppError.unavailable(`${pattern} failed: ${(error as Error | null)?.message ?? 'unknown error'}`);
   }
 }
