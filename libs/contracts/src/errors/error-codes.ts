@@ -186,3 +186,16 @@ export interface ErrorDetail {
   field?: string;
   message: string;
 }
+
+/**
+ * What a Redis-transport handler answers instead of a reply when it refuses: the kind
+ * travels with the code, so a caller in any language can act on it without this table.
+ */
+export interface RpcErrorReply {
+  code: ErrorCode;
+  kind: ErrorKind;
+  message: string;
+  details: ErrorDetail[];
+  /** Seconds to wait before retrying, for rate_limited and unavailable. */
+  retry_after_seconds?: number;
+}

@@ -2,15 +2,15 @@ import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { throwError } from 'rxjs';
 
-import { ErrorKind } from '@latchkey/contracts';
+import { ErrorKind, RpcErrorReply } from '@latchkey/contracts';
 
 import { AppError } from './app-error';
 import { ErrorEnvelope, errorEnvelope, internalErrorEnvelope } from './error-envelope';
 import { toAppError } from './to-app-error';
 
 /**
- * The one place errors become answers: the envelope over HTTP, `{code, message, details}`
- * over the Redis transport. Unknown errors are logged in full and answered with a request id
+ * The one place errors become answers: the envelope over HTTP, an RpcErrorReply over
+ * the Redis transport. Unknown errors are logged in full and answered with a request id
  * only (over HTTP) or INTERNAL_ERROR (over RPC, where the caller logs its own request id).
  */
 @Catch()
@@ -21,8 +21,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const appError = toAppError(exception);
     if (host.getType() === 'rpc') {
       if (!appError) this.logger.error({ err: exception }, 'unexpected error in a message handler');
-      const error = appError ?? new AppError('INTERNAL_ERROR', 'Unexpected error.');
-      const reply = { code: error.code, message: error.message, details: error.details };
+      const reply = rpcErrorReply(appError ?? new AppError('INTERNAL_ERROR', 'Unexpected error.'));
       return throwError(() => reply);
     }
     const http = host.switchToHttp();
@@ -30,6 +29,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     sendError(exception, request, reply, this.logger);
   }
+}
+
+/** All an RPC caller needs to rebuild the AppError: the kind travels, so nothing is guessed. */
+export function rpcErrorReply(error: AppError): RpcErrorReply {
+  const reply: RpcErrorReply = { code: error.code, kind: error.kind, message: error.message, details: error.details };
+  if (error.retryAfterSeconds !== undefined) reply.retry_after_seconds = error.retryAfterSeconds;
+  return reply;
 }
 
 /** Shared by the filter and Fastify's own error handler (errors before routing: body parsing, size). */

@@ -1,5 +1,6 @@
 import { ErrorCodes } from '@latchkey/contracts';
 
+import { rpcErrorReply } from './all-exceptions.filter';
 import { AppError } from './app-error';
 
 describe(AppError.name, () => {
@@ -27,5 +28,24 @@ describe(AppError.name, () => {
 
   it.each(Object.keys(ErrorCodes) as (keyof typeof ErrorCodes)[])('builds %s with the status the docs list', (code) => {
     expect(new AppError(code, 'x').status).toBe(ErrorCodes[code].status);
+  });
+});
+
+describe(rpcErrorReply.name, () => {
+  it('sends the kind, the details and the wait along with the code', () => {
+    const details = [{ field: 'org_id', message: 'org_id is required' }];
+    expect(rpcErrorReply(AppError.validation('org_id is required', details))).toEqual({
+      code: 'VALIDATION_FAILED',
+      kind: 'validation',
+      message: 'org_id is required',
+      details,
+    });
+    expect(rpcErrorReply(new AppError('TOO_MANY_REQUESTS', 'Later.', { retryAfterSeconds: 60 }))).toEqual({
+      code: 'TOO_MANY_REQUESTS',
+      kind: 'rate_limited',
+      message: 'Later.',
+      details: [],
+      retry_after_seconds: 60,
+    });
   });
 });

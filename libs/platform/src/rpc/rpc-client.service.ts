@@ -2,20 +2,14 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 
 import { AppConfig } from '@latchkey/config';
-import { ErrorDetail, isErrorCode } from '@latchkey/contracts';
+import { isErrorCode, RpcErrorReply } from '@latchkey/contracts';
 
 import { AppError } from '../errors';
 import { PrefixedRedisClient, transportOptions } from './prefixed-redis.transport';
 
-export interface RpcErrorReply {
-  code: string;
-  message: string;
-  details?: ErrorDetail[];
-}
-
 /**
  * Calls another service over the Redis transport. A call always ends: a reply, the
- * handler's AppError rebuilt from its code, or a 503 after the deadline.
+ * handler's AppError rebuilt from its RpcErrorReply, or a 503 after the deadline.
  */
 @Injectable()
 export class RpcClient implements OnApplicationShutdown {
@@ -42,7 +36,7 @@ export class RpcClient implements OnApplicationShutdown {
   }
 
   /**
-   * The catalogue gives the kind, nothing is guessed: a code it lacks (a service newer than this one, or a
+   * The catalogue gives the kind: a code it lacks (a service newer than this one, or a
    * bug) is nothing a client could act on, so it becomes INTERNAL_ERROR, logged here.
    */
   private fromReply(pattern: string, error: unknown): AppError {
@@ -54,6 +48,7 @@ export class RpcClient implements OnApplicationShutdown {
       }
       return new AppError(reply.code, typeof reply.message === 'string' ? reply.message : reply.code, {
         details: Array.isArray(reply.details) ? reply.details : [],
+        retryAfterSeconds: typeof reply.retry_after_seconds === 'number' ? reply.retry_after_seconds : undefined,
       });
     }
     // No reply at all: the transport itself failed (a closed connection, a client not yet connected).
