@@ -11,7 +11,7 @@ import { fromVerifyRequest, refineVerifyKeyRequest } from './verify-key.schema';
 /**
  * `auth.verify` over the Redis transport: the body and the verdict of POST /v1/verify,
  * judged by the same contract and the same compiled check as the HTTP route; errors
- * leave through the RPC filter as `{code, message, details}`.
+ * leave through the RPC filter as an RpcErrorReply.
  */
 @Controller()
 export class KeyChecksRpcController {

@@ -9,7 +9,7 @@ import { KeyLookupService } from './key-lookup.service';
 /**
  * key-issuer over the Redis transport, for auth-check. Each payload is checked against
  * its contract's compiled schema (a lookup runs on every cache miss): VALIDATION_FAILED
- * otherwise. Errors leave through the AllExceptionsFilter as `{code, message, details}`.
+ * otherwise. Errors leave through the AllExceptionsFilter as an RpcErrorReply.
  * Replies never carry a secret hash.
  */
 @Controller()

@@ -19,7 +19,7 @@ import { OrganizationsService } from '../organizations/organizations.service';
 /**
  * org-api over the Redis transport, for internal services. Each payload is checked
  * against its contract's compiled schema, and errors leave through the
- * AllExceptionsFilter as `{code, message, details}`.
+ * AllExceptionsFilter as an RpcErrorReply.
  */
 @Controller()
 export class OrgsRpcController {

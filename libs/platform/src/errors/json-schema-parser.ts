@@ -24,7 +24,7 @@ const FIRST_KEYWORDS: ReadonlySet<string> = new Set(['additionalProperties', 're
  * compiled once from a JSON schema: a compiled schema costs a few hundred
  * nanoseconds, where the global ValidationPipe with a class-validator DTO cost ~47 %
  * of the verify route's throughput. What it refuses is a VALIDATION_FAILED AppError
- * naming each bad field in its details (400 over HTTP, `{code, message}` over RPC), as
+ * naming each bad field in its details (400 over HTTP, an RpcErrorReply over RPC), as
  * the ValidationPipe's refusals do; the message is the first detail's.
  *
  * `messages` replaces the generic message of a field whose value is wrong (`body` for the

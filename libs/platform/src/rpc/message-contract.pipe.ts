@@ -11,7 +11,7 @@ const compiled = new WeakMap<MessageContract, (payload: unknown) => unknown>();
 /**
  * The check of a message against its contract, compiled on first use: the message as
  * its derived type, or a VALIDATION_FAILED AppError naming each bad field (400 over
- * HTTP, `{code, message, details}` over the Redis transport). `refine` adds what the
+ * HTTP, an RpcErrorReply over the Redis transport). `refine` adds what the
  * schema cannot say and throws its own AppError.
  */
 export function contractParser<T>(contract: MessageContract<T>, refine?: (message: T) => void): (payload: unknown) => T {
