@@ -26,6 +26,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 
 import { bullPrefix, USAGE_QUEUE } from '@latchkey/contracts';
+import { redisConnectionOptions, RedisPurpose } from '@latchkey/platform';
 
 import { ChildProcessApp } from '../test/support/child-process-app';
 import { databaseUrl } from '../test/support/test-databases';
@@ -175,7 +176,10 @@ async function main(): Promise<void> {
   };
   let api: ChildProcessApp | undefined;
   let worker: ChildProcessApp | undefined;
-  const queue = new Queue(USAGE_QUEUE, { prefix: bullPrefix(env.redisPrefix), connection: { url: REDIS_URL } });
+  const queue = new Queue(USAGE_QUEUE, {
+    prefix: bullPrefix(env.redisPrefix),
+    connection: redisConnectionOptions(REDIS_URL, RedisPurpose.QueueProducer),
+  });
   try {
     api = await ChildProcessApp.start({ ...base, TARGET: 'org-api,key-issuer,auth-check' }, 60_000, { listen: true });
     worker = await ChildProcessApp.start({ ...base, TARGET: 'usage-worker' }, 60_000, { listen: true });

@@ -8,9 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix } from '@latchkey/contracts';
 import { constantTimeEquals } from '@latchkey/crypto';
-import { closeBullmq, MetricsService, RedisService, withDeadline } from '@latchkey/platform';
+import { closeBullmq, createProducerQueue, MetricsService, RedisService, withDeadline } from '@latchkey/platform';
 
 import { ADMIN_QUEUES, DEPTH_STATES } from './queue-names';
 import { durabilityWarnings, parseInfo, RedisDurability } from './redis-durability';
@@ -36,18 +35,8 @@ export class QueueAdminService implements OnModuleInit, OnApplicationShutdown {
     private readonly adapterHost: HttpAdapterHost,
     metrics: MetricsService,
   ) {
-    const prefix = bullPrefix(config.get('REDIS_PREFIX'));
-    const connection = {
-      url: config.get('REDIS_URL'),
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    };
-    this.queues = ADMIN_QUEUES.map((name) => {
-      const queue = new Queue(name, { prefix, connection });
-      queue.on('error', (error: Error) => this.logger.debug(`redis (${name}): ${error.message}`));
-      return queue;
-    });
+    // Read only (counts, Bull Board), and failing fast while Redis is away, like a producer's.
+    this.queues = ADMIN_QUEUES.map((name) => createProducerQueue(name, config, this.logger));
     const queues = this.queues;
     const logger = this.logger;
     new Gauge({

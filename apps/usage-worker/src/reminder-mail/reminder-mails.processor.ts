@@ -1,13 +1,13 @@
 import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, Worker } from 'bullmq';
+import { Injectable } from '@nestjs/common';
+import { Job } from 'bullmq';
 import { Counter } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, DomainEvent, EventType } from '@latchkey/contracts';
+import { DomainEvent, EventType } from '@latchkey/contracts';
 import { MailerService } from '@latchkey/mailer';
-import { closeBullmq, MetricsService } from '@latchkey/platform';
+import { MetricsService, WorkerHost } from '@latchkey/platform';
 
 import { reminderAddressee, ReminderAddressee } from './reminder-audience';
 import { buildReminderMail } from './reminder-mail-text';
@@ -28,9 +28,7 @@ export type ReminderMailOutcome = 'sent' | 'skipped';
  * reminder) or it was rolled (the new secret starts a new rotation period).
  */
 @Injectable()
-export class ReminderMailsProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(ReminderMailsProcessor.name);
-  private worker: Worker<ReminderMailJobData> | undefined;
+export class ReminderMailsProcessor extends WorkerHost<ReminderMailJobData, ReminderMailOutcome> {
   private readonly mailsTotal: Counter<'type' | 'outcome'>;
 
   constructor(
@@ -39,6 +37,13 @@ export class ReminderMailsProcessor implements OnApplicationBootstrap, BeforeApp
     private readonly mailer: MailerService,
     metrics: MetricsService,
   ) {
+    // The failed line names the job by id only: the address and the text stay out of the log.
+    super(config, {
+      queue: REMINDER_MAILS_QUEUE,
+      jobLabel: 'reminder mail',
+      concurrency: MAIL_CONCURRENCY,
+      closeDeadlineMs: CLOSE_DEADLINE_MS,
+    });
     this.mailsTotal = new Counter({
       name: 'reminder_mails_total',
       help: 'Reminder mails by event type: sent, or skipped because the recipient or the key no longer qualified.',
@@ -47,25 +52,8 @@ export class ReminderMailsProcessor implements OnApplicationBootstrap, BeforeApp
     });
   }
 
-  onApplicationBootstrap(): void {
-    this.worker = new Worker<ReminderMailJobData>(REMINDER_MAILS_QUEUE, (job: Job<ReminderMailJobData>) => this.send(job.data), {
-      prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
-      connection: { url: this.config.get('REDIS_URL'), maxRetriesPerRequest: null },
-      concurrency: MAIL_CONCURRENCY,
-    });
-    // Ids only: the address and the text stay out of the log.
-    this.worker.on('failed', (job: Job<ReminderMailJobData> | undefined, error: Error) =>
-      this.logger.warn(
-        `reminder mail ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'} of ${job?.opts.attempts ?? '?'}): ${error.message}`,
-      ),
-    );
-    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    await closeBullmq(worker, CLOSE_DEADLINE_MS);
+  process(job: Job<ReminderMailJobData>): Promise<ReminderMailOutcome> {
+    return this.send(job.data);
   }
 
   async send({ event, user_id: userId }: ReminderMailJobData): Promise<ReminderMailOutcome> {

@@ -1,10 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, Queue, Worker } from 'bullmq';
+import { Injectable } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
 import { Counter } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix } from '@latchkey/contracts';
-import { closeBullmq, errorMessageForLog, MetricsService, withDeadline } from '@latchkey/platform';
+import { QueueJobOptions } from '@latchkey/contracts';
+import { closeBullmq, createProducerQueue, errorMessageForLog, MetricsService, withDeadline, WorkerHost } from '@latchkey/platform';
 
 import { KeyRemindersService, ReminderRun } from './key-reminders.service';
 
@@ -20,6 +20,8 @@ export const REMINDERS_SCHEDULER = 'send-due-reminders';
  * missed while every worker was down is made up by the next (it sends whatever is due).
  */
 export const REMINDERS_EVERY_MS = 5 * 60_000;
+/** Runs are kept a while for an operator to look at, then dropped. */
+const REMINDERS_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const satisfies QueueJobOptions;
 const SCHEDULE_RETRY_MS = 30_000;
 const QUEUE_DEADLINE_MS = 5_000;
 const CLOSE_DEADLINE_MS = 5_000;
@@ -30,10 +32,8 @@ const CLOSE_DEADLINE_MS = 5_000;
  * runs never overlap; the `reminders_sent` guard makes an overlap harmless anyway.
  */
 @Injectable()
-export class RemindersProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(RemindersProcessor.name);
+export class RemindersProcessor extends WorkerHost<Record<string, never>, ReminderRun> {
   private queue: Queue | undefined;
-  private worker: Worker | undefined;
   private retry: NodeJS.Timeout | undefined;
   private readonly sentTotal: Counter<'type'>;
 
@@ -42,6 +42,8 @@ export class RemindersProcessor implements OnApplicationBootstrap, BeforeApplica
     private readonly reminders: KeyRemindersService,
     metrics: MetricsService,
   ) {
+    // A run still going after the close deadline is abandoned; its claims roll back and the next run sends them.
+    super(config, { queue: REMINDERS_QUEUE, jobLabel: 'reminder run', concurrency: 1, closeDeadlineMs: CLOSE_DEADLINE_MS });
     this.sentTotal = new Counter({
       name: 'key_reminders_sent_total',
       help: 'Expiry and rotation reminders sent (each once per key and milestone), by event type.',
@@ -50,43 +52,29 @@ export class RemindersProcessor implements OnApplicationBootstrap, BeforeApplica
     });
   }
 
-  onApplicationBootstrap(): void {
-    const connection = {
-      url: this.config.get('REDIS_URL'),
-      connectTimeout: 2_000,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    };
-    const prefix = bullPrefix(this.config.get('REDIS_PREFIX'));
-    // Fail a producer command fast while Redis is away; the worker's blocking connection must not (BullMQ requires null).
-    this.queue = new Queue(REMINDERS_QUEUE, { prefix, connection: { ...connection, maxRetriesPerRequest: 1 } });
-    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-    this.worker = new Worker(REMINDERS_QUEUE, () => this.runOnce(), {
-      prefix,
-      concurrency: 1,
-      connection: { ...connection, maxRetriesPerRequest: null },
-    });
-    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-    this.worker.on('failed', (_job: Job | undefined, error: Error) =>
-      this.logger.warn(`reminder run failed: ${errorMessageForLog(error)}`),
-    );
+  override onApplicationBootstrap(): void {
+    this.queue = createProducerQueue(REMINDERS_QUEUE, this.config, this.logger);
+    super.onApplicationBootstrap();
     void this.schedule();
   }
 
   /** Before the database and Redis connections close: finish the run in hand, or leave it to the next. */
-  async beforeApplicationShutdown(): Promise<void> {
+  override async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.retry);
-    const [worker, queue] = [this.worker, this.queue];
-    this.worker = undefined;
+    const queue = this.queue;
     this.queue = undefined;
-    // A run still going after the deadline is abandoned; its claims roll back and the next run sends them.
-    await closeBullmq(worker, CLOSE_DEADLINE_MS);
+    await super.beforeApplicationShutdown();
     await closeBullmq(queue, QUEUE_DEADLINE_MS);
   }
 
   /** Adds a run now (tests, operators); the scheduler adds the regular ones. */
   async runNow(): Promise<Job> {
     if (!this.queue) throw new Error('reminders are not running');
-    return this.queue.add(REMINDERS_JOB, {}, { removeOnComplete: 100, removeOnFail: 100 });
+    return this.queue.add(REMINDERS_JOB, {}, REMINDERS_JOB_OPTIONS);
+  }
+
+  process(): Promise<ReminderRun> {
+    return this.runOnce();
   }
 
   async runOnce(): Promise<ReminderRun> {
@@ -105,7 +93,7 @@ export class RemindersProcessor implements OnApplicationBootstrap, BeforeApplica
         queue.upsertJobScheduler(
           REMINDERS_SCHEDULER,
           { every: REMINDERS_EVERY_MS },
-          { name: REMINDERS_JOB, data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+          { name: REMINDERS_JOB, data: {}, opts: REMINDERS_JOB_OPTIONS },
         ),
         QUEUE_DEADLINE_MS,
       );

@@ -1,10 +1,10 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { Injectable } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
 import { Counter, Histogram } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
-import { closeBullmq, errorMessageForLog, MetricsService } from '@latchkey/platform';
+import { USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
+import { MetricsService, WorkerHost } from '@latchkey/platform';
 
 import { AnomalyDetector } from '../anomalies/anomaly-detector.service';
 import { QuotaWatcher } from '../reminders/quota-watcher.service';
@@ -38,9 +38,7 @@ const MAX_STALLED_COUNT = 20;
  * over, a worker killed mid-batch — never counts a check twice or loses one.
  */
 @Injectable()
-export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(RecordUsageProcessor.name);
-  private worker: Worker<UsageBatchJobData> | undefined;
+export class RecordUsageProcessor extends WorkerHost<UsageBatchJobData, void> {
   private readonly batchesTotal: Counter<'outcome'>;
   private readonly eventsTotal: Counter;
   private readonly rejectedTotal: Counter;
@@ -49,12 +47,22 @@ export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeAppli
   private readonly lag: Histogram;
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly ledger: UsageLedgerService,
     private readonly anomalies: AnomalyDetector,
     private readonly quotas: QuotaWatcher,
     metrics: MetricsService,
   ) {
+    // A failed batch stays in the queue for its retries (USAGE_JOB_OPTIONS).
+    super(config, {
+      queue: USAGE_QUEUE,
+      jobLabel: 'usage batch',
+      concurrency: CONCURRENCY,
+      lockDurationMs: LOCK_DURATION_MS,
+      stalledIntervalMs: STALLED_INTERVAL_MS,
+      maxStalledCount: MAX_STALLED_COUNT,
+      closeDeadlineMs: CLOSE_DEADLINE_MS,
+    });
     const registers = [metrics.registry];
     this.batchesTotal = new Counter({
       name: 'usage_batches_processed_total',
@@ -86,41 +94,8 @@ export class RecordUsageProcessor implements OnApplicationBootstrap, BeforeAppli
     });
   }
 
-  onApplicationBootstrap(): void {
-    this.worker = new Worker<UsageBatchJobData>(USAGE_QUEUE, (job) => this.process(job), {
-      prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
-      concurrency: CONCURRENCY,
-      lockDuration: LOCK_DURATION_MS,
-      stalledInterval: STALLED_INTERVAL_MS,
-      maxStalledCount: MAX_STALLED_COUNT,
-      connection: {
-        url: this.config.get('REDIS_URL'),
-        // BullMQ's blocking connection requires it; reconnection is bounded below.
-        maxRetriesPerRequest: null,
-        connectTimeout: 2_000,
-        retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-      },
-    });
-    // Without listeners an 'error' would crash the process; a failed batch stays in the queue for its retries.
-    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-    this.worker.on('failed', (job: Job<UsageBatchJobData> | undefined, error: Error) => {
-      this.failuresTotal.inc();
-      const attempts = job ? `attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1}` : 'unknown job';
-      // A failed statement is described without its values; a batch insert's is still long, keep the line short.
-      const text = errorMessageForLog(error);
-      const message = text.length > 500 ? `${text.slice(0, 250)} … ${text.slice(-250)}` : text;
-      this.logger.warn(`usage batch ${job?.data?.batch_id ?? job?.id ?? '?'} failed (${attempts}): ${message}`);
-    });
-  }
-
-  /** Before the database connection closes: finish the batches in hand, or give them back. */
-  async beforeApplicationShutdown(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    this.worker = undefined;
-    if ((await closeBullmq(worker, CLOSE_DEADLINE_MS)) === 'forced') {
-      this.logger.warn('usage worker close timed out; leaving the batches in hand to be redelivered');
-    }
+  protected override onFailed(): void {
+    this.failuresTotal.inc();
   }
 
   async process(job: Job<UsageBatchJobData>): Promise<void> {

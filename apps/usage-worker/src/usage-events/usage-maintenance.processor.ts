@@ -1,9 +1,9 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, Queue, Worker } from 'bullmq';
+import { Injectable } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix } from '@latchkey/contracts';
-import { closeBullmq, errorMessageForLog, withDeadline } from '@latchkey/platform';
+import { QueueJobOptions } from '@latchkey/contracts';
+import { closeBullmq, createProducerQueue, errorMessageForLog, withDeadline, WorkerHost } from '@latchkey/platform';
 
 import { SentRemindersPruneRun, SentRemindersPruner } from '../reminders/sent-reminders-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
@@ -20,6 +20,8 @@ export const USAGE_MAINTENANCE_JOB = 'request-log-maintenance';
 export const USAGE_MAINTENANCE_SCHEDULER = 'request-log-maintenance';
 /** Hourly: each run is idempotent, and a missed run (worker down at the time) is made up within the hour. */
 const MAINTENANCE_EVERY_MS = 3_600_000;
+/** Runs are kept a while for an operator to look at, then dropped. */
+const MAINTENANCE_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const satisfies QueueJobOptions;
 const SCHEDULE_RETRY_MS = 30_000;
 const CLOSE_DEADLINE_MS = 5_000;
 
@@ -52,10 +54,8 @@ export interface MaintenanceRun {
  * Every step is bounded and idempotent; what a run leaves, the next one finishes.
  */
 @Injectable()
-export class UsageMaintenanceProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(UsageMaintenanceProcessor.name);
+export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, MaintenanceRun> {
   private queue: Queue<MaintenanceJobData> | undefined;
-  private worker: Worker<MaintenanceJobData> | undefined;
   private retry: NodeJS.Timeout | undefined;
 
   constructor(
@@ -64,44 +64,30 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
     private readonly retention: RequestLogRetentionService,
     private readonly usageHistory: UsageHistoryPruner,
     private readonly reminders: SentRemindersPruner,
-  ) {}
+  ) {
+    super(config, { queue: USAGE_MAINTENANCE_QUEUE, jobLabel: 'usage maintenance', concurrency: 1, closeDeadlineMs: CLOSE_DEADLINE_MS });
+  }
 
-  onApplicationBootstrap(): void {
-    const connection = {
-      url: this.config.get('REDIS_URL'),
-      connectTimeout: 2_000,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    };
-    const prefix = bullPrefix(this.config.get('REDIS_PREFIX'));
-    this.queue = new Queue<MaintenanceJobData>(USAGE_MAINTENANCE_QUEUE, { prefix, connection: { ...connection, maxRetriesPerRequest: 1 } });
-    this.queue.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-    this.worker = new Worker<MaintenanceJobData>(USAGE_MAINTENANCE_QUEUE, (job) => this.process(job), {
-      prefix,
-      concurrency: 1,
-      connection: { ...connection, maxRetriesPerRequest: null },
-    });
-    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-    this.worker.on('failed', (job: Job | undefined, error: Error) =>
-      this.logger.warn(`usage maintenance failed: ${errorMessageForLog(error)}`),
-    );
+  override onApplicationBootstrap(): void {
+    this.queue = createProducerQueue<MaintenanceJobData>(USAGE_MAINTENANCE_QUEUE, this.config, this.logger);
+    super.onApplicationBootstrap();
     // The scheduler's first run comes at once and creates the days ahead; it does not hold up
     // the boot, and until the days exist their checks wait in the DEFAULT partition.
     void this.schedule();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  override async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.retry);
-    const [worker, queue] = [this.worker, this.queue];
-    this.worker = undefined;
+    const queue = this.queue;
     this.queue = undefined;
-    await closeBullmq(worker, CLOSE_DEADLINE_MS);
+    await super.beforeApplicationShutdown();
     await closeBullmq(queue, CLOSE_DEADLINE_MS);
   }
 
   /** Adds a maintenance run now (tests, operators); the scheduler adds the regular ones. */
   async runNow(now?: Date): Promise<Job<MaintenanceJobData>> {
     if (!this.queue) throw new Error('usage maintenance is not running');
-    return this.queue.add(USAGE_MAINTENANCE_JOB, now ? { now: now.toISOString() } : {}, { removeOnComplete: 100, removeOnFail: 100 });
+    return this.queue.add(USAGE_MAINTENANCE_JOB, now ? { now: now.toISOString() } : {}, MAINTENANCE_JOB_OPTIONS);
   }
 
   async process(job: Job<MaintenanceJobData>): Promise<MaintenanceRun> {
@@ -124,7 +110,7 @@ export class UsageMaintenanceProcessor implements OnApplicationBootstrap, Before
         queue.upsertJobScheduler(
           USAGE_MAINTENANCE_SCHEDULER,
           { every: MAINTENANCE_EVERY_MS },
-          { name: USAGE_MAINTENANCE_JOB, data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+          { name: USAGE_MAINTENANCE_JOB, data: {}, opts: MAINTENANCE_JOB_OPTIONS },
         ),
         5_000,
         'scheduling usage maintenance timed out',

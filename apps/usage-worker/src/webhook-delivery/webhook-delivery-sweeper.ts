@@ -1,12 +1,12 @@
 import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Job, Queue, Worker } from 'bullmq';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJobId } from '@latchkey/contracts';
-import { closeBullmq, errorMessageForLog } from '@latchkey/platform';
+import { QueueJobOptions, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJobId } from '@latchkey/contracts';
+import { closeBullmq, createProducerQueue, WorkerHost } from '@latchkey/platform';
 
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 
@@ -21,6 +21,8 @@ export const WEBHOOK_SWEEP_EVERY_MS = 60_000;
  * the margin only spares Redis the look-ups of deliveries queued moments ago.
  */
 export const WEBHOOK_SWEEP_MARGIN_MS = 60_000;
+/** Sweeps are kept a while for an operator to look at, then dropped. */
+const SWEEP_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const satisfies QueueJobOptions;
 const PAGE_SIZE = 500;
 const CLOSE_DEADLINE_MS = 2_000;
 
@@ -53,45 +55,24 @@ export interface SweepResult {
  * so a Redis that lost everything gets it again without a restart.
  */
 @Injectable()
-export class WebhookDeliverySweeper implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly logger = new Logger(WebhookDeliverySweeper.name);
+export class WebhookDeliverySweeper extends WorkerHost<SweepJobData, SweepResult> implements OnApplicationShutdown {
   private readonly sweeps: Queue;
   private readonly deliveries: Queue;
-  private worker: Worker<SweepJobData> | undefined;
   private closing = false;
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly orm: MikroORM,
     private readonly producer: WebhookDeliveriesProducer,
   ) {
-    const connection = {
-      url: config.get('REDIS_URL'),
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2_000,
-      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    };
-    const prefix = bullPrefix(config.get('REDIS_PREFIX'));
-    this.sweeps = new Queue(WEBHOOK_SWEEP_QUEUE, { prefix, connection });
-    this.deliveries = new Queue(WEBHOOK_DELIVERIES_QUEUE, { prefix, connection });
-    this.sweeps.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-    this.deliveries.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+    super(config, { queue: WEBHOOK_SWEEP_QUEUE, jobLabel: 'sweep', concurrency: 1 });
+    this.sweeps = createProducerQueue(WEBHOOK_SWEEP_QUEUE, config, this.logger);
+    // Read (and its failed jobs retried) only; new delivery jobs go through the producer.
+    this.deliveries = createProducerQueue(WEBHOOK_DELIVERIES_QUEUE, config, this.logger);
   }
 
-  onApplicationBootstrap(): void {
-    this.worker = new Worker<SweepJobData>(
-      WEBHOOK_SWEEP_QUEUE,
-      (job: Job<SweepJobData>) => this.sweep(job.data?.margin_ms ?? WEBHOOK_SWEEP_MARGIN_MS),
-      {
-        prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
-        connection: { url: this.config.get('REDIS_URL'), maxRetriesPerRequest: null },
-        concurrency: 1,
-      },
-    );
-    this.worker.on('failed', (job: Job | undefined, error: Error) =>
-      this.logger.warn(`sweep ${job?.id ?? '?'} failed: ${errorMessageForLog(error)}`),
-    );
-    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
+  override onApplicationBootstrap(): void {
+    super.onApplicationBootstrap();
     void this.ensureScheduler();
     // Every (re)connection: a Redis that came back empty has lost the scheduler too.
     void this.sweeps.client.then(
@@ -100,9 +81,9 @@ export class WebhookDeliverySweeper implements OnApplicationBootstrap, BeforeApp
     );
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  override async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
-    await closeBullmq(this.worker);
+    await super.beforeApplicationShutdown();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -116,11 +97,15 @@ export class WebhookDeliverySweeper implements OnApplicationBootstrap, BeforeApp
       await this.sweeps.upsertJobScheduler(
         WEBHOOK_SWEEP_SCHEDULER_ID,
         { every: WEBHOOK_SWEEP_EVERY_MS },
-        { name: WEBHOOK_SWEEP_JOB, data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+        { name: WEBHOOK_SWEEP_JOB, data: {}, opts: SWEEP_JOB_OPTIONS },
       );
     } catch (error) {
       this.logger.debug(`could not upsert the sweep scheduler (retried on reconnect): ${(error as Error).message}`);
     }
+  }
+
+  process(job: Job<SweepJobData>): Promise<SweepResult> {
+    return this.sweep(job.data?.margin_ms ?? WEBHOOK_SWEEP_MARGIN_MS);
   }
 
   /** One sweep over every pending delivery overdue by more than `marginMs`, in pages. */

@@ -2,16 +2,16 @@ import type { Agent } from 'node:http';
 
 import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DelayedError, Job, Worker } from 'bullmq';
+import { Injectable } from '@nestjs/common';
+import { DelayedError, Job } from 'bullmq';
 
 import { AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttemptOf, WebhookDeliveryJobData } from '@latchkey/contracts';
+import { EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttemptOf, WebhookDeliveryJobData } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
 import { ActorType, DeliveryStatus, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
-import { closeBullmq, errorMessageForLog, RedisService, takeFromSlidingWindow } from '@latchkey/platform';
+import { RedisService, takeFromSlidingWindow, WorkerHost } from '@latchkey/platform';
 
 import { AttemptEntry, AttemptRecord, EndpointHealth, recordAttempt, recordAttempts } from './delivery-attempt-log';
 import { DeliveryToSend, EndpointToSend, loadDeliveriesToSend } from './delivery-to-send';
@@ -71,14 +71,12 @@ const SYSTEM_ACTOR = { type: ActorType.System, id: null, ip: null, userAgent: nu
  * sent, no attempt is counted, nothing is lost.
  */
 @Injectable()
-export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(WebhookDeliveryProcessor.name);
+export class WebhookDeliveryProcessor extends WorkerHost<WebhookDeliveryJobData, DeliveryOutcome> {
   private readonly box: SecretBox;
   private readonly breakers: EndpointBreakers;
   private readonly slots = new EndpointSlots(MAX_IN_FLIGHT_PER_ENDPOINT, SLOT_STUCK_MS);
   private readonly agents: EndpointAgents;
   private readonly schedule: number[];
-  private worker: Worker<WebhookDeliveryJobData> | undefined;
   /** The attempts of one event-loop turn load their deliveries in one query, and record their outcomes in one statement. */
   private readonly loads = new TickBatcher<string, DeliveryToSend | null>(
     (ids) => loadDeliveriesToSend(this.orm.em.fork() as EntityManager, ids),
@@ -103,6 +101,13 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     private readonly producer: WebhookDeliveriesProducer,
     private readonly redis: RedisService,
   ) {
+    super(config, {
+      queue: WEBHOOK_DELIVERIES_QUEUE,
+      jobLabel: 'delivery job',
+      concurrency: DELIVERY_CONCURRENCY,
+      lockDurationMs: DELIVERY_LOCK_MS,
+      stalledIntervalMs: DELIVERY_STALLED_CHECK_MS,
+    });
     this.box = new SecretBox(config.get('ENCRYPTION_KEY'));
     this.schedule = config.get('webhookRetryScheduleMs');
     // The breaker probes again after a few first-retry delays (5 s schedule → 25 s; tests' 200 ms → 1 s).
@@ -120,26 +125,8 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, BeforeA
     });
   }
 
-  onApplicationBootstrap(): void {
-    this.worker = new Worker<WebhookDeliveryJobData>(
-      WEBHOOK_DELIVERIES_QUEUE,
-      (job: Job<WebhookDeliveryJobData>, token?: string) => this.process(job, token),
-      {
-        prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
-        connection: { url: this.config.get('REDIS_URL'), maxRetriesPerRequest: null },
-        concurrency: DELIVERY_CONCURRENCY,
-        lockDuration: DELIVERY_LOCK_MS,
-        stalledInterval: DELIVERY_STALLED_CHECK_MS,
-      },
-    );
-    this.worker.on('failed', (job: Job<WebhookDeliveryJobData> | undefined, error: Error) =>
-      this.logger.warn(`delivery job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${errorMessageForLog(error)}`),
-    );
-    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await closeBullmq(this.worker);
+  override async beforeApplicationShutdown(): Promise<void> {
+    await super.beforeApplicationShutdown();
     this.breakers.shutdown();
     this.agents.closeAll();
   }

@@ -1,12 +1,12 @@
 import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Job, Worker } from 'bullmq';
+import { Injectable } from '@nestjs/common';
+import { Job } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, DomainEvent, EVENTS_QUEUE, EventsJobData, EventType } from '@latchkey/contracts';
+import { DomainEvent, EVENTS_QUEUE, EventsJobData, EventType } from '@latchkey/contracts';
 import { IdPrefix, newId } from '@latchkey/db';
-import { closeBullmq, errorMessageForLog } from '@latchkey/platform';
+import { WorkerHost } from '@latchkey/platform';
 
 import { ReminderMailsProducer } from '../reminder-mail/reminder-mails.producer';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
@@ -27,34 +27,25 @@ const FANOUT_CONCURRENCY = DELIVERY_CONCURRENCY;
  * between insert and enqueue) creates no second row and loses no first attempt.
  */
 @Injectable()
-export class WebhookFanoutProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(WebhookFanoutProcessor.name);
-  private worker: Worker<EventsJobData> | undefined;
-
+export class WebhookFanoutProcessor extends WorkerHost<EventsJobData, void> {
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly orm: MikroORM,
     private readonly producer: WebhookDeliveriesProducer,
     private readonly reminderMails: ReminderMailsProducer,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.worker = new Worker<EventsJobData>(EVENTS_QUEUE, (job: Job<EventsJobData>) => this.handle(job.data), {
-      prefix: bullPrefix(this.config.get('REDIS_PREFIX')),
-      connection: { url: this.config.get('REDIS_URL'), maxRetriesPerRequest: null },
+  ) {
+    super(config, {
+      queue: EVENTS_QUEUE,
+      jobLabel: 'fan-out of',
       concurrency: FANOUT_CONCURRENCY,
       // A fan-out left by a crashed worker is picked up again within seconds (it is idempotent).
-      lockDuration: DELIVERY_LOCK_MS,
-      stalledInterval: DELIVERY_STALLED_CHECK_MS,
+      lockDurationMs: DELIVERY_LOCK_MS,
+      stalledIntervalMs: DELIVERY_STALLED_CHECK_MS,
     });
-    this.worker.on('failed', (job: Job<EventsJobData> | undefined, error: Error) =>
-      this.logger.warn(`fan-out of ${job?.id ?? 'a job'} failed (attempt ${job?.attemptsMade ?? '?'}): ${errorMessageForLog(error)}`),
-    );
-    this.worker.on('error', (error: Error) => this.logger.debug(`redis: ${error.message}`));
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await closeBullmq(this.worker);
+  process(job: Job<EventsJobData>): Promise<void> {
+    return this.handle(job.data);
   }
 
   /**
