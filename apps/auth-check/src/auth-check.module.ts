@@ -9,7 +9,10 @@ import { RedisWarmup } from './redis-warmup';
 import { SignaturesModule } from './signatures/signatures.module';
 import { UsageEventsModule } from './usage-events/usage-events.module';
 
-/** The auth-check service (SPEC §5): the key check hot path over HTTP and the Redis transport. */
+/**
+ * The auth-check service (docs/architecture.md#a-check-end-to-end): the key check hot path over
+ * HTTP and the Redis transport.
+ */
 @Module({})
 export class AuthCheckModule {
   /**

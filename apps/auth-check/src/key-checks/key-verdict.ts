@@ -10,7 +10,10 @@ export interface QuotaState {
   remaining: number;
 }
 
-/** What a passing check tells its caller (SPEC §5): the key, whose it is and what it carries. */
+/**
+ * What a passing check tells its caller (docs/api-conventions.md#checks): the key, whose it is
+ * and what it carries.
+ */
 export interface PassingVerdict {
   valid: true;
   code: typeof VerifyCode.Valid;
@@ -27,9 +30,9 @@ export interface PassingVerdict {
 }
 
 /**
- * What a refusal tells its caller: only why (SPEC §5). Whoever presents a public
- * pk_ identifier, a revoked or someone else's key is not owed the key's id,
- * organisation, permissions or metadata.
+ * What a refusal tells its caller: only why (docs/api-conventions.md#checks).
+ * Whoever presents a public pk_ identifier, a revoked or someone else's key is not
+ * owed the key's id, organisation, permissions or metadata.
  */
 export interface RefusedVerdict {
   valid: false;

@@ -1,4 +1,7 @@
-/** The periods a quota may count over (SPEC §3): a UTC day, a UTC month, or the key's whole life. */
+/**
+ * The periods a quota may count over (docs/api-conventions.md#api-keys): a UTC day, a UTC month,
+ * or the key's whole life.
+ */
 export const QuotaPeriod = {
   Day: 'day',
   Month: 'month',

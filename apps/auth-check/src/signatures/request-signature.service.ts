@@ -30,9 +30,9 @@ export interface VerifySignatureInput {
 export const REPLAY_GUARD_DEADLINE_MS = 250;
 
 /**
- * Checks signed requests (SPEC §5): HMAC-SHA256 over time, method, path and body
- * hash, dated at most 5 minutes back and 1 minute ahead, compared in constant time
- * against every secret the key holds, and each signed request accepted once. Never throws; Redis away means
+ * Checks signed requests (docs/api-conventions.md#checks): HMAC-SHA256 over time, method, path and
+ * body hash, dated at most 5 minutes back and 1 minute ahead, compared in constant time against
+ * every secret the key holds, and each signed request accepted once. Never throws; Redis away means
  * no replay guard, so the answer is false (fail closed).
  */
 @Injectable()

@@ -8,7 +8,10 @@ import { hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
 export const EMPTY_BODY_SHA256 = sha256Hex('');
 export { sha256Hex };
 
-/** A signature stays good this long after its timestamp (SPEC §5's 5-minute tolerance). */
+/**
+ * A signature stays good this long after its timestamp (the 5-minute tolerance of
+ * docs/api-conventions.md#checks).
+ */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /**

@@ -19,11 +19,12 @@ export interface ApiKeyActor {
 }
 
 /**
- * The key rules of SPEC §3, in one place: owners and admins manage every key;
- * developers create keys and manage only the ones they created (seed 002: "User can
- * only add their own API Keys") but read all of them; viewers only read.
- * Call it after the key was found in the caller's organisation, so another tenant's
- * key is a 404 before it is ever a 403. Throws the AppError that refuses the action.
+ * Who may do what to a key (docs/api-conventions.md#roles), in one place: owners and
+ * admins manage every key; developers create keys and manage only the ones they
+ * created (seed 002: "User can only add their own API Keys") but read all of them;
+ * viewers only read. Call it after the key was found in the caller's organisation,
+ * so another tenant's key is a 404 before it is ever a 403. Throws the AppError that
+ * refuses the action.
  */
 export function assertApiKeyActionAllowed(actor: ApiKeyActor, action: ApiKeyAction, key?: { createdBy: string }): void {
   switch (actor.role) {

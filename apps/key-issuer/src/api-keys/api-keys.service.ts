@@ -55,10 +55,10 @@ interface ChangeResult<T> {
 }
 
 /**
- * The API-key life cycle of SPEC §4: issue, list, read, edit, disable/enable, roll,
- * revoke and delete. Every lookup is scoped to the session's organisation, so another
- * tenant's key is simply not found. Every change commits in one transaction with its
- * audit row and outbox event, and is announced to auth-check instances after commit.
+ * The API-key life cycle (docs/api-conventions.md#api-keys): issue, list, read, edit,
+ * disable/enable, roll, revoke and delete. Every lookup is scoped to the session's organisation, so
+ * another tenant's key is simply not found. Every change commits in one transaction with its audit
+ * row and outbox event, and is announced to auth-check instances after commit.
  */
 @Injectable()
 export class ApiKeysService {

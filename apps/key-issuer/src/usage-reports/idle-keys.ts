@@ -7,8 +7,9 @@ import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { ApiKey } from '@latchkey/db';
 
 /**
- * `GET /v1/api-keys?idle_days=N` (SPEC §6): keys with no check for N days: last used
- * before then, or never used and created before then (a key issued yesterday is not idle).
+ * `GET /v1/api-keys?idle_days=N` (docs/api-conventions.md#usage-logs-and-alerts): keys
+ * with no check for N days: last used before then, or never used and created before then
+ * (a key issued yesterday is not idle).
  */
 export function idleKeyCondition(days: number, now: Date): FilterQuery<ApiKey> {
   const cutoff = new Date(now.getTime() - days * 86_400_000);

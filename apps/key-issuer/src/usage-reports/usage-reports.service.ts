@@ -63,9 +63,10 @@ interface LogRow {
 }
 
 /**
- * Usage statistics and request logs of the session's organisation (SPEC §6), read
- * from what the usage worker wrote. Every query is scoped to the organisation; a
- * key of another organisation is not found.
+ * Usage statistics and request logs of the session's organisation
+ * (docs/api-conventions.md#usage-logs-and-alerts), read from what the usage worker
+ * wrote. Every query is scoped to the organisation; a key of another organisation is
+ * not found.
  */
 @Injectable()
 export class UsageReportsService {

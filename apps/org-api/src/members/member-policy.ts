@@ -14,8 +14,9 @@ export type MemberChange =
   | { kind: 'revoke_invitation'; role: Role };
 
 /**
- * The target-dependent rules of SPEC §3, in one place. Who may call a route at all
- * is the route's @Roles; this decides whether *this* change is allowed:
+ * The target-dependent role rules (docs/api-conventions.md#roles), in one place. Who
+ * may call a route at all is the route's @Roles; this decides whether *this* change
+ * is allowed:
  * - only an owner adds, changes, promotes to or removes an owner (canManageRole),
  *   and a pending owner invitation counts as an owner;
  * - anyone may remove themselves (leave), but only owners and admins remove others;

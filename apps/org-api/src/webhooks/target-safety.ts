@@ -51,12 +51,13 @@ const PUBLIC_RANGE = 'unicast';
 const defaultResolve: ResolveHost = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 /**
- * Decides whether Latchkey may send webhooks to `rawUrl` (SPEC §7, SSRF protection):
- * http(s) only (https only in production), no credentials in the URL, and — unless
- * private targets are allowed — every address the host resolves to must be public
- * unicast. Checked when an endpoint is created or its URL changes; the delivery
- * engine checks again at delivery time, because DNS answers can change (rebinding).
- * Answers the normalised URL (as WHATWG URL prints it) when allowed.
+ * Decides whether Latchkey may send webhooks to `rawUrl`
+ * (docs/api-conventions.md#webhooks, SSRF protection): http(s) only (https only in
+ * production), no credentials in the URL, and — unless private targets are allowed —
+ * every address the host resolves to must be public unicast. Checked when an endpoint
+ * is created or its URL changes; the delivery engine checks again at delivery time,
+ * because DNS answers can change (rebinding). Answers the normalised URL (as WHATWG URL
+ * prints it) when allowed.
  */
 export async function checkWebhookTarget(rawUrl: string, options: TargetSafetyOptions): Promise<TargetVerdict> {
   if (rawUrl.length > MAX_WEBHOOK_URL_LENGTH) return refuse(`url must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`);

@@ -27,7 +27,7 @@ const DISABLED_RULE = 'A disabled endpoint answers 409 WEBHOOK_ENDPOINT_DISABLED
 
 /**
  * Webhook endpoints of the session's organisation. Owners and admins manage them
- * (SPEC §3: "owner/admin: … webhooks"); developers and viewers read them and their
+ * (docs/api-conventions.md#roles); developers and viewers read them and their
  * delivery log.
  */
 @ApiTags('webhooks')

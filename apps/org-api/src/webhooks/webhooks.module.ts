@@ -6,7 +6,10 @@ import { WebhookDeliveriesService } from './webhook-deliveries.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
-/** Webhook endpoint configuration and the delivery log (SPEC §7); delivery itself runs in usage-worker. */
+/**
+ * Webhook endpoint configuration and the delivery log (docs/api-conventions.md#webhooks);
+ * delivery itself runs in usage-worker.
+ */
 @Module({
   controllers: [WebhookDeliveriesController, WebhooksController],
   providers: [WebhookDeliveriesProducer, WebhookDeliveriesService, WebhooksService],

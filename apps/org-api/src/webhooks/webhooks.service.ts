@@ -34,12 +34,12 @@ interface ChangeResult<T> {
 }
 
 /**
- * Webhook endpoints of the session's organisation (SPEC §7): create, list, read,
- * edit, disable/enable, delete, rotate the signing secret and send a test event.
- * Every lookup is scoped to the session's organisation, so another tenant's endpoint
- * is simply not found. Who may call what is the routes' @Roles: there is no
- * per-endpoint rule (owners and admins manage every endpoint, others only read).
- * Each change commits with its audit row in one transaction under the endpoint's row lock.
+ * Webhook endpoints of the session's organisation (docs/api-conventions.md#webhooks):
+ * create, list, read, edit, disable/enable, delete, rotate the signing secret and send a
+ * test event. Every lookup is scoped to the session's organisation, so another tenant's
+ * endpoint is simply not found. Who may call what is the routes' @Roles: there is no
+ * per-endpoint rule (owners and admins manage every endpoint, others only read). Each
+ * change commits with its audit row in one transaction under the endpoint's row lock.
  */
 @Injectable()
 export class WebhooksService {

@@ -47,11 +47,12 @@ interface KeyHistory {
 type RedisReply = [Error | null, unknown][] | null;
 
 /**
- * Anomaly detection over the stream of key checks (SPEC §6). The usage consumer
- * calls `observe` once per counted batch. Counting lives in Redis (per-minute keys
- * with TTLs, one pipeline per batch); each rule that crosses its threshold yields
- * an alert stored once per episode (rule + subject + hour) and sent as
- * `alert.triggered` through the outbox (AlertRecorder).
+ * Anomaly detection over the stream of key checks
+ * (docs/api-conventions.md#usage-logs-and-alerts). The usage consumer calls `observe`
+ * once per counted batch. Counting lives in Redis (per-minute keys with TTLs, one
+ * pipeline per batch); each rule that crosses its threshold yields an alert stored once
+ * per episode (rule + subject + hour) and sent as `alert.triggered` through the outbox
+ * (AlertRecorder).
  *
  * Minutes are those of the checks (`at`), not of the worker's clock, so a batch
  * that waited in the queue is judged in the minute it happened.

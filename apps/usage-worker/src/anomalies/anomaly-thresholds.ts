@@ -1,7 +1,7 @@
 /**
- * Defaults of the anomaly rules (SPEC §6). An organisation may override any of them
- * with `settings.anomaly.<name>` (a positive number); anything else there is ignored
- * and the default applies.
+ * Defaults of the anomaly rules (docs/api-conventions.md#usage-logs-and-alerts). An
+ * organisation may override any of them with `settings.anomaly.<name>` (a positive
+ * number); anything else there is ignored and the default applies.
  */
 export const ANOMALY_DEFAULTS = {
   /** (a) Spike: a key's checks in one minute ≥ max(factor × its baseline, floor)… */

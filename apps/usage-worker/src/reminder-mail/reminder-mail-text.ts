@@ -77,7 +77,10 @@ const PARTS: Record<string, (reminder: ReminderSubject) => ReminderParts | null>
   },
 };
 
-/** The reminder events that are also mailed (SPEC §6); every other event type goes by webhook only. */
+/**
+ * The reminder events that are also mailed (docs/api-conventions.md#usage-logs-and-alerts); every
+ * other event type goes by webhook only.
+ */
 export const MAILED_REMINDER_TYPES: ReadonlySet<string> = new Set(Object.keys(PARTS));
 
 /**

@@ -52,14 +52,15 @@ export interface ReminderRun {
 }
 
 /**
- * Expiry and rotation reminders (SPEC §6): `api_key.expiring` 7 days and 1 day
- * before expiry (`data.days_left`), `api_key.expired`, `api_key.rotation_due` once
- * a key's secret is older than its organisation's `rotation_policy_days` (counted
- * from `secret_rotated_at`: creation, then each roll). Each is sent once per key and
- * milestone — for expiry, once per expiry date, so a key whose `expires_at` is moved
- * is reminded of the new date; for rotation, once per secret — : the scan skips
- * milestones already in `reminders_sent`, and the insert into it (in the outbox
- * event's transaction) settles races.
+ * Expiry and rotation reminders (docs/api-conventions.md#usage-logs-and-alerts):
+ * `api_key.expiring` 7 days and 1 day before expiry (`data.days_left`),
+ * `api_key.expired`, `api_key.rotation_due` once a key's secret is older than its
+ * organisation's `rotation_policy_days` (counted from `secret_rotated_at`: creation,
+ * then each roll). Each is sent once per key and milestone — for expiry, once per
+ * expiry date, so a key whose `expires_at` is moved is reminded of the new date; for
+ * rotation, once per secret — : the scan skips milestones already in
+ * `reminders_sent`, and the insert into it (in the outbox event's transaction)
+ * settles races.
  *
  * A key that is already inside the 1-day window gets only the 1-day reminder: the
  * 7-day one would arrive stale. Revoked keys get none; expired or disabled keys are

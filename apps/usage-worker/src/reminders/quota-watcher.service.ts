@@ -35,9 +35,10 @@ interface QuotaPeriodSpan {
 }
 
 /**
- * Quota notices (SPEC §6): `usage.quota_warning` when a key has used 80 % of its
- * quota in the current period, `usage.quota_exceeded` at 100 %, each once per key
- * and period. The usage consumer calls `observe` after a batch is counted.
+ * Quota notices (docs/api-conventions.md#usage-logs-and-alerts):
+ * `usage.quota_warning` when a key has used 80 % of its quota in the current period,
+ * `usage.quota_exceeded` at 100 %, each once per key and period. The usage consumer
+ * calls `observe` after a batch is counted.
  *
  * Consumption is read from the usage counters in Postgres (`usage_counters`, day
  * buckets, VALID checks since the period's start, UTC), the exact, crash-safe

@@ -1,6 +1,7 @@
 /**
- * Expiry milestones (SPEC §6). DO NOT CHANGE the values: they start the kinds stored
- * in `reminders_sent`, and a stored row is what stops a reminder from being sent again.
+ * Expiry milestones (docs/api-conventions.md#usage-logs-and-alerts). DO NOT CHANGE the
+ * values: they start the kinds stored in `reminders_sent`, and a stored row is what stops
+ * a reminder from being sent again.
  */
 export const ReminderKind = {
   Expiring7d: 'expiring_7d',

@@ -7,10 +7,11 @@ import { RemindersProcessor } from './reminders.processor';
 import { SentRemindersPruner } from './sent-reminders-pruner.service';
 
 /**
- * Reminders and quota notices (SPEC §6): expiry and rotation reminders from a BullMQ
- * job scheduler, and QuotaWatcher, exported for the usage consumer, which calls
- * `observe(events)` once per counted batch. SentRemindersPruner is exported for the
- * usage maintenance job, the worker's one housekeeping schedule.
+ * Reminders and quota notices (docs/api-conventions.md#usage-logs-and-alerts):
+ * expiry and rotation reminders from a BullMQ job scheduler, and QuotaWatcher,
+ * exported for the usage consumer, which calls `observe(events)` once per counted
+ * batch. SentRemindersPruner is exported for the usage maintenance job, the worker's
+ * one housekeeping schedule.
  */
 @Module({
   imports: [ClockModule],

@@ -11,8 +11,9 @@ import { UsageLedgerService } from './usage-ledger.service';
 import { UsageMaintenanceProcessor } from './usage-maintenance.processor';
 
 /**
- * Usage metering (SPEC §6): usage batches → exact per-key counters, request logs and
- * last_used_at; and its housekeeping (partitions, retention, pruning).
+ * Usage metering (docs/api-conventions.md#usage-logs-and-alerts): usage batches →
+ * exact per-key counters, request logs and last_used_at; and its housekeeping
+ * (partitions, retention, pruning).
  */
 @Module({
   // QueueAdminModule belongs to the whole worker; imported here until usage-worker.module.ts lists it.

@@ -23,7 +23,7 @@ const PASS_ONLY = 'Only when valid is true: a refusal never names the key, its o
 /**
  * Documentation of KeyVerdict (the route builds it as a plain object; nothing validates it).
  * A pass has every field; a refusal has `valid: false` and `code` and, for RATE_LIMITED and
- * QUOTA_EXCEEDED, the `rate_limit` and `quota` it ran into (SPEC §5).
+ * QUOTA_EXCEEDED, the `rate_limit` and `quota` it ran into (docs/api-conventions.md#checks).
  */
 export class KeyVerdictResponseDto {
   @ApiProperty()

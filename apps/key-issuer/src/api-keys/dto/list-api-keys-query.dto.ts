@@ -39,7 +39,8 @@ export class ListApiKeysQueryDto extends PageQueryDto {
   @Length(1, 200)
   owner_id?: string;
 
-  // Usage (SPEC §6): validated by IdleDaysQuery, filtered in ApiKeysService.list with idleKeyCondition.
+  // Usage (docs/api-conventions.md#usage-logs-and-alerts): validated by IdleDaysQuery, filtered in
+  // ApiKeysService.list with idleKeyCondition.
   @IdleDaysQuery()
   idle_days?: number;
 }

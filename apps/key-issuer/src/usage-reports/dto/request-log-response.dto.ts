@@ -3,7 +3,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { VERIFY_CODES } from '@latchkey/contracts';
 import { ApiKeyEnvironment } from '@latchkey/db';
 
-/** One key check, as the request log keeps it (SPEC §6). */
+/** One key check, as the request log keeps it (docs/api-conventions.md#usage-logs-and-alerts). */
 export class RequestLogResponseDto {
   @ApiProperty({ example: 'req_01JD2Z6K3S9Q4W8E7R5T1Y0U2I' })
   id!: string;
