@@ -1,8 +1,9 @@
 import { Role } from '@latchkey/db';
 
 /**
- * Who may give or take which role (SPEC §3): only an owner touches an owner
- * (promoting to, demoting from or removing one); admins manage everyone else.
+ * Who may give or take which role (docs/api-conventions.md#roles): only an owner
+ * touches an owner (promoting to, demoting from or removing one); admins manage
+ * everyone else.
  */
 export function canManageRole(actor: Role, targetCurrentRole: Role | null, targetNewRole: Role | null): boolean {
   if (actor === Role.Owner) return true;

@@ -14,8 +14,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * Every environment variable Latchkey reads (SPEC §10). Parsed once at boot by
- * `loadConfig`; nothing else in the code base reads `process.env`.
+ * Every environment variable Latchkey reads (docs/configuration.md#variables). Parsed once at
+ * boot by `loadConfig`; nothing else in the code base reads `process.env`.
  */
 export class EnvSchema {
   @IsIn(['development', 'test', 'production'])
@@ -137,7 +137,7 @@ export class EnvSchema {
    * auth-check sends usage events as one job per flush: at this many events, or after this long.
    * Each job is one Postgres transaction in the usage worker, so the flush interval sets the
    * transactions per check below peak; it also bounds how stale last_used_at and the usage
-   * counts are (SPEC §6: "within a few seconds").
+   * counts are (docs/api-conventions.md#usage-logs-and-alerts: "a few seconds at most").
    */
   @Transform(toInt)
   @IsInt()
@@ -151,7 +151,7 @@ export class EnvSchema {
   @Max(10_000)
   USAGE_FLUSH_MS!: number;
 
-  /** Request-log retention per environment (SPEC §6), in days. */
+  /** Request-log retention per environment (docs/api-conventions.md#usage-logs-and-alerts), in days. */
   @Transform(toInt)
   @IsInt()
   @Min(1)

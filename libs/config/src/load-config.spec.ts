@@ -22,7 +22,7 @@ function configErrorOf(source: Record<string, string | undefined>): ConfigError 
 }
 
 describe(loadConfig.name, () => {
-  it('applies the SPEC §10 defaults outside production, development secrets included', () => {
+  it('applies the documented defaults outside production, development secrets included', () => {
     const sut = loadConfig({});
 
     expect(sut).toMatchObject({
@@ -51,7 +51,8 @@ describe(loadConfig.name, () => {
     // One usage job (one worker transaction) per flush: every USAGE_FLUSH_MS, or sooner when a batch fills.
     const checksPerSecond = 1_000;
     const jobsPerSecond = Math.max(1_000 / sut.USAGE_FLUSH_MS, checksPerSecond / sut.USAGE_BATCH_SIZE);
-    // Half the SPEC §11 budget: the other half is the worker's fixed background work (the outbox relay polls).
+    // Half the budget of docs/performance.md#targets: the other half is the worker's fixed background work (the
+    // outbox relay polls).
     expect(jobsPerSecond / checksPerSecond).toBeLessThanOrEqual(0.005);
     expect(sut.USAGE_FLUSH_MS).toBeLessThanOrEqual(2_000);
   });

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
- * The API key wire format (SPEC §4):
+ * The API key wire format (docs/api-conventions.md#api-keys):
  *
  *   sk_{env}_ + 32 random base62 characters + 6-character checksum
  *

@@ -3,9 +3,10 @@ import { randomFillSync } from 'node:crypto';
 import { monotonicFactory, ulid } from 'ulid';
 
 /**
- * Public id prefixes (SPEC §2). The prefix says what an id points at; the ULID
- * after it sorts by creation time, which is what cursor pagination relies on.
- * DO NOT CHANGE existing values: they are stored and handed to customers.
+ * Public id prefixes (docs/api-conventions.md#requests-and-answers). The prefix says
+ * what an id points at; the ULID after it sorts by creation time, which is what
+ * cursor pagination relies on. DO NOT CHANGE existing values: they are stored and
+ * handed to customers.
  */
 export const IdPrefix = {
   Organization: 'org',

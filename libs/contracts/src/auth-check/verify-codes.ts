@@ -1,6 +1,6 @@
 /**
- * The verdict codes of a key check (SPEC §5). Callers branch on them and usage
- * statistics count by them: DO NOT RENAME a shipped code.
+ * The verdict codes of a key check (docs/api-conventions.md#checks). Callers branch
+ * on them and usage statistics count by them: DO NOT RENAME a shipped code.
  */
 export const VerifyCode = {
   Valid: 'VALID',

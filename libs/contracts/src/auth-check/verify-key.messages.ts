@@ -1,9 +1,10 @@
 import { messageContract, MessageOf } from '../message-contract';
 
 /**
- * The body of `POST /v1/verify` and the `auth.verify` message (SPEC §5): one contract,
- * so both doors refuse the same things. What a schema cannot say (that `ip` is an
- * address, that text is storable in Postgres) auth-check checks after the shape.
+ * The body of `POST /v1/verify` and the `auth.verify` message
+ * (docs/api-conventions.md#checks): one contract, so both doors refuse the same
+ * things. What a schema cannot say (that `ip` is an address, that text is storable in
+ * Postgres) auth-check checks after the shape.
  */
 export const VERIFY_KEY_REQUEST = messageContract(
   {

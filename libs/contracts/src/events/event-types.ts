@@ -1,6 +1,7 @@
 /**
- * Domain event types (SPEC §7). They name webhook events, audit actions and outbox
- * rows alike. Part of the public contract: DO NOT RENAME a shipped type.
+ * Domain event types (docs/api-conventions.md#webhooks). They name webhook events,
+ * audit actions and outbox rows alike. Part of the public contract: DO NOT RENAME a
+ * shipped type.
  */
 export const EventType = {
   ApiKeyCreated: 'api_key.created',

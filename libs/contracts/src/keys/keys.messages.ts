@@ -3,7 +3,7 @@ import { messageContract, MessageOf } from '../message-contract';
 const KEY_ID = '^key_[0-9A-HJKMNP-TV-Z]{26}$';
 /** HMAC-SHA-256 of a presented secret, lower-case hex. */
 const SECRET_HASH = '^[0-9a-f]{64}$';
-/** `pk_{env}_` + 32 base62 characters + 6 checksum characters (SPEC §4). */
+/** `pk_{env}_` + 32 base62 characters + 6 checksum characters (docs/api-conventions.md#api-keys). */
 const PUBLIC_KEY = '^pk_(test|live)_[0-9A-Za-z]{38}$';
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Membership roles (SPEC §3), strongest first. Order matters: `ROLE_RANK` is used
- * to decide who may change whom.
+ * Membership roles (docs/api-conventions.md#roles), strongest first. Order matters:
+ * `ROLE_RANK` is used to decide who may change whom.
  */
 export const Role = {
   Owner: 'owner',

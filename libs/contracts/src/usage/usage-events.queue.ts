@@ -3,8 +3,9 @@ import { VerifyCode } from '../auth-check/verify-codes';
 import { QueueJob, QueueJobOptions } from '../queues/queue-job';
 
 /**
- * One key check, pass or fail (SPEC §5). Emitted by auth-check, never on the
- * request's critical path, and counted exactly once by usage-worker.
+ * One key check, pass or fail (docs/architecture.md#a-check-end-to-end). Emitted by
+ * auth-check, never on the request's critical path, and counted exactly once by
+ * usage-worker.
  */
 export interface UsageEvent {
   /** Absent when the key was malformed or unknown. */

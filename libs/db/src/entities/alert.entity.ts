@@ -2,7 +2,10 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property, Unique } from '@mik
 
 import { IdPrefix, newId } from '@latchkey/ids';
 
-/** What an anomaly alert is about (SPEC §6). DO NOT RENAME a shipped value: it is stored and filtered on. */
+/**
+ * What an anomaly alert is about (docs/api-conventions.md#usage-logs-and-alerts). DO NOT RENAME a
+ * shipped value: it is stored and filtered on.
+ */
 export const AlertType = {
   /** A key's checks in one minute far above its own moving baseline. */
   TrafficSpike: 'traffic_spike',

@@ -21,7 +21,7 @@ export class OutboxEvent {
   @Property({ type: 'string', nullable: true })
   environment: string | null = null;
 
-  /** `api_key.created`, `member.added`, … (SPEC §7). */
+  /** `api_key.created`, `member.added`, … (docs/api-conventions.md#webhooks). */
   @Property({ type: 'string' })
   type!: string;
 

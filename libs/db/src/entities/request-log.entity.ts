@@ -1,7 +1,8 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 
 /**
- * One key check (the "transaction log", SPEC §6). The table is partitioned by
+ * One key check (the "transaction log",
+ * docs/api-conventions.md#usage-logs-and-alerts). The table is partitioned by
  * environment and day (see the usage migrations), plus a DEFAULT partition per
  * environment for days not created yet; rows are written in bulk by the usage worker
  * and leave with their whole day's partition at retention, or earlier, row by row,

@@ -1,10 +1,11 @@
 import { Entity, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
 
 /**
- * A reminder or quota notice already sent for a key (SPEC §6). Inserted in the same
- * transaction as its outbox event with `on conflict do nothing`: the event is
- * written only by the insert that created the row, so each is sent once, however
- * many runs or worker processes see the key meanwhile.
+ * A reminder or quota notice already sent for a key
+ * (docs/api-conventions.md#usage-logs-and-alerts). Inserted in the same transaction as
+ * its outbox event with `on conflict do nothing`: the event is written only by the
+ * insert that created the row, so each is sent once, however many runs or worker
+ * processes see the key meanwhile.
  *
  * `kind` names the milestone: `expiring_7d:<expires_at>`, `expiring_1d:<expires_at>`,
  * `expired:<expires_at>` (once per expiry date: moving `expires_at` makes new ones due),

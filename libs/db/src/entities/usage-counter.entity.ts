@@ -35,10 +35,10 @@ export function usageBucketStart(at: Date, granularity: UsageGranularity): Date 
 }
 
 /**
- * How many checks of one key ended with one code in one bucket (SPEC §6). Written
- * only by the usage worker, with one aggregated upsert per batch; org_id,
- * environment and owner_id (the key's, when first counted) are copied in for the
- * org-wide group-by reports.
+ * How many checks of one key ended with one code in one bucket
+ * (docs/api-conventions.md#usage-logs-and-alerts). Written only by the usage worker,
+ * with one aggregated upsert per batch; org_id, environment and owner_id (the key's,
+ * when first counted) are copied in for the org-wide group-by reports.
  */
 @Entity({ tableName: 'usage_counters' })
 @Index({ properties: ['orgId', 'granularity', 'bucketStart'] })

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Usage metering and request logs (SPEC §6).
+ * Usage metering and request logs (docs/api-conventions.md#usage-logs-and-alerts).
  *
  * - `usage_counters`: one row per key × granularity × bucket × outcome code, bumped by
  *   one multi-row upsert per batch. org_id, environment and owner_id are copied in so

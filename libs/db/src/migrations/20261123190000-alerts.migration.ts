@@ -1,7 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Anomaly alerts and the record of reminders already sent (SPEC §6).
+ * Anomaly alerts and the record of reminders already sent
+ * (docs/api-conventions.md#usage-logs-and-alerts).
  *
  * - `alerts`: one row per episode, unique (org_id, type, episode_key), so a rule that
  *   keeps firing during its window inserts nothing more (`on conflict do nothing`).

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Proof that a person owns an email address (issue 14, SPEC §3):
+ * Proof that a person owns an email address (docs/api-conventions.md#credentials):
  * - users.email_verified_at: set by the single-use link mailed at signup;
  * - user_tokens: single-use, expiring tokens mailed to a user (email verification,
  *   password reset), stored only as SHA-256 hashes;
