@@ -1,5 +1,6 @@
 /**
- * npm run bench:usage — usage metering under sustained load (SPEC §11, issue 6).
+ * npm run bench:usage — usage metering under sustained load
+ * (docs/performance.md#targets).
  *
  * Two Latchkey processes on a private database and Redis prefix: the API side
  * (TARGET=org-api,key-issuer,auth-check, listening) and the worker

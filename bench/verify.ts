@@ -12,13 +12,12 @@ import { TestEnvironment } from '../test/support/test-environment';
 import { api, BenchServer, closedLoop, closeHttpAgent, httpCall, HttpAnswer, load, LoadResult, paced, percentile } from './support';
 
 /**
- * `npm run bench:verify` — the verify hot path against a bare route on the same
- * Nest 11 + Fastify stack (SPEC §11). Everything runs on 127.0.0.1: a bare server,
- * Latchkey process A (org-api, key-issuer, auth-check: the all-in-one mode) and a
- * dedicated auth-check process B (TARGET=auth-check, how the hot path is deployed
- * on its own), each a child process, in a private database and Redis prefix that
- * are dropped at the end. The check is measured on both; the targets are judged on
- * B, and A's figures are printed beside them. Tunable by environment:
+ * `npm run bench:verify` — the verify hot path against a bare route on the same Nest 11 + Fastify
+ * stack (docs/performance.md#targets). Everything runs on 127.0.0.1: a bare server, Latchkey
+ * process A (org-api, key-issuer, auth-check: the all-in-one mode) and a dedicated auth-check
+ * process B (TARGET=auth-check, how the hot path is deployed on its own), each a child process, in
+ * a private database and Redis prefix that are dropped at the end. The check is measured on both;
+ * the targets are judged on B, and A's figures are printed beside them. Tunable by environment:
  *
  *   BENCH_DURATION_SECONDS  each measured run (10)      BENCH_CONNECTIONS       autocannon connections (50)
  *   BENCH_ROUNDS            interleaved rounds of the HTTP routes, median reported (3)

@@ -1,5 +1,6 @@
 /**
- * npm run bench:webhooks — webhook delivery throughput and latency (SPEC §11, issue 7).
+ * npm run bench:webhooks — webhook delivery throughput and latency
+ * (docs/performance.md#targets).
  *
  * One Latchkey process (TARGET=all) in this process, on a private database copied
  * from the migrated template and a private Redis prefix, with

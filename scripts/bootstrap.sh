@@ -13,7 +13,7 @@
 set -euo pipefail
 
 LK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The same defaults as libs/config/src/env.schema.ts (SPEC §10).
+# The same defaults as libs/config/src/env.schema.ts (docs/configuration.md#variables).
 : "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/latchkey}"
 : "${REDIS_URL:=redis://127.0.0.1:6379}"
 export DATABASE_URL REDIS_URL

@@ -8,7 +8,7 @@ import { signUp, UserSession } from '../../support/factories';
 import { changeKey, issueKey, waitFor } from './auth-check-helpers';
 
 const CACHE_TTL_SECONDS = 2;
-/** SPEC §11: a revoke is visible on every auth instance within 1 s. */
+/** A revoke is visible on every auth instance within 1 s (docs/performance.md#targets). */
 const REVOCATION_BOUND_MS = 1_000;
 
 /**

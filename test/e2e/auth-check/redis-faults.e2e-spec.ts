@@ -12,7 +12,7 @@ import { IssuedKey, issueKey, sentUsageEvents, waitFor } from './auth-check-help
 
 /** Longest a check may take while Redis is frozen or gone: the lookup and limit deadlines, with room for a busy machine. */
 const CHECK_DEADLINE_MS = 2_000;
-/** Back to normal after Redis returns, without a restart (SPEC §11). */
+/** Back to normal after Redis returns, without a restart (docs/performance.md#targets). */
 const RECOVERY_MS = 5_000;
 
 interface Outcome {

@@ -30,7 +30,10 @@ describe('POST /v1/verify (auth-check)', () => {
     if (response.status !== 200) throw new Error(`verify answered ${response.status}: ${response.text}`);
     return response.body.data.code as string;
   };
-  /** A change reaches the cache through pub/sub: within 1 s (SPEC), not necessarily before the admin call returns. */
+  /**
+   * A change reaches the cache through pub/sub: within 1 s (docs/performance.md#targets), not
+   * necessarily before the admin call returns.
+   */
   const eventually = async (body: unknown, expected: string) =>
     (
       await waitFor(

@@ -8,7 +8,7 @@ const VERIFY = '/console/verify-email';
 const RESET = '/console/reset-password';
 const NEW_PASSWORD = 'a brand new passphrase';
 
-describe('Email verification and password reset over SMTP (SPEC §3, issue 14)', () => {
+describe('Email verification and password reset over SMTP', () => {
   let smtp: SmtpSink;
   let sut: TestApp;
 

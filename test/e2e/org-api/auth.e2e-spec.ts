@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { TestApp } from '../../support/create-test-app';
 import { inviteAndAccept, logIn, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
 
-describe('accounts and sessions (SPEC §3)', () => {
+describe('accounts and sessions', () => {
   let sut: TestApp;
 
   beforeAll(async () => {

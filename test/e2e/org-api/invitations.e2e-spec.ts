@@ -5,7 +5,7 @@ import { SmtpSink } from '../../support/smtp-sink';
 const ACCEPT = '/console/invitations/accept';
 const VERIFY = '/console/verify-email';
 
-describe('Invitations need the invited, verified address (SPEC §3, issue 14)', () => {
+describe('Invitations need the invited, verified address', () => {
   let smtp: SmtpSink;
   let sut: TestApp;
   let owner: UserSession;

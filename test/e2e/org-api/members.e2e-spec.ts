@@ -13,7 +13,7 @@ interface MemberItem {
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-describe('Members and invitations (SPEC §3)', () => {
+describe('Members and invitations', () => {
   let sut: TestApp;
 
   beforeAll(async () => {

@@ -25,7 +25,7 @@ interface MatrixCase {
   act: (actor: UserSession, target: string) => Promise<CallResult>;
 }
 
-describe('Role matrix of the member and invitation endpoints (SPEC §3)', () => {
+describe('Role matrix of the member and invitation endpoints', () => {
   let sut: TestApp;
   let org: Org;
   /** Another tenant, with a member, a pending invitation and a user who belongs to both. */

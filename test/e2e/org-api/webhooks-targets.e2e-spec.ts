@@ -5,13 +5,14 @@ import { LogCapture } from '../../support/log-capture';
 const NOT_PUBLIC = "The URL's host must resolve to a public address.";
 
 /**
- * SSRF protection (SPEC §7): with WEBHOOK_ALLOW_PRIVATE_TARGETS off — the default —
- * endpoints pointing at private, loopback, link-local or metadata addresses are
- * refused, whether written as an IP literal or as a name that resolves to one. The
- * tenant is told only that the host is not public; what it resolved to, and why it
- * was refused, is logged for the operator.
+ * SSRF protection (docs/api-conventions.md#webhooks): with
+ * WEBHOOK_ALLOW_PRIVATE_TARGETS off — the default — endpoints pointing at private,
+ * loopback, link-local or metadata addresses are refused, whether written as an IP
+ * literal or as a name that resolves to one. The tenant is told only that the host
+ * is not public; what it resolved to, and why it was refused, is logged for the
+ * operator.
  */
-describe('Webhook targets when private targets are not allowed (SPEC §7)', () => {
+describe('Webhook targets when private targets are not allowed', () => {
   const logs = new LogCapture();
   let sut: TestApp;
   let owner: UserSession;

@@ -34,7 +34,7 @@ const MANAGERS: readonly Role[] = [Role.Owner, Role.Admin];
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const SECRET = /^whsec_[A-Za-z0-9+/]{43}=$/;
 
-describe('Webhook endpoints (SPEC §7)', () => {
+describe('Webhook endpoints', () => {
   const logs = new LogCapture();
   let sut: TestApp;
   let org: Org;
@@ -700,7 +700,7 @@ describe('Webhook endpoints (SPEC §7)', () => {
     });
   });
 
-  describe('events org-api writes to the outbox (SPEC §7)', () => {
+  describe('events org-api writes to the outbox', () => {
     const eventsOf = (orgId: string, type: string) => db().find(OutboxEvent, { orgId, type }, { orderBy: { id: 'asc' } });
 
     it('member.added, member.role_changed and member.removed, with the member and never a secret', async () => {

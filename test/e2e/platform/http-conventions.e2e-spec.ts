@@ -1,7 +1,7 @@
 import { TestApp } from '../../support/create-test-app';
 import { signUp, uniqueEmail } from '../../support/factories';
 
-describe('HTTP conventions shared by every service (SPEC §2)', () => {
+describe('HTTP conventions shared by every service', () => {
   let sut: TestApp;
 
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { TestApp } from '../../support/create-test-app';
 import { inviteAndAccept, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
 
-describe('Idempotency-Key on POST (SPEC §2, Stripe semantics)', () => {
+describe('Idempotency-Key on POST (Stripe semantics)', () => {
   let sut: TestApp;
 
   beforeAll(async () => {

@@ -6,9 +6,10 @@ import { signUp } from '../../support/factories';
 import { TestEnvironment } from '../../support/test-environment';
 
 /**
- * TARGET picks the services of a process (SPEC §1). The REST paths of a service are
- * the same whether it runs alone or with the others, and processes of one
- * deployment share Postgres and Redis, so what one writes the other serves.
+ * TARGET picks the services of a process (docs/decisions/0008-two-run-modes.md). The
+ * REST paths of a service are the same whether it runs alone or with the others, and
+ * processes of one deployment share Postgres and Redis, so what one writes the other
+ * serves.
  */
 describe('run modes (TARGET)', () => {
   let env: TestEnvironment;

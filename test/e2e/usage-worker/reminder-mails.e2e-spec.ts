@@ -31,7 +31,7 @@ interface Team {
   unverifiedAdmin: UserSession;
 }
 
-describe('usage-worker: reminder mails (seed 004 expiration alerts, SPEC §6)', () => {
+describe('usage-worker: reminder mails (seed 004 expiration alerts)', () => {
   let smtp: SmtpSink;
   let hooks: HookReceiver;
   let sut: TestApp;

@@ -18,11 +18,12 @@ import { waitUntil } from '../../support/wait-until';
 import { addHookEndpoint, commitOutboxEvents, HookReceiver } from '../../support/webhook-fixtures';
 
 /**
- * Fault tests of webhook delivery (SPEC §11: killing the worker or restarting Redis
- * loses no webhook). Each counts distinct webhook-ids at a subscriber on 127.0.0.1:
- * every committed event must arrive at least once. Duplicates are allowed only where
- * at-least-once allows them (an attempt sent but not recorded when its worker or
- * Redis died), and asserted to be zero where the design rules them out.
+ * Fault tests of webhook delivery (docs/performance.md#targets: killing the worker
+ * or restarting Redis loses no webhook). Each counts distinct webhook-ids at a
+ * subscriber on 127.0.0.1: every committed event must arrive at least once.
+ * Duplicates are allowed only where at-least-once allows them (an attempt sent but
+ * not recorded when its worker or Redis died), and asserted to be zero where the
+ * design rules them out.
  */
 
 const SHARED_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
