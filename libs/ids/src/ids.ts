@@ -27,10 +27,10 @@ export const IdPrefix = {
 export type IdPrefix = (typeof IdPrefix)[keyof typeof IdPrefix];
 
 /**
- * ulid's default random source asks the OS for fresh bytes for every character,
- * about 70 µs per id here; every request gets an id, so that dominated the verify
- * hot path. This draws the same cryptographic bytes from a pool refilled 4 KiB at
- * a time (well under a microsecond per id).
+ * ulid's default random source asks the OS for fresh bytes for every character;
+ * every request gets an id, so that dominated the verify hot path. This draws the
+ * same cryptographic bytes from a pool refilled 4 KiB at a time, one system call
+ * for many ids (figures in docs/performance.md#results-log).
  */
 function pooledRandom(): () => number {
   const pool = Buffer.alloc(4096);

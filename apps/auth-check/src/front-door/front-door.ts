@@ -58,10 +58,10 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
 
 /**
  * A few routes answered by the Node HTTP server itself, before Fastify sees the
- * request. The key-check routes are called for every request of every customer;
- * Fastify's routing, hooks and reply pipeline (plus Nest's hooks on them) cost about
- * three times the check itself, and `npm run bench:verify` showed the check at 29 % of
- * a bare route through them against ~80 % here. What those layers gave these routes is
+ * request. The key-check routes are called for every request of every customer, and
+ * Fastify's routing, hooks and reply pipeline (plus Nest's hooks on them) cost several
+ * times the check itself (docs/decisions/0001-front-door-before-fastify.md; the figures
+ * are in docs/performance.md#results-log). What those layers gave these routes is
  * done here once, on purpose and no more: request id, client address (with the same
  * trust rules), query and JSON body parsing with the same limits and error envelope,
  * and the request-duration metric. Every other request goes to Fastify untouched, and

@@ -5,10 +5,11 @@ import { TtlLru } from './ttl-lru';
 const MAX_SECRETS = 10_000;
 
 /**
- * The HMAC a key is stored and found by, for a presented secret. Computing it costs
- * 2–5 µs (an HMAC context per call), a large share of a cached check; a plain SHA-256
- * of the secret costs a tenth of that. So recently seen secrets are remembered by
- * their SHA-256 — never in clear — and their HMAC is reused. Nothing here can go
+ * The HMAC a key is stored and found by, for a presented secret. Computing it builds
+ * an HMAC context per call, a large share of a cached check; a plain SHA-256 of the
+ * secret costs far less. So recently seen secrets are remembered by their SHA-256 —
+ * never in clear — and their HMAC is reused
+ * (docs/decisions/0004-keyed-key-hashes-and-secret-hash-memo.md). Nothing here can go
  * stale: the HMAC of a secret never changes while KEY_HASH_SECRET does not.
  */
 export class SecretHashMemo {

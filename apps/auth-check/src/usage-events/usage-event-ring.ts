@@ -14,8 +14,8 @@ const SHRINK_ABOVE_SLOTS = 8 * INITIAL_SLOTS;
  * Why columns and not an array of event objects: an object per check that lives
  * until its batch is sent outlives a young-generation collection often enough that
  * V8 starts allocating such objects (and keeping what they point to) in the old
- * generation — at 14,000 checks/s that was a major collection every few seconds and
- * a p99 of 20–90 ms. Here a check stores references to strings that already exist
+ * generation: under load, a major collection every few seconds and a p99 far above
+ * the bare route's (docs/decisions/0003-usage-batches-as-columns.md). Here a check stores references to strings that already exist
  * (key and org ids, codes) and two numbers; a batch is taken as the queue
  * contract's columns (UsageColumns), small enough to die young as well.
  */

@@ -2,11 +2,12 @@ import type { UsageEvent } from './usage-events.queue';
 
 /**
  * A usage batch's events one array per field, each distinct string stored once:
- * how auth-check sends them. 500 checks are ~12 KB of JSON this way against
- * ~100 KB as one object per event, and the size is what matters on the hot path:
- * at 16,000 checks/s the 100 KB strings of the batch in flight were caught alive by
- * young-generation collections often enough to be promoted, which meant a full
- * collection every few seconds and a p99 of 20–45 ms at half of the peak rate.
+ * how auth-check sends them. A batch is several times smaller as JSON this way than
+ * as one object per event, and the size is what matters on the hot path: the large
+ * strings of the batch in flight were caught alive by young-generation collections
+ * often enough to be promoted, which meant a full collection every few seconds and a
+ * p99 far above the bare route's at half of the peak rate
+ * (docs/decisions/0003-usage-batches-as-columns.md).
  */
 export interface UsageColumns {
   /** Every distinct string of the batch, once; the string columns hold indexes into it, -1 for null. */

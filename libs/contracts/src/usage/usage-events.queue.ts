@@ -1,4 +1,4 @@
-import { readUsageColumns, UsageColumns } from './usage-columns';
+import { readUsageColumns, UsageColumns, usageColumnsOf } from './usage-columns';
 import { VerifyCode } from '../auth-check/verify-codes';
 import { QueueJob, QueueJobOptions } from '../queues/queue-job';
 
@@ -31,21 +31,19 @@ export interface UsageEvent {
  * of event objects (the first form, still read: jobs queued before an upgrade, and
  * the easy form for tools and tests). The worker reads both.
  */
-export type UsageBatchJobData = UsageColumnsBatch | UsageEventListBatch;
-
-export interface UsageColumnsBatch {
+export interface UsageBatchJobData {
   batch_id: string;
   columns: UsageColumns;
 }
 
-export interface UsageEventListBatch {
-  batch_id: string;
-  events: UsageEvent[];
+/** The batch of these events, as columns: how tools and tests build one from a list. */
+export function usageBatchOf(batchId: string, events: readonly UsageEvent[]): UsageBatchJobData {
+  return { batch_id: batchId, columns: usageColumnsOf(events) };
 }
 
-/** The events of a batch in either form (columns are read as readUsageColumns does). */
+/** The events of a batch, in order (its columns read as readUsageColumns does). */
 export function usageEventsOf(batch: UsageBatchJobData): UsageEvent[] {
-  return 'columns' in batch ? readUsageColumns(batch.columns) : batch.events;
+  return readUsageColumns(batch.columns);
 }
 
 /** DO NOT CHANGE the names: jobs already queued under them would be stranded. */

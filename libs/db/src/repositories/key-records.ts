@@ -12,9 +12,9 @@ import { ApiKeyEnvironment, ApiKeyQuota, ApiKeyRateLimit, ApiKeyRestrictions, ap
  *
  * Each lookup is one hand-written select rather than `em.findOne(ApiKey)`: it runs on
  * every cache miss of every auth-check instance (all of them at once after a deploy),
- * and MikroORM's query building and entity hydration cost about three times the
- * query itself (1.5–2.5 ms against 0.4–0.5 ms per lookup, measured here). Nothing is
- * written, so there is no identity map to keep.
+ * and MikroORM's query building and entity hydration cost several times the query
+ * itself (docs/performance.md#results-log). Nothing is written, so there is no
+ * identity map to keep.
  */
 
 /** The api_keys columns a KeyRecord is made of, as MikroORM's connection returns them (json parsed, timestamps as text). */

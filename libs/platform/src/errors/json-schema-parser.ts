@@ -21,9 +21,9 @@ const FIRST_KEYWORDS: ReadonlySet<string> = new Set(['additionalProperties', 're
 
 /**
  * A payload parser for the hot paths (the key checks, the key service's lookups),
- * compiled once from a JSON schema: a compiled schema costs a few hundred
- * nanoseconds, where the global ValidationPipe with a class-validator DTO cost ~47 %
- * of the verify route's throughput. What it refuses is a VALIDATION_FAILED AppError
+ * compiled once from a JSON schema: a compiled schema is cheap, where the global
+ * ValidationPipe with a class-validator DTO cost a large share of the verify route's
+ * throughput (docs/decisions/0005-compiled-schemas-on-the-hot-path.md). What it refuses is a VALIDATION_FAILED AppError
  * naming each bad field in its details (400 over HTTP, an RpcErrorReply over RPC), as
  * the ValidationPipe's refusals do; the message is the first detail's.
  *

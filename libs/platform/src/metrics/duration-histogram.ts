@@ -64,9 +64,9 @@ export class DurationSeries {
  * A histogram of durations whose series are handles, made once per label set. It
  * exists for one metric observed on every request: prom-client's `observe` checks
  * the label names, hashes the label set into a string and finds the bucket through
- * float-keyed object properties on every call, about 5 % of a cached key check's
- * CPU in a profile of `npm run bench:verify`; a handle's `observe` is a loop over
- * the bounds. prom-client's registry still serves it (it asks a metric only for
+ * float-keyed object properties on every call, a visible share of a cached key
+ * check's CPU (docs/decisions/0006-duration-histogram.md); a handle's `observe` is a
+ * loop over the bounds. prom-client's registry still serves it (it asks a metric only for
  * name, help, type, aggregator and `get()`, and `reset()` on resetMetrics), with the
  * samples a prom-client Histogram would expose; but `reset()` zeroes the series rather
  * than forgetting them, and it is not a prom-client Histogram: `getSingleMetric` gives
