@@ -101,7 +101,7 @@ export class QueueAdminService implements OnModuleInit, OnApplicationShutdown {
     try {
       const settings = await withDeadline(this.readRedisDurability(), CHECK_DEADLINE_MS, 'Redis did not answer');
       for (const warning of durabilityWarnings(settings)) {
-        this.logger.warn(`Redis is not set up for durable queues: ${warning}. See README "Redis for the queues".`);
+        this.logger.warn(`Redis is not set up for durable queues: ${warning}. See docs/operations.md#redis-for-the-queues.`);
       }
     } catch (error) {
       this.logger.warn(`could not check Redis persistence and maxmemory-policy at start: ${(error as Error).message}`);
