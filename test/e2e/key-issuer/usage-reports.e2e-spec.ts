@@ -10,6 +10,7 @@ import {
   USAGE_JOB_OPTIONS,
   USAGE_QUEUE,
   UsageBatchJobData,
+  usageBatchOf,
   UsageEvent,
   VerifyCode,
 } from '@latchkey/contracts';
@@ -60,7 +61,7 @@ describe('key-issuer: usage statistics, request logs and idle keys', () => {
   /** Enqueues one batch as auth-check would and waits until the worker committed it. */
   async function deliver(events: UsageEvent[]): Promise<void> {
     const batchId = `bat_${randomUUID()}`;
-    await queue.add(USAGE_BATCH_JOB, { batch_id: batchId, events }, { ...USAGE_JOB_OPTIONS, jobId: batchId });
+    await queue.add(USAGE_BATCH_JOB, usageBatchOf(batchId, events), { ...USAGE_JOB_OPTIONS, jobId: batchId });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if ((await sql('select 1 from usage_processed_batches where batch_id = ?', [batchId])).length > 0) return;

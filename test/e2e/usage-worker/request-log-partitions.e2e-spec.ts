@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Client } from 'pg';
 
-import { UsageEvent } from '@latchkey/contracts';
+import { usageBatchOf, UsageEvent } from '@latchkey/contracts';
 
 import {
   PARTITION_DAYS_AHEAD,
@@ -62,7 +62,7 @@ describe('usage-worker: request-log partitions and readers', () => {
   }
 
   async function record(events: UsageEvent[]): Promise<void> {
-    await sut.app.get(UsageLedgerService).record(parseUsageBatch({ batch_id: `bat_${randomUUID()}`, events }));
+    await sut.app.get(UsageLedgerService).record(parseUsageBatch(usageBatchOf(`bat_${randomUUID()}`, events)));
   }
 
   /** Starts a transaction that reads request_logs the way GET /v1/logs does and keeps its locks until `end`. */

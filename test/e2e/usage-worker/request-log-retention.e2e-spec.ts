@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { EntityManager } from '@mikro-orm/postgresql';
 
-import { UsageEvent } from '@latchkey/contracts';
+import { usageBatchOf, UsageEvent } from '@latchkey/contracts';
 
 import { parseUsageBatch } from '../../../apps/usage-worker/src/usage-events/usage-batch';
 import { UsageLedgerService } from '../../../apps/usage-worker/src/usage-events/usage-ledger.service';
@@ -67,9 +67,7 @@ describe('usage-worker: request-log retention per organisation', () => {
       at: at.toISOString(),
       latency_us: 100,
     };
-    const recorded = await sut.app
-      .get(UsageLedgerService)
-      .record(parseUsageBatch({ batch_id: `bat_${randomUUID()}`, events: [event] }), at);
+    const recorded = await sut.app.get(UsageLedgerService).record(parseUsageBatch(usageBatchOf(`bat_${randomUUID()}`, [event])), at);
     expect(recorded.counted).toBe(true);
   }
 
@@ -136,7 +134,7 @@ describe('usage-worker: request-log retention per organisation', () => {
       at: ago(3).toISOString(),
       latency_us: 1,
     };
-    await sut.app.get(UsageLedgerService).record(parseUsageBatch({ batch_id: `bat_${randomUUID()}`, events: [event] }), now);
+    await sut.app.get(UsageLedgerService).record(parseUsageBatch(usageBatchOf(`bat_${randomUUID()}`, [event])), now);
     expect(await storedAges(short)).toEqual([1]);
     const [counted] = await sql<{ n: string }>(`select sum(count) as n from usage_counters where key_id = ? and granularity = 'day'`, [
       short.keyId,

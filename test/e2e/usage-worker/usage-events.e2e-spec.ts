@@ -9,6 +9,7 @@ import {
   USAGE_JOB_OPTIONS,
   USAGE_QUEUE,
   UsageBatchJobData,
+  usageBatchOf,
   UsageEvent,
   VerifyCode,
 } from '@latchkey/contracts';
@@ -70,7 +71,7 @@ describe('usage-worker: usage batches → exact counters, request logs, last_use
   }
 
   async function enqueue(events: UsageEvent[], batchId = `bat_${randomUUID()}`, jobId = batchId): Promise<Job<UsageBatchJobData>> {
-    return queue.add(USAGE_BATCH_JOB, { batch_id: batchId, events }, { ...USAGE_JOB_OPTIONS, jobId });
+    return queue.add(USAGE_BATCH_JOB, usageBatchOf(batchId, events), { ...USAGE_JOB_OPTIONS, jobId });
   }
 
   const stateOf = async (job: Job) => queue.getJobState(job.id!);

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 
-import { bullPrefix, USAGE_QUEUE, usageBatchJob, UsageBatchJobData, UsageEvent, VerifyCode } from '@latchkey/contracts';
+import { bullPrefix, USAGE_QUEUE, usageBatchJob, UsageBatchJobData, usageBatchOf, UsageEvent, VerifyCode } from '@latchkey/contracts';
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp } from '../../support/factories';
@@ -81,7 +81,7 @@ export function makeBatches(tenant: Tenant, count: number, size: number): Batche
         latency_us: 300,
       });
     }
-    jobs.push({ batch_id: `bat_${randomUUID()}`, events });
+    jobs.push(usageBatchOf(`bat_${randomUUID()}`, events));
   }
   return { jobs, expected, events: n };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { Queue } from 'bullmq';
 
-import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE } from '@latchkey/contracts';
+import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, usageBatchOf } from '@latchkey/contracts';
 
 import { durabilityWarnings } from '../../../apps/usage-worker/src/queue-admin/redis-durability';
 import { TestApp } from '../../support/create-test-app';
@@ -67,7 +67,7 @@ describe('usage-worker operations: /admin/queues, queue depth metrics, Redis dur
     const queue = new Queue(USAGE_QUEUE, { prefix: bullPrefix(sut.config.REDIS_PREFIX), connection: { url: sut.config.REDIS_URL } });
     try {
       // A delayed batch stays put for the scrape (the worker only takes it in an hour).
-      await queue.add(USAGE_BATCH_JOB, { batch_id: `bat_${randomUUID()}`, events: [] }, { delay: 3_600_000 });
+      await queue.add(USAGE_BATCH_JOB, usageBatchOf(`bat_${randomUUID()}`, []), { delay: 3_600_000 });
       const metrics = (await sut.get('/metrics')).text;
       expect(metrics).toMatch(/^bullmq_queue_jobs\{queue="usage-events",state="delayed"\} 1$/m);
       for (const state of ['waiting', 'active', 'failed']) {

@@ -9,6 +9,7 @@ import {
   USAGE_JOB_OPTIONS,
   USAGE_QUEUE,
   UsageBatchJobData,
+  usageBatchOf,
   UsageEvent,
   VerifyCode,
 } from '@latchkey/contracts';
@@ -63,7 +64,7 @@ describe('usage-worker: events Postgres refuses are quarantined, the rest of the
   }
 
   const enqueue = (batchId: string, events: UsageEvent[], jobId = batchId): Promise<Job<UsageBatchJobData>> =>
-    queue.add(USAGE_BATCH_JOB, { batch_id: batchId, events }, { ...USAGE_JOB_OPTIONS, jobId });
+    queue.add(USAGE_BATCH_JOB, usageBatchOf(batchId, events), { ...USAGE_JOB_OPTIONS, jobId });
   const completed = (job: Job) => waitUntil(async () => (await queue.getJobState(job.id!)) === 'completed', 10_000, `job ${job.id}`);
 
   const countedFor = async (keyId: string) =>
@@ -139,7 +140,7 @@ describe('usage-worker: events Postgres refuses are quarantined, the rest of the
     const tenant = tenants[0];
     const { key } = await insertApiKey(sut, tenant.orgId);
     const good = Array.from({ length: 9 }, () => check(key.id, tenant.orgId));
-    const parsed = parseUsageBatch({ batch_id: `bat_${randomUUID()}`, events: good });
+    const parsed = parseUsageBatch(usageBatchOf(`bat_${randomUUID()}`, good));
     // As if a value slipped past parseUsageBatch's checks: the write itself must catch it.
     const slipped = { ...parsed.events[4], path: 'a\u0000' };
     const batch = { ...parsed, events: [...parsed.events.slice(0, 4), slipped, ...parsed.events.slice(4)] };

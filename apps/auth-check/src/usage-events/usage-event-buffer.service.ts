@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Counter, Gauge } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
-import { USAGE_BATCH_JOB, USAGE_QUEUE, usageBatchJob, UsageBatchJobData, UsageColumnsBatch } from '@latchkey/contracts';
+import { USAGE_BATCH_JOB, USAGE_QUEUE, usageBatchJob, UsageBatchJobData } from '@latchkey/contracts';
 import { newUlid } from '@latchkey/db';
 import { createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
 
@@ -54,7 +54,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
 
   private readonly pending = new UsageEventRing();
   /** The batch being sent: it keeps its id until it is on the queue. */
-  private inFlight: UsageColumnsBatch | undefined;
+  private inFlight: UsageBatchJobData | undefined;
   /** An enqueue that outlived its deadline: a retry waits for it rather than piling up another. */
   private call: { batchId: string; startedAt: number; done: Promise<void> } | undefined;
   private loop: Promise<void> | undefined;
@@ -217,7 +217,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     }
   }
 
-  private async send(batch: UsageColumnsBatch): Promise<void> {
+  private async send(batch: UsageBatchJobData): Promise<void> {
     let call = this.call;
     // A call still waiting (Redis frozen) is awaited again rather than doubled, unless it looks
     // lost (a half-open connection): then the batch is added again, under the same id.

@@ -8,7 +8,7 @@ import { MetricsService, WorkerHost } from '@latchkey/platform';
 
 import { AnomalyDetector } from '../anomalies/anomaly-detector.service';
 import { QuotaWatcher } from '../reminders/quota-watcher.service';
-import { MalformedUsageBatchError, parseUsageBatch } from './usage-batch';
+import { legacyUsageBatch, MalformedUsageBatchError, parseUsageBatch } from './usage-batch';
 import { UsageLedgerService } from './usage-ledger.service';
 
 /** Batches written at once by one process (each is its own transaction). */
@@ -43,6 +43,7 @@ export class RecordUsageProcessor extends WorkerHost<UsageBatchJobData, void> {
   private readonly eventsTotal: Counter;
   private readonly rejectedTotal: Counter;
   private readonly quarantinedTotal: Counter;
+  private readonly parkedTotal: Counter;
   private readonly failuresTotal: Counter;
   private readonly lag: Histogram;
 
@@ -81,6 +82,11 @@ export class RecordUsageProcessor extends WorkerHost<UsageBatchJobData, void> {
       help: 'Usage events Postgres refuses, set aside in usage_quarantined_events instead of failing their batch.',
       registers,
     });
+    this.parkedTotal = new Counter({
+      name: 'usage_batches_parked_total',
+      help: 'Usage batches of the pre-columns form (an event list), parked in the usage quarantine and not counted.',
+      registers,
+    });
     this.failuresTotal = new Counter({
       name: 'usage_batch_failures_total',
       help: 'Usage batch attempts that failed and will be retried (or, when malformed, parked as failed).',
@@ -100,6 +106,16 @@ export class RecordUsageProcessor extends WorkerHost<UsageBatchJobData, void> {
 
   async process(job: Job<UsageBatchJobData>): Promise<void> {
     if (job.name !== USAGE_BATCH_JOB) throw new UnrecoverableError(`unknown job ${job.name} on ${USAGE_QUEUE}`);
+    const legacy = legacyUsageBatch(job.data);
+    if (legacy) {
+      // Left in the queue by an upgrade that did not drain it first: kept for the operator, not failed.
+      const kept = await this.ledger.parkLegacyBatch(legacy);
+      this.parkedTotal.inc();
+      this.logger.warn(
+        `usage batch ${legacy.batchId} is of the pre-columns form: parked ${kept} events in the usage quarantine, not counted`,
+      );
+      return;
+    }
     let batch;
     try {
       batch = parseUsageBatch(job.data);

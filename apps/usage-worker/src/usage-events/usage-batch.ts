@@ -1,4 +1,4 @@
-import { UsageBatchJobData, UsageEvent, usageEventsOf, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
+import { readUsageColumns, UsageBatchJobData, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
 import { IdPrefix, isPostgresText, isUlidTime, ulidAt, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
 
 const ENVIRONMENTS = ['test', 'live'] as const;
@@ -53,24 +53,51 @@ export interface ParsedUsageBatch {
 export class MalformedUsageBatchError extends Error {}
 
 /**
- * Checks a job against the UsageBatchJobData contract (either form: columns or an
- * event list). A malformed batch throws; a malformed event inside a good batch is
- * dropped, so one bad event never holds back (or endlessly retries) the checks
- * around it.
+ * A batch of the first form, a list of event objects, which the worker no longer counts.
+ * The events are whatever the job held: kept for the operator as they came, never checked.
+ */
+export interface LegacyUsageBatch {
+  batchId: string;
+  events: unknown[];
+}
+
+/** Why a legacy batch's events are in the quarantine: what the operator reads beside each. */
+export const LEGACY_BATCH_REASON =
+  'sent as an event list, the usage batch form before columns: not counted (drain the queue with the previous release before upgrading)';
+
+/**
+ * The job as a batch of the pre-columns form (a batch id and an `events` array, no
+ * columns), or null for anything else. Such a job was queued by an auth-check of an
+ * earlier release and left behind by an upgrade: it is not malformed, so it must not
+ * be failed or dropped, but reading it would keep the old form alive; it is parked.
+ */
+export function legacyUsageBatch(data: unknown): LegacyUsageBatch | null {
+  const batch = data as { batch_id?: unknown; events?: unknown; columns?: unknown } | null;
+  if (!batch || typeof batch !== 'object' || batch.columns !== undefined || !Array.isArray(batch.events)) return null;
+  if (!isBatchId(batch.batch_id)) return null;
+  return { batchId: batch.batch_id, events: batch.events as unknown[] };
+}
+
+function isBatchId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200;
+}
+
+/**
+ * Checks a job against the UsageBatchJobData contract (a batch id and its columns).
+ * A malformed batch throws; a malformed event inside a good batch is dropped, so one
+ * bad event never holds back (or endlessly retries) the checks around it.
  */
 export function parseUsageBatch(data: unknown): ParsedUsageBatch {
-  const batch = data as { batch_id?: unknown; events?: unknown; columns?: unknown } | null;
-  if (!batch || typeof batch.batch_id !== 'string' || batch.batch_id.length === 0 || batch.batch_id.length > 200) {
-    throw new MalformedUsageBatchError('usage batch without a batch_id');
-  }
+  const batch = data as Partial<UsageBatchJobData> | null;
+  if (!batch || !isBatchId(batch.batch_id)) throw new MalformedUsageBatchError('usage batch without a batch_id');
   const batchId = batch.batch_id;
-  let items: unknown;
+  if (batch.columns === undefined) throw new MalformedUsageBatchError(`usage batch ${batchId} has no columns`);
+  let items: UsageEvent[];
   try {
-    items = usageEventsOf(batch as UsageBatchJobData);
+    items = readUsageColumns(batch.columns);
   } catch (error) {
     throw new MalformedUsageBatchError(`usage batch ${batchId}: ${(error as Error).message}`);
   }
-  if (!Array.isArray(items)) throw new MalformedUsageBatchError(`usage batch ${batchId} has neither columns nor an events array`);
   const events: CheckedUsageEvent[] = [];
   const quarantined: QuarantinedUsageEvent[] = [];
   for (const item of items) {

@@ -12,6 +12,8 @@ import {
   aggregateCounters,
   CheckedUsageEvent,
   latestUseByKey,
+  LEGACY_BATCH_REASON,
+  LegacyUsageBatch,
   ParsedUsageBatch,
   QuarantinedUsageEvent,
   requestLogRows,
@@ -132,23 +134,51 @@ export class UsageLedgerService {
           'run',
         );
       }
-      if (batch.quarantined.length > 0) {
-        // JSON.stringify leaves a NUL or a lone surrogate as a `\u` escape: the text is always storable.
-        const rows = batch.quarantined.map((q) => ({
-          id: newId(IdPrefix.QuarantinedUsageEvent),
-          reason: q.reason,
-          event: JSON.stringify(q.event),
-        }));
-        await tx.execute(
-          `insert into usage_quarantined_events (id, batch_id, reason, event, quarantined_at)
-           select q.id, ?, q.reason, q.event, now() from jsonb_to_recordset(?::jsonb) as q(id text, reason text, event text)`,
-          [batch.batchId, JSON.stringify(rows)],
-          'run',
-        );
-      }
+      if (batch.quarantined.length > 0) await this.quarantine(tx, batch.batchId, batch.quarantined);
       return true;
     });
     return { counted, events: batch.events, quarantined: batch.quarantined };
+  }
+
+  /**
+   * Keeps a batch of the pre-columns form for the operator: each of its events, as it
+   * came, in the quarantine with LEGACY_BATCH_REASON, and nothing counted. The batch id
+   * is not recorded as processed, so the same checks re-sent as columns are still
+   * counted (once). A redelivered batch is kept once: batches of one id take turns on
+   * a transaction lock, and one already parked adds nothing. Returns how many events
+   * were kept now (0 for a batch parked before).
+   */
+  async parkLegacyBatch(batch: LegacyUsageBatch): Promise<number> {
+    const em = this.orm.em.fork() as EntityManager;
+    return em.transactional(async (tx) => {
+      await tx.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`usage-legacy-batch:${batch.batchId}`]);
+      const parked = await tx.execute<{ n: string }[]>(
+        'select count(*) as n from usage_quarantined_events where batch_id = ? and reason = ?',
+        [batch.batchId, LEGACY_BATCH_REASON],
+      );
+      if (Number(parked[0].n) > 0 || batch.events.length === 0) return 0;
+      await this.quarantine(
+        tx,
+        batch.batchId,
+        batch.events.map((event) => ({ event, reason: LEGACY_BATCH_REASON })),
+      );
+      return batch.events.length;
+    });
+  }
+
+  private async quarantine(tx: EntityManager, batchId: string, quarantined: QuarantinedUsageEvent[]): Promise<void> {
+    // JSON.stringify leaves a NUL or a lone surrogate as a `\u` escape: the text is always storable.
+    const rows = quarantined.map((q) => ({
+      id: newId(IdPrefix.QuarantinedUsageEvent),
+      reason: q.reason,
+      event: JSON.stringify(q.event),
+    }));
+    await tx.execute(
+      `insert into usage_quarantined_events (id, batch_id, reason, event, quarantined_at)
+       select q.id, ?, q.reason, q.event, now() from jsonb_to_recordset(?::jsonb) as q(id text, reason text, event text)`,
+      [batchId, JSON.stringify(rows)],
+      'run',
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import { DomainEvent, EventType } from '../events/event-types';
 import { domainEventJob, EVENTS_JOB, EVENTS_JOB_OPTIONS } from '../events/events.queue';
-import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, usageBatchJob } from '../usage/usage-events.queue';
+import { USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, usageBatchJob, usageBatchOf } from '../usage/usage-events.queue';
 import {
   WEBHOOK_DELIVERY_JOB,
   WEBHOOK_DELIVERY_JOB_OPTIONS,
@@ -10,7 +10,7 @@ import {
 
 describe('job builders', () => {
   it('names a usage batch job by its batch id, with the usage retry strategy', () => {
-    const batch = { batch_id: '01JBATCH', events: [] };
+    const batch = usageBatchOf('01JBATCH', []);
 
     expect(usageBatchJob(batch)).toEqual({ name: USAGE_BATCH_JOB, data: batch, opts: { ...USAGE_JOB_OPTIONS, jobId: '01JBATCH' } });
     expect(USAGE_JOB_OPTIONS).toMatchObject({ attempts: 20, backoff: { type: 'exponential', delay: 1_000 }, removeOnFail: false });

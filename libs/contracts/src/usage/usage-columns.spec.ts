@@ -1,5 +1,5 @@
-import { readUsageColumns, UsageColumns, usageColumnsOf } from './usage-columns';
-import { UsageEvent, usageEventsOf } from './usage-events.queue';
+import { readUsageColumns, usageColumnsOf } from './usage-columns';
+import { UsageBatchJobData, UsageEvent, usageBatchOf, usageEventsOf } from './usage-events.queue';
 
 const AT = Date.UTC(2026, 10, 30, 9, 0, 0, 125);
 
@@ -34,9 +34,9 @@ describe('usage columns', () => {
 
   it('survive the queue’s JSON round trip', () => {
     const events = [event(1), event(2)];
-    const columns = JSON.parse(JSON.stringify(usageColumnsOf(events))) as UsageColumns;
-    expect(usageEventsOf({ batch_id: 'b', columns })).toEqual(events);
-    expect(usageEventsOf({ batch_id: 'b', events })).toEqual(events);
+    const batch = JSON.parse(JSON.stringify(usageBatchOf('b', events))) as UsageBatchJobData;
+    expect(batch.columns).toEqual(usageColumnsOf(events));
+    expect(usageEventsOf(batch)).toEqual(events);
   });
 
   it('refuse columns that do not fit together', () => {

@@ -87,7 +87,7 @@ export function usageColumnsOf(events: readonly UsageEvent[]): UsageColumns {
 }
 
 /**
- * The events of a batch's columns, in order, as the queue's event list has them.
+ * The events of a batch's columns, in order, one UsageEvent each.
  * Columns that do not fit together (missing, of different lengths, no base time)
  * throw: nothing in them can be trusted. A bad index, time or number spoils only its
  * own event, whose field comes back undefined, 'invalid' or as sent, for the

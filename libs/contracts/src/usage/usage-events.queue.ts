@@ -27,9 +27,10 @@ export interface UsageEvent {
  * producer retry never enqueues a batch twice, and the worker records it in the
  * same transaction as the counters, so a redelivered batch is counted once.
  *
- * The events come as columns (what auth-check sends, see UsageColumns) or as a list
- * of event objects (the first form, still read: jobs queued before an upgrade, and
- * the easy form for tools and tests). The worker reads both.
+ * The events come as columns (UsageColumns): what auth-check sends, and the only
+ * form the worker counts. The first form, a list of event objects, is no longer
+ * read; a job of it still queued at an upgrade is parked by the worker, not counted
+ * (the CHANGELOG's upgrade notes say to drain the queue first).
  */
 export interface UsageBatchJobData {
   batch_id: string;
