@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 
 import { ReminderMailModule } from '../reminder-mail/reminder-mail.module';
 
+import { EndpointDisabling } from './endpoint-disabling';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { WebhookDeliveryMetrics } from './webhook-delivery.metrics';
 import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
@@ -11,7 +12,14 @@ import { WebhookFanoutProcessor } from './webhook-fanout.processor';
 /** Webhooks, worker side: events → deliveries (fan-out) → signed HTTP attempts with retries and breakers; a sweeper re-queues lost jobs. */
 @Module({
   imports: [ReminderMailModule],
-  providers: [WebhookDeliveriesProducer, WebhookDeliveryMetrics, WebhookDeliveryProcessor, WebhookDeliverySweeper, WebhookFanoutProcessor],
+  providers: [
+    EndpointDisabling,
+    WebhookDeliveriesProducer,
+    WebhookDeliveryMetrics,
+    WebhookDeliveryProcessor,
+    WebhookDeliverySweeper,
+    WebhookFanoutProcessor,
+  ],
   exports: [WebhookDeliveriesProducer],
 })
 export class WebhookDeliveryModule {}

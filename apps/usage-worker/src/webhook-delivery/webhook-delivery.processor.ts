@@ -5,19 +5,19 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
 
-import { AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
-import { EventType, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttemptOf, WebhookDeliveryJobData } from '@latchkey/contracts';
+import { WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttemptOf, WebhookDeliveryJobData } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
-import { ActorType, DeliveryStatus, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
-import { OutboxService } from '@latchkey/outbox';
+import { DeliveryStatus } from '@latchkey/db';
 import { RedisService, takeFromSlidingWindow, WorkerHost } from '@latchkey/platform';
 
-import { AttemptEntry, AttemptRecord, EndpointHealth, recordAttempt, recordAttempts } from './delivery-attempt-log';
+import { AttemptEntry, AttemptRecord, EndpointHealth, recordAttempts } from './delivery-attempt-log';
 import { DeliveryToSend, EndpointToSend, loadDeliveriesToSend } from './delivery-to-send';
 import { EndpointAgents } from './endpoint-agents';
 import { EndpointBreakers, isBreakerRejection } from './endpoint-breakers';
+import { EndpointDisabling } from './endpoint-disabling';
 import { EndpointSlots } from './endpoint-slots';
+import { breakerResetTimeoutMs, retryDelayMs } from './retry-schedule';
 import { TickBatcher } from './tick-batcher';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { DeliveryOutcome, WebhookDeliveryMetrics } from './webhook-delivery.metrics';
@@ -51,7 +51,6 @@ const THROTTLE_HOLD_MS = 1_000;
  */
 export const DELIVERY_LOCK_MS = 10_000;
 export const DELIVERY_STALLED_CHECK_MS = 5_000;
-const JITTER = 0.1;
 
 class FailedSend extends Error {
   constructor(readonly result: SendResult) {
@@ -59,12 +58,12 @@ class FailedSend extends Error {
   }
 }
 
-const SYSTEM_ACTOR = { type: ActorType.System, id: null, ip: null, userAgent: null };
-
 /**
  * Consumes WEBHOOK_DELIVERIES_QUEUE: one job is one attempt of one delivery, its
  * job id `…-a<attempt>`. Each HTTP attempt is recorded; a failure schedules the
- * next attempt as a delayed job on WEBHOOK_RETRY_SCHEDULE. Jobs for an attempt
+ * next attempt as a delayed job on WEBHOOK_RETRY_SCHEDULE (retry-schedule.ts), and
+ * a 410 or a long enough run of failures disables the endpoint
+ * (endpoint-disabling.ts). Jobs for an attempt
  * already recorded (a duplicate, or a crash after recording) only make sure the
  * next one is queued. While an endpoint's breaker is open, or its rate limit or
  * in-flight cap is reached, the job is moved back to delayed as it is: nothing is
@@ -93,11 +92,10 @@ export class WebhookDeliveryProcessor extends WorkerHost<WebhookDeliveryJobData,
   );
 
   constructor(
-    private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly disabling: EndpointDisabling,
     private readonly metrics: WebhookDeliveryMetrics,
     private readonly orm: MikroORM,
-    private readonly outbox: OutboxService,
     private readonly producer: WebhookDeliveriesProducer,
     private readonly redis: RedisService,
   ) {
@@ -110,10 +108,13 @@ export class WebhookDeliveryProcessor extends WorkerHost<WebhookDeliveryJobData,
     });
     this.box = new SecretBox(config.get('ENCRYPTION_KEY'));
     this.schedule = config.get('webhookRetryScheduleMs');
-    // The breaker probes again after a few first-retry delays (5 s schedule → 25 s; tests' 200 ms → 1 s).
-    const resetTimeoutMs = Math.min(60_000, Math.max(1_000, (this.schedule[0] ?? 5_000) * 5));
     this.breakers = new EndpointBreakers(
-      { resetTimeoutMs, volumeThreshold: 5, errorThresholdPercentage: 50, rollingCountTimeoutMs: 30_000 },
+      {
+        resetTimeoutMs: breakerResetTimeoutMs(this.schedule),
+        volumeThreshold: 5,
+        errorThresholdPercentage: 50,
+        rollingCountTimeoutMs: 30_000,
+      },
       (endpointId, state) => this.logger.log(`breaker of ${endpointId}: ${state}`),
     );
     metrics.countOpenBreakersWith(() => this.breakers.openCount());
@@ -206,8 +207,9 @@ export class WebhookDeliveryProcessor extends WorkerHost<WebhookDeliveryJobData,
    * Writes the attempt and its consequences, then queues the next attempt if any. The
    * usual outcomes (success, a retry, the schedule exhausted) are one statement; a 410
    * or the end of the failure window disables the endpoint in a transaction with its
-   * announcement. The window is judged on failing_since as loaded with the delivery: at
-   * worst a few milliseconds old, so the endpoint is disabled one failure later.
+   * announcement (EndpointDisabling). The window is judged first on failing_since as
+   * loaded with the delivery: at worst a few milliseconds old, so the endpoint is
+   * disabled one failure later.
    */
   private async record(delivery: DeliveryToSend, endpoint: EndpointToSend, attempt: number, result: SendResult): Promise<DeliveryOutcome> {
     const now = new Date();
@@ -228,9 +230,12 @@ export class WebhookDeliveryProcessor extends WorkerHost<WebhookDeliveryJobData,
       });
       return 'succeeded';
     }
-    const failingFor = now.getTime() - (endpoint.failingSince ?? now).getTime();
-    if (result.statusCode === 410 || failingFor >= this.config.get('webhookDisableAfterMs')) {
-      return this.recordAndDisable(endpoint, entry, attempt, result);
+    if (this.disabling.disables(endpoint, result.statusCode, now)) {
+      const ended = await this.disabling.recordAndDisable(endpoint, entry, attempt, () => this.retryDelay(attempt, result));
+      // Its connections are of no further use (closed once sends in flight settle).
+      if (ended.disabled) this.agents.close(endpoint.id);
+      if (ended.nextDelayMs !== null) await this.producer.enqueueAttempt(delivery.id, attempt + 1, ended.nextDelayMs);
+      return ended.outcome;
     }
     const wait = this.retryDelay(attempt, result);
     const nextAttemptAt = wait === null ? null : new Date(now.getTime() + wait);
@@ -246,81 +251,9 @@ export class WebhookDeliveryProcessor extends WorkerHost<WebhookDeliveryJobData,
     return 'retry';
   }
 
-  /** A 410, or a failure at the end of the window (checked again under the transaction): the endpoint is disabled. */
-  private async recordAndDisable(
-    endpoint: EndpointToSend,
-    entry: AttemptEntry,
-    attempt: number,
-    result: SendResult,
-  ): Promise<DeliveryOutcome> {
-    const gone = entry.statusCode === 410;
-    let next: number | null = null;
-    const em = this.orm.em.fork() as EntityManager;
-    const outcome = await em.transactional(async (tx): Promise<DeliveryOutcome> => {
-      const failed = { status: DeliveryStatus.Failed, nextAttemptAt: null, attemptCount: attempt };
-      if (gone) {
-        await recordAttempt(tx, endpoint.id, entry, failed);
-        await this.disable(tx, endpoint, WebhookDisabledReason.Gone, entry.attemptedAt);
-        return 'gone';
-      }
-      const rows: { failing_since: Date }[] = await tx.execute(
-        'update webhook_endpoints set failing_since = coalesce(failing_since, ?) where id = ? returning failing_since',
-        [entry.attemptedAt, endpoint.id],
-      );
-      const failingSince = new Date(rows[0]?.failing_since ?? entry.attemptedAt);
-      if (entry.attemptedAt.getTime() - failingSince.getTime() >= this.config.get('webhookDisableAfterMs')) {
-        await recordAttempt(tx, endpoint.id, entry, failed);
-        await this.disable(tx, endpoint, WebhookDisabledReason.Failing, entry.attemptedAt);
-        return 'failed';
-      }
-      // A success elsewhere restarted the window meanwhile: an ordinary failure.
-      next = this.retryDelay(attempt, result);
-      const change =
-        next === null
-          ? failed
-          : { status: DeliveryStatus.Pending, nextAttemptAt: new Date(entry.attemptedAt.getTime() + next), attemptCount: attempt };
-      await recordAttempt(tx, endpoint.id, entry, change);
-      return next === null ? 'failed' : 'retry';
-    });
-    if (next !== null) await this.producer.enqueueAttempt(entry.deliveryId, attempt + 1, next);
-    return outcome;
-  }
-
   /** The wait before attempt `attempt + 1`, or null when the schedule is exhausted. */
   private retryDelay(attempt: number, result: SendResult): number | null {
-    const base = this.schedule[attempt - 1];
-    if (base === undefined) return null;
-    const jittered = base * (1 - JITTER + Math.random() * 2 * JITTER);
-    const retryAfter = result.statusCode === 429 || result.statusCode === 503 ? (result.retryAfterMs ?? 0) : 0;
-    return Math.max(jittered, retryAfter);
-  }
-
-  /** Disables the endpoint unless someone did already, and announces it (outbox event + audit row) in the same transaction. */
-  private async disable(tx: EntityManager, endpoint: EndpointToSend, reason: WebhookDisabledReason, now: Date): Promise<void> {
-    const changed = await tx.nativeUpdate(
-      WebhookEndpoint,
-      { id: endpoint.id, disabledAt: null },
-      { disabledAt: now, disabledReason: reason, updatedAt: now },
-    );
-    if (changed === 0) return;
-    // Its connections are of no further use (closed once sends in flight settle).
-    this.agents.close(endpoint.id);
-    const orgId = endpoint.orgId;
-    this.logger.warn(`webhook endpoint ${endpoint.id} disabled (${reason})`);
-    this.outbox.add(tx, {
-      orgId,
-      environment: endpoint.environment,
-      type: EventType.WebhookEndpointDisabled,
-      data: { endpoint_id: endpoint.id, url: endpoint.url, reason },
-    });
-    this.audit.record(tx, {
-      orgId,
-      actor: SYSTEM_ACTOR,
-      action: EventType.WebhookEndpointDisabled,
-      target: { type: 'webhook_endpoint', id: endpoint.id },
-      before: { disabled_at: null },
-      after: { disabled_at: now.toISOString(), disabled_reason: reason },
-    });
+    return retryDelayMs(this.schedule, attempt, result);
   }
 
   private async failForDisabledEndpoint(delivery: DeliveryToSend, endpoint: EndpointToSend): Promise<void> {
