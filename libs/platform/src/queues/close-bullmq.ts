@@ -10,7 +10,7 @@ const READY_WAIT_MS = 1_000;
  *
  * - A worker gets `deadlineMs` to finish the jobs in hand; after that they are
  *   abandoned, and BullMQ's stalled-job check hands them to another worker (every
- *   job here is idempotent, so that is safe).
+ *   job here is idempotent, so that is safe). Its connections close when they settle.
  * - bullmq 5.81 removes a connection's listeners on close, but a connect still in
  *   flight then fails and emits 'error' on it: with no listener that is an
  *   unhandled error that kills the process. So we wait briefly for the connect,
@@ -23,7 +23,14 @@ export async function closeBullmq(target: Queue | Worker | undefined, deadlineMs
     await withDeadline(target.close(), deadlineMs);
     return 'closed';
   } catch {
-    if (target instanceof Worker) await withDeadline(target.close(true), deadlineMs).catch(() => undefined);
+    if (target instanceof Worker) {
+      // The jobs in hand are abandoned (the stalled-job check redelivers them). close(true)
+      // goes on in the background and closes the connections once they settle. Disconnecting
+      // under a job still in hand instead makes bullmq 5.81's main loop spin on the CPU when
+      // the job ends, which starves the rest of the shutdown for ever.
+      void target.close(true).catch(() => undefined);
+      return 'forced';
+    }
     await target.disconnect().catch(() => undefined);
     return 'forced';
   } finally {
