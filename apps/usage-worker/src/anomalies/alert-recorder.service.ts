@@ -3,18 +3,12 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
 import { EventType } from '@latchkey/contracts';
-import { Alert, AlertSeverity, AlertType, alertView } from '@latchkey/db';
+import { Alert, alertView } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
 
-export interface NewAlert {
-  orgId: string;
-  keyId: string | null;
-  environment: 'test' | 'live' | null;
-  type: AlertType;
-  severity: AlertSeverity;
-  /** The rule's subject and time window, e.g. `key_…:2026-11-23T10`: one alert per episode. */
-  episodeKey: string;
-  details: Record<string, unknown>;
+import { AlertDecision } from './anomaly-rules';
+
+export interface NewAlert extends AlertDecision {
   createdAt: Date;
 }
 

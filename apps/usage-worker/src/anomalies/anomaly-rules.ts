@@ -16,6 +16,7 @@ export interface AlertDecision {
   environment: 'test' | 'live' | null;
   type: AlertType;
   severity: AlertSeverity;
+  /** The rule's subject and time window, e.g. `key_…:2026-11-23T10`: one alert per episode. */
   episodeKey: string;
   details: Record<string, unknown>;
 }
