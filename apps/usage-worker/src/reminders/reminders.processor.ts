@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
 import { QueueJobOptions } from '@latchkey/contracts';
-import { closeBullmq, createProducerQueue, errorMessageForLog, MetricsService, withDeadline, WorkerHost } from '@latchkey/platform';
+import { closeBullmq, createProducerQueue, keepJobScheduler, KeptJobScheduler, MetricsService, WorkerHost } from '@latchkey/platform';
 
 import { KeyRemindersService, ReminderRun } from './key-reminders.service';
 
@@ -22,7 +22,6 @@ export const REMINDERS_SCHEDULER = 'send-due-reminders';
 export const REMINDERS_EVERY_MS = 5 * 60_000;
 /** Runs are kept a while for an operator to look at, then dropped. */
 const REMINDERS_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const satisfies QueueJobOptions;
-const SCHEDULE_RETRY_MS = 30_000;
 const QUEUE_DEADLINE_MS = 5_000;
 const CLOSE_DEADLINE_MS = 5_000;
 
@@ -34,7 +33,7 @@ const CLOSE_DEADLINE_MS = 5_000;
 @Injectable()
 export class RemindersProcessor extends WorkerHost<Record<string, never>, ReminderRun> {
   private queue: Queue | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  private scheduler: KeptJobScheduler | undefined;
   private readonly sentTotal: Counter<'type'>;
 
   constructor(
@@ -55,12 +54,22 @@ export class RemindersProcessor extends WorkerHost<Record<string, never>, Remind
   override onApplicationBootstrap(): void {
     this.queue = createProducerQueue(REMINDERS_QUEUE, this.config, this.logger);
     super.onApplicationBootstrap();
-    void this.schedule();
+    this.scheduler = keepJobScheduler(
+      this.queue,
+      {
+        id: REMINDERS_SCHEDULER,
+        everyMs: REMINDERS_EVERY_MS,
+        job: { name: REMINDERS_JOB, data: {}, opts: REMINDERS_JOB_OPTIONS },
+        label: 'reminders',
+        deadlineMs: QUEUE_DEADLINE_MS,
+      },
+      this.logger,
+    );
   }
 
   /** Before the database and Redis connections close: finish the run in hand, or leave it to the next. */
   override async beforeApplicationShutdown(): Promise<void> {
-    clearTimeout(this.retry);
+    this.scheduler?.stop();
     const queue = this.queue;
     this.queue = undefined;
     await super.beforeApplicationShutdown();
@@ -83,24 +92,5 @@ export class RemindersProcessor extends WorkerHost<Record<string, never>, Remind
     if (run.expired) this.sentTotal.inc({ type: 'api_key.expired' }, run.expired);
     if (run.rotationDue) this.sentTotal.inc({ type: 'api_key.rotation_due' }, run.rotationDue);
     return run;
-  }
-
-  private async schedule(): Promise<void> {
-    const queue = this.queue;
-    if (!queue) return;
-    try {
-      await withDeadline(
-        queue.upsertJobScheduler(
-          REMINDERS_SCHEDULER,
-          { every: REMINDERS_EVERY_MS },
-          { name: REMINDERS_JOB, data: {}, opts: REMINDERS_JOB_OPTIONS },
-        ),
-        QUEUE_DEADLINE_MS,
-      );
-    } catch (error) {
-      this.logger.warn(`scheduling reminders failed (${errorMessageForLog(error)}); retrying in ${SCHEDULE_RETRY_MS / 1000} s`);
-      this.retry = setTimeout(() => void this.schedule(), SCHEDULE_RETRY_MS);
-      this.retry.unref();
-    }
   }
 }

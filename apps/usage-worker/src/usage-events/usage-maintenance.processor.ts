@@ -3,7 +3,7 @@ import { Job, Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { QueueJobOptions } from '@latchkey/contracts';
-import { closeBullmq, createProducerQueue, errorMessageForLog, withDeadline, WorkerHost } from '@latchkey/platform';
+import { closeBullmq, createProducerQueue, keepJobScheduler, KeptJobScheduler, WorkerHost } from '@latchkey/platform';
 
 import { SentRemindersPruneRun, SentRemindersPruner } from '../reminders/sent-reminders-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
@@ -22,7 +22,6 @@ export const USAGE_MAINTENANCE_SCHEDULER = 'request-log-maintenance';
 const MAINTENANCE_EVERY_MS = 3_600_000;
 /** Runs are kept a while for an operator to look at, then dropped. */
 const MAINTENANCE_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const satisfies QueueJobOptions;
-const SCHEDULE_RETRY_MS = 30_000;
 const CLOSE_DEADLINE_MS = 5_000;
 
 interface MaintenanceJobData {
@@ -56,7 +55,7 @@ export interface MaintenanceRun {
 @Injectable()
 export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, MaintenanceRun> {
   private queue: Queue<MaintenanceJobData> | undefined;
-  private retry: NodeJS.Timeout | undefined;
+  private scheduler: KeptJobScheduler | undefined;
 
   constructor(
     private readonly config: AppConfig,
@@ -73,11 +72,20 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
     super.onApplicationBootstrap();
     // The scheduler's first run comes at once and creates the days ahead; it does not hold up
     // the boot, and until the days exist their checks wait in the DEFAULT partition.
-    void this.schedule();
+    this.scheduler = keepJobScheduler(
+      this.queue,
+      {
+        id: USAGE_MAINTENANCE_SCHEDULER,
+        everyMs: MAINTENANCE_EVERY_MS,
+        job: { name: USAGE_MAINTENANCE_JOB, data: {}, opts: MAINTENANCE_JOB_OPTIONS },
+        label: 'usage maintenance',
+      },
+      this.logger,
+    );
   }
 
   override async beforeApplicationShutdown(): Promise<void> {
-    clearTimeout(this.retry);
+    this.scheduler?.stop();
     const queue = this.queue;
     this.queue = undefined;
     await super.beforeApplicationShutdown();
@@ -100,25 +108,5 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
     const usage = await this.usageHistory.prune(now);
     const reminders = await this.reminders.prune(now);
     return { windows, created, dropped, orgRowsDeleted: orgRows.deleted, strayRowsDeleted, usage, reminders };
-  }
-
-  private async schedule(): Promise<void> {
-    const queue = this.queue;
-    if (!queue) return;
-    try {
-      await withDeadline(
-        queue.upsertJobScheduler(
-          USAGE_MAINTENANCE_SCHEDULER,
-          { every: MAINTENANCE_EVERY_MS },
-          { name: USAGE_MAINTENANCE_JOB, data: {}, opts: MAINTENANCE_JOB_OPTIONS },
-        ),
-        5_000,
-        'scheduling usage maintenance timed out',
-      );
-    } catch (error) {
-      this.logger.warn(`${errorMessageForLog(error)}; retrying in ${SCHEDULE_RETRY_MS / 1000} s`);
-      this.retry = setTimeout(() => void this.schedule(), SCHEDULE_RETRY_MS);
-      this.retry.unref();
-    }
   }
 }

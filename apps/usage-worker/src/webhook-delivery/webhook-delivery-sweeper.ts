@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
 import { QueueJobOptions, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJobId } from '@latchkey/contracts';
-import { closeBullmq, createProducerQueue, WorkerHost } from '@latchkey/platform';
+import { closeBullmq, createProducerQueue, keepJobScheduler, KeptJobScheduler, WorkerHost } from '@latchkey/platform';
 
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 
@@ -51,14 +51,14 @@ export interface SweepResult {
  * (waiting, delayed, held by a breaker, active) is left alone, and a sweep racing
  * the worker adds at most a job the worker then skips. A job BullMQ failed for good
  * (Postgres away through all its retries, or stalled twice by crashed workers) is
- * retried. The scheduler is re-upserted whenever the Redis connection comes back,
- * so a Redis that lost everything gets it again without a restart.
+ * retried. The scheduler is kept by keepJobScheduler: re-upserted whenever the Redis
+ * connection comes back, so a Redis that lost everything gets it again without a restart.
  */
 @Injectable()
 export class WebhookDeliverySweeper extends WorkerHost<SweepJobData, SweepResult> implements OnApplicationShutdown {
   private readonly sweeps: Queue;
   private readonly deliveries: Queue;
-  private closing = false;
+  private scheduler: KeptJobScheduler | undefined;
 
   constructor(
     config: AppConfig,
@@ -73,16 +73,20 @@ export class WebhookDeliverySweeper extends WorkerHost<SweepJobData, SweepResult
 
   override onApplicationBootstrap(): void {
     super.onApplicationBootstrap();
-    void this.ensureScheduler();
-    // Every (re)connection: a Redis that came back empty has lost the scheduler too.
-    void this.sweeps.client.then(
-      (client) => client.on('ready', () => void this.ensureScheduler()),
-      () => undefined,
+    this.scheduler = keepJobScheduler(
+      this.sweeps,
+      {
+        id: WEBHOOK_SWEEP_SCHEDULER_ID,
+        everyMs: WEBHOOK_SWEEP_EVERY_MS,
+        job: { name: WEBHOOK_SWEEP_JOB, data: {}, opts: SWEEP_JOB_OPTIONS },
+        label: 'the delivery sweep',
+      },
+      this.logger,
     );
   }
 
   override async beforeApplicationShutdown(): Promise<void> {
-    this.closing = true;
+    this.scheduler?.stop();
     await super.beforeApplicationShutdown();
   }
 
@@ -90,18 +94,9 @@ export class WebhookDeliverySweeper extends WorkerHost<SweepJobData, SweepResult
     await Promise.all([this.sweeps, this.deliveries].map((queue) => closeBullmq(queue, CLOSE_DEADLINE_MS)));
   }
 
-  /** Creates or updates the scheduler; idempotent, every process calls it. */
+  /** Creates or updates the scheduler now; idempotent, every process does it at boot and on reconnection. */
   async ensureScheduler(): Promise<void> {
-    if (this.closing) return;
-    try {
-      await this.sweeps.upsertJobScheduler(
-        WEBHOOK_SWEEP_SCHEDULER_ID,
-        { every: WEBHOOK_SWEEP_EVERY_MS },
-        { name: WEBHOOK_SWEEP_JOB, data: {}, opts: SWEEP_JOB_OPTIONS },
-      );
-    } catch (error) {
-      this.logger.debug(`could not upsert the sweep scheduler (retried on reconnect): ${(error as Error).message}`);
-    }
+    await this.scheduler?.ensure();
   }
 
   process(job: Job<SweepJobData>): Promise<SweepResult> {

@@ -2,3 +2,4 @@ export * from './close-bullmq';
 export * from './with-deadline';
 export * from './create-queue';
 export * from './worker-host';
+export * from './job-scheduler';
