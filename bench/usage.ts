@@ -30,8 +30,8 @@ import { bullPrefix, USAGE_QUEUE } from '@latchkey/contracts';
 import { redisConnectionOptions, RedisPurpose } from '@latchkey/platform';
 
 import { ChildProcessApp } from '../test/support/child-process-app';
-import { databaseUrl } from '../test/support/test-databases';
 import { SmtpSink } from '../test/support/smtp-sink';
+import { databaseUrl } from '../test/support/test-databases';
 import { TestEnvironment } from '../test/support/test-environment';
 
 const SECONDS = Number(process.env.BENCH_USAGE_SECONDS ?? 15);

@@ -1,15 +1,15 @@
 import 'reflect-metadata';
 
-import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { Logger } from '@nestjs/common';
 import { firstValueFrom, timeout } from 'rxjs';
 
 import { AuthCheckPattern } from '@latchkey/contracts';
 import { PrefixedRedisClient, transportOptions } from '@latchkey/platform';
 
 import { TestEnvironment } from '../test/support/test-environment';
-import { api, BenchServer, closedLoop, closeHttpAgent, httpCall, HttpAnswer, load, LoadResult, paced, percentile } from './support';
+import { api, BenchServer, closedLoop, closeHttpAgent, HttpAnswer, httpCall, load, LoadResult, paced, percentile } from './support';
 
 /**
  * `npm run bench:verify` — the verify hot path against a bare route on the same Nest 11 + Fastify

@@ -1,6 +1,7 @@
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AddressInfo } from 'node:net';
 import { request } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { AppConfigValues, ServiceTarget } from '@latchkey/config';
 

@@ -1,4 +1,4 @@
-import { createServer, Server, Socket, connect } from 'node:net';
+import { connect, createServer, Server, Socket } from 'node:net';
 
 /**
  * A TCP proxy the test controls, between a process and a shared service (Postgres):

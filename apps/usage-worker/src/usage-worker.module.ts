@@ -4,8 +4,8 @@ import { AnomaliesModule } from './anomalies/anomalies.module';
 import { OutboxRelayModule } from './outbox-relay/outbox-relay.module';
 import { ReminderMailModule } from './reminder-mail/reminder-mail.module';
 import { RemindersModule } from './reminders/reminders.module';
-import { WebhookDeliveryModule } from './webhook-delivery/webhook-delivery.module';
 import { UsageEventsModule } from './usage-events/usage-events.module';
+import { WebhookDeliveryModule } from './webhook-delivery/webhook-delivery.module';
 
 /**
  * The usage-worker service: BullMQ producers and consumers. For now the outbox

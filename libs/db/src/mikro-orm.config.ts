@@ -1,5 +1,5 @@
-import { Migrator } from '@mikro-orm/migrations';
 import { Options } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, PostgreSqlDriver } from '@mikro-orm/postgresql';
 
 import { ALL_ENTITIES } from './entities';

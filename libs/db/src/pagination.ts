@@ -1,4 +1,4 @@
-import { FilterQuery, EntityManager, EntityName } from '@mikro-orm/core';
+import { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 
 import { Page, PageRequest } from '@latchkey/contracts';
 

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, ChildProcess } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, Server } from 'node:http';
 import { AddressInfo, createServer as createTcpServer } from 'node:net';

@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import Redis from 'ioredis';
 
-import { OwnRedisServer } from '../../support/own-redis-server';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
+import { OwnRedisServer } from '../../support/own-redis-server';
 import { changeKey, issueKey, waitFor } from './auth-check-helpers';
 
 const CACHE_TTL_SECONDS = 2;

@@ -5,9 +5,9 @@ import { Queue } from 'bullmq';
 import { bullPrefix, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 
-import { OwnRedisServer } from '../../support/own-redis-server';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
+import { OwnRedisServer } from '../../support/own-redis-server';
 import { IssuedKey, issueKey, sentUsageEvents, waitFor } from './auth-check-helpers';
 
 /** Longest a check may take while Redis is frozen or gone: the lookup and limit deadlines, with room for a busy machine. */

@@ -1,8 +1,8 @@
 import { Role } from '@latchkey/db';
 
 import { CallResult, TestApp } from '../../support/create-test-app';
-import { mailbox, tokenFromMail } from '../../support/mailbox';
 import { inviteAndAccept, logIn, orgWithEveryRole, signUp, TEST_PASSWORD, uniqueEmail, UserSession } from '../../support/factories';
+import { mailbox, tokenFromMail } from '../../support/mailbox';
 
 interface MemberItem {
   id: string;

@@ -1,6 +1,6 @@
 import { MikroORM } from '@mikro-orm/core';
 
-import { newId, IdPrefix } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/db';
 
 import { TestApp } from '../../support/create-test-app';
 import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';

@@ -12,11 +12,11 @@ import { REMINDER_MAILS_QUEUE, reminderMailJobId } from '../../../apps/usage-wor
 import { KeyRemindersService } from '../../../apps/usage-worker/src/reminders/key-reminders.service';
 import { WebhookFanoutProcessor } from '../../../apps/usage-worker/src/webhook-delivery/webhook-fanout.processor';
 import { TestApp } from '../../support/create-test-app';
-import { mailbox } from '../../support/mailbox';
 import { inviteAndAccept, logIn, signUp, UserSession } from '../../support/factories';
+import { mailbox } from '../../support/mailbox';
 import { SmtpSink } from '../../support/smtp-sink';
-import { HookReceiver } from '../../support/webhook-fixtures';
 import { waitUntil } from '../../support/wait-until';
+import { HookReceiver } from '../../support/webhook-fixtures';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

@@ -22,8 +22,8 @@ import {
 } from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
-import { UsageMaintenanceRunner } from './usage-maintenance-runner';
 import { waitUntil } from '../../support/wait-until';
+import { UsageMaintenanceRunner } from './usage-maintenance-runner';
 
 const DAY_MS = 86_400_000;
 

@@ -11,8 +11,8 @@ import { DELIVERY_CONCURRENCY } from '../../../apps/usage-worker/src/webhook-del
 import { WebhookFanoutProcessor } from '../../../apps/usage-worker/src/webhook-delivery/webhook-fanout.processor';
 import { ChildProcessApp } from '../../support/child-process-app';
 import { TestApp } from '../../support/create-test-app';
-import { OwnRedisServer } from '../../support/own-redis-server';
 import { signUp } from '../../support/factories';
+import { OwnRedisServer } from '../../support/own-redis-server';
 import { TestEnvironment } from '../../support/test-environment';
 import { waitUntil } from '../../support/wait-until';
 import { addHookEndpoint, commitOutboxEvents, HookReceiver } from '../../support/webhook-fixtures';

@@ -1,6 +1,7 @@
-import { Logger } from '@nestjs/common';
 import { IncomingMessage, request, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+
+import { Logger } from '@nestjs/common';
 
 import { AppError } from '@latchkey/platform';
 

@@ -1,7 +1,7 @@
-import { Logger } from '@nestjs/common';
 import { createServer, IncomingHttpHeaders, IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 
 import proxyAddr from '@fastify/proxy-addr';
+import { Logger } from '@nestjs/common';
 import querystring from 'fast-querystring';
 import secureJson from 'secure-json-parse';
 

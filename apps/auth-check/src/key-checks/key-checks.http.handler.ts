@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+
 import { AppConfig } from '@latchkey/config';
 import { CheckRefusals, ErrorKind, VerifyCode } from '@latchkey/contracts';
 import { constantTimeEquals } from '@latchkey/crypto';

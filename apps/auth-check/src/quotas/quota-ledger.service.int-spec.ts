@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { RedisService } from '@latchkey/platform';
 
-import { TestEnvironment } from '../../../../test/support/test-environment';
 import { deadRedisUrl } from '../../../../test/support/own-redis-server';
+import { TestEnvironment } from '../../../../test/support/test-environment';
 import { QuotaLedgerService } from './quota-ledger.service';
 import { quotaBucket, QuotaPeriod } from './quota-period';
 

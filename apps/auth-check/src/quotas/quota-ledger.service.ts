@@ -3,8 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { isRedisAway, RedisService, withDeadline } from '@latchkey/platform';
 
-import { quotaBucket, QuotaPeriod } from './quota-period';
 import { QUOTA_LEDGER_SCRIPT } from './quota-ledger.script';
+import { quotaBucket, QuotaPeriod } from './quota-period';
 
 /** A key's quota: at most `limit` units of cost per UTC day, UTC month, or in total. */
 export interface QuotaRule {

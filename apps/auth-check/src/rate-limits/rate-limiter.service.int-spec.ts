@@ -5,8 +5,8 @@ import { Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { RedisService } from '@latchkey/platform';
 
-import { TestEnvironment } from '../../../../test/support/test-environment';
 import { deadRedisUrl, OwnRedisServer } from '../../../../test/support/own-redis-server';
+import { TestEnvironment } from '../../../../test/support/test-environment';
 import { RateLimiterService } from './rate-limiter.service';
 
 describe(RateLimiterService.name, () => {

@@ -3,8 +3,8 @@ import { Logger } from '@nestjs/common';
 import { AppConfig } from '@latchkey/config';
 import { RedisService } from '@latchkey/platform';
 
-import { TestEnvironment } from '../../../../test/support/test-environment';
 import { deadRedisUrl } from '../../../../test/support/own-redis-server';
+import { TestEnvironment } from '../../../../test/support/test-environment';
 import {
   EMPTY_BODY_SHA256,
   REPLAY_GUARD_MARGIN_SECONDS,

@@ -7,11 +7,11 @@ import { AppConfig } from '@latchkey/config';
 import { bullPrefix, USAGE_BATCH_JOB, USAGE_QUEUE, UsageBatchJobData, usageEventsOf, VerifyCode } from '@latchkey/contracts';
 import { MetricsService } from '@latchkey/platform';
 
-import { TestEnvironment } from '../../../../test/support/test-environment';
 import { OwnRedisServer } from '../../../../test/support/own-redis-server';
+import { TestEnvironment } from '../../../../test/support/test-environment';
+import { waitUntil } from '../../../../test/support/wait-until';
 import { UsageEventBuffer, UsageEventBufferOptions } from './usage-event-buffer.service';
 import { PendingUsageEvent } from './usage-event-ring';
-import { waitUntil } from '../../../../test/support/wait-until';
 
 const JOB_STATES = ['wait', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children', 'paused'] as const;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;

@@ -4,6 +4,7 @@ import { decodeTime } from 'ulid';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AppConfig } from '@latchkey/config';
+import { OrganizationReply, OrgsPattern } from '@latchkey/contracts';
 import {
   ApiKey,
   IdPrefix,
@@ -15,7 +16,6 @@ import {
   USAGE_COUNTER_RETENTION_DAYS,
   UsageGranularity,
 } from '@latchkey/db';
-import { OrganizationReply, OrgsPattern } from '@latchkey/contracts';
 import { AppError, RpcClient } from '@latchkey/platform';
 
 import { KeyUsageQueryDto } from './dto/key-usage-query.dto';

@@ -2,13 +2,13 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req } from '@nestjs/
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, Roles, ROLE_RULES, UserPrincipal } from '@latchkey/access';
+import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { ApiEnvelope, Public } from '@latchkey/platform';
 
 import { AuthService } from './auth.service';
-import { LoginDto } from './dto/login.dto';
 import { EmailTokenDto } from './dto/email-token.dto';
+import { LoginDto } from './dto/login.dto';
 import { PasswordResetConfirmDto, PasswordResetDto } from './dto/password-reset.dto';
 import { SessionResponseDto, UserResponseDto } from './dto/session-response.dto';
 import { SignupDto } from './dto/signup.dto';

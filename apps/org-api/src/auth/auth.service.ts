@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import * as argon2 from 'argon2';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { newSessionToken } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';

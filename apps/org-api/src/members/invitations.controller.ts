@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, Roles, ROLE_RULES, UserPrincipal } from '@latchkey/access';
+import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { Page } from '@latchkey/db';
 import { ApiEnvelope, PageQueryDto } from '@latchkey/platform';

@@ -3,7 +3,7 @@ import { AuditLog, Invitation, InvitationState, Membership, OutboxEvent, Role, S
 import { RedisService } from '@latchkey/platform';
 
 import { tokenFromMail } from '../../../../test/support/mailbox';
-import { seedMember, SeededMember, seedOrg, seedUser } from '../../../../test/support/org-seeds';
+import { SeededMember, seedMember, seedOrg, seedUser } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
 import { LoginThrottleService } from '../auth/login-throttle.service';
 import { MembersService } from './members.service';

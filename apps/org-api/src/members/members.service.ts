@@ -4,8 +4,8 @@ import { Injectable, Logger } from '@nestjs/common';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
-import { EventType } from '@latchkey/contracts';
 import { AppConfig } from '@latchkey/config';
+import { EventType } from '@latchkey/contracts';
 import {
   findPage,
   IdPrefix,
@@ -25,7 +25,6 @@ import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
 import { LoginThrottleService } from '../auth/login-throttle.service';
-
 import { InvitationResponseDto } from './dto/invitation-response.dto';
 import { MemberResponseDto } from './dto/member-response.dto';
 import { hashMailToken, newMailToken } from './mail-token';

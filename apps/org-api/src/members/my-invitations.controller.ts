@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { CurrentUser, Roles, ROLE_RULES, UserPrincipal } from '@latchkey/access';
+import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
 import { Page } from '@latchkey/db';
 import { ApiEnvelope, PageQueryDto } from '@latchkey/platform';
 

@@ -2,7 +2,7 @@ import { Controller, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/comm
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, Roles, ROLE_RULES, UserPrincipal } from '@latchkey/access';
+import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { ApiEnvelope } from '@latchkey/platform';
 

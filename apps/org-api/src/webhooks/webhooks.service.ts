@@ -13,8 +13,8 @@ import { AppError } from '@latchkey/platform';
 
 import { CreateWebhookEndpointDto, WebhookEnvironment } from './dto/create-webhook-endpoint.dto';
 import { UpdateWebhookEndpointDto } from './dto/update-webhook-endpoint.dto';
-import { WebhookEndpointResponseDto, WebhookEndpointWithSecretResponseDto } from './dto/webhook-endpoint-response.dto';
 import { WebhookTestResponseDto } from './dto/webhook-delivery-response.dto';
+import { WebhookEndpointResponseDto, WebhookEndpointWithSecretResponseDto } from './dto/webhook-endpoint-response.dto';
 import { checkWebhookTarget } from './target-safety';
 import { generateWebhookSecret } from './webhook-secret';
 

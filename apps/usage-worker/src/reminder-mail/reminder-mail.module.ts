@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 
 import { MailerModule } from '@latchkey/mailer';
 
-import { ReminderMailsProducer } from './reminder-mails.producer';
 import { ReminderMailsProcessor } from './reminder-mails.processor';
+import { ReminderMailsProducer } from './reminder-mails.producer';
 
 /**
  * Reminder mails (seed 004's expiration alerts): expiry and rotation reminders mailed

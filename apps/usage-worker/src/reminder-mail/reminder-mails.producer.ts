@@ -9,7 +9,7 @@ import { closeBullmq, createProducerQueue } from '@latchkey/platform';
 
 import { reminderRecipients } from './reminder-audience';
 import { MAILED_REMINDER_TYPES } from './reminder-mail-text';
-import { reminderMailJob, REMINDER_MAILS_QUEUE, ReminderMailJobData } from './reminder-mails.queue';
+import { REMINDER_MAILS_QUEUE, reminderMailJob, ReminderMailJobData } from './reminder-mails.queue';
 
 const CLOSE_DEADLINE_MS = 2_000;
 

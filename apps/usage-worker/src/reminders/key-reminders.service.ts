@@ -3,12 +3,12 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
 import { EventType } from '@latchkey/contracts';
+import { DAY_MS } from '@latchkey/db';
 import { OutboxService } from '@latchkey/outbox';
 
 import { Clock } from './clock';
 import { expiryKindSql, ReminderKind, rotationDueKindSql } from './reminder-kinds';
 import { claimId, claimReminders } from './sent-reminders';
-import { DAY_MS } from '@latchkey/db';
 
 /** Keys looked at per statement; a run goes on until a scan comes back short. */
 const SCAN_LIMIT = 500;

@@ -5,9 +5,8 @@ import { Counter } from 'prom-client';
 
 import { EventType, UsageEvent, VerifyCode } from '@latchkey/contracts';
 import { ApiKeyQuota, QuotaPeriod } from '@latchkey/db';
-import { errorMessageForLog, MetricsService } from '@latchkey/platform';
-
 import { OutboxService } from '@latchkey/outbox';
+import { errorMessageForLog, MetricsService } from '@latchkey/platform';
 
 import { Clock } from './clock';
 import { quotaNoticeKind } from './reminder-kinds';

@@ -1,10 +1,11 @@
 import { MikroORM } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
 
+import { DAY_MS } from '@latchkey/db';
+
 import { deleteInBatches } from '../database/delete-in-batches';
 import { EXPIRED_LOOKBACK_DAYS } from './key-reminders.service';
 import { EXPIRY_KIND_PATTERN, ROTATION_DUE_KIND_PREFIX, rotationDueKindSql } from './reminder-kinds';
-import { DAY_MS } from '@latchkey/db';
 
 /**
  * A key deleted, revoked or expired this long ago gets no more reminders, so what was

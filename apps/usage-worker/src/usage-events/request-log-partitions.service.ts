@@ -5,6 +5,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 
 import { DAY_MS } from '@latchkey/db';
+
 import { REQUEST_LOG_ENVIRONMENTS, RequestLogEnvironment, retentionCutoff, RetentionWindows } from './request-log-retention';
 
 /** Days of partitions kept ready ahead of today (by the maintenance job and at worker start). */

@@ -5,7 +5,7 @@ import { AppConfig } from '@latchkey/config';
 import { QueueJobOptions } from '@latchkey/contracts';
 import { closeBullmq, createProducerQueue, keepJobScheduler, KeptJobScheduler, WorkerHost } from '@latchkey/platform';
 
-import { SentRemindersPruneRun, SentRemindersPruner } from '../reminders/sent-reminders-pruner.service';
+import { SentRemindersPruner, SentRemindersPruneRun } from '../reminders/sent-reminders-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
 import { RetentionWindows } from './request-log-retention';
 import { RequestLogRetentionService } from './request-log-retention.service';

@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 
+import { waitUntil } from '../../../../test/support/wait-until';
 import { EndpointAgents, EndpointAgentSettings } from './endpoint-agents';
 import { postWebhook, SendResult } from './webhook-sender';
-import { waitUntil } from '../../../../test/support/wait-until';
 import { createGuardedLookup, NOT_PUBLIC_TARGET } from './webhook-target';
 
 /** A subscriber on 127.0.0.1 that keeps connections open long after each answer, and counts them. */

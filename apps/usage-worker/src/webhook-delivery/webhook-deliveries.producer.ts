@@ -2,8 +2,8 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { closeBullmq, createProducerQueue } from '@latchkey/platform';
 import { WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJob, WebhookDeliveryJobData } from '@latchkey/contracts';
+import { closeBullmq, createProducerQueue } from '@latchkey/platform';
 
 const CLOSE_DEADLINE_MS = 2_000;
 

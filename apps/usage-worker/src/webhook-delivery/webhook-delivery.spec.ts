@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 
 import { webhookDeliveryAttemptOf, webhookDeliveryJobId } from '@latchkey/contracts';
 
-import { postWebhook, parseRetryAfter } from './webhook-sender';
+import { parseRetryAfter, postWebhook } from './webhook-sender';
 import { webhookSignature } from './webhook-signature';
 import { createGuardedLookup, isPublicAddress, NOT_PUBLIC_TARGET, RefusedTargetError } from './webhook-target';
 

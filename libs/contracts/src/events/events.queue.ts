@@ -1,5 +1,5 @@
-import { DomainEvent } from './event-types';
 import { QueueJob, QueueJobOptions } from '../queues/queue-job';
+import { DomainEvent } from './event-types';
 
 /**
  * The BullMQ queue the outbox relay fills with committed domain events; webhook

@@ -1,5 +1,5 @@
 import { readUsageColumns, usageColumnsOf } from './usage-columns';
-import { UsageBatchJobData, UsageEvent, usageBatchOf, usageEventsOf } from './usage-events.queue';
+import { UsageBatchJobData, usageBatchOf, UsageEvent, usageEventsOf } from './usage-events.queue';
 
 const AT = Date.UTC(2026, 10, 30, 9, 0, 0, 125);
 

@@ -1,6 +1,6 @@
-import { readUsageColumns, UsageColumns, usageColumnsOf } from './usage-columns';
 import { VerifyCode } from '../auth-check/verify-codes';
 import { QueueJob, QueueJobOptions } from '../queues/queue-job';
+import { readUsageColumns, UsageColumns, usageColumnsOf } from './usage-columns';
 
 /**
  * One key check, pass or fail (docs/architecture.md#a-check-end-to-end). Emitted by

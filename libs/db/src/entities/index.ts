@@ -12,10 +12,10 @@ import { RequestLog } from './request-log.entity';
 import { SentReminder } from './sent-reminder.entity';
 import { Session } from './session.entity';
 import { UsageCounter } from './usage-counter.entity';
-import { User } from './user.entity';
 import { UserToken } from './user-token.entity';
-import { WebhookDelivery } from './webhook-delivery.entity';
+import { User } from './user.entity';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity';
+import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 export * from './alert.entity';

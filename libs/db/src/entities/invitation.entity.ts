@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, Enum, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 import { Role, ROLES } from '@latchkey/contracts';
 import { IdPrefix, newId } from '@latchkey/ids';

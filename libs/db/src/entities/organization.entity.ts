@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 import { IdPrefix, newId } from '@latchkey/ids';
 

@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 
 import { IdPrefix, newId } from '@latchkey/ids';
 

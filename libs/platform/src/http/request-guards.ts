@@ -1,11 +1,11 @@
-import { Logger } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
 
+import { Logger } from '@nestjs/common';
 import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { AppError } from '../errors/app-error';
 import { sendError } from '../errors/all-exceptions.filter';
+import { AppError } from '../errors/app-error';
 import { errorEnvelope } from '../errors/error-envelope';
 import { refuseHostileInput } from './hostile-input';
 import { newRequestId } from './request-id';

@@ -6,9 +6,9 @@ import {
   errorMessageForLog,
   errorMessageHook,
   isSecretKey,
+  REDACTED,
   redactForLog,
   redactLogObject,
-  REDACTED,
   serializeErrorForLog,
 } from './log-redaction';
 

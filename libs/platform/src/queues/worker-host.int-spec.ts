@@ -6,8 +6,8 @@ import { AppConfig } from '@latchkey/config';
 
 import { TestEnvironment } from '../../../../test/support/test-environment';
 import { waitUntil } from '../../../../test/support/wait-until';
-import { createProducerQueue } from './create-queue';
 import { closeBullmq } from './close-bullmq';
+import { createProducerQueue } from './create-queue';
 import { WorkerHost, WorkerHostOptions } from './worker-host';
 
 const EMAIL = 'grace@example.com';

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { ApiKey, apiKeyStatus, ApiKeyEnvironment, ApiKeyStatus } from '@latchkey/db';
 import { maskApiKey } from '@latchkey/crypto';
+import { ApiKey, ApiKeyEnvironment, apiKeyStatus, ApiKeyStatus } from '@latchkey/db';
 
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';
 import { ApiKeyRestrictionsDto } from './api-key-restrictions.dto';

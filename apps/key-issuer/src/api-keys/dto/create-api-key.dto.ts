@@ -20,7 +20,6 @@ import {
 } from 'class-validator';
 
 import { ApiKeyEnvironment } from '@latchkey/db';
-
 import { IsDisplayName, Trimmed } from '@latchkey/platform';
 
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';

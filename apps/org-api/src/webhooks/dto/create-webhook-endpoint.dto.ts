@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayUnique, IsIn, IsInt, IsOptional, IsString, MaxLength, Min, Max } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 
 import { MAX_WEBHOOK_URL_LENGTH } from '../target-safety';
 import { ALL_EVENTS, EVENT_TYPES } from '../webhook-event-catalogue';
