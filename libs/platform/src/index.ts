@@ -9,3 +9,4 @@ export { PlatformModule, PlatformOptions } from './platform.module';
 export * from './redis';
 export * from './rpc';
 export * from './queues';
+export * from './net';

@@ -3,6 +3,8 @@ import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
 import { Logger } from '@nestjs/common';
 import ipaddr from 'ipaddr.js';
 
+import { addressProblem } from '@latchkey/platform';
+
 /**
  * What the delivery log (which the tenant reads) says about a refused target: never
  * what the host resolved to, which would map the operator's internal network. The
@@ -23,34 +25,10 @@ export class RefusedTargetError extends Error {
  * carrier-grade NAT, multicast, reserved and the like are all refused, and so is
  * IPv4-compatible IPv6 (::/96, e.g. ::7f00:1), which some stacks still tunnel to the
  * IPv4 address inside. An IPv4-mapped IPv6 address is judged as the IPv4 address it
- * carries. The same rules as org-api's target-safety.ts, which judges at registration.
+ * carries. The rules are libs/platform's addressProblem, which org-api judges by at registration.
  */
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  let parsed = parseAddress(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
-  }
-  if (parsed.range() !== 'unicast') return false;
-  return !(parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0));
-}
-
-/**
- * ipaddr.js reads `::a.b.c.d` (IPv4-compatible) as if it were `::ffff:a.b.c.d`
- * (IPv4-mapped), and glibc prints every ::/96 address that way: a lookup answering
- * ::7f00:1 reports "::127.0.0.1". The dotted tail is rewritten as two hex groups first,
- * so the address judged is the one the kernel would connect to.
- */
-function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(%.*)?$/.exec(address);
-  if (dotted) {
-    const octets = dotted.slice(2, 6).map(Number);
-    if (octets.every((octet) => octet <= 255)) {
-      const hex = (high: number, low: number) => ((high << 8) | low).toString(16);
-      return ipaddr.parse(`${dotted[1]}${hex(octets[0], octets[1])}:${hex(octets[2], octets[3])}${dotted[6] ?? ''}`);
-    }
-  }
-  return ipaddr.parse(address);
+  return ipaddr.isValid(address) && addressProblem(address) === null;
 }
 
 /** Refuses a target for the delivery log, and tells the server's log why. */
