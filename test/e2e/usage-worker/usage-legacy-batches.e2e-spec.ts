@@ -1,23 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import { EntityManager } from '@mikro-orm/postgresql';
-import { Job, Queue } from 'bullmq';
+import { Job } from 'bullmq';
 
-import {
-  bullPrefix,
-  USAGE_BATCH_JOB,
-  USAGE_JOB_OPTIONS,
-  USAGE_QUEUE,
-  UsageBatchJobData,
-  usageBatchOf,
-  UsageEvent,
-  VerifyCode,
-} from '@latchkey/contracts';
-import { MetricsService } from '@latchkey/platform';
+import { usageBatchOf, UsageEvent } from '@latchkey/contracts';
 
 import { TestApp } from '../../support/create-test-app';
 import { insertApiKey, signUp, UserSession } from '../../support/factories';
-import { waitUntil } from '../../support/wait-until';
+import { checkEvent, UsageLedgerProbe } from './usage-ledger-probe';
 
 /**
  * The worker reads usage batches as columns only. A batch of the first form (a list of
@@ -26,54 +15,31 @@ import { waitUntil } from '../../support/wait-until';
  */
 describe('usage-worker: a usage batch of the pre-columns form is parked, not counted', () => {
   let sut: TestApp;
-  let queue: Queue;
   let tenant: UserSession;
+
+  let probe: UsageLedgerProbe;
 
   beforeAll(async () => {
     sut = await TestApp.start();
-    queue = new Queue(USAGE_QUEUE, { prefix: bullPrefix(sut.config.REDIS_PREFIX), connection: { url: sut.config.REDIS_URL } });
+    probe = new UsageLedgerProbe(sut);
     tenant = await signUp(sut);
   });
 
   afterAll(async () => {
-    await queue.close();
+    await probe.close();
     await sut.close();
   });
 
-  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
-    sut.app.get(EntityManager).fork().execute<T[]>(query, params);
-
-  function check(keyId: string, orgId: string, path: string): UsageEvent {
-    return {
-      key_id: keyId,
-      org_id: orgId,
-      environment: 'test',
-      code: VerifyCode.Valid,
-      ip: '203.0.113.9',
-      method: 'GET',
-      path,
-      at: new Date().toISOString(),
-      latency_us: 250,
-    };
-  }
-
+  const check = (keyId: string, orgId: string, path: string): UsageEvent =>
+    checkEvent(keyId, orgId, { path, ip: '203.0.113.9', latency_us: 250 });
   /** As an auth-check of the release before columns queued it. */
   const enqueueLegacy = (batchId: string, events: UsageEvent[], jobId = batchId): Promise<Job> =>
-    queue.add(USAGE_BATCH_JOB, { batch_id: batchId, events }, { ...USAGE_JOB_OPTIONS, jobId });
-  const enqueue = (batch: UsageBatchJobData, jobId: string): Promise<Job> =>
-    queue.add(USAGE_BATCH_JOB, batch, { ...USAGE_JOB_OPTIONS, jobId });
-  const completed = (job: Job) => waitUntil(async () => (await queue.getJobState(job.id!)) === 'completed', 10_000, `job ${job.id}`);
-
-  const countedFor = async (keyId: string) =>
-    Number(
-      (
-        await sql<{ n: string }>(`select coalesce(sum(count), 0) as n from usage_counters where key_id = ? and granularity = 'day'`, [
-          keyId,
-        ])
-      )[0].n,
-    );
-  const metric = async (name: string) =>
-    (await sut.app.get(MetricsService).registry.getSingleMetric(name)?.get())?.values.reduce((sum, value) => sum + value.value, 0) ?? 0;
+    probe.enqueue({ batch_id: batchId, events }, jobId);
+  const enqueue = (batch: unknown, jobId: string) => probe.enqueue(batch, jobId);
+  const completed = (job: Job) => probe.completed(job);
+  const countedFor = (keyId: string) => probe.countedFor(keyId);
+  const metric = (name: string) => probe.metric(name);
+  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => probe.sql<T>(query, params);
 
   it('completes the job without counting anything, moves the metric, and shows the events to the operator', async () => {
     const { key } = await insertApiKey(sut, tenant.orgId);
@@ -89,8 +55,8 @@ describe('usage-worker: a usage batch of the pre-columns form is parked, not cou
     const job = await enqueueLegacy(batchId, events);
     await completed(job);
     // Parked, not failed: the job finished on its first attempt and is not in the failed set.
-    expect((await queue.getJob(job.id!))?.attemptsMade).toBe(1);
-    expect(await queue.getFailedCount()).toBe(0);
+    expect((await probe.queue.getJob(job.id!))?.attemptsMade).toBe(1);
+    expect(await probe.queue.getFailedCount()).toBe(0);
 
     expect(await countedFor(key.id)).toBe(0);
     expect(await sql('select 1 from request_logs where key_id = ?', [key.id])).toHaveLength(0);

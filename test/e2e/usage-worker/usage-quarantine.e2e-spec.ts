@@ -1,25 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
-import { EntityManager } from '@mikro-orm/postgresql';
-import { Job, Queue } from 'bullmq';
+import { Job } from 'bullmq';
 
-import {
-  bullPrefix,
-  USAGE_BATCH_JOB,
-  USAGE_JOB_OPTIONS,
-  USAGE_QUEUE,
-  UsageBatchJobData,
-  usageBatchOf,
-  UsageEvent,
-  VerifyCode,
-} from '@latchkey/contracts';
-import { MetricsService } from '@latchkey/platform';
+import { usageBatchOf, UsageEvent, VerifyCode } from '@latchkey/contracts';
 
 import { parseUsageBatch } from '../../../apps/usage-worker/src/usage-events/usage-batch';
 import { UsageLedgerService } from '../../../apps/usage-worker/src/usage-events/usage-ledger.service';
 import { TestApp } from '../../support/create-test-app';
 import { insertApiKey, signUp, UserSession } from '../../support/factories';
-import { waitUntil } from '../../support/wait-until';
+import { checkEvent, UsageLedgerProbe } from './usage-ledger-probe';
 
 /**
  * One check that Postgres refuses (a NUL byte, a lone surrogate, a number past bigint)
@@ -28,57 +17,29 @@ import { waitUntil } from '../../support/wait-until';
  */
 describe('usage-worker: events Postgres refuses are quarantined, the rest of their batch is counted', () => {
   let sut: TestApp;
-  let queue: Queue<UsageBatchJobData>;
+  let probe: UsageLedgerProbe;
   let tenants: UserSession[];
 
   beforeAll(async () => {
     sut = await TestApp.start();
-    queue = new Queue<UsageBatchJobData>(USAGE_QUEUE, {
-      prefix: bullPrefix(sut.config.REDIS_PREFIX),
-      connection: { url: sut.config.REDIS_URL },
-    });
+    probe = new UsageLedgerProbe(sut);
     tenants = [await signUp(sut), await signUp(sut), await signUp(sut)];
   });
 
   afterAll(async () => {
-    await queue.close();
+    await probe.close();
     await sut.close();
   });
 
-  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
-    sut.app.get(EntityManager).fork().execute<T[]>(query, params);
-
-  function check(keyId: string, orgId: string, overrides: Partial<UsageEvent> = {}): UsageEvent {
-    return {
-      key_id: keyId,
-      org_id: orgId,
-      environment: 'test',
-      code: VerifyCode.Valid,
-      ip: '203.0.113.7',
-      method: 'GET',
-      path: '/v1/things',
-      at: new Date().toISOString(),
-      latency_us: 300,
-      ...overrides,
-    };
-  }
-
-  const enqueue = (batchId: string, events: UsageEvent[], jobId = batchId): Promise<Job<UsageBatchJobData>> =>
-    queue.add(USAGE_BATCH_JOB, usageBatchOf(batchId, events), { ...USAGE_JOB_OPTIONS, jobId });
-  const completed = (job: Job) => waitUntil(async () => (await queue.getJobState(job.id!)) === 'completed', 10_000, `job ${job.id}`);
-
-  const countedFor = async (keyId: string) =>
-    Number(
-      (
-        await sql<{ n: string }>(`select coalesce(sum(count), 0) as n from usage_counters where key_id = ? and granularity = 'day'`, [
-          keyId,
-        ])
-      )[0].n,
-    );
+  const check = (keyId: string, orgId: string, overrides: Partial<UsageEvent> = {}) => checkEvent(keyId, orgId, overrides);
+  const enqueue = (batchId: string, events: UsageEvent[], jobId = batchId): Promise<Job> =>
+    probe.enqueue(usageBatchOf(batchId, events), jobId);
+  const completed = (job: Job) => probe.completed(job);
+  const countedFor = (keyId: string) => probe.countedFor(keyId);
+  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => probe.sql<T>(query, params);
   const loggedFor = async (keyId: string) =>
     Number((await sql<{ n: string }>('select count(*) as n from request_logs where key_id = ?', [keyId]))[0].n);
-  const quarantinedMetric = async () =>
-    (await sut.app.get(MetricsService).registry.getSingleMetric('usage_events_quarantined_total')?.get())?.values[0]?.value ?? 0;
+  const quarantinedMetric = () => probe.metric('usage_events_quarantined_total');
 
   it("counts every tenant's checks exactly once around poisoned ones, keeps the poisoned ones for the operator", async () => {
     const keys = await Promise.all(
