@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { KeyRecord, MULTI_WILDCARD_PATTERN_BUDGET, multiWildcardCost } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
 
-import { compilePathGlob, NEVER, PathMatcher } from './path-glob';
+import { compilePathGlob, escapeRegExp, NEVER, PathMatcher } from './path-glob';
 
 export type IpRange = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
@@ -86,8 +86,6 @@ export function parseClientIp(value: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   }
 }
 
-const escape = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * An origin pattern (`https://*.example.com`, `*://example.com:*`) as a regex over a
  * normalised origin (`scheme://host[:port]`, default port omitted as URL does).
@@ -98,8 +96,8 @@ export function compileReferrer(pattern: string): RegExp {
   const match = /^(https?|\*):\/\/(\*\.)?([^:/]+)(?::(\d{1,5}|\*))?$/i.exec(pattern.trim());
   if (!match) return /(?!)/; // an unparseable pattern allows nothing
   const [, scheme, wildcard, host, port] = match;
-  const schemePart = scheme === '*' ? 'https?' : escape(scheme.toLowerCase());
-  const hostPart = (wildcard ? '[a-z0-9-]+\\.' : '') + escape(host.toLowerCase());
+  const schemePart = scheme === '*' ? 'https?' : escapeRegExp(scheme.toLowerCase());
+  const hostPart = (wildcard ? '[a-z0-9-]+\\.' : '') + escapeRegExp(host.toLowerCase());
   let portPart = '';
   if (port === '*') portPart = '(?::\\d{1,5})?';
   else if (port !== undefined) {

@@ -25,7 +25,8 @@ const ONE_SEGMENT = '[^/]+';
 const NO_DOT_SEGMENT = '(?![\\s\\S]*/\\.\\.?(?:[/;]|$))';
 const DOT_SEGMENT = /\/\.\.?(?:[/;]|$)/;
 
-const escape = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A literal as regex source. */
+export const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 type Part = { kind: 'literal'; text: string } | { kind: 'any' } | { kind: 'segment' };
 
@@ -62,7 +63,7 @@ export function parsePathGlob(pattern: string): Part[] | null {
 /** The pattern as one anchored regex; exported so tests can hold the automaton to its meaning. */
 export function pathGlobRegExp(parts: Part[]): RegExp {
   const source = parts
-    .map((part) => (part.kind === 'any' ? ANY_SEGMENTS : part.kind === 'segment' ? ONE_SEGMENT : escape(part.text)))
+    .map((part) => (part.kind === 'any' ? ANY_SEGMENTS : part.kind === 'segment' ? ONE_SEGMENT : escapeRegExp(part.text)))
     .join('');
   const wild = parts.some((part) => part.kind !== 'literal');
   return new RegExp(`^${wild ? NO_DOT_SEGMENT : ''}${source}$`);
@@ -88,6 +89,8 @@ export class PathGlobAutomaton implements PathMatcher {
   /** Bits whose atom is `{name}` (any character but a slash). */
   private readonly segment: Uint32Array;
   private readonly none: Uint32Array;
+  private readonly state: Uint32Array;
+  private readonly next: Uint32Array;
 
   constructor(parts: Part[]) {
     const atoms: (number | 'any' | 'segment')[] = [];
@@ -100,6 +103,8 @@ export class PathGlobAutomaton implements PathMatcher {
     this.any = new Uint32Array(this.words);
     this.segment = new Uint32Array(this.words);
     this.none = new Uint32Array(this.words);
+    this.state = new Uint32Array(this.words);
+    this.next = new Uint32Array(this.words);
     atoms.forEach((atom, index) => {
       // Atom `index` moves the state from bit `index` to bit `index + 1`.
       const bit = index + 1;
@@ -112,8 +117,9 @@ export class PathGlobAutomaton implements PathMatcher {
   test(path: string): boolean {
     if (DOT_SEGMENT.test(path)) return false;
     const words = this.words;
-    let state = new Uint32Array(words);
-    let next = new Uint32Array(words);
+    // Reused across calls (tests run synchronously): no allocation per check.
+    let state = this.state.fill(0);
+    let next = this.next;
     state[0] = 1;
     for (let p = 0; p < path.length; p += 1) {
       const char = path.charCodeAt(p);

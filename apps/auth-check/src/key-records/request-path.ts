@@ -6,6 +6,8 @@
  * `/v1/admin/users`, so the restriction must judge that path, not the text sent.
  */
 
+import { MAX_CHECKED_PATH_LENGTH } from '@latchkey/contracts';
+
 /** No escape, no dot, no backslash, no NUL: nothing to decode and no dot segment, so the path is already normal. */
 const PLAIN_PATH = /^\/[^%.\\\0]*$/;
 /** A `%` and whatever follows it; a `%` without two hex digits after it is invalid. */
@@ -21,13 +23,6 @@ const AMBIGUOUS_ESCAPES = new Set(['%2F', '%5C', '%00']);
 const DOT_SEGMENT = /^\.\.?(?:;|$)/;
 
 /**
- * The longest path judged, as POST /v1/verify's schema allows; the forwarded URI of
- * GET /v1/check is bounded only by Node's header limit. Matching costs time in
- * proportion to the path, so a longer one is refused rather than read.
- */
-export const MAX_JUDGED_PATH_LENGTH = 4096;
-
-/**
  * The path without its query string, its unreserved escapes decoded and
  * the other escapes uppercased, its dot segments resolved (RFC 3986 §5.2.4); null
  * for what stays ambiguous: a path that is not absolute, a `#` (a request target never
@@ -38,9 +33,9 @@ export const MAX_JUDGED_PATH_LENGTH = 4096;
  * server that keeps empty segments, `/b` to one that merges slashes first).
  */
 export function normalizeRequestPath(path: string): string | null {
-  if (path.length > MAX_JUDGED_PATH_LENGTH) return null;
   const bare = withoutQuery(path);
-  if (bare.includes('#')) return null;
+  // Only the path is matched, so only its length costs: a long query string is fine.
+  if (bare.length > MAX_CHECKED_PATH_LENGTH || bare.includes('#')) return null;
   // Every check with endpoint restrictions comes through here: the common path costs one regex test.
   if (PLAIN_PATH.test(bare)) return bare;
   if (bare.charCodeAt(0) !== 0x2f || bare.includes('\\') || bare.includes('\0')) return null;

@@ -1,6 +1,12 @@
 import { messageContract, MessageOf } from '../message-contract';
 
 /**
+ * The longest request path a check judges, in a verify body or a forwarded URI
+ * (without its query): matching costs time in proportion to it.
+ */
+export const MAX_CHECKED_PATH_LENGTH = 4096;
+
+/**
  * The body of `POST /v1/verify` and the `auth.verify` message
  * (docs/api-conventions.md#checks): one contract, so both doors refuse the same
  * things. What a schema cannot say (that `ip` is an address, that text is storable in
@@ -19,7 +25,7 @@ export const VERIFY_KEY_REQUEST = messageContract(
       referrer: { type: 'string', maxLength: 2048 },
       // An HTTP method is a token (RFC 9110 §5.6.2).
       method: { type: 'string', minLength: 1, maxLength: 16, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
-      path: { type: 'string', minLength: 1, maxLength: 4096 },
+      path: { type: 'string', minLength: 1, maxLength: MAX_CHECKED_PATH_LENGTH },
       cost: { type: 'integer', minimum: 1, maximum: 1_000_000 },
       signature: {
         type: 'object',
