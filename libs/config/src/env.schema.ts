@@ -34,7 +34,8 @@ export class EnvSchema {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   DATABASE_URL!: string;
 
-  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// URL' })
+  // As the Redis connection factory reads it: no query string, a numeric database if any.
+  @Matches(/^rediss?:\/\/[^/?#]+(\/\d*)?$/, { message: 'must be a redis:// or rediss:// URL, with a numeric database if any and no query' })
   REDIS_URL!: string;
 
   /**

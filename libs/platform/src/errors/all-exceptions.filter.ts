@@ -31,7 +31,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-/** All an RPC caller needs to rebuild the AppError: the kind travels, so nothing is guessed. */
+/**
+ * All an RPC caller needs to rebuild the AppError. The kind is sent for readers of the
+ * wire; the client rebuilds it from the code's catalogue entry, which it trusts more.
+ */
 export function rpcErrorReply(error: AppError): RpcErrorReply {
   const reply: RpcErrorReply = { code: error.code, kind: error.kind, message: error.message, details: error.details };
   if (error.retryAfterSeconds !== undefined) reply.retry_after_seconds = error.retryAfterSeconds;

@@ -195,6 +195,15 @@ describe('in a pino logger', () => {
   });
 });
 
+describe('errorMessageForLog blanks URL passwords', () => {
+  it('in a plain error and in a thrown string', () => {
+    expect(errorMessageForLog(new Error('POST https://hook:pw-9@example.com/x failed'))).toBe(
+      'POST https://hook:[redacted]@example.com/x failed',
+    );
+    expect(errorMessageForLog('redis://u:pw-8@cache:6379 refused')).toBe('redis://u:[redacted]@cache:6379 refused');
+  });
+});
+
 describe('errorMessageForLog', () => {
   it('is the description for a database error and the message otherwise', () => {
     expect(errorMessageForLog(uniqueViolation())).toMatch(

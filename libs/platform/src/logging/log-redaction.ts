@@ -95,8 +95,9 @@ export function errorMessageForLog(error: unknown): string {
   const original = unwrapStdError(error);
   const database = describeDbError(original);
   if (database) return describeDbErrorText(database);
-  if (isErrorLike(original)) return scrubDbMessages(original.message, original);
-  return String(original);
+  // Also pino's msg and the failedReason BullMQ stores, which the serializers never see.
+  if (isErrorLike(original)) return redactUrlPasswords(scrubDbMessages(original.message, original));
+  return redactUrlPasswords(String(original));
 }
 
 /**
