@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
@@ -99,7 +101,8 @@ export class OrganizationsService {
             : (before.request_log_retention_live_days ?? null),
         reminder_emails_enabled: changes.reminder_emails_enabled ?? reminderEmailsEnabled(before),
       };
-      if (JSON.stringify(before) === JSON.stringify(after)) return;
+      // jsonb hands keys back in its own order: compare values, not text.
+      if (isDeepStrictEqual(before, after)) return;
       org.settings = after;
       this.audit.record(em, { orgId, actor, action: 'org.settings_updated', target: { type: 'org', id: orgId }, before, after });
     });
