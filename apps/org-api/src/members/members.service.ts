@@ -112,13 +112,17 @@ export class MembersService {
 
   /** A fresh token and expiry for a pending invitation; the old token stops working. */
   async resendInvitation(principal: UserPrincipal, invitationId: string, actor: AuditActor): Promise<InvitationResponseDto> {
+    // Counted before the organisation's row is locked, as addMember does: no Redis wait under the lock.
+    const addressed = isIdOf(IdPrefix.Invitation, invitationId)
+      ? await this.em.fork().findOne(Invitation, { id: invitationId, organization: principal.orgId }, { fields: ['email'] })
+      : null;
+    if (addressed) await this.throttle.begin(addressed.email, principal.orgId, 'invitation');
     const { invitation, token, orgName } = await this.change(principal, async ({ em, org, actorRole }) => {
       const found = await this.findInvitation(em, org, invitationId);
       assertMemberChangeAllowed(actorRole, { kind: 'add', role: found.role });
       if (found.status !== InvitationState.Pending) {
         throw new AppError('INVITATION_CLOSED', `This invitation was ${found.status}; invite the address again instead.`);
       }
-      await this.throttle.begin(found.email, org.id, 'invitation');
       const issued = newMailToken('lki_');
       found.tokenHash = issued.hash;
       found.expiresAt = this.invitationExpiry();
