@@ -1,7 +1,6 @@
 import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
 
 import { Logger } from '@nestjs/common';
-import ipaddr from 'ipaddr.js';
 
 import { addressProblem } from '@latchkey/platform';
 
@@ -28,7 +27,7 @@ export class RefusedTargetError extends Error {
  * carries. The rules are libs/platform's addressProblem, which org-api judges by at registration.
  */
 export function isPublicAddress(address: string): boolean {
-  return ipaddr.isValid(address) && addressProblem(address) === null;
+  return addressProblem(address) === null;
 }
 
 /** Refuses a target for the delivery log, and tells the server's log why. */
