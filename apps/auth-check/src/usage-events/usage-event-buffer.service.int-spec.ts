@@ -55,8 +55,12 @@ describe(UsageEventBuffer.name, () => {
   const queues: UsageQueue[] = [];
   const open: UsageEventBuffer[] = [];
 
-  /** Each test gets its own prefix, so its queue starts empty. */
-  function build(overrides: Record<string, string> = {}, options?: UsageEventBufferOptions) {
+  /**
+   * Each test gets its own prefix, so its queue starts empty. The test's own queue is
+   * connected before it returns: an outage test kills Redis next, and a queue whose first
+   * connect was cut never recovers (nor closes cleanly).
+   */
+  async function build(overrides: Record<string, string> = {}, options?: UsageEventBufferOptions) {
     const config = new AppConfig(env.config({ REDIS_PREFIX: `${env.redisPrefix}:t${++testSeq}`, ...overrides }));
     const metrics = new MetricsService();
     const sut = new UsageEventBuffer(config, metrics, options);
@@ -71,6 +75,7 @@ describe(UsageEventBuffer.name, () => {
     });
     queue.on('error', () => undefined);
     queues.push(queue);
+    await queue.waitUntilReady();
     return { sut, metrics, queue };
   }
 
@@ -89,7 +94,7 @@ describe(UsageEventBuffer.name, () => {
   });
 
   it('sends N events as full batches at once and the rest after USAGE_FLUSH_MS, one job per flush', async () => {
-    const { sut, queue, metrics } = build({ USAGE_BATCH_SIZE: '20', USAGE_FLUSH_MS: '300' });
+    const { sut, queue, metrics } = await build({ USAGE_BATCH_SIZE: '20', USAGE_FLUSH_MS: '300' });
     const emittedFrom = Date.now();
     for (let i = 0; i < 50; i += 1) sut.emit(event(i));
     const emittedTo = Date.now();
@@ -125,7 +130,7 @@ describe(UsageEventBuffer.name, () => {
   });
 
   it('sends what arrives within one flush interval as one job', async () => {
-    const { sut, queue } = build({ USAGE_BATCH_SIZE: '1000', USAGE_FLUSH_MS: '100' });
+    const { sut, queue } = await build({ USAGE_BATCH_SIZE: '1000', USAGE_FLUSH_MS: '100' });
     for (let i = 0; i < 30; i += 1) sut.emit(event(i));
     await sleep(50);
     for (let i = 30; i < 45; i += 1) sut.emit(event(i));
@@ -139,7 +144,7 @@ describe(UsageEventBuffer.name, () => {
   });
 
   it('flushes what it holds on a graceful stop, without waiting for the timer', async () => {
-    const { sut, queue } = build({ USAGE_BATCH_SIZE: '1000', USAGE_FLUSH_MS: '10000' });
+    const { sut, queue } = await build({ USAGE_BATCH_SIZE: '1000', USAGE_FLUSH_MS: '10000' });
     for (let i = 0; i < 7; i += 1) sut.emit(event(i));
     await sleep(100);
     expect(await allJobs(queue)).toHaveLength(0);
@@ -156,7 +161,7 @@ describe(UsageEventBuffer.name, () => {
   }, 5_000);
 
   it('emit is synchronous: 100k events are all held before the first send, then go as 20 batches', async () => {
-    const { sut, queue } = build({ USAGE_BATCH_SIZE: '5000', USAGE_FLUSH_MS: '50' });
+    const { sut, queue } = await build({ USAGE_BATCH_SIZE: '5000', USAGE_FLUSH_MS: '50' });
     for (let i = 0; i < 100_000; i += 1) sut.emit(event(i));
     // No turn of the event loop has passed, so nothing can have been sent yet.
     expect(sut.size).toBe(100_000);
@@ -181,7 +186,7 @@ describe(UsageEventBuffer.name, () => {
     });
 
     it('holds the events while Redis is down and sends each exactly once when it is back', async () => {
-      const { sut, queue, metrics } = build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '25', USAGE_FLUSH_MS: '50' });
+      const { sut, queue, metrics } = await build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '25', USAGE_FLUSH_MS: '50' });
       for (let i = 0; i < 30; i += 1) sut.emit(event(i));
       await waitUntil(async () => (await sentPaths(queue)).length === 30, 3_000, 'the events before the outage');
 
@@ -208,7 +213,7 @@ describe(UsageEventBuffer.name, () => {
     }, 40_000);
 
     it('waits out a frozen Redis without piling up adds: the batch lands once', async () => {
-      const { sut, queue } = build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '10', USAGE_FLUSH_MS: '50' });
+      const { sut, queue } = await build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '10', USAGE_FLUSH_MS: '50' });
       // Frozen: the add is sent but not answered; the buffer gives up waiting and retries.
       server.freeze();
       for (let i = 0; i < 10; i += 1) sut.emit(event(i));
@@ -222,7 +227,10 @@ describe(UsageEventBuffer.name, () => {
     }, 30_000);
 
     it('drops the oldest waiting events when the buffer is full, with a metric', async () => {
-      const { sut, queue, metrics } = build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '10', USAGE_FLUSH_MS: '50' }, { capacity: 50 });
+      const { sut, queue, metrics } = await build(
+        { REDIS_URL: server.url, USAGE_BATCH_SIZE: '10', USAGE_FLUSH_MS: '50' },
+        { capacity: 50 },
+      );
       await server.kill();
       for (let i = 0; i < 80; i += 1) sut.emit(event(i));
       expect(await metricValue(metrics, 'usage_events_dropped_total')).toBe(30);
@@ -236,7 +244,7 @@ describe(UsageEventBuffer.name, () => {
     }, 30_000);
 
     it('gives up at the shutdown deadline when Redis stays away, without hanging', async () => {
-      const { sut } = build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '10', USAGE_FLUSH_MS: '50' }, { shutdownDeadlineMs: 1_000 });
+      const { sut } = await build({ REDIS_URL: server.url, USAGE_BATCH_SIZE: '10', USAGE_FLUSH_MS: '50' }, { shutdownDeadlineMs: 1_000 });
       await server.kill();
       for (let i = 0; i < 25; i += 1) sut.emit(event(i));
       // Redis never comes back: the stop returns (within this test's 10 s, its deadlines adding

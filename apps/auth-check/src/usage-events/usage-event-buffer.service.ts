@@ -5,7 +5,7 @@ import { Counter, Gauge } from 'prom-client';
 import { AppConfig } from '@latchkey/config';
 import { USAGE_BATCH_JOB, USAGE_QUEUE, usageBatchJob, UsageBatchJobData } from '@latchkey/contracts';
 import { newUlid } from '@latchkey/db';
-import { createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
+import { closeBullmq, createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
 
 import { PendingUsageEvent, UsageEventRing } from './usage-event-ring';
 
@@ -133,11 +133,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     // Checks still answering while the stop began may have emitted after the first flush.
     if (this.size > 0) await this.flushAll(Math.min(LATE_FLUSH_DEADLINE_MS, this.shutdownDeadlineMs));
     if (this.size > 0) this.logger.error(`${this.size} usage events were not sent before shutdown (Redis unreachable)`);
-    try {
-      await withDeadline(this.queue.close(), CLOSE_DEADLINE_MS, 'usage queue close timed out');
-    } catch {
-      await this.queue.disconnect().catch(() => undefined);
-    }
+    await closeBullmq(this.queue, CLOSE_DEADLINE_MS);
   }
 
   private async flushAll(deadlineMs: number): Promise<void> {

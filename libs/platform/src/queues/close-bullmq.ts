@@ -2,7 +2,7 @@ import { Queue, Worker } from 'bullmq';
 
 import { withDeadline } from './with-deadline';
 
-/** How long a closing queue may wait for its first connect (a process stopped right after starting). */
+/** How long a closing queue may wait for its first connect (a process stopped right after starting), or for a forced disconnect. */
 const READY_WAIT_MS = 1_000;
 
 /**
@@ -31,7 +31,9 @@ export async function closeBullmq(target: Queue | Worker | undefined, deadlineMs
       void target.close(true).catch(() => undefined);
       return 'forced';
     }
-    await target.disconnect().catch(() => undefined);
+    // Not awaited without a deadline: ioredis never reports the end of a connection that
+    // was already between reconnect attempts (Redis gone), so bullmq's disconnect would wait for ever.
+    await withDeadline(target.disconnect(), READY_WAIT_MS).catch(() => undefined);
     return 'forced';
   } finally {
     keepErrorListener(target);
