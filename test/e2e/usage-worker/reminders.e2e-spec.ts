@@ -12,8 +12,8 @@ import { KeyRemindersService } from '../../../apps/usage-worker/src/reminders/ke
 import { QuotaWatcher } from '../../../apps/usage-worker/src/reminders/quota-watcher.service';
 import {
   REMINDERS_EVERY_MS,
+  REMINDERS_JOB,
   REMINDERS_QUEUE,
-  REMINDERS_SCHEDULER,
   RemindersProcessor,
 } from '../../../apps/usage-worker/src/reminders/reminders.processor';
 import { TestApp } from '../../support/create-test-app';
@@ -316,7 +316,7 @@ describe('usage-worker: key reminders and quota notices', () => {
       const queue = new Queue(REMINDERS_QUEUE, { prefix: bullPrefix(sut.config.REDIS_PREFIX), connection: { url: sut.config.REDIS_URL } });
       try {
         const schedulers = await queue.getJobSchedulers();
-        expect(schedulers).toEqual([expect.objectContaining({ key: REMINDERS_SCHEDULER, every: REMINDERS_EVERY_MS })]);
+        expect(schedulers).toEqual([expect.objectContaining({ key: REMINDERS_JOB, every: REMINDERS_EVERY_MS })]);
 
         const key = await newKey({ expiresAt: new Date(now.getTime() + 3 * DAY) });
         await sut.app.get(RemindersProcessor).runNow();

@@ -16,10 +16,7 @@ import {
 import { MetricsService } from '@latchkey/platform';
 
 import { RequestLogPartitionsService } from '../../../apps/usage-worker/src/usage-events/request-log-partitions.service';
-import {
-  USAGE_MAINTENANCE_QUEUE,
-  USAGE_MAINTENANCE_SCHEDULER,
-} from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
+import { USAGE_MAINTENANCE_JOB, USAGE_MAINTENANCE_QUEUE } from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
 import { waitUntil } from '../../support/wait-until';
@@ -246,7 +243,7 @@ describe('usage-worker: usage batches → exact counters, request logs, last_use
         connection: { url: sut.config.REDIS_URL },
       });
       try {
-        await waitUntil(async () => (await maintenance.getJobScheduler(USAGE_MAINTENANCE_SCHEDULER)) !== undefined, 5_000, 'the scheduler');
+        await waitUntil(async () => (await maintenance.getJobScheduler(USAGE_MAINTENANCE_JOB)) !== undefined, 5_000, 'the scheduler');
       } finally {
         await maintenance.close();
       }

@@ -16,7 +16,6 @@ import {
   WEBHOOK_SWEEP_EVERY_MS,
   WEBHOOK_SWEEP_JOB,
   WEBHOOK_SWEEP_QUEUE,
-  WEBHOOK_SWEEP_SCHEDULER_ID,
   WebhookDeliverySweeper,
 } from '../../../apps/usage-worker/src/webhook-delivery/webhook-delivery-sweeper';
 import { TestApp } from '../../support/create-test-app';
@@ -94,10 +93,10 @@ describe('usage-worker: webhook pending-delivery sweeper', () => {
     try {
       await waitUntil(async () => (await sweeps.getJobSchedulers()).length > 0, 5_000, 'the scheduler');
       // A second process upserts the same scheduler: still one.
-      await sut.app.get(WebhookDeliverySweeper).ensureScheduler();
+      await sut.app.get(WebhookDeliverySweeper).ensureSchedule();
       const schedulers = await sweeps.getJobSchedulers();
       expect(schedulers).toEqual([
-        expect.objectContaining({ key: WEBHOOK_SWEEP_SCHEDULER_ID, every: WEBHOOK_SWEEP_EVERY_MS, name: WEBHOOK_SWEEP_JOB }),
+        expect.objectContaining({ key: WEBHOOK_SWEEP_JOB, every: WEBHOOK_SWEEP_EVERY_MS, name: WEBHOOK_SWEEP_JOB }),
       ]);
     } finally {
       await sweeps.close();
@@ -196,12 +195,12 @@ describe('usage-worker: webhook pending-delivery sweeper', () => {
       connection: { url: sut.config.REDIS_URL },
     });
     try {
-      await sweeps.removeJobScheduler(WEBHOOK_SWEEP_SCHEDULER_ID);
+      await sweeps.removeJobScheduler(WEBHOOK_SWEEP_JOB);
       expect(await sweeps.getJobSchedulers()).toEqual([]);
       // A reconnection (as after a Redis restart) re-creates it.
       const sweeper: WebhookDeliverySweeper = sut.app.get(WebhookDeliverySweeper);
-      const internals = sweeper as unknown as { sweeps: Queue };
-      const client = await internals.sweeps.client;
+      const internals = sweeper as unknown as { scheduleQueue: Queue };
+      const client = await internals.scheduleQueue.client;
       client.disconnect(true);
       await waitUntil(async () => (await sweeps.getJobSchedulers()).length === 1, 10_000, 'the scheduler to come back');
     } finally {

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Job, Queue } from 'bullmq';
+import { Job } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { QueueJobOptions } from '@latchkey/contracts';
-import { closeBullmq, createProducerQueue, keepJobScheduler, KeptJobScheduler, WorkerHost } from '@latchkey/platform';
+import { WorkerHost } from '@latchkey/platform';
 
 import { SentRemindersPruner, SentRemindersPruneRun } from '../reminders/sent-reminders-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
@@ -16,12 +15,10 @@ import { UsageHistoryPruner, UsageHistoryPruneRun } from './usage-history-pruner
  * rather than in contracts. DO NOT CHANGE the names: the stored scheduler refers to them.
  */
 export const USAGE_MAINTENANCE_QUEUE = 'usage-maintenance';
+/** Also the scheduler's id. */
 export const USAGE_MAINTENANCE_JOB = 'request-log-maintenance';
-export const USAGE_MAINTENANCE_SCHEDULER = 'request-log-maintenance';
 /** Hourly: each run is idempotent, and a missed run (worker down at the time) is made up within the hour. */
 const MAINTENANCE_EVERY_MS = 3_600_000;
-/** Runs are kept a while for an operator to look at, then dropped. */
-const MAINTENANCE_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const satisfies QueueJobOptions;
 const CLOSE_DEADLINE_MS = 5_000;
 
 interface MaintenanceJobData {
@@ -54,48 +51,27 @@ export interface MaintenanceRun {
  */
 @Injectable()
 export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, MaintenanceRun> {
-  private queue: Queue<MaintenanceJobData> | undefined;
-  private scheduler: KeptJobScheduler | undefined;
-
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly partitions: RequestLogPartitionsService,
     private readonly retention: RequestLogRetentionService,
     private readonly usageHistory: UsageHistoryPruner,
     private readonly reminders: SentRemindersPruner,
   ) {
-    super(config, { queue: USAGE_MAINTENANCE_QUEUE, jobLabel: 'usage maintenance', concurrency: 1, closeDeadlineMs: CLOSE_DEADLINE_MS });
-  }
-
-  override onApplicationBootstrap(): void {
-    this.queue = createProducerQueue<MaintenanceJobData>(USAGE_MAINTENANCE_QUEUE, this.config, this.logger);
-    super.onApplicationBootstrap();
     // The scheduler's first run comes at once and creates the days ahead; it does not hold up
     // the boot, and until the days exist their checks wait in the DEFAULT partition.
-    this.scheduler = keepJobScheduler(
-      this.queue,
-      {
-        id: USAGE_MAINTENANCE_SCHEDULER,
-        everyMs: MAINTENANCE_EVERY_MS,
-        job: { name: USAGE_MAINTENANCE_JOB, data: {}, opts: MAINTENANCE_JOB_OPTIONS },
-        label: 'usage maintenance',
-      },
-      this.logger,
-    );
-  }
-
-  override async beforeApplicationShutdown(): Promise<void> {
-    this.scheduler?.stop();
-    const queue = this.queue;
-    this.queue = undefined;
-    await super.beforeApplicationShutdown();
-    await closeBullmq(queue, CLOSE_DEADLINE_MS);
+    super(config, {
+      queue: USAGE_MAINTENANCE_QUEUE,
+      jobLabel: 'usage maintenance',
+      concurrency: 1,
+      closeDeadlineMs: CLOSE_DEADLINE_MS,
+      schedule: { everyMs: MAINTENANCE_EVERY_MS, jobName: USAGE_MAINTENANCE_JOB },
+    });
   }
 
   /** Adds a maintenance run now (tests, operators); the scheduler adds the regular ones. */
-  async runNow(now?: Date): Promise<Job<MaintenanceJobData>> {
-    if (!this.queue) throw new Error('usage maintenance is not running');
-    return this.queue.add(USAGE_MAINTENANCE_JOB, now ? { now: now.toISOString() } : {}, MAINTENANCE_JOB_OPTIONS);
+  runNow(now?: Date): Promise<Job<MaintenanceJobData>> {
+    return this.addScheduledJob(now ? { now: now.toISOString() } : {});
   }
 
   async process(job: Job<MaintenanceJobData>): Promise<MaintenanceRun> {

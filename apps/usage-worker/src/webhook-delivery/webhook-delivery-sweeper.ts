@@ -5,15 +5,15 @@ import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
-import { QueueJobOptions, WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJobId } from '@latchkey/contracts';
-import { closeBullmq, createProducerQueue, keepJobScheduler, KeptJobScheduler, WorkerHost } from '@latchkey/platform';
+import { WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryJobId } from '@latchkey/contracts';
+import { closeBullmq, createProducerQueue, WorkerHost } from '@latchkey/platform';
 
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 
 /** The queue of the sweeper's own jobs (one scheduler, one job a minute); not the deliveries queue, so it never waits behind them. */
 export const WEBHOOK_SWEEP_QUEUE = 'webhook-delivery-sweeps';
+/** Also the scheduler's id: DO NOT CHANGE it, the stored scheduler refers to it. */
 export const WEBHOOK_SWEEP_JOB = 'sweep-pending-deliveries';
-export const WEBHOOK_SWEEP_SCHEDULER_ID = 'sweep-pending-deliveries';
 export const WEBHOOK_SWEEP_EVERY_MS = 60_000;
 /**
  * A pending delivery due longer ago than this should have been sent or re-held
@@ -21,8 +21,6 @@ export const WEBHOOK_SWEEP_EVERY_MS = 60_000;
  * the margin only spares Redis the look-ups of deliveries queued moments ago.
  */
 export const WEBHOOK_SWEEP_MARGIN_MS = 60_000;
-/** Sweeps are kept a while for an operator to look at, then dropped. */
-const SWEEP_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const satisfies QueueJobOptions;
 const PAGE_SIZE = 500;
 const CLOSE_DEADLINE_MS = 2_000;
 
@@ -51,52 +49,30 @@ export interface SweepResult {
  * (waiting, delayed, held by a breaker, active) is left alone, and a sweep racing
  * the worker adds at most a job the worker then skips. A job BullMQ failed for good
  * (Postgres away through all its retries, or stalled twice by crashed workers) is
- * retried. The scheduler is kept by keepJobScheduler: re-upserted whenever the Redis
+ * retried. The scheduler is kept by the WorkerHost schedule: re-upserted whenever the Redis
  * connection comes back, so a Redis that lost everything gets it again without a restart.
  */
 @Injectable()
 export class WebhookDeliverySweeper extends WorkerHost<SweepJobData, SweepResult> implements OnApplicationShutdown {
-  private readonly sweeps: Queue;
   private readonly deliveries: Queue;
-  private scheduler: KeptJobScheduler | undefined;
 
   constructor(
     config: AppConfig,
     private readonly orm: MikroORM,
     private readonly producer: WebhookDeliveriesProducer,
   ) {
-    super(config, { queue: WEBHOOK_SWEEP_QUEUE, jobLabel: 'sweep', concurrency: 1 });
-    this.sweeps = createProducerQueue(WEBHOOK_SWEEP_QUEUE, config, this.logger);
+    super(config, {
+      queue: WEBHOOK_SWEEP_QUEUE,
+      jobLabel: 'sweep',
+      concurrency: 1,
+      schedule: { everyMs: WEBHOOK_SWEEP_EVERY_MS, jobName: WEBHOOK_SWEEP_JOB },
+    });
     // Read (and its failed jobs retried) only; new delivery jobs go through the producer.
     this.deliveries = createProducerQueue(WEBHOOK_DELIVERIES_QUEUE, config, this.logger);
   }
 
-  override onApplicationBootstrap(): void {
-    super.onApplicationBootstrap();
-    this.scheduler = keepJobScheduler(
-      this.sweeps,
-      {
-        id: WEBHOOK_SWEEP_SCHEDULER_ID,
-        everyMs: WEBHOOK_SWEEP_EVERY_MS,
-        job: { name: WEBHOOK_SWEEP_JOB, data: {}, opts: SWEEP_JOB_OPTIONS },
-        label: 'the delivery sweep',
-      },
-      this.logger,
-    );
-  }
-
-  override async beforeApplicationShutdown(): Promise<void> {
-    this.scheduler?.stop();
-    await super.beforeApplicationShutdown();
-  }
-
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.sweeps, this.deliveries].map((queue) => closeBullmq(queue, CLOSE_DEADLINE_MS)));
-  }
-
-  /** Creates or updates the scheduler now; idempotent, every process does it at boot and on reconnection. */
-  async ensureScheduler(): Promise<void> {
-    await this.scheduler?.ensure();
+    await closeBullmq(this.deliveries, CLOSE_DEADLINE_MS);
   }
 
   process(job: Job<SweepJobData>): Promise<SweepResult> {

@@ -8,7 +8,7 @@ import { TestEnvironment } from '../../../../test/support/test-environment';
 import { waitUntil } from '../../../../test/support/wait-until';
 import { closeBullmq } from './close-bullmq';
 import { createProducerQueue } from './create-queue';
-import { WorkerHost, WorkerHostOptions } from './worker-host';
+import { SCHEDULED_JOB_OPTIONS, WorkerHost, WorkerHostOptions } from './worker-host';
 
 const EMAIL = 'grace@example.com';
 
@@ -36,7 +36,7 @@ class ProbeProcessor extends WorkerHost<ProbeData, string> {
   readonly failures: { job: Job<ProbeData> | undefined; error: Error }[] = [];
   readonly started: string[] = [];
 
-  constructor(config: AppConfig, options: Partial<WorkerHostOptions> = {}) {
+  constructor(config: AppConfig, options: Partial<WorkerHostOptions<ProbeData>> = {}) {
     super(config, { queue: 'worker-host-probe', jobLabel: 'probe job', ...options });
   }
 
@@ -67,6 +67,8 @@ describe(WorkerHost.name, () => {
   let config: AppConfig;
   let queue: Queue<ProbeData>;
   let sut: ProbeProcessor | undefined;
+  /** Hosts besides sut, as other processes of the same deployment. */
+  let others: ProbeProcessor[] = [];
 
   beforeAll(async () => {
     Logger.overrideLogger(['error']);
@@ -76,8 +78,9 @@ describe(WorkerHost.name, () => {
   });
 
   afterEach(async () => {
-    await sut?.beforeApplicationShutdown();
+    for (const host of [sut, ...others]) await host?.beforeApplicationShutdown();
     sut = undefined;
+    others = [];
     await queue.obliterate({ force: true });
   });
 
@@ -86,10 +89,17 @@ describe(WorkerHost.name, () => {
     await env.destroy();
   });
 
-  function start(options: Partial<WorkerHostOptions> = {}): ProbeProcessor {
+  function start(options: Partial<WorkerHostOptions<ProbeData>> = {}): ProbeProcessor {
     sut = new ProbeProcessor(config, options);
     sut.onApplicationBootstrap();
     return sut;
+  }
+
+  function startAnother(options: Partial<WorkerHostOptions<ProbeData>> = {}): ProbeProcessor {
+    const host = new ProbeProcessor(config, options);
+    host.onApplicationBootstrap();
+    others.push(host);
+    return host;
   }
 
   async function settled(id: string): Promise<Job<ProbeData>> {
@@ -190,5 +200,77 @@ describe(WorkerHost.name, () => {
     sut = undefined;
 
     expect(warn).toHaveBeenCalledWith('worker-host-probe worker close timed out; leaving the jobs in hand to be redelivered');
+  });
+
+  describe('with a schedule', () => {
+    const schedule = { everyMs: 60_000, jobName: 'probe-every-minute', data: { outcome: 'ok' } } as const;
+
+    async function scheduledJobs(): Promise<Job<ProbeData>[]> {
+      const jobs = await queue.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
+      return jobs.filter((job) => job.name === schedule.jobName);
+    }
+
+    it('runs the scheduled job with its data at once, kept per the retention defaults', async () => {
+      const host = start({ schedule });
+
+      await waitUntil(async () => (await scheduledJobs()).some((job) => job.finishedOn !== undefined), 10_000, 'the first run');
+
+      const [first] = (await scheduledJobs()).filter((job) => job.finishedOn !== undefined);
+      expect(first.data).toEqual({ outcome: 'ok' });
+      expect(first.returnvalue).toBe('done');
+      expect(first.opts).toMatchObject(SCHEDULED_JOB_OPTIONS);
+      expect(host.started).toContain(first.id);
+    });
+
+    it('has one scheduler in Redis however many hosts keep it', async () => {
+      const first = start({ schedule });
+      const second = startAnother({ schedule });
+
+      expect(await first.ensureSchedule()).toBe(true);
+      expect(await second.ensureSchedule()).toBe(true);
+
+      expect(await queue.getJobSchedulers()).toEqual([
+        expect.objectContaining({ key: schedule.jobName, name: schedule.jobName, every: schedule.everyMs }),
+      ]);
+    });
+
+    it('adds a job of the schedule on demand, with the same retention', async () => {
+      class OnDemandProbe extends ProbeProcessor {
+        runNow(data: ProbeData): Promise<Job<ProbeData>> {
+          return this.addScheduledJob(data);
+        }
+      }
+      const host = new OnDemandProbe(config, { schedule });
+      sut = host;
+      host.onApplicationBootstrap();
+
+      const added = await host.runNow({ outcome: 'slow', ms: 1 });
+      const job = await settled(added.id!);
+
+      expect(job.name).toBe(schedule.jobName);
+      expect(job.returnvalue).toBe('slow done');
+      expect(job.opts).toMatchObject(SCHEDULED_JOB_OPTIONS);
+    });
+
+    it('closes its producer queue on shutdown and keeps the scheduler no more', async () => {
+      const host = start({ schedule });
+      expect(await host.ensureSchedule()).toBe(true);
+      const producer = host['scheduleQueue']!;
+      const client = await producer.client;
+
+      await host.beforeApplicationShutdown();
+      sut = undefined;
+
+      expect(client.status).toBe('end');
+      expect(await host.ensureSchedule()).toBe(false);
+    });
+
+    it('has no producer queue and no scheduler without a schedule', async () => {
+      const host = start();
+
+      expect(host['scheduleQueue']).toBeUndefined();
+      expect(await host.ensureSchedule()).toBe(false);
+      expect(await queue.getJobSchedulers()).toEqual([]);
+    });
   });
 });
