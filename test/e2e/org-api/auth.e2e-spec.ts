@@ -1,5 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 
+import { AuthService } from '../../../apps/org-api/src/auth/auth.service';
+import { MembersService } from '../../../apps/org-api/src/members/members.service';
 import { TestApp } from '../../support/create-test-app';
 import { inviteAndAccept, logIn, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
 
@@ -12,6 +14,10 @@ describe('accounts and sessions', () => {
 
   afterAll(async () => {
     await sut.close();
+  });
+
+  it('limits logins and invitations with one throttle, provided once', () => {
+    expect(sut.app.get(AuthService)['throttle']).toBe(sut.app.get(MembersService)['throttle']);
   });
 
   describe('signup', () => {

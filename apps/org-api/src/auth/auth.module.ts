@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 
+import { ThrottleModule } from '../throttle/throttle.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
-import { LoginThrottleService } from './login-throttle.service';
 
-@Module({ controllers: [AuthController], providers: [AuthService, LoginThrottleService] })
+@Module({ imports: [ThrottleModule], controllers: [AuthController], providers: [AuthService] })
 export class AuthModule {}

@@ -2,8 +2,8 @@ import { ActorType, AuditLog, UserToken, UserTokenPurpose } from '@latchkey/db';
 import { RedisService } from '@latchkey/platform';
 
 import { ServiceHarness } from '../../../../test/support/service-harness';
+import { LoginThrottleService } from '../throttle/login-throttle.service';
 import { AuthService } from './auth.service';
-import { LoginThrottleService } from './login-throttle.service';
 
 const PASSWORD = 'correct horse battery staple';
 

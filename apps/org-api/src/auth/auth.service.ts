@@ -14,8 +14,8 @@ import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
 import { hashMailToken, newMailToken } from '../members/mail-token';
+import { LoginThrottleService } from '../throttle/login-throttle.service';
 import { SessionResponseDto, UserResponseDto } from './dto/session-response.dto';
-import { LoginThrottleService } from './login-throttle.service';
 
 /** argon2id with OWASP's second recommended profile (19 MiB, 2 passes). */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;

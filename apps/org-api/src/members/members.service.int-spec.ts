@@ -5,7 +5,7 @@ import { RedisService } from '@latchkey/platform';
 import { tokenFromMail } from '../../../../test/support/mailbox';
 import { SeededMember, seedMember, seedOrg, seedUser } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
-import { LoginThrottleService } from '../auth/login-throttle.service';
+import { LoginThrottleService } from '../throttle/login-throttle.service';
 import { MembersService } from './members.service';
 
 const ACCEPT = '/console/invitations/accept';

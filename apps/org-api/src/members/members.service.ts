@@ -24,7 +24,7 @@ import { MailerService, oneLine } from '@latchkey/mailer';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
-import { LoginThrottleService } from '../auth/login-throttle.service';
+import { LoginThrottleService } from '../throttle/login-throttle.service';
 import { InvitationResponseDto } from './dto/invitation-response.dto';
 import { MemberResponseDto } from './dto/member-response.dto';
 import { hashMailToken, newMailToken } from './mail-token';

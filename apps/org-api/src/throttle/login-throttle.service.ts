@@ -35,7 +35,8 @@ const WHAT: Record<ThrottledAction, string> = {
 export interface LoginAttempt {
   action: ThrottledAction;
   email: string;
-  ip: string;
+  /** What the second counter counts by: the client address, or for invitations the inviting organisation's id. */
+  scope: string;
   /** Attempts on this account inside the window, this one included. */
   accountAttempts: number;
 }
@@ -66,21 +67,21 @@ export class LoginThrottleService {
   }
 
   /**
-   * Counts the attempt; throws 429 when the account or the address is over its limit.
-   * For invitations `ip` is the inviting organisation's id: the mails come from it.
+   * Counts the attempt; throws 429 when the account or the scope is over its limit.
+   * The scope is the client address, except for invitations: the inviting organisation's id, since the mails come from it.
    */
-  async begin(email: string, ip: string, action: ThrottledAction = 'login'): Promise<LoginAttempt> {
+  async begin(email: string, scope: string, action: ThrottledAction = 'login'): Promise<LoginAttempt> {
     const results = await this.guard(() =>
       this.redis.client
         .multi()
         .incr(this.accountKey(action, email))
         .expire(this.accountKey(action, email), this.windowSeconds)
-        .incr(this.addressKey(action, ip))
-        .expire(this.addressKey(action, ip), this.windowSeconds)
+        .incr(this.scopeKey(action, scope))
+        .expire(this.scopeKey(action, scope), this.windowSeconds)
         .exec(),
     );
     const accountAttempts = Number(results?.[0]?.[1] ?? 0);
-    const addressAttempts = Number(results?.[2]?.[1] ?? 0);
+    const scopeAttempts = Number(results?.[2]?.[1] ?? 0);
     if (accountAttempts > this.maxFailures) {
       throw new AppError(
         action === 'login' ? 'ACCOUNT_LOCKED' : 'TOO_MANY_REQUESTS',
@@ -90,29 +91,29 @@ export class LoginThrottleService {
         },
       );
     }
-    const addressLimit =
+    const scopeLimit =
       action === 'signup' ? this.signupsPerAddress : action === 'invitation' ? this.invitationsPerOrg : this.maxFailures * IP_FACTOR;
-    if (addressAttempts > addressLimit) {
+    if (scopeAttempts > scopeLimit) {
       throw new AppError(
         action === 'login' ? 'TOO_MANY_LOGIN_ATTEMPTS' : 'TOO_MANY_REQUESTS',
         `Too many ${WHAT[action]} from this ${action === 'invitation' ? 'organisation' : 'address'}; try again later.`,
         { retryAfterSeconds: this.windowSeconds },
       );
     }
-    return { action, email, ip, accountAttempts };
+    return { action, email, scope, accountAttempts };
   }
 
   failureDelayMs(attempt: LoginAttempt): number {
     return loginFailureDelayMs(attempt.accountAttempts);
   }
 
-  /** The right password: the account starts afresh and the address gets this attempt back. */
+  /** The right password: the account starts afresh and the scope gets this attempt back. */
   async succeeded(attempt: LoginAttempt): Promise<void> {
     await this.guard(() =>
       this.redis.client
         .multi()
         .del(this.accountKey(attempt.action, attempt.email))
-        .decr(this.addressKey(attempt.action, attempt.ip))
+        .decr(this.scopeKey(attempt.action, attempt.scope))
         .exec(),
     );
   }
@@ -131,7 +132,8 @@ export class LoginThrottleService {
     return this.redis.key(action === 'login' ? 'login-attempts' : `${action}-attempts`, 'account', sha256Hex(email));
   }
 
-  private addressKey(action: ThrottledAction, ip: string): string {
-    return this.redis.key(action === 'login' ? 'login-attempts' : `${action}-attempts`, 'ip', ip);
+  // The segment stays 'ip' for every scope, organisations included, so counters survive a deploy too.
+  private scopeKey(action: ThrottledAction, scope: string): string {
+    return this.redis.key(action === 'login' ? 'login-attempts' : `${action}-attempts`, 'ip', scope);
   }
 }
