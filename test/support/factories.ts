@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { MikroORM } from '@mikro-orm/core';
 
 import { generateApiKey, hmacSha256Hex } from '@latchkey/crypto';
-import { ApiKey, IdPrefix, newId, Organization } from '@latchkey/db';
+import { ApiKey, Organization } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 import { TestApp } from './create-test-app';
 import { mailbox, tokenFromMail } from './mailbox';

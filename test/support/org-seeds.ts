@@ -4,7 +4,8 @@ import { EntityManager } from '@mikro-orm/postgresql';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor } from '@latchkey/audit';
-import { ActorType, Membership, Organization, Role, Session, User } from '@latchkey/db';
+import { Role } from '@latchkey/contracts';
+import { ActorType, Membership, Organization, Session, User } from '@latchkey/db';
 
 /** A user's membership as a service sees it: the principal the access guard builds and the audit actor. */
 export interface SeededMember {

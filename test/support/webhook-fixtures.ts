@@ -8,7 +8,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { EventType } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
-import { IdPrefix, newId, Organization, WebhookEndpoint } from '@latchkey/db';
+import { Organization, WebhookEndpoint } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 
 /** One request as a subscriber saw it. */

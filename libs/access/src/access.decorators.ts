@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth } from '@nestjs/swagger';
 
-import { Role } from '@latchkey/db';
+import { Role } from '@latchkey/contracts';
 import { Principal, RequestWithPrincipal } from '@latchkey/platform';
 
 export const ALLOWED_ROLES = 'latchkey:allowed-roles';

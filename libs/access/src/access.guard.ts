@@ -3,8 +3,8 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 
 import { AppConfig } from '@latchkey/config';
+import { Role } from '@latchkey/contracts';
 import { constantTimeEquals } from '@latchkey/crypto';
-import { Role } from '@latchkey/db';
 import { AppError, PUBLIC_ROUTE, RequestWithPrincipal } from '@latchkey/platform';
 
 import { ALLOWED_ROLES, PLATFORM_ADMIN_ROUTE } from './access.decorators';

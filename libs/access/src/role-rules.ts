@@ -1,4 +1,4 @@
-import { Role } from '@latchkey/db';
+import { Role } from '@latchkey/contracts';
 
 /**
  * Who may give or take which role (docs/api-conventions.md#roles): only an owner

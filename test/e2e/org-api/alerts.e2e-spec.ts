@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 
-import { Alert, AlertType, AuditLog, IdPrefix, newId } from '@latchkey/db';
+import { Alert, AlertType, AuditLog } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 import { TestApp } from '../../support/create-test-app';
 import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';

@@ -1,4 +1,4 @@
-import { Role } from '@latchkey/db';
+import { Role } from '@latchkey/contracts';
 
 import { CallResult, TestApp } from '../../support/create-test-app';
 import { inviteAndAccept, logIn, orgWithEveryRole, signUp, TEST_PASSWORD, uniqueEmail, UserSession } from '../../support/factories';

@@ -1,6 +1,6 @@
 import { MikroORM } from '@mikro-orm/core';
 
-import { IdPrefix, newId } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 import { TestApp } from '../../support/create-test-app';
 import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';

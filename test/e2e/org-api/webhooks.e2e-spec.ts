@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import {
   bullPrefix,
   EventType,
+  Role,
   WEBHOOK_DELIVERIES_QUEUE,
   WEBHOOK_DELIVERY_JOB,
   WebhookDeliveryJobData,
@@ -13,15 +14,13 @@ import { SecretBox } from '@latchkey/crypto';
 import {
   AuditLog,
   DeliveryStatus,
-  IdPrefix,
-  newId,
   OutboxEvent,
-  Role,
   WebhookDelivery,
   WebhookDeliveryAttempt,
   WebhookDisabledReason,
   WebhookEndpoint,
 } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 import { CallResult, TestApp } from '../../support/create-test-app';
 import { orgWithEveryRole, UserSession } from '../../support/factories';

@@ -8,7 +8,8 @@ import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 
 import { bullPrefix, DomainEvent, EVENTS_JOB, EVENTS_QUEUE, EventType } from '@latchkey/contracts';
-import { IdPrefix, newId, OutboxEvent } from '@latchkey/db';
+import { OutboxEvent } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 import { MetricsService } from '@latchkey/platform';
 

@@ -14,14 +14,13 @@ import { SecretBox } from '@latchkey/crypto';
 import {
   AuditLog,
   DeliveryStatus,
-  IdPrefix,
-  newId,
   Organization,
   OutboxEvent,
   WebhookDelivery,
   WebhookDeliveryAttempt,
   WebhookEndpoint,
 } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 import { MetricsService } from '@latchkey/platform';
 

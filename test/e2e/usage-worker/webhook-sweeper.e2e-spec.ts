@@ -10,7 +10,8 @@ import {
   WEBHOOK_DELIVERY_JOB_OPTIONS,
   webhookDeliveryJobId,
 } from '@latchkey/contracts';
-import { DeliveryStatus, IdPrefix, newId, WebhookDelivery, WebhookDeliveryAttempt } from '@latchkey/db';
+import { DeliveryStatus, WebhookDelivery, WebhookDeliveryAttempt } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 import {
   WEBHOOK_SWEEP_EVERY_MS,

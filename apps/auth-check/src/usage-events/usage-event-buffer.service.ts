@@ -4,7 +4,7 @@ import { Counter, Gauge } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
 import { USAGE_BATCH_JOB, USAGE_QUEUE, usageBatchJob, UsageBatchJobData } from '@latchkey/contracts';
-import { newUlid } from '@latchkey/db';
+import { newUlid } from '@latchkey/ids';
 import { closeBullmq, createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
 
 import { PendingUsageEvent, UsageEventRing } from './usage-event-ring';

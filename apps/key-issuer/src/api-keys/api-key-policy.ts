@@ -1,4 +1,4 @@
-import { Role } from '@latchkey/db';
+import { Role } from '@latchkey/contracts';
 import { AppError } from '@latchkey/platform';
 
 export const ApiKeyAction = {

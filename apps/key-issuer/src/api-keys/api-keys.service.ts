@@ -5,7 +5,7 @@ import { Injectable } from '@nestjs/common';
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
-import { EventType, KeyChangedNotice, OrganizationReply, OrgsPattern } from '@latchkey/contracts';
+import { EventType, KeyChangedNotice, OrganizationReply, OrgsPattern, Page, PageRequest } from '@latchkey/contracts';
 import { ApiKeyKind, generateApiKey, hmacSha256Hex, maskApiKey, SecretBox } from '@latchkey/crypto';
 import {
   ApiKey,
@@ -14,13 +14,10 @@ import {
   ApiKeyStatus,
   EMPTY_RESTRICTIONS,
   findPage,
-  IdPrefix,
-  isIdOf,
   LiveAccessStatus,
   Organization,
-  Page,
-  PageRequest,
 } from '@latchkey/db';
+import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError, RpcClient } from '@latchkey/platform';
 

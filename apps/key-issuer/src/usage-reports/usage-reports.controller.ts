@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
-import { Page } from '@latchkey/db';
+import { Page } from '@latchkey/contracts';
 import { ApiEnvelope } from '@latchkey/platform';
 
 import { KeyUsageQueryDto } from './dto/key-usage-query.dto';

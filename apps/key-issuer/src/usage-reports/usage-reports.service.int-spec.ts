@@ -1,5 +1,6 @@
-import { OrganizationReply, OrgsPattern } from '@latchkey/contracts';
-import { ApiKey, DEFAULT_ORGANIZATION_SETTINGS, IdPrefix, newId, Organization, PageRequest, ulidAt, UsageGranularity } from '@latchkey/db';
+import { OrganizationReply, OrgsPattern, PageRequest } from '@latchkey/contracts';
+import { ApiKey, DEFAULT_ORGANIZATION_SETTINGS, Organization, UsageGranularity } from '@latchkey/db';
+import { IdPrefix, newId, ulidAt } from '@latchkey/ids';
 import { RpcClient } from '@latchkey/platform';
 
 import { SeededMember, seedOrg } from '../../../../test/support/org-seeds';

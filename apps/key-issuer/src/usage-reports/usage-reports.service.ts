@@ -4,18 +4,9 @@ import { decodeTime } from 'ulid';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AppConfig } from '@latchkey/config';
-import { OrganizationReply, OrgsPattern } from '@latchkey/contracts';
-import {
-  ApiKey,
-  IdPrefix,
-  isIdOf,
-  Page,
-  PageRequest,
-  requestLogRetentionDays,
-  USAGE_BUCKET_MS,
-  USAGE_COUNTER_RETENTION_DAYS,
-  UsageGranularity,
-} from '@latchkey/db';
+import { OrganizationReply, OrgsPattern, Page, PageRequest } from '@latchkey/contracts';
+import { ApiKey, requestLogRetentionDays, USAGE_BUCKET_MS, USAGE_COUNTER_RETENTION_DAYS, UsageGranularity } from '@latchkey/db';
+import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { AppError, RpcClient } from '@latchkey/platform';
 
 import { KeyUsageQueryDto } from './dto/key-usage-query.dto';

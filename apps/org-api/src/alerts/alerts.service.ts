@@ -4,7 +4,9 @@ import { Injectable } from '@nestjs/common';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
-import { Alert, AlertType, findPage, IdPrefix, isIdOf, Page, PageRequest } from '@latchkey/db';
+import { Page, PageRequest } from '@latchkey/contracts';
+import { Alert, AlertType, findPage } from '@latchkey/db';
+import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { AppError } from '@latchkey/platform';
 
 export interface AlertFilter {

@@ -2,7 +2,8 @@ import { FilterQuery } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
-import { AuditLog, findPage, Page, PageRequest } from '@latchkey/db';
+import { Page, PageRequest } from '@latchkey/contracts';
+import { AuditLog, findPage } from '@latchkey/db';
 import { AppError } from '@latchkey/platform';
 
 export interface AuditLogFilter {

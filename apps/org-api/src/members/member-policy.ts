@@ -1,5 +1,5 @@
 import { canManageRole } from '@latchkey/access';
-import { Role } from '@latchkey/db';
+import { Role } from '@latchkey/contracts';
 import { AppError } from '@latchkey/platform';
 
 /**

@@ -4,7 +4,7 @@ import { FastifyRequest } from 'fastify';
 
 import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
-import { Page } from '@latchkey/db';
+import { Page } from '@latchkey/contracts';
 import { ApiEnvelope, PageQueryDto } from '@latchkey/platform';
 
 import { AddMemberDto } from './dto/add-member.dto';

@@ -1,5 +1,5 @@
-import { EventType } from '@latchkey/contracts';
-import { AuditLog, Invitation, InvitationState, Membership, OutboxEvent, Role, Session, User } from '@latchkey/db';
+import { EventType, Role } from '@latchkey/contracts';
+import { AuditLog, Invitation, InvitationState, Membership, OutboxEvent, Session, User } from '@latchkey/db';
 import { RedisService } from '@latchkey/platform';
 
 import { tokenFromMail } from '../../../../test/support/mailbox';

@@ -5,21 +5,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
-import { EventType } from '@latchkey/contracts';
-import {
-  findPage,
-  IdPrefix,
-  Invitation,
-  InvitationState,
-  isIdOf,
-  Membership,
-  Organization,
-  Page,
-  PageRequest,
-  Role,
-  Session,
-  User,
-} from '@latchkey/db';
+import { EventType, Page, PageRequest, Role } from '@latchkey/contracts';
+import { findPage, Invitation, InvitationState, Membership, Organization, Session, User } from '@latchkey/db';
+import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { MailerService, oneLine } from '@latchkey/mailer';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';

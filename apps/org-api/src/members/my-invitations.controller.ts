@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
-import { Page } from '@latchkey/db';
+import { Page } from '@latchkey/contracts';
 import { ApiEnvelope, PageQueryDto } from '@latchkey/platform';
 
 import { InvitationResponseDto } from './dto/invitation-response.dto';

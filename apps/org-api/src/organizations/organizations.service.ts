@@ -5,20 +5,9 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
 import { AuditActor, AuditService } from '@latchkey/audit';
-import { EventType } from '@latchkey/contracts';
-import {
-  findPage,
-  IdPrefix,
-  isIdOf,
-  LiveAccessStatus,
-  Membership,
-  Organization,
-  OrganizationSettings,
-  Page,
-  PageRequest,
-  reminderEmailsEnabled,
-  Role,
-} from '@latchkey/db';
+import { EventType, Page, PageRequest, Role } from '@latchkey/contracts';
+import { findPage, LiveAccessStatus, Membership, Organization, OrganizationSettings, reminderEmailsEnabled } from '@latchkey/db';
+import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 

@@ -4,7 +4,7 @@ import { FastifyRequest } from 'fastify';
 
 import { PlatformAdmin } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
-import { Page } from '@latchkey/db';
+import { Page } from '@latchkey/contracts';
 import { ApiEnvelope } from '@latchkey/platform';
 
 import { OrganizationResponseDto } from '../organizations/dto/organization-response.dto';

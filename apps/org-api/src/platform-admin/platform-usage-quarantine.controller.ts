@@ -3,7 +3,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { PlatformAdmin } from '@latchkey/access';
-import { findPage, Page, QuarantinedUsageEvent } from '@latchkey/db';
+import { Page } from '@latchkey/contracts';
+import { findPage, QuarantinedUsageEvent } from '@latchkey/db';
 import { ApiEnvelope, PageQueryDto } from '@latchkey/platform';
 
 import { QuarantinedUsageEventResponseDto } from './dto/quarantined-usage-event-response.dto';

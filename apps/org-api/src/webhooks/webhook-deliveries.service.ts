@@ -4,19 +4,9 @@ import { Injectable, Logger } from '@nestjs/common';
 
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
-import { EventType } from '@latchkey/contracts';
-import {
-  DAY_MS,
-  DeliveryStatus,
-  findPage,
-  IdPrefix,
-  isIdOf,
-  Page,
-  PageRequest,
-  WebhookDelivery,
-  WebhookDeliveryAttempt,
-  WebhookEndpoint,
-} from '@latchkey/db';
+import { EventType, Page, PageRequest } from '@latchkey/contracts';
+import { DAY_MS, DeliveryStatus, findPage, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint } from '@latchkey/db';
+import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { AppError } from '@latchkey/platform';
 
 import { RECOVER_WINDOW_DAYS } from './dto/recover-webhook-deliveries-query.dto';

@@ -5,9 +5,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
-import { EventType } from '@latchkey/contracts';
+import { EventType, Page, PageRequest } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
-import { findPage, IdPrefix, isIdOf, newId, Organization, Page, PageRequest, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
+import { findPage, Organization, WebhookDisabledReason, WebhookEndpoint } from '@latchkey/db';
+import { IdPrefix, isIdOf, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 

@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 
-import { Role } from '@latchkey/db';
+import { Role } from '@latchkey/contracts';
 
 /**
  * Who is mailed a key's reminder: the org's owners and admins, and the key's creator

@@ -1,5 +1,6 @@
-import { readUsageColumns, UsageBatchJobData, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
-import { IdPrefix, isPostgresText, isUlidTime, ulidAt, USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
+import { isPostgresText, readUsageColumns, UsageBatchJobData, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
+import { USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
+import { IdPrefix, isUlidTime, ulidAt } from '@latchkey/ids';
 
 const ENVIRONMENTS = ['test', 'live'] as const;
 type Environment = (typeof ENVIRONMENTS)[number];

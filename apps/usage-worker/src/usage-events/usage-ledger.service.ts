@@ -3,7 +3,8 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
 import { UsageEvent } from '@latchkey/contracts';
-import { DAY_MS, IdPrefix, newId } from '@latchkey/db';
+import { DAY_MS } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 
 import { FUTURE_LIMIT_DAYS } from './request-log-partitions.service';
 import { retentionDaysByEnvironmentSql } from './request-log-retention';

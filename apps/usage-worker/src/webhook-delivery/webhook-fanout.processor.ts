@@ -5,7 +5,7 @@ import { Job } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { DomainEvent, EVENTS_QUEUE, EventsJobData, EventType } from '@latchkey/contracts';
-import { IdPrefix, newId } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 import { WorkerHost } from '@latchkey/platform';
 
 import { ReminderMailsProducer } from '../reminder-mail/reminder-mails.producer';

@@ -2,7 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsOptional } from 'class-validator';
 
-import { ALERT_TYPES, AlertType, IdPrefix } from '@latchkey/db';
+import { ALERT_TYPES, AlertType } from '@latchkey/db';
+import { IdPrefix } from '@latchkey/ids';
 import { IsPrefixedId, PageQueryDto } from '@latchkey/platform';
 
 export class ListAlertsQueryDto extends PageQueryDto {

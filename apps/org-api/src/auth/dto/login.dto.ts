@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 
-import { IdPrefix } from '@latchkey/db';
+import { IdPrefix } from '@latchkey/ids';
 import { IsPrefixedId, TrimmedLowercase } from '@latchkey/platform';
 
 export class LoginDto {

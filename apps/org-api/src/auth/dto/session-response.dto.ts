@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { Organization, Role, ROLES, User } from '@latchkey/db';
+import { Role, ROLES } from '@latchkey/contracts';
+import { Organization, User } from '@latchkey/db';
 
 import { OrganizationResponseDto } from '../../organizations/dto/organization-response.dto';
 

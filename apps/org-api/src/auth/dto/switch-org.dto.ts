@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
 
-import { IdPrefix } from '@latchkey/db';
+import { IdPrefix } from '@latchkey/ids';
 import { IsPrefixedId } from '@latchkey/platform';
 
 export class SwitchOrgDto {

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
 
-import { Role, ROLES } from '@latchkey/db';
+import { Role, ROLES } from '@latchkey/contracts';
 
 // Emails are compared and stored lower-cased and trimmed, as signup and login store them.
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { Invitation, InvitationState, Role, ROLES } from '@latchkey/db';
+import { Role, ROLES } from '@latchkey/contracts';
+import { Invitation, InvitationState } from '@latchkey/db';
 
 export const InvitationStatus = {
   Invited: 'invited',

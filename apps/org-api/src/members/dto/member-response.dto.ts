@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { Membership, Role, ROLES } from '@latchkey/db';
+import { Role, ROLES } from '@latchkey/contracts';
+import { Membership } from '@latchkey/db';
 
 export class MemberResponseDto {
   @ApiProperty({ example: 'mem_01JD2Z6K3S9Q4W8E7R5T1Y0U2I' })

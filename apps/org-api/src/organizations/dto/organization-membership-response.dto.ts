@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-import { Role, ROLES } from '@latchkey/db';
+import { Role, ROLES } from '@latchkey/contracts';
 
 import { OrganizationMembership } from '../organizations.service';
 import { OrganizationResponseDto } from './organization-response.dto';
