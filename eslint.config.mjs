@@ -58,6 +58,21 @@ export default tseslint.config(
     },
   },
   {
+    // The RPC wire and client ship in the SDK: node built-ins and ioredis only.
+    files: ['libs/redis-rpc/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@latchkey/*', '../../*'], message: 'libs/redis-rpc ships in the SDK: it imports no other part of the monorepo.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
     ignores: ['libs/config/**'],
     rules: {

@@ -3,10 +3,10 @@ import 'reflect-metadata';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Logger } from '@nestjs/common';
-import { firstValueFrom, timeout } from 'rxjs';
 
 import { AuthCheckPattern } from '@latchkey/contracts';
-import { PrefixedRedisClient, transportOptions } from '@latchkey/platform';
+import { createRedisClient, RedisPurpose } from '@latchkey/platform';
+import { RedisRpcCaller } from '@latchkey/redis-rpc';
 
 import { TestEnvironment } from '../test/support/test-environment';
 import { api, BenchServer, closedLoop, closeHttpAgent, HttpAnswer, httpCall, load, LoadResult, paced, percentile } from './support';
@@ -207,15 +207,16 @@ async function main(): Promise<void> {
     }
     routes.forEach((route, index) => rows.push({ name: route.name, result: medianRun(results[index], 'requestsPerSecond') }));
 
-    const client = new PrefixedRedisClient(transportOptions(config.REDIS_URL), config.REDIS_PREFIX);
-    await client.connect();
+    const client = new RedisRpcCaller({
+      connect: () => createRedisClient(config.REDIS_URL, RedisPurpose.Rpc),
+      prefix: config.REDIS_PREFIX,
+      credential: { name: 'service', secret: config.serviceSecrets[0] },
+    });
     cleanups.push(() => client.close());
     await measure(`auth.verify over Redis (${RPC_CONCURRENCY} in flight)`, async (seconds) => {
       return closedLoop(
         async () => {
-          const verdict = await firstValueFrom(
-            client.send<{ valid: boolean }>(AuthCheckPattern.VerifyKey, { key: key.secret }).pipe(timeout(5_000)),
-          );
+          const verdict = await client.call<{ valid: boolean }>(AuthCheckPattern.VerifyKey, { key: key.secret }, { timeoutMs: 5_000 });
           if (!verdict.valid) throw new Error('not valid');
         },
         seconds,

@@ -3,7 +3,7 @@ import { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 
-import { AppConfigValues, ServiceTarget } from '@latchkey/config';
+import { AppConfig, AppConfigValues, ServiceTarget } from '@latchkey/config';
 import {
   answerClientError,
   answerFrameworkError,
@@ -13,9 +13,8 @@ import {
   newRequestId,
   parseTrustProxy,
   PlatformOptions,
-  PrefixedRedisServer,
+  RedisStreamsServer,
   setupOpenApi,
-  transportOptions,
 } from '@latchkey/platform';
 
 import { FrontDoor } from '../../auth-check/src/front-door/front-door';
@@ -78,10 +77,7 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
   frontDoor?.observeWith((method, route, statusCode, seconds) => metrics.observeHttp(method, route, statusCode, seconds));
 
   if (config.targets.some((target) => RPC_TARGETS.includes(target))) {
-    app.connectMicroservice<MicroserviceOptions>(
-      { strategy: new PrefixedRedisServer(transportOptions(config.REDIS_URL), config.REDIS_PREFIX) },
-      { inheritAppConfig: true },
-    );
+    app.connectMicroservice<MicroserviceOptions>({ strategy: new RedisStreamsServer(app.get(AppConfig)) }, { inheritAppConfig: true });
   }
   setupOpenApi(app, config.targets);
   await app.init();

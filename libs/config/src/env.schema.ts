@@ -65,6 +65,14 @@ export class EnvSchema {
   @MinLength(16, { message: 'must be at least 16 characters when set' })
   INTERNAL_TOKEN?: string;
 
+  /**
+   * Signs RPC between Latchkey's own processes (keys.*, orgs.*, and auth.verify). Only
+   * Latchkey holds it: it opens every tenant's records, where INTERNAL_TOKEN opens auth.verify only.
+   */
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  SERVICE_SECRET!: string;
+
   @Transform(toBool)
   @IsBoolean()
   WEBHOOK_ALLOW_PRIVATE_TARGETS!: boolean;
@@ -250,4 +258,5 @@ export const DEVELOPMENT_SECRETS: Partial<Record<keyof EnvSchema, string>> = {
   KEY_HASH_SECRET: 'dev-only-key-hash-secret-change-me-in-production',
   ENCRYPTION_KEY: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
   PLATFORM_ADMIN_TOKEN: 'dev-only-platform-admin-token',
+  SERVICE_SECRET: 'dev-only-service-secret-change-me-in-production',
 };

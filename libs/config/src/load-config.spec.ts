@@ -9,6 +9,7 @@ const PRODUCTION: Record<string, string> = {
   PLATFORM_ADMIN_TOKEN: 'p'.repeat(30),
   SMTP_URL: 'smtp://mail.internal:25',
   INTERNAL_TOKEN: 'i'.repeat(24),
+  SERVICE_SECRET: 's'.repeat(40),
 };
 
 function configErrorOf(source: Record<string, string | undefined>): ConfigError {
@@ -83,10 +84,10 @@ describe(loadConfig.name, () => {
     const error = configErrorOf({ NODE_ENV: 'production' });
 
     expect(error.message).toContain('Invalid environment variables');
-    for (const name of ['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN', 'INTERNAL_TOKEN']) {
+    for (const name of ['KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'PLATFORM_ADMIN_TOKEN', 'SERVICE_SECRET', 'INTERNAL_TOKEN']) {
       expect(error.message).toContain(`${name} is required when NODE_ENV=production`);
     }
-    expect(error.problems.filter((problem) => problem.includes('is required'))).toHaveLength(5);
+    expect(error.problems.filter((problem) => problem.includes('is required'))).toHaveLength(6);
   });
 
   it('refuses production without SMTP_URL: verification and invitation mail would never leave', () => {
@@ -149,6 +150,17 @@ describe(loadConfig.name, () => {
     expect(loadConfig({}).internalTokens).toEqual([]);
   });
 
+  it('reads two comma-separated service secrets the same way, and has a development one', () => {
+    const current = 'current-service-secret-000000000001';
+    const next = 'next-service-secret-00000000000000002';
+
+    expect(loadConfig({ ...PRODUCTION, SERVICE_SECRET: `${current},${next}` }).serviceSecrets).toEqual([current, next]);
+    expect(loadConfig({}).serviceSecrets).toEqual([expect.stringMatching(/^dev-only-/)]);
+    const error = configErrorOf({ ...PRODUCTION, SERVICE_SECRET: `${current},too-short` });
+    expect(error.problems).toEqual([expect.stringMatching(/^SERVICE_SECRET=<hidden>: must be one value, or two/)]);
+    expect(error.message).not.toContain(current);
+  });
+
   it.each([
     ['an empty entry', 'current-internal-token-0001,'],
     ['a short entry', 'current-internal-token-0001,short'],
@@ -156,7 +168,7 @@ describe(loadConfig.name, () => {
   ])('refuses INTERNAL_TOKEN with %s, without echoing it', (_, value) => {
     const error = configErrorOf({ ...PRODUCTION, INTERNAL_TOKEN: value });
 
-    expect(error.problems).toEqual([expect.stringMatching(/^INTERNAL_TOKEN=<hidden>: must be one token, or two/)]);
+    expect(error.problems).toEqual([expect.stringMatching(/^INTERNAL_TOKEN=<hidden>: must be one value, or two/)]);
     expect(error.message).not.toContain('internal-token-0001');
   });
 

@@ -13,11 +13,14 @@ export interface AppConfigValues extends Env {
    * one, then the old one is dropped, without downtime). Empty: no token required.
    */
   internalTokens: string[];
+  /** SERVICE_SECRET's values, the same way: RPC is signed with the first, and either is accepted. */
+  serviceSecrets: string[];
 }
 
-/** At most two values at once: the current token and the one being rotated in or out. */
-const MAX_INTERNAL_TOKENS = 2;
+/** At most two values at once: the current secret and the one being rotated in or out. */
+const MAX_ROTATING_VALUES = 2;
 const MIN_INTERNAL_TOKEN_LENGTH = 16;
+const MIN_SERVICE_SECRET_LENGTH = 32;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -32,6 +35,7 @@ const SECRET_KEYS = new Set<string>([
   'ENCRYPTION_KEY',
   'PLATFORM_ADMIN_TOKEN',
   'INTERNAL_TOKEN',
+  'SERVICE_SECRET',
   'SMTP_URL',
   'REDIS_URL',
   'DATABASE_URL',
@@ -69,14 +73,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     missing.add('INTERNAL_TOKEN');
     problems.push('INTERNAL_TOKEN is required when NODE_ENV=production (it guards POST /v1/verify and GET /v1/check)');
   }
-  const internalTokens = raw.INTERNAL_TOKEN === undefined ? [] : raw.INTERNAL_TOKEN.split(',').map((token) => token.trim());
-  if (internalTokens.length > MAX_INTERNAL_TOKENS || internalTokens.some((token) => token.length < MIN_INTERNAL_TOKEN_LENGTH)) {
-    // Named here, with the value hidden, so the schema's whole-string check does not repeat it.
-    missing.add('INTERNAL_TOKEN');
-    problems.push(
-      `INTERNAL_TOKEN=<hidden>: must be one token, or two separated by a comma while rotating, each at least ${MIN_INTERNAL_TOKEN_LENGTH} characters`,
-    );
-  }
+  const internalTokens = rotatingSecrets('INTERNAL_TOKEN', raw.INTERNAL_TOKEN, MIN_INTERNAL_TOKEN_LENGTH, missing, problems);
+  const serviceSecrets = rotatingSecrets('SERVICE_SECRET', raw.SERVICE_SECRET, MIN_SERVICE_SECRET_LENGTH, missing, problems);
 
   // Without SMTP a production deployment would silently never send verification or invitation mail.
   if (production && raw.SMTP_URL === undefined) problems.push('SMTP_URL is required when NODE_ENV=production (mail cannot be sent)');
@@ -96,7 +94,21 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     webhookRetryScheduleMs: parseDurations(env.WEBHOOK_RETRY_SCHEDULE),
     webhookDisableAfterMs: parseDurations(env.WEBHOOK_DISABLE_AFTER)[0],
     internalTokens,
+    serviceSecrets,
   };
+}
+
+/**
+ * A secret that may hold two comma-separated values while it is rotated. A bad one is
+ * reported here, with the value hidden, so the schema's whole-string check does not repeat it.
+ */
+function rotatingSecrets(name: string, value: string | undefined, minLength: number, missing: Set<string>, problems: string[]): string[] {
+  const values = value === undefined ? [] : value.split(',').map((item) => item.trim());
+  if (values.length > MAX_ROTATING_VALUES || values.some((item) => item.length < minLength)) {
+    missing.add(name);
+    problems.push(`${name}=<hidden>: must be one value, or two separated by a comma while rotating, each at least ${minLength} characters`);
+  }
+  return values;
 }
 
 function flatten(errors: ValidationError[]): string[] {
@@ -130,6 +142,7 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   ENCRYPTION_KEY = true as const;
   PLATFORM_ADMIN_TOKEN = true as const;
   INTERNAL_TOKEN = true as const;
+  SERVICE_SECRET = true as const;
   WEBHOOK_ALLOW_PRIVATE_TARGETS = true as const;
   WEBHOOK_RETRY_SCHEDULE = true as const;
   LOG_LEVEL = true as const;

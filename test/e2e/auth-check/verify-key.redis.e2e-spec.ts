@@ -1,28 +1,28 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Queue } from 'bullmq';
-import { firstValueFrom, timeout } from 'rxjs';
 
 import { AuthCheckPattern, bullPrefix, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 import { Organization } from '@latchkey/db';
-import { PrefixedRedisClient, RedisService, transportOptions } from '@latchkey/platform';
+import { RedisService } from '@latchkey/platform';
+import { RedisRpcCaller } from '@latchkey/redis-rpc';
 
 import { TestApp } from '../../support/create-test-app';
 import { insertApiKey, signUp, UserSession } from '../../support/factories';
+import { rpcCall, rpcCaller } from '../../support/rpc-caller';
 import { changeKey, issueKey, nowSeconds, sentUsageEvents, signedBody, waitFor } from './auth-check-helpers';
 
 const REPLY_WITHIN_MS = 5_000;
 
 describe('auth.verify over the Redis transport, usage events, and the lookup fallbacks', () => {
   let sut: TestApp;
-  let client: PrefixedRedisClient;
+  let client: RedisRpcCaller;
   let owner: UserSession;
   let usage: Queue<UsageBatchJobData>;
 
   beforeAll(async () => {
     sut = await TestApp.start();
-    client = new PrefixedRedisClient(transportOptions(sut.config.REDIS_URL), sut.config.REDIS_PREFIX);
-    await client.connect();
+    client = rpcCaller(sut.config);
     owner = await signUp(sut);
     usage = new Queue<UsageBatchJobData>(USAGE_QUEUE, {
       prefix: bullPrefix(sut.config.REDIS_PREFIX),
@@ -36,7 +36,7 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
     await sut.close();
   });
 
-  const send = <T>(payload: unknown) => firstValueFrom(client.send<T>(AuthCheckPattern.VerifyKey, payload).pipe(timeout(REPLY_WITHIN_MS)));
+  const send = <T>(payload: unknown) => rpcCall<T>(client, AuthCheckPattern.VerifyKey, payload, REPLY_WITHIN_MS);
   const sql = (query: string, params: unknown[] = []) => sut.app.get(MikroORM).em.getConnection().execute(query, params);
 
   it('answers the same verdict as POST /v1/verify', async () => {

@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 
 import { MikroORM } from '@mikro-orm/core';
-import { firstValueFrom, timeout } from 'rxjs';
 
 import { KeyRecord, KeysPattern } from '@latchkey/contracts';
 import { ApiKeyKind, generateApiKey, hmacSha256Hex, SecretBox } from '@latchkey/crypto';
 import { ApiKey, IdPrefix, newId, Organization } from '@latchkey/db';
-import { AppError, PrefixedRedisClient, RpcClient, transportOptions } from '@latchkey/platform';
+import { AppError, RpcClient } from '@latchkey/platform';
+import { RedisRpcCaller } from '@latchkey/redis-rpc';
 
 import { TestApp } from '../../support/create-test-app';
 import { insertApiKey, InsertedApiKey } from '../../support/factories';
+import { rpcCall, rpcCaller } from '../../support/rpc-caller';
 
 /** Long enough for a loaded machine, short enough that a hang fails the test rather than the suite. */
 const REPLY_WITHIN_MS = 5_000;
@@ -19,15 +20,14 @@ type ErrorReply = { code: string; message: string; details?: { field?: string }[
 
 describe('key-issuer over the Redis transport (keys.lookup, keys.get)', () => {
   let sut: TestApp;
-  let client: PrefixedRedisClient;
+  let client: RedisRpcCaller;
   let org: Organization;
   let box: SecretBox;
 
   beforeAll(async () => {
     sut = await TestApp.start();
     // A separate client, as auth-check would build it from the same configuration.
-    client = new PrefixedRedisClient(transportOptions(sut.config.REDIS_URL), sut.config.REDIS_PREFIX);
-    await client.connect();
+    client = rpcCaller(sut.config);
     box = new SecretBox(sut.config.ENCRYPTION_KEY);
     const em = sut.app.get(MikroORM).em.fork();
     org = em.create(Organization, { name: 'Lookup Ltd' });
@@ -40,7 +40,7 @@ describe('key-issuer over the Redis transport (keys.lookup, keys.get)', () => {
   });
 
   function send<T>(pattern: string, payload: unknown): Promise<T> {
-    return firstValueFrom(client.send<T>(pattern, payload).pipe(timeout(REPLY_WITHIN_MS)));
+    return rpcCall<T>(client, pattern, payload, REPLY_WITHIN_MS);
   }
 
   async function errorOf(pattern: string, payload: unknown): Promise<ErrorReply> {

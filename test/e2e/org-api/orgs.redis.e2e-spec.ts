@@ -1,24 +1,23 @@
-import { firstValueFrom, timeout } from 'rxjs';
-
 import { MemberRoleReply, OrganizationReply, OrgsPattern } from '@latchkey/contracts';
 import { IdPrefix, newId } from '@latchkey/db';
-import { AppError, PrefixedRedisClient, RpcClient, transportOptions } from '@latchkey/platform';
+import { AppError, RpcClient } from '@latchkey/platform';
+import { RedisRpcCaller } from '@latchkey/redis-rpc';
 
 import { TestApp } from '../../support/create-test-app';
 import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';
+import { rpcCall, rpcCaller } from '../../support/rpc-caller';
 
 /** Long enough for a loaded machine, short enough that a hang fails the test rather than the suite. */
 const REPLY_WITHIN_MS = 5_000;
 
 describe('org-api over the Redis transport (orgs.get, orgs.member_role)', () => {
   let sut: TestApp;
-  let client: PrefixedRedisClient;
+  let client: RedisRpcCaller;
 
   beforeAll(async () => {
     sut = await TestApp.start();
     // A separate client, as another service would build it from the same configuration.
-    client = new PrefixedRedisClient(transportOptions(sut.config.REDIS_URL), sut.config.REDIS_PREFIX);
-    await client.connect();
+    client = rpcCaller(sut.config);
   });
 
   afterAll(async () => {
@@ -27,7 +26,7 @@ describe('org-api over the Redis transport (orgs.get, orgs.member_role)', () => 
   });
 
   function send<T>(pattern: string, payload: unknown): Promise<T> {
-    return firstValueFrom(client.send<T>(pattern, payload).pipe(timeout(REPLY_WITHIN_MS)));
+    return rpcCall<T>(client, pattern, payload, REPLY_WITHIN_MS);
   }
 
   /** The error a call ends with (failing the test if it answers instead). */

@@ -14,6 +14,7 @@ const REQUIRED_ENV = {
   ENCRYPTION_KEY: 'ab'.repeat(32),
   PLATFORM_ADMIN_TOKEN: 'e2e-platform-admin-token-000',
   INTERNAL_TOKEN: 'e2e-internal-token-0000000',
+  SERVICE_SECRET: 'e2e-service-secret-of-at-least-32-chars',
   SMTP_URL: 'smtp://mail.example.test:587',
   REDIS_PASSWORD: 'e2e0redis0password',
 };

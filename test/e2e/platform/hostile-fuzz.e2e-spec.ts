@@ -1,9 +1,6 @@
 import { request } from 'node:http';
 
-import { firstValueFrom, timeout } from 'rxjs';
-
 import { AuthCheckPattern, KeysPattern, OrgsPattern } from '@latchkey/contracts';
-import { PrefixedRedisClient, transportOptions } from '@latchkey/platform';
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
@@ -18,6 +15,7 @@ import {
   valueFor,
   WRONG_TYPES,
 } from '../../support/fuzz';
+import { rpcCall, rpcCaller } from '../../support/rpc-caller';
 
 /**
  * A schema-driven fuzz of every operation of the all-in-one process's OpenAPI document,
@@ -104,8 +102,7 @@ describe(`hostile input fuzz (seed ${seed})`, () => {
   });
 
   it(`answers ${RPC_MESSAGES} hostile Redis-transport messages with a result or a {code, message} error`, async () => {
-    const client = new PrefixedRedisClient(transportOptions(sut.config.REDIS_URL), sut.config.REDIS_PREFIX);
-    await client.connect();
+    const client = rpcCaller(sut.config);
     try {
       const random = new SeededRandom(seed ^ 0x5eed);
       const patterns = [
@@ -119,13 +116,10 @@ describe(`hostile input fuzz (seed ${seed})`, () => {
       const findings: Finding[] = [];
       for (let i = 0; i < RPC_MESSAGES; i += 1) {
         const pattern = patterns[i % patterns.length];
-        // Nest's client itself refuses to send a null payload, so no server ever sees one.
-        const payload = random.chance(0.2)
-          ? random.pick(WRONG_TYPES.filter((value) => value !== null))
-          : hostilePayload(fields, realIds, random);
+        const payload = random.chance(0.2) ? random.pick(WRONG_TYPES) : hostilePayload(fields, realIds, random);
         const described = `${pattern} ${safeJson(payload)}`;
         try {
-          const reply = await firstValueFrom(client.send<unknown>(pattern, payload).pipe(timeout(ANSWER_WITHIN_MS)));
+          const reply = await rpcCall<unknown>(client, pattern, payload, ANSWER_WITHIN_MS);
           if (reply === undefined) findings.push({ request: described, answer: 'no reply value' });
         } catch (error) {
           const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };

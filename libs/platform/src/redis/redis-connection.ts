@@ -16,7 +16,7 @@ export const RedisPurpose = {
   QueueWorker: 'queue-worker',
   /** A pub/sub subscriber: connects when asked, and its owner resubscribes on every `ready`. */
   Subscriber: 'subscriber',
-  /** Nest's Redis transport: it reconnects by its own retry options, a command fails fast. */
+  /** RPC over Redis Streams: a send fails fast (the call's deadline is short anyway); its blocking reads retry in their own loop. */
   Rpc: 'rpc',
 } as const;
 export type RedisPurpose = (typeof RedisPurpose)[keyof typeof RedisPurpose];
@@ -61,8 +61,11 @@ const PROFILES: Record<RedisPurpose, RedisOptions> = {
     connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: subscriberBackoff,
   },
-  // Nest replaces retryStrategy with its own (retryAttempts, retryDelay): see transportOptions.
-  [RedisPurpose.Rpc]: { maxRetriesPerRequest: 1 },
+  [RedisPurpose.Rpc]: {
+    maxRetriesPerRequest: 1,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    retryStrategy: reconnectBackoff,
+  },
 };
 
 /**

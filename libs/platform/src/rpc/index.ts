@@ -1,3 +1,3 @@
-export * from './prefixed-redis.transport';
+export * from './redis-streams.transport';
 export * from './rpc-client.service';
 export * from './message-contract.pipe';

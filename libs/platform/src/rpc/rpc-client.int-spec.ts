@@ -6,7 +6,7 @@ import { AppConfig } from '@latchkey/config';
 
 import { TestEnvironment } from '../../../../test/support/test-environment';
 import { AllExceptionsFilter, AppError } from '../errors';
-import { PrefixedRedisServer, transportOptions } from './prefixed-redis.transport';
+import { RedisStreamsServer } from './redis-streams.transport';
 import { RpcClient } from './rpc-client.service';
 
 const DETAILS = [{ field: 'org_id', message: 'org_id is required' }];
@@ -42,7 +42,7 @@ class RefusingController {
 @Module({ controllers: [RefusingController] })
 class RefusingModule {}
 
-describe(`${RpcClient.name} over the Redis transport`, () => {
+describe(`${RpcClient.name} over Redis Streams`, () => {
   let env: TestEnvironment;
   let server: INestMicroservice;
   let sut: RpcClient;
@@ -53,7 +53,7 @@ describe(`${RpcClient.name} over the Redis transport`, () => {
     env = await TestEnvironment.create();
     const config = env.config();
     server = await NestFactory.createMicroservice(RefusingModule, {
-      strategy: new PrefixedRedisServer(transportOptions(config.REDIS_URL), config.REDIS_PREFIX),
+      strategy: new RedisStreamsServer(new AppConfig(config)),
       logger: false,
     });
     await server.listen();
@@ -116,7 +116,8 @@ describe(`${RpcClient.name} over the Redis transport`, () => {
   });
 
   it('answers UPSTREAM_TIMEOUT when no handler answers in time', async () => {
-    const outcome = await sut.send('test.nobody-listens', {}, 300).catch((error: unknown) => error);
+    // No process serves the `nobody` service, so nothing reads its stream.
+    const outcome = await sut.send('nobody.listens', {}, 300).catch((error: unknown) => error);
     expect(outcome).toMatchObject({ code: 'UPSTREAM_TIMEOUT', kind: 'unavailable', status: 503 });
   });
 });

@@ -1,0 +1,80 @@
+import { Logger } from '@nestjs/common';
+import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+
+import { AppConfig } from '@latchkey/config';
+import { AuthCheckPattern, isErrorCode } from '@latchkey/contracts';
+import { RedisRpcResponder, RpcErrorBody, RpcOutcome } from '@latchkey/redis-rpc';
+
+import { createRedisClient, RedisPurpose } from '../redis/redis-connection';
+
+/** The patterns INTERNAL_TOKEN opens over Redis, as it opens POST /v1/verify; the rest need SERVICE_SECRET. */
+export const INTERNAL_TOKEN_PATTERNS: ReadonlySet<string> = new Set([AuthCheckPattern.VerifyKey]);
+
+/** What a `@MessagePattern` handler is given as its context: the pattern it was called by. */
+export class RedisStreamsContext extends BaseRpcContext<[string]> {}
+
+/**
+ * The Nest side of RPC over Redis Streams (docs/decisions/0010-rpc-over-redis-streams.md):
+ * `@MessagePattern` handlers, their pipes and the exception filter run as over any
+ * transport, while @latchkey/redis-rpc hands each request to exactly one instance
+ * and checks who signed it.
+ */
+export class RedisStreamsServer extends Server implements CustomTransportStrategy {
+  private responder: RedisRpcResponder | undefined;
+  private readonly log = new Logger('RedisStreamsServer');
+
+  constructor(private readonly config: AppConfig) {
+    super();
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    this.responder = new RedisRpcResponder({
+      connect: () => createRedisClient(this.config, RedisPurpose.Rpc),
+      prefix: this.config.get('REDIS_PREFIX'),
+      patterns: [...this.messageHandlers.keys()],
+      serviceSecrets: this.config.get('serviceSecrets'),
+      internalSecrets: this.config.get('internalTokens'),
+      internalPatterns: INTERNAL_TOKEN_PATTERNS,
+      handle: (pattern, payload) => this.dispatch(pattern, payload),
+      onWarning: (message) => this.log.warn(message),
+    });
+    this.responder.start().then(
+      () => callback(),
+      (error: unknown) => callback(error),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.responder?.stop();
+  }
+
+  on(): void {
+    // The responder reports through the logger; there is no client-level event to forward.
+  }
+
+  unwrap<T>(): T {
+    return this.responder as T;
+  }
+
+  private async dispatch(pattern: string, payload: unknown): Promise<RpcOutcome> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) return { ok: false, error: { code: 'NOT_FOUND', kind: 'not_found', message: `No handler for ${pattern}.`, details: [] } };
+    try {
+      const answer$ = this.transformToObservable(await handler(payload, new RedisStreamsContext([pattern])));
+      return { ok: true, data: await lastValueFrom(answer$, { defaultValue: null }) };
+    } catch (error) {
+      return { ok: false, error: this.errorBody(pattern, error) };
+    }
+  }
+
+  /** The exception filter has made an RpcErrorReply of every error; anything else is a bug, hidden from the caller. */
+  private errorBody(pattern: string, error: unknown): RpcErrorBody {
+    const reply = error as Partial<RpcErrorBody> | null;
+    if (reply && typeof reply.code === 'string' && isErrorCode(reply.code) && typeof reply.message === 'string') {
+      return reply as RpcErrorBody;
+    }
+    this.log.error({ err: error, pattern }, 'a message handler failed without an RpcErrorReply');
+    return { code: 'INTERNAL_ERROR', kind: 'internal', message: `${pattern} failed.`, details: [] };
+  }
+}

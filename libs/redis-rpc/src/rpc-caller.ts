@@ -1,0 +1,186 @@
+import type { Cluster, Redis } from 'ioredis';
+
+import { RpcRefusedError, RpcTimeoutError, RpcUnavailableError } from './errors';
+import {
+  MAX_DEADLINE_MS,
+  MAX_PAYLOAD_LENGTH,
+  parseReply,
+  randomId,
+  replySignedBy,
+  replyStreamKey,
+  requestFields,
+  requestStreamKey,
+  RpcCredential,
+  RpcErrorBody,
+  RpcReply,
+  serviceOf,
+  signRequest,
+} from './wire';
+
+export type RedisConnection = Redis | Cluster;
+
+export interface RpcCallerOptions {
+  /** Opens a new connection; called twice: one for commands, one kept blocked reading replies. */
+  connect: () => RedisConnection;
+  /** The deployment's REDIS_PREFIX: callers and servers must agree on it. */
+  prefix: string;
+  credential: RpcCredential;
+  /** How long a call waits for its reply unless told otherwise. */
+  defaultTimeoutMs?: number;
+  /** Replies this caller drops (unsigned, forged, unreadable): worth a log line, never a crash. */
+  onWarning?: (message: string) => void;
+}
+
+interface PendingCall {
+  pattern: string;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const READ_BLOCK_MS = 2_000;
+const READ_BATCH = 256;
+const READ_RETRY_MS = 250;
+
+/**
+ * Calls Latchkey's services over Redis: each call is an entry on the service's
+ * request stream, taken by exactly one instance, and its reply comes back on this
+ * caller's own stream. A call always settles: with the reply, an RpcRefusedError
+ * carrying the handler's refusal, an RpcTimeoutError after its deadline (a request
+ * still waiting then is never run: servers skip expired ones), or an RpcUnavailableError.
+ */
+export class RedisRpcCaller {
+  readonly callerId = randomId();
+  private readonly commands: RedisConnection;
+  private readonly reader: RedisConnection;
+  private readonly replyKey: string;
+  private readonly pending = new Map<string, PendingCall>();
+  private readonly defaultTimeoutMs: number;
+  private lastReplyId = '0-0';
+  private readLoop: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: RpcCallerOptions) {
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 2_000;
+    this.replyKey = replyStreamKey(options.prefix, this.callerId);
+    this.commands = options.connect();
+    this.reader = options.connect();
+    // ioredis reconnects by itself; a call made meanwhile fails or times out on its own.
+    for (const connection of [this.commands, this.reader]) connection.on('error', () => undefined);
+  }
+
+  async call<TReply = unknown>(pattern: string, payload: unknown, options: { timeoutMs?: number } = {}): Promise<TReply> {
+    if (this.closed) throw new RpcUnavailableError(pattern, 'the caller is closed');
+    const timeoutMs = Math.min(options.timeoutMs ?? this.defaultTimeoutMs, MAX_DEADLINE_MS);
+    const data = JSON.stringify(payload ?? null);
+    if (data.length > MAX_PAYLOAD_LENGTH) throw new RpcUnavailableError(pattern, `the payload is over ${MAX_PAYLOAD_LENGTH} characters`);
+    this.readLoop ??= this.readReplies();
+
+    const now = Date.now();
+    const request = signRequest(
+      { id: randomId(), pattern, replyTo: this.replyKey, deadline: now + timeoutMs, data },
+      this.options.credential,
+    );
+    const answer = new Promise<TReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(request.id);
+        reject(new RpcTimeoutError(pattern, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(request.id, { pattern, resolve: resolve, reject, timer });
+    });
+    // Entries older than the longest deadline are trimmed as new ones arrive: with no
+    // instance reading, the stream holds a minute of requests, not all of them. Exact
+    // trimming costs nothing here: the stream is empty whenever an instance is reading.
+    const oldestKept = `${Math.max(0, now - MAX_DEADLINE_MS)}-0`;
+    this.commands
+      .call('XADD', requestStreamKey(this.options.prefix, serviceOf(pattern)), 'MINID', oldestKept, '*', ...requestFields(request))
+      .catch((error: Error) => this.settle(request.id, (call) => call.reject(new RpcUnavailableError(pattern, error.message))));
+    return answer;
+  }
+
+  /** Stops reading replies; calls still waiting fail as unavailable. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [id] of this.pending) this.settle(id, (call) => call.reject(new RpcUnavailableError(call.pattern, 'the caller closed')));
+    this.reader.disconnect();
+    await this.readLoop?.catch(() => undefined);
+    await this.commands.quit().catch(() => this.commands.disconnect());
+  }
+
+  private settle(id: string, finish: (call: PendingCall) => void): void {
+    const call = this.pending.get(id);
+    if (!call) return;
+    this.pending.delete(id);
+    clearTimeout(call.timer);
+    finish(call);
+  }
+
+  private async readReplies(): Promise<void> {
+    while (!this.closed) {
+      let result: unknown;
+      try {
+        result = await this.reader.call('XREAD', 'COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.replyKey, this.lastReplyId);
+      } catch {
+        if (this.closed) return;
+        await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
+        continue;
+      }
+      for (const [entryId, fields] of streamEntries(result)) {
+        this.lastReplyId = entryId;
+        const reply = parseReply(fields);
+        if (reply) this.take(reply);
+        else this.options.onWarning?.('an unreadable reply was dropped');
+      }
+    }
+  }
+
+  private take(reply: RpcReply): void {
+    const call = this.pending.get(reply.id);
+    if (!call) return; // timed out already, or a reply to another caller's id
+    if (!isBelievable(reply, this.options.credential.secret)) {
+      this.options.onWarning?.(`a reply to ${call.pattern} with a bad signature was dropped`);
+      return;
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(reply.data);
+    } catch {
+      this.options.onWarning?.(`a reply to ${call.pattern} that is not JSON was dropped`);
+      return;
+    }
+    this.settle(reply.id, (pending) =>
+      reply.ok ? pending.resolve(data) : pending.reject(new RpcRefusedError(pending.pattern, errorBody(data))),
+    );
+  }
+}
+
+/**
+ * A reply must carry this caller's signature, with one exception: the server's
+ * "I could not check your signature" refusal, which it cannot sign. That one is
+ * taken (a wrong secret then fails fast instead of timing out) but may only say
+ * UNAUTHENTICATED, so a forged unsigned reply can refuse a call, never answer one.
+ */
+function isBelievable(reply: RpcReply, secret: string | undefined): boolean {
+  if (secret === undefined) return true; // an unsigned caller (no INTERNAL_TOKEN) has nothing to check against
+  if (replySignedBy(reply, secret)) return true;
+  if (reply.ok || reply.signature !== '') return false;
+  try {
+    return (JSON.parse(reply.data) as { code?: unknown } | null)?.code === 'UNAUTHENTICATED';
+  } catch {
+    return false;
+  }
+}
+
+/** Entries of an XREAD answer for one stream: [[key, [[id, fields], …]]]. */
+export function streamEntries(result: unknown): Array<[string, string[]]> {
+  if (!Array.isArray(result) || result.length === 0) return [];
+  const stream = result[0] as [string, Array<[string, string[]]>];
+  return Array.isArray(stream?.[1]) ? stream[1] : [];
+}
+
+function errorBody(data: unknown): RpcErrorBody {
+  const body = data as Partial<RpcErrorBody> | null;
+  if (body && typeof body.code === 'string' && typeof body.message === 'string') return body as RpcErrorBody;
+  return { code: 'INTERNAL_ERROR', message: 'The service answered with an unreadable error.' };
+}
