@@ -34,6 +34,22 @@ export class EnvSchema {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   DATABASE_URL!: string;
 
+  /**
+   * A session connection to the same database for what a transaction-mode pooler
+   * (PgBouncer `pool_mode=transaction`) cannot carry: the outbox relay's LISTEN and the
+   * migrations' advisory lock. Unset: DATABASE_URL, which then must be a session.
+   */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_DIRECT_URL?: string;
+
+  /** Connections in this process's ORM pool; times the processes, it must stay under what Postgres (or the pooler) accepts. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  DATABASE_POOL_MAX!: number;
+
   // As the Redis connection factory reads it: no query string, a numeric database if any.
   @Matches(/^rediss?:\/\/[^/?#]+(\/\d*)?$/, { message: 'must be a redis:// or rediss:// URL, with a numeric database if any and no query' })
   REDIS_URL!: string;
@@ -224,6 +240,7 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   PORT: '3000',
   HOST: '0.0.0.0',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/latchkey',
+  DATABASE_POOL_MAX: '10',
   REDIS_URL: 'redis://127.0.0.1:6379',
   REDIS_PREFIX: 'lk',
   TARGET: 'all',

@@ -117,11 +117,31 @@ describe(loadConfig.name, () => {
     ['WEBHOOK_RETRY_SCHEDULE', 'soon'],
     ['WEBHOOK_MAX_ENDPOINTS', '0'],
     ['WEBHOOK_MAX_ENDPOINTS', 'many'],
+    ['DATABASE_DIRECT_URL', 'mysql://localhost/latchkey'],
+    ['DATABASE_POOL_MAX', '0'],
+    ['DATABASE_POOL_MAX', 'ten'],
+    ['DATABASE_POOL_MAX', '501'],
   ])('names a bad %s (%s)', (name, value) => {
     const error = configErrorOf({ [name]: value });
 
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0]).toMatch(new RegExp(`^${name}[=:]`));
+  });
+
+  it('sends LISTEN and migrations to DATABASE_URL unless DATABASE_DIRECT_URL names a session connection of their own', () => {
+    const pooled = 'postgres://app:pw@pgbouncer:6432/latchkey';
+    const direct = 'postgres://app:pw@postgres:5432/latchkey';
+
+    expect(loadConfig({ DATABASE_URL: pooled }).DATABASE_DIRECT_URL).toBe(pooled);
+    expect(loadConfig({ DATABASE_URL: pooled, DATABASE_DIRECT_URL: direct })).toMatchObject({
+      DATABASE_URL: pooled,
+      DATABASE_DIRECT_URL: direct,
+    });
+  });
+
+  it('opens ten connections per process unless DATABASE_POOL_MAX says otherwise', () => {
+    expect(loadConfig({}).DATABASE_POOL_MAX).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_MAX: '3' }).DATABASE_POOL_MAX).toBe(3);
   });
 
   it('names an unknown target and the ones it accepts', () => {
@@ -187,6 +207,7 @@ describe(loadConfig.name, () => {
     // URLs carry passwords: a malformed one is named, never shown.
     ['REDIS_URL', 'redis//latchkey:pw-secret-1@redis:6379'],
     ['DATABASE_URL', 'postgres//app:pw-secret-2@db/latchkey'],
+    ['DATABASE_DIRECT_URL', 'postgres//app:pw-secret-3@db/latchkey'],
   ])('never echoes the value of the secret %s', (name, value) => {
     const error = configErrorOf({ ...PRODUCTION, [name]: value });
 

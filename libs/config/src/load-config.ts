@@ -4,7 +4,9 @@ import { validateSync, ValidationError } from 'class-validator';
 import { DEFAULTS, DEVELOPMENT_SECRETS, Env, EnvSchema } from './env.schema';
 import { parseTargets, ServiceTarget } from './service-target';
 
-export interface AppConfigValues extends Env {
+export interface AppConfigValues extends Omit<Env, 'DATABASE_DIRECT_URL'> {
+  /** Always set: DATABASE_URL when the variable is unset. */
+  DATABASE_DIRECT_URL: string;
   targets: ServiceTarget[];
   webhookRetryScheduleMs: number[];
   webhookDisableAfterMs: number;
@@ -39,6 +41,7 @@ const SECRET_KEYS = new Set<string>([
   'SMTP_URL',
   'REDIS_URL',
   'DATABASE_URL',
+  'DATABASE_DIRECT_URL',
 ]);
 
 /**
@@ -90,6 +93,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...env,
+    DATABASE_DIRECT_URL: env.DATABASE_DIRECT_URL ?? env.DATABASE_URL,
     targets: targets as ServiceTarget[],
     webhookRetryScheduleMs: parseDurations(env.WEBHOOK_RETRY_SCHEDULE),
     webhookDisableAfterMs: parseDurations(env.WEBHOOK_DISABLE_AFTER)[0],
@@ -135,6 +139,8 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   PORT = true as const;
   HOST = true as const;
   DATABASE_URL = true as const;
+  DATABASE_DIRECT_URL = true as const;
+  DATABASE_POOL_MAX = true as const;
   REDIS_URL = true as const;
   REDIS_PREFIX = true as const;
   TARGET = true as const;

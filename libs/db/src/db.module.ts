@@ -34,7 +34,10 @@ export class DbModule implements NestModule {
         MikroOrmModule.forRootAsync({
           inject: [AppConfig],
           // Our own RequestContextMiddleware below replaces MikroORM's, to keep it off the probes.
-          useFactory: (config: AppConfig) => ({ ...createOrmConfig(config.get('DATABASE_URL')), registerRequestContext: false }),
+          useFactory: (config: AppConfig) => ({
+            ...createOrmConfig(config.get('DATABASE_URL'), {}, config.get('DATABASE_POOL_MAX')),
+            registerRequestContext: false,
+          }),
           driver: PostgreSqlDriver,
         }),
         MikroOrmModule.forFeature(ALL_ENTITIES),

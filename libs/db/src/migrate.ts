@@ -7,9 +7,10 @@ import { loadConfig } from '@latchkey/config';
 import { migrateDatabase } from './migrate-database';
 
 async function main(): Promise<void> {
-  const { DATABASE_URL } = loadConfig();
-  const applied = await migrateDatabase(DATABASE_URL);
-  const where = new URL(DATABASE_URL);
+  // Never through a transaction-mode pooler: a migration needs one session from start to end.
+  const { DATABASE_DIRECT_URL } = loadConfig();
+  const applied = await migrateDatabase(DATABASE_DIRECT_URL);
+  const where = new URL(DATABASE_DIRECT_URL);
   where.password = '';
   console.log(
     applied.length

@@ -2,5 +2,5 @@ import { loadConfig } from '@latchkey/config';
 
 import { createOrmConfig } from './mikro-orm.config';
 
-/** Entry for the `mikro-orm` CLI (package.json `mikro-orm.configPaths`). */
-export default createOrmConfig(loadConfig().DATABASE_URL);
+/** Entry for the `mikro-orm` CLI (package.json `mikro-orm.configPaths`); it migrates, so it needs a session connection. */
+export default createOrmConfig(loadConfig().DATABASE_DIRECT_URL);

@@ -67,7 +67,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
       labelNames: ['reason'] as const,
       registers: [metrics.registry],
     });
-    this.listener = new OutboxListener(config.get('DATABASE_URL'), (why) => this.onNotify(why));
+    // LISTEN belongs to a session: a transaction-mode pooler would drop it with the transaction.
+    this.listener = new OutboxListener(config.get('DATABASE_DIRECT_URL'), (why) => this.onNotify(why));
     const countUnrelayed = () => this.orm.em.fork().count(OutboxEvent, { relayedAt: null });
     new Gauge({
       name: 'outbox_unrelayed_events',
