@@ -21,6 +21,12 @@ if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
   lk_apt_install nginx || echo "test: nginx is missing (run npm test as root once, or install it); its test will fail" >&2
 fi
 
+# test/e2e/platform/pgbouncer.e2e-spec.ts runs every service through a real PgBouncer in
+# transaction mode (test/support/own-pgbouncer.ts starts its own, on a free port).
+if ! command -v pgbouncer >/dev/null && [[ ! -x /usr/sbin/pgbouncer ]]; then
+  lk_apt_install pgbouncer || echo "test: pgbouncer is missing (run npm test as root once, or install it); its test will fail" >&2
+fi
+
 # Typecheck everything Jest will load (SWC only strips types, it does not check them).
 # A failure is remembered, not fatal: Jest still runs, so CI sees every problem at once.
 typecheck=0
