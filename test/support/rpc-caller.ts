@@ -8,7 +8,8 @@ import { RedisRpcCaller, RpcCredential, RpcRefusedError } from '@latchkey/redis-
  */
 export function rpcCaller(config: AppConfigValues, credential?: RpcCredential): RedisRpcCaller {
   return new RedisRpcCaller({
-    connect: () => createRedisClient(config.REDIS_URL, RedisPurpose.Rpc),
+    // As the deployment connects: a single Redis, or its cluster when REDIS_CLUSTER_NODES is set.
+    connect: () => createRedisClient({ get: (key) => config[key] }, RedisPurpose.Rpc),
     prefix: config.REDIS_PREFIX,
     credential: credential ?? { name: 'service', secret: config.serviceSecrets[0] },
   });

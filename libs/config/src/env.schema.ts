@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, MinLength } from 'class-validator';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value);
 const toBool = ({ value }: { value: unknown }) => {
@@ -55,10 +55,20 @@ export class EnvSchema {
   REDIS_URL!: string;
 
   /**
-   * Prefix of every Redis key, queue and transport channel this deployment uses,
-   * so several deployments (or parallel test files) can share one Redis.
+   * A Redis Cluster's seed nodes, `host:port,host:port,…`. When set the processes talk to
+   * the cluster; REDIS_URL then gives only the user, the password and TLS (rediss://).
    */
-  @Matches(/^[A-Za-z0-9:_-]{1,40}$/, { message: 'must be 1-40 characters of A-Z a-z 0-9 : _ -' })
+  @IsOptional()
+  @Matches(/^\s*[A-Za-z0-9.-]+:\d{1,5}\s*(,\s*[A-Za-z0-9.-]+:\d{1,5}\s*)*$/, { message: 'must be a comma-separated list of host:port' })
+  REDIS_CLUSTER_NODES?: string;
+
+  /**
+   * Prefix of every Redis key, queue and transport channel this deployment uses,
+   * so several deployments (or parallel test files) can share one Redis. Braces make
+   * a Redis Cluster hash tag: `{lk}` keeps every key of the deployment on one shard.
+   */
+  @Matches(/^[A-Za-z0-9:_-]*(\{[A-Za-z0-9:_-]+\})?[A-Za-z0-9:_-]*$/, { message: 'must be A-Z a-z 0-9 : _ - with at most one {hash tag}' })
+  @Length(1, 40, { message: 'must be 1-40 characters' })
   REDIS_PREFIX!: string;
 
   @IsString()

@@ -192,6 +192,17 @@ describe(loadConfig.name, () => {
     expect(error.message).not.toContain('internal-token-0001');
   });
 
+  it('takes a Redis Cluster node list and a REDIS_PREFIX with one hash tag, and refuses malformed ones', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-0.internal:6379, 10.0.0.5:6380' }).REDIS_CLUSTER_NODES).toBe(
+      'redis-0.internal:6379, 10.0.0.5:6380',
+    );
+    expect(loadConfig({ REDIS_PREFIX: '{lk}' }).REDIS_PREFIX).toBe('{lk}');
+    expect(configErrorOf({ REDIS_CLUSTER_NODES: 'redis-0.internal' }).problems).toEqual([
+      expect.stringMatching(/^REDIS_CLUSTER_NODES=.*host:port/),
+    ]);
+    expect(configErrorOf({ REDIS_PREFIX: '{a}{b}' }).problems).toEqual([expect.stringMatching(/^REDIS_PREFIX=.*hash tag/)]);
+  });
+
   it('names every bad variable at once', () => {
     const error = configErrorOf({ PORT: '-1', TARGET: 'nope', ENCRYPTION_KEY: 'xyz' });
 

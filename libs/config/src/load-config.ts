@@ -142,6 +142,7 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   DATABASE_DIRECT_URL = true as const;
   DATABASE_POOL_MAX = true as const;
   REDIS_URL = true as const;
+  REDIS_CLUSTER_NODES = true as const;
   REDIS_PREFIX = true as const;
   TARGET = true as const;
   KEY_HASH_SECRET = true as const;

@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
 import { KEY_CHANGED_CHANNEL, KeyChangedNotice } from '@latchkey/contracts';
-import { createRedisClient, RedisPurpose, RedisService } from '@latchkey/platform';
+import { createRedisClient, RedisClient, RedisPurpose, RedisService } from '@latchkey/platform';
 
 import { KeyRecordCache } from './key-record.cache';
 
@@ -19,7 +18,7 @@ const FIRST_SUBSCRIBE_WAIT_MS = 3_000;
 export class KeyChangeSubscriber implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(KeyChangeSubscriber.name);
   private readonly channel: string;
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   private firstSubscribe: Promise<void>;
   private closing = false;
 

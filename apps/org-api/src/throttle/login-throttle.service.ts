@@ -71,17 +71,17 @@ export class LoginThrottleService {
    * The scope is the client address, except for invitations: the inviting organisation's id, since the mails come from it.
    */
   async begin(email: string, scope: string, action: ThrottledAction = 'login'): Promise<LoginAttempt> {
-    const results = await this.guard(() =>
+    // One MULTI per key: the two keys may live on different Redis Cluster shards.
+    const count = (key: string) =>
       this.redis.client
         .multi()
-        .incr(this.accountKey(action, email))
-        .expire(this.accountKey(action, email), this.windowSeconds)
-        .incr(this.scopeKey(action, scope))
-        .expire(this.scopeKey(action, scope), this.windowSeconds)
-        .exec(),
+        .incr(key)
+        .expire(key, this.windowSeconds)
+        .exec()
+        .then((results) => Number(results?.[0]?.[1] ?? 0));
+    const [accountAttempts, scopeAttempts] = await this.guard(() =>
+      Promise.all([count(this.accountKey(action, email)), count(this.scopeKey(action, scope))]),
     );
-    const accountAttempts = Number(results?.[0]?.[1] ?? 0);
-    const scopeAttempts = Number(results?.[2]?.[1] ?? 0);
     if (accountAttempts > this.maxFailures) {
       throw new AppError(
         action === 'login' ? 'ACCOUNT_LOCKED' : 'TOO_MANY_REQUESTS',
@@ -110,11 +110,10 @@ export class LoginThrottleService {
   /** The right password: the account starts afresh and the scope gets this attempt back. */
   async succeeded(attempt: LoginAttempt): Promise<void> {
     await this.guard(() =>
-      this.redis.client
-        .multi()
-        .del(this.accountKey(attempt.action, attempt.email))
-        .decr(this.scopeKey(attempt.action, attempt.scope))
-        .exec(),
+      Promise.all([
+        this.redis.client.del(this.accountKey(attempt.action, attempt.email)),
+        this.redis.client.decr(this.scopeKey(attempt.action, attempt.scope)),
+      ]),
     );
   }
 

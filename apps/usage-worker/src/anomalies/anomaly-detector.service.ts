@@ -4,7 +4,7 @@ import { Counter } from 'prom-client';
 
 import { UsageEvent, VerifyCode } from '@latchkey/contracts';
 import { Alert, Organization } from '@latchkey/db';
-import { errorMessageForLog, MetricsService, RedisService } from '@latchkey/platform';
+import { errorMessageForLog, MetricsService, RedisBatch, RedisService } from '@latchkey/platform';
 
 import { Clock } from '../reminders/clock';
 import { AlertRecorder, NewAlert } from './alert-recorder.service';
@@ -43,8 +43,6 @@ interface KeyHistory {
   checks: number;
   networks: Set<string>;
 }
-
-type RedisReply = [Error | null, unknown][] | null;
 
 /**
  * Anomaly detection over the stream of key checks
@@ -102,9 +100,10 @@ export class AnomalyDetector {
     const { keyMinutes, ipFailures, ipOrgs, histories } = aggregate(events);
     if (keyMinutes.length === 0 && ipFailures.size === 0) return [];
 
-    const pipeline = this.redis.client.pipeline();
+    const batch = new RedisBatch(this.redis.client);
     for (const row of keyMinutes) {
-      pipeline.eval(
+      batch.add(
+        'EVAL',
         KEY_RATE_SCRIPT,
         1,
         this.redis.key('anomaly', 'rate', row.keyId),
@@ -116,14 +115,16 @@ export class AnomalyDetector {
     }
     for (const row of keyMinutes) {
       const key = this.redis.key('anomaly', 'denied', row.keyId, String(row.minute));
-      pipeline.incrby(key, row.denials).expire(key, MINUTE_COUNTER_TTL_S);
+      batch.add('INCRBY', key, row.denials).add('EXPIRE', key, MINUTE_COUNTER_TTL_S);
     }
     for (const history of histories) {
-      pipeline.eval(
+      // One script reads and writes both keys: the hash tag keeps them on one Redis Cluster shard.
+      batch.add(
+        'EVAL',
         KEY_NETWORKS_SCRIPT,
         2,
-        this.redis.key('anomaly', 'history', history.keyId),
-        this.redis.key('anomaly', 'networks', history.keyId),
+        this.redis.key('anomaly', `{${history.keyId}}`, 'history'),
+        this.redis.key('anomaly', `{${history.keyId}}`, 'networks'),
         history.firstAt,
         history.checks,
         KEY_STATE_TTL_S,
@@ -132,15 +133,15 @@ export class AnomalyDetector {
     }
     for (const [ip, orgIds] of ipOrgs) {
       const key = this.redis.key('anomaly', 'ip-orgs', ip);
-      pipeline.sadd(key, ...orgIds).expire(key, IP_ORGS_TTL_S);
+      batch.add('SADD', key, ...orgIds).add('EXPIRE', key, IP_ORGS_TTL_S);
     }
     const failures = [...ipFailures.values()];
     for (const failure of failures) {
       const key = this.redis.key('anomaly', 'ip-failed', failure.ip, String(failure.minute));
-      pipeline.incrby(key, failure.count).expire(key, MINUTE_COUNTER_TTL_S);
-      pipeline.smembers(this.redis.key('anomaly', 'ip-orgs', failure.ip));
+      batch.add('INCRBY', key, failure.count).add('EXPIRE', key, MINUTE_COUNTER_TTL_S);
+      batch.add('SMEMBERS', this.redis.key('anomaly', 'ip-orgs', failure.ip));
     }
-    const replies = unwrap(await pipeline.exec());
+    const replies = await batch.exec();
 
     let at = 0;
     const rates = keyMinutes.map(() => replies[at++] as [number, string, number]);
@@ -294,12 +295,4 @@ function aggregate(events: UsageEvent[]) {
     ipOrgs,
     histories: [...histories.values()],
   };
-}
-
-function unwrap(replies: RedisReply): unknown[] {
-  if (!replies) throw new Error('redis pipeline was not run');
-  return replies.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
 }

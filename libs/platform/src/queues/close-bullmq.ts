@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 
+import { releaseConnection } from './bull-connection';
 import { withDeadline } from './with-deadline';
 
 /** How long a closing queue may wait for its first connect (a process stopped right after starting), or for a forced disconnect. */
@@ -21,6 +22,7 @@ export async function closeBullmq(target: Queue | Worker | undefined, deadlineMs
   await withDeadline(target.waitUntilReady(), READY_WAIT_MS).catch(() => undefined);
   try {
     await withDeadline(target.close(), deadlineMs);
+    releaseConnection(target);
     return 'closed';
   } catch {
     if (target instanceof Worker) {
@@ -28,12 +30,16 @@ export async function closeBullmq(target: Queue | Worker | undefined, deadlineMs
       // goes on in the background and closes the connections once they settle. Disconnecting
       // under a job still in hand instead makes bullmq 5.81's main loop spin on the CPU when
       // the job ends, which starves the rest of the shutdown for ever.
-      void target.close(true).catch(() => undefined);
+      void target
+        .close(true)
+        .catch(() => undefined)
+        .finally(() => releaseConnection(target));
       return 'forced';
     }
     // Not awaited without a deadline: ioredis never reports the end of a connection that
     // was already between reconnect attempts (Redis gone), so bullmq's disconnect would wait for ever.
     await withDeadline(target.disconnect(), READY_WAIT_MS).catch(() => undefined);
+    releaseConnection(target);
     return 'forced';
   } finally {
     keepErrorListener(target);

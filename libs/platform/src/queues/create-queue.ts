@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix } from '@latchkey/contracts';
 
-import { redisConnectionOptions, RedisPurpose } from '../redis/redis-connection';
+import { RedisPurpose } from '../redis/redis-connection';
+import { attachConnection, bullConnection, queuePrefix } from './bull-connection';
 
 /**
  * A BullMQ queue for producing jobs, the same way everywhere: the deployment's key
@@ -17,10 +17,9 @@ export function createProducerQueue<DataType, ResultType = unknown, NameType ext
   config: AppConfig,
   logger: Logger,
 ): Queue<DataType, ResultType, NameType> {
-  const queue = new Queue<DataType, ResultType, NameType>(name, {
-    prefix: bullPrefix(config.get('REDIS_PREFIX')),
-    connection: redisConnectionOptions(config, RedisPurpose.QueueProducer),
-  });
+  const connection = bullConnection(config, RedisPurpose.QueueProducer);
+  const queue = new Queue<DataType, ResultType, NameType>(name, { prefix: queuePrefix(config, name), connection });
+  attachConnection(queue, connection);
   queue.on('error', (error: Error) => logger.debug(`redis (${name}): ${error.message}`));
   return queue;
 }

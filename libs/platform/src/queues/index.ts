@@ -3,3 +3,4 @@ export * from './with-deadline';
 export * from './create-queue';
 export * from './worker-host';
 export * from './job-scheduler';
+export * from './bull-connection';

@@ -2,10 +2,11 @@ import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nest
 import { Job, Queue, RateLimiterOptions, Worker, WorkerOptions } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
-import { bullPrefix, QueueJobOptions } from '@latchkey/contracts';
+import { QueueJobOptions } from '@latchkey/contracts';
 
 import { errorMessageForLog } from '../logging/log-redaction';
-import { redisConnectionOptions, RedisPurpose } from '../redis/redis-connection';
+import { RedisPurpose } from '../redis/redis-connection';
+import { attachConnection, bullConnection, queuePrefix } from './bull-connection';
 import { closeBullmq } from './close-bullmq';
 import { createProducerQueue } from './create-queue';
 import { keepJobScheduler, KeptJobScheduler } from './job-scheduler';
@@ -75,7 +76,6 @@ export abstract class WorkerHost<DataType = unknown, ResultType = unknown> imple
   // Untyped: BullMQ cannot tell a generic DataType from a Job type; the data is typed by addScheduledJob and the schedule.
   private scheduleQueue: Queue | undefined;
   private scheduler: KeptJobScheduler | undefined;
-  private readonly hostPrefix: string;
   private readonly hostConfig: AppConfig;
 
   protected constructor(
@@ -83,7 +83,6 @@ export abstract class WorkerHost<DataType = unknown, ResultType = unknown> imple
     private readonly hostOptions: WorkerHostOptions<DataType>,
   ) {
     this.hostConfig = config;
-    this.hostPrefix = bullPrefix(config.get('REDIS_PREFIX'));
   }
 
   /** One job's work. A throw fails the attempt (retried per the job's options); UnrecoverableError fails the job. */
@@ -101,12 +100,14 @@ export abstract class WorkerHost<DataType = unknown, ResultType = unknown> imple
       maxStalledCount: options.maxStalledCount,
       limiter: options.limiter,
     };
+    const connection = bullConnection(this.hostConfig, RedisPurpose.QueueWorker);
     const worker = new Worker<DataType, ResultType>(options.queue, (job, token) => this.run(job, token), {
-      prefix: this.hostPrefix,
-      connection: redisConnectionOptions(this.hostConfig, RedisPurpose.QueueWorker),
+      prefix: queuePrefix(this.hostConfig, options.queue),
+      connection,
       // BullMQ spreads these over its defaults: a key left undefined would erase the default.
       ...Object.fromEntries(Object.entries(tuning).filter(([, value]) => value !== undefined)),
     });
+    attachConnection(worker, connection);
     worker.on('error', (error: Error) => this.logger.debug(`redis: ${errorMessageForLog(error)}`));
     worker.on('failed', (job: Job<DataType> | undefined, error: Error) => {
       this.logger.warn(failureLine(options.jobLabel, job, error));

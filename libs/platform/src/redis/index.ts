@@ -2,3 +2,4 @@ export * from './redis-connection';
 export * from './redis.service';
 export * from './redis-script';
 export * from './sliding-window.script';
+export * from './redis-batch';

@@ -1,4 +1,6 @@
-import { createRedisClient, redisConnectionOptions, RedisPurpose } from './redis-connection';
+import { Cluster } from 'ioredis';
+
+import { clusterNodesOf, clusterOptions, createRedisClient, redisConnectionOptions, RedisPurpose } from './redis-connection';
 
 const PRODUCTION_URL = 'rediss://latchkey:p%40ss%2Fw0rd@redis.internal:6380/2';
 
@@ -89,6 +91,46 @@ describe('createRedisClient', () => {
       expect(client.status).toBe('wait');
     } finally {
       client.disconnect();
+    }
+  });
+});
+
+describe('on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
+  const config = (nodes: string | undefined, url = PRODUCTION_URL.replace('/2', '')) => ({
+    get: (key: 'REDIS_URL' | 'REDIS_CLUSTER_NODES') => (key === 'REDIS_URL' ? url : nodes),
+  });
+
+  it('reads the seed nodes, and none from a bare URL or a config without them', () => {
+    expect(clusterNodesOf(config(' a.internal:7000, 10.0.0.2:7001 '))).toEqual([
+      { host: 'a.internal', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ]);
+    expect(clusterNodesOf(config(undefined))).toBeUndefined();
+    expect(clusterNodesOf('redis://127.0.0.1:6379')).toBeUndefined();
+  });
+
+  it("logs in to every node as REDIS_URL's user, over TLS for rediss://, with the purpose's settings", () => {
+    const options = clusterOptions(config('a.internal:7000'), RedisPurpose.QueueWorker);
+
+    expect(options.redisOptions).toMatchObject({ username: 'latchkey', password: 'p@ss/w0rd', tls: {}, maxRetriesPerRequest: null });
+    expect(options.redisOptions).not.toHaveProperty('host');
+    expect(options.redisOptions).not.toHaveProperty('port');
+    expect(options.clusterRetryStrategy?.(3, new Error('down'))).toBe(600);
+  });
+
+  it('refuses a REDIS_URL naming a database other than 0: a cluster has only that one', () => {
+    expect(() => clusterOptions(config('a.internal:7000', PRODUCTION_URL), RedisPurpose.Command)).toThrow(/only database 0/);
+  });
+
+  it('builds a cluster client only when the config names the nodes', () => {
+    const cluster = createRedisClient(config('127.0.0.1:7000'), RedisPurpose.Command, { lazyConnect: true });
+    const single = createRedisClient('redis://127.0.0.1:6379', RedisPurpose.Command, { lazyConnect: true });
+    try {
+      expect(cluster).toBeInstanceOf(Cluster);
+      expect(single).not.toBeInstanceOf(Cluster);
+    } finally {
+      cluster.disconnect();
+      single.disconnect();
     }
   });
 });

@@ -1,7 +1,13 @@
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 
-/** Where the Redis URL comes from: the app's config, or a URL (tools and tests). */
-export type RedisUrlSource = string | { get(key: 'REDIS_URL'): string };
+/**
+ * Where the Redis settings come from: the app's config (REDIS_URL, and REDIS_CLUSTER_NODES
+ * for a cluster), or a bare URL (tools and tests, always a single node).
+ */
+export type RedisUrlSource = string | { get(key: 'REDIS_URL' | 'REDIS_CLUSTER_NODES'): string | undefined };
+
+/** A connection to a single Redis or to a Redis Cluster: both take the same commands. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * What a connection is for. Each purpose needs different behaviour while Redis is
@@ -79,13 +85,53 @@ export function redisConnectionOptions(source: RedisUrlSource, purpose: RedisPur
   return { ...endpointOf(redisUrlOf(source)), ...PROFILES[purpose], ...overrides };
 }
 
-/** A client for `purpose` (see redisConnectionOptions); the caller attaches its 'error' listener and closes it. */
-export function createRedisClient(source: RedisUrlSource, purpose: RedisPurpose, overrides: RedisOptions = {}): Redis {
-  return new Redis(redisConnectionOptions(source, purpose, overrides));
+/**
+ * A client for `purpose`: a single-node connection from REDIS_URL, or, when the config
+ * names REDIS_CLUSTER_NODES, a cluster client that logs in to every node as REDIS_URL's
+ * user. The caller attaches its 'error' listener and closes it.
+ */
+export function createRedisClient(source: RedisUrlSource, purpose: RedisPurpose, overrides: RedisOptions = {}): RedisClient {
+  const nodes = clusterNodesOf(source);
+  if (!nodes) return new Redis(redisConnectionOptions(source, purpose, overrides));
+  return new Cluster(nodes, clusterOptions(source, purpose, overrides));
+}
+
+/** The cluster's seed nodes, when the deployment runs on a Redis Cluster. */
+export function clusterNodesOf(source: RedisUrlSource): Array<{ host: string; port: number }> | undefined {
+  const list = typeof source === 'string' ? undefined : source.get('REDIS_CLUSTER_NODES');
+  if (!list) return undefined;
+  return list.split(',').map((node) => {
+    const [host, port] = node.trim().split(':');
+    return { host, port: Number(port) };
+  });
+}
+
+/**
+ * The same purpose's settings for a cluster client: what concerns one connection goes
+ * to every node's connection, the reconnect back-off to the cluster's own.
+ */
+export function clusterOptions(source: RedisUrlSource, purpose: RedisPurpose, overrides: RedisOptions = {}): ClusterOptions {
+  const { retryStrategy, lazyConnect, enableOfflineQueue, db, ...perNode } = redisConnectionOptions(source, purpose, overrides);
+  // The seed nodes say where; REDIS_URL's host is not one of them.
+  delete perNode.host;
+  delete perNode.port;
+  if (db !== undefined && db !== 0) throw new Error('a Redis Cluster has only database 0: REDIS_URL must not name another');
+  return {
+    redisOptions: perNode,
+    clusterRetryStrategy: retryStrategy ? (attempt) => retryStrategy(attempt) ?? null : undefined,
+    lazyConnect,
+    enableOfflineQueue,
+    // A failover takes a few seconds: commands wait for the new master rather than fail at once.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    slotsRefreshTimeout: 2_000,
+    // TLS certificates name the cluster's endpoint, not each node's address (ElastiCache, MemoryDB).
+    ...(perNode.tls ? { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) } : {}),
+  };
 }
 
 function redisUrlOf(source: RedisUrlSource): string {
-  return typeof source === 'string' ? source : source.get('REDIS_URL');
+  return typeof source === 'string' ? source : source.get('REDIS_URL')!;
 }
 
 /** Where to connect and as whom, from a redis:// or rediss:// URL (absent parts are left to ioredis's defaults). */

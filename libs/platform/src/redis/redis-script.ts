@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 
-import Redis from 'ioredis';
+import { Cluster } from 'ioredis';
 
 import { withDeadline } from '../queues/with-deadline';
+import type { RedisClient } from './redis-connection';
 
 /**
  * A Lua script run with EVALSHA. The SHA-1 is computed locally, so the script
@@ -17,7 +18,7 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(client: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+  async run(client: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {
@@ -31,7 +32,7 @@ export class RedisScript {
  * Whether the connection is down for now (between reconnect attempts, or closed):
  * then a hot-path call answers degraded at once instead of waiting in the offline queue.
  */
-export function isRedisAway(client: Redis): boolean {
+export function isRedisAway(client: RedisClient): boolean {
   return client.status === 'reconnecting' || client.status === 'end' || client.status === 'close';
 }
 
@@ -40,8 +41,12 @@ export function isRedisAway(client: Redis): boolean {
  * being made, for at most `withinMs`. True when every script is loaded; false (never
  * a throw) when Redis did not answer in time: the checks then run degraded until it does.
  */
-export async function loadScripts(client: Redis, scripts: RedisScript[], withinMs: number): Promise<boolean> {
-  const loads = Promise.all(scripts.map((script) => client.script('LOAD', script.source)));
+export async function loadScripts(client: RedisClient, scripts: RedisScript[], withinMs: number): Promise<boolean> {
+  // Each master of a cluster has its own script cache; before the cluster is up a random
+  // node takes it, and EVALSHA falls back to EVAL on the others.
+  const masters = client instanceof Cluster ? client.nodes('master') : [];
+  const targets: RedisClient[] = masters.length > 0 ? masters : [client];
+  const loads = Promise.all(targets.flatMap((target) => scripts.map((script) => target.script('LOAD', script.source))));
   // A load still queued when the wait ends must not surface as an unhandled rejection.
   loads.catch(() => undefined);
   try {

@@ -1,10 +1,9 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 
 import { AppConfig } from '@latchkey/config';
 
 import { withDeadline } from '../queues/with-deadline';
-import { createRedisClient, RedisPurpose } from './redis-connection';
+import { createRedisClient, RedisClient, RedisPurpose } from './redis-connection';
 
 /**
  * The process's Redis connection. Every key goes through `key()`, which puts the
@@ -14,7 +13,7 @@ import { createRedisClient, RedisPurpose } from './redis-connection';
 @Injectable()
 export class RedisService implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisService.name);
-  readonly client: Redis;
+  readonly client: RedisClient;
   readonly prefix: string;
 
   constructor(config: AppConfig) {

@@ -1,5 +1,4 @@
-import Redis from 'ioredis';
-
+import type { RedisClient } from './redis-connection';
 import { RedisScript } from './redis-script';
 
 /**
@@ -80,7 +79,7 @@ export interface SlidingWindowAnswer {
 
 /** Takes `cost` units of the window `logKey` (limit per windowUs) when they fit. */
 export async function takeFromSlidingWindow(
-  client: Redis,
+  client: RedisClient,
   logKey: string,
   limit: number,
   windowUs: number,

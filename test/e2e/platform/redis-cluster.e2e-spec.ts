@@ -1,0 +1,120 @@
+import { Cluster } from 'ioredis';
+
+import { AuthCheckPattern, EVENTS_QUEUE, EventType, KeysPattern, USAGE_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from '@latchkey/contracts';
+
+import { TestApp } from '../../support/create-test-app';
+import { signUp, UserSession } from '../../support/factories';
+import { OwnRedisCluster } from '../../support/own-redis-cluster';
+import { rpcCaller } from '../../support/rpc-caller';
+import { waitUntil } from '../../support/wait-until';
+import { addHookEndpoint, HookReceiver } from '../../support/webhook-fixtures';
+import { changeKey, issueKey, signedBody } from '../auth-check/auth-check-helpers';
+import { UsageLedgerProbe } from '../usage-worker/usage-ledger-probe';
+
+/**
+ * The whole platform on a Redis Cluster of three masters with a replica each
+ * (REDIS_CLUSTER_NODES): every script, transaction and batch must keep to one slot,
+ * queues to their hash tags, and key-change notices must still reach auth-check.
+ */
+describe('on a Redis Cluster', () => {
+  let cluster: OwnRedisCluster;
+  let sut: TestApp;
+  let owner: UserSession;
+  let ledger: UsageLedgerProbe;
+
+  beforeAll(async () => {
+    cluster = await OwnRedisCluster.start();
+    sut = await TestApp.start({
+      config: {
+        REDIS_CLUSTER_NODES: cluster.seedNodes,
+        REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}`,
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      },
+    });
+    owner = await signUp(sut);
+    ledger = new UsageLedgerProbe(sut);
+  }, 120_000);
+
+  afterAll(async () => {
+    await ledger?.close();
+    await sut?.close();
+    await cluster?.stop();
+  });
+
+  const verify = async (body: Record<string, unknown>) => (await sut.post('/v1/verify', { body })).body.data as Record<string, unknown>;
+
+  it('signs up, logs in and issues keys (login throttle, idempotency and RPC on the cluster)', async () => {
+    const login = await sut.post('/v1/auth/login', { body: { email: owner.email, password: owner.password } });
+    expect(login.status).toBe(200);
+    const key = await issueKey(sut, owner, { permissions: ['payments:read'] });
+    expect(await verify({ key: key.secret, permissions: ['payments:read'] })).toMatchObject({ valid: true, code: 'VALID', key_id: key.id });
+    expect(await verify({ key: key.secret, permissions: ['users:read'] })).toMatchObject({ code: 'INSUFFICIENT_PERMISSIONS' });
+  });
+
+  it('keeps a rate limit and a quota exact', async () => {
+    const limited = await issueKey(sut, owner, { rate_limit: { limit: 3, window_seconds: 60 } });
+    const codes = [];
+    for (let i = 0; i < 5; i += 1) codes.push((await verify({ key: limited.secret })).code);
+    expect(codes).toEqual(['VALID', 'VALID', 'VALID', 'RATE_LIMITED', 'RATE_LIMITED']);
+
+    const quota = await issueKey(sut, owner, { quota: { limit: 4, period: 'day' } });
+    expect(await verify({ key: quota.secret, cost: 3 })).toMatchObject({ valid: true, quota: { remaining: 1 } });
+    expect(await verify({ key: quota.secret, cost: 2 })).toMatchObject({ valid: false, code: 'QUOTA_EXCEEDED' });
+  });
+
+  it('refuses a replayed signature and drops a revoked key from the cache at once', async () => {
+    const signing = await issueKey(sut, owner, { signing: true });
+    const body = signedBody(signing.secret, signing.public_key!, 'GET', '/v1/things');
+    expect(await verify(body)).toMatchObject({ valid: true });
+    expect(await verify(body)).toMatchObject({ valid: false, code: 'INVALID_SIGNATURE' });
+
+    const revoked = await issueKey(sut, owner);
+    expect(await verify({ key: revoked.secret })).toMatchObject({ valid: true });
+    await changeKey(sut, owner, revoked.id, 'revoke');
+    await waitUntil(async () => (await verify({ key: revoked.secret })).code === 'REVOKED', 3_000, 'the revoke notice');
+  });
+
+  it('counts every check exactly once through the usage queue', async () => {
+    const key = await issueKey(sut, owner);
+    for (let i = 0; i < 25; i += 1) await verify({ key: key.secret });
+    await waitUntil(async () => (await ledger.countedFor(key.id)) === 25, 15_000, '25 counted checks');
+  });
+
+  it('answers RPC callers of every pattern over the cluster', async () => {
+    const key = await issueKey(sut, owner);
+    const caller = rpcCaller(sut.config);
+    try {
+      expect(await caller.call(AuthCheckPattern.VerifyKey, { key: key.secret })).toMatchObject({ valid: true });
+      expect(await caller.call(KeysPattern.Get, { key_id: key.id })).toMatchObject({ id: key.id });
+    } finally {
+      await caller.close();
+    }
+  });
+
+  it('delivers webhooks', async () => {
+    const receiver = await HookReceiver.start();
+    try {
+      await addHookEndpoint(sut.app, sut.config.ENCRYPTION_KEY, owner.orgId, receiver.url(), [EventType.ApiKeyCreated]);
+      await issueKey(sut, owner);
+      await waitUntil(async () => receiver.distinct === 1, 15_000, 'the api_key.created delivery');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('spreads the queues over the shards: each queue under its own hash tag', async () => {
+    const probe = new Cluster([{ host: '127.0.0.1', port: cluster.ports[0] }]);
+    try {
+      const prefix = sut.config.REDIS_PREFIX;
+      const slots = await Promise.all(
+        [USAGE_QUEUE, EVENTS_QUEUE, WEBHOOK_DELIVERIES_QUEUE].map((queue) =>
+          probe.cluster('KEYSLOT', `${prefix}:bull:{${queue}}:${queue}:meta`),
+        ),
+      );
+      expect(new Set(slots).size).toBe(3);
+      expect(await probe.exists(`${prefix}:bull:{${USAGE_QUEUE}}:${USAGE_QUEUE}:meta`)).toBe(1);
+    } finally {
+      probe.disconnect();
+    }
+  });
+});
