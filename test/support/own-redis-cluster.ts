@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,23 @@ export class OwnRedisCluster {
     }
   }
 
+  /** The port of the master serving `key`'s slot now. */
+  async masterOf(key: string): Promise<number> {
+    const probe = new Redis(
+      this.ports.find((port) => this.nodes.has(port))!,
+      '127.0.0.1',
+    );
+    try {
+      const slot = Number(await probe.cluster('KEYSLOT', key));
+      const slots = await probe.cluster('SLOTS');
+      const range = slots.find(([from, to]) => slot >= from && slot <= to);
+      if (!range) throw new Error(`no master serves slot ${slot}`);
+      return range[2][1];
+    } finally {
+      probe.disconnect();
+    }
+  }
+
   /** SIGKILL one node: a master's replica takes over after cluster-node-timeout. */
   async kill(port: number): Promise<void> {
     const child = this.nodes.get(port);
@@ -73,23 +90,11 @@ export class OwnRedisCluster {
     await exited;
   }
 
-  /** Until every live node says cluster_state:ok and every slot has a master. */
+  /** Until every live node says cluster_state:ok, and every live replica has synced with its master. */
   async waitUntilHealthy(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const states = await Promise.all(
-        [...this.nodes.keys()].map(async (port) => {
-          const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-          try {
-            await probe.connect();
-            return /cluster_state:ok/.test(await probe.cluster('INFO'));
-          } catch {
-            return false;
-          } finally {
-            probe.disconnect();
-          }
-        }),
-      );
+      const states = await Promise.all([...this.nodes.keys()].map((port) => nodeIsHealthy(port)));
       if (states.every(Boolean)) return;
       if (Date.now() > deadline) throw new Error('the Redis Cluster did not become healthy');
       await sleep(200);
@@ -102,6 +107,9 @@ export class OwnRedisCluster {
   }
 
   private async startNode(port: number): Promise<void> {
+    // Its own folder: replicas sync through a dump file, which nodes sharing a folder would overwrite.
+    const dir = join(this.dir, String(port));
+    mkdirSync(dir, { recursive: true });
     const child = spawn(
       'redis-server',
       [
@@ -112,16 +120,22 @@ export class OwnRedisCluster {
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
-        join(this.dir, `nodes-${port}.conf`),
+        join(dir, 'nodes.conf'),
+        // The bus port is the client port + 10000 unless told: past 55535 that is no port at all.
+        '--cluster-port',
+        String(await freePort()),
         // A dead master is replaced within seconds, not the default 15 s.
         '--cluster-node-timeout',
         '2000',
+        // A replica's first sync starts at once, not after the default 5 s wait for more replicas.
+        '--repl-diskless-sync-delay',
+        '0',
         '--save',
         '',
         '--appendonly',
         'no',
         '--dir',
-        this.dir,
+        dir,
       ],
       { stdio: 'ignore' },
     );
@@ -143,6 +157,20 @@ export class OwnRedisCluster {
       await sleep(50);
     }
     throw new Error(`redis-server did not start on port ${port}`);
+  }
+}
+
+async function nodeIsHealthy(port: number): Promise<boolean> {
+  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    if (!/cluster_state:ok/.test(await probe.cluster('INFO'))) return false;
+    const replication = await probe.info('replication');
+    return !/role:slave/.test(replication) || /master_link_status:up/.test(replication);
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
   }
 }
 

@@ -186,6 +186,17 @@ export class EnvSchema {
   @Max(10_000)
   USAGE_FLUSH_MS!: number;
 
+  /**
+   * On a Redis Cluster, how many replicas must hold a usage batch (WAIT) before auth-check
+   * lets go of it: replication is asynchronous, so a batch only its master took is lost
+   * if that master fails. 0 for a cluster without replicas; a single Redis ignores it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(5)
+  USAGE_REPLICA_ACKS!: number;
+
   /** Request-log retention per environment (docs/api-conventions.md#usage-logs-and-alerts), in days. */
   @Transform(toInt)
   @IsInt()
@@ -267,6 +278,7 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   KEY_CACHE_TTL_SECONDS: '10',
   USAGE_BATCH_SIZE: '500',
   USAGE_FLUSH_MS: '1000',
+  USAGE_REPLICA_ACKS: '1',
   REQUEST_LOG_RETENTION_TEST_DAYS: '7',
   REQUEST_LOG_RETENTION_LIVE_DAYS: '90',
   WEBHOOK_TIMEOUT_MS: '10000',

@@ -163,6 +163,7 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   KEY_CACHE_TTL_SECONDS = true as const;
   USAGE_BATCH_SIZE = true as const;
   USAGE_FLUSH_MS = true as const;
+  USAGE_REPLICA_ACKS = true as const;
   REQUEST_LOG_RETENTION_TEST_DAYS = true as const;
   REQUEST_LOG_RETENTION_LIVE_DAYS = true as const;
   WEBHOOK_TIMEOUT_MS = true as const;

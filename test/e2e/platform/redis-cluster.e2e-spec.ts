@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { Cluster } from 'ioredis';
 
 import { AuthCheckPattern, EVENTS_QUEUE, EventType, KeysPattern, USAGE_QUEUE, WEBHOOK_DELIVERIES_QUEUE } from '@latchkey/contracts';
@@ -117,4 +119,28 @@ describe('on a Redis Cluster', () => {
       probe.disconnect();
     }
   });
+
+  // Last: the cluster is left with a master that has no replica.
+  it("loses and double-counts no check when the usage queue's master is killed mid-load", async () => {
+    const key = await issueKey(sut, owner);
+    expect(await verify({ key: key.secret })).toMatchObject({ valid: true });
+    const prefix = sut.config.REDIS_PREFIX;
+    const queueKey = `${prefix}:bull:{${USAGE_QUEUE}}:${USAGE_QUEUE}:id`;
+    const victim = await cluster.masterOf(queueKey);
+
+    let answered = 1;
+    for (let i = 0; i < 150; i += 1) {
+      if (i === 40) await cluster.kill(victim);
+      // A cached key: the check itself needs no Redis, only its usage event does.
+      if ((await verify({ key: key.secret })).valid) answered += 1;
+      await sleep(20);
+    }
+    await waitUntil(async () => (await cluster.masterOf(queueKey)) !== victim, 20_000, "the victim's replica to take over");
+    await cluster.waitUntilHealthy();
+
+    expect(answered).toBe(151);
+    await waitUntil(async () => (await ledger.countedFor(key.id)) >= 151, 30_000, '151 counted checks');
+    await sleep(2_000);
+    expect(await ledger.countedFor(key.id)).toBe(151);
+  }, 90_000);
 });

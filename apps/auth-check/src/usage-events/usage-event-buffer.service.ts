@@ -5,7 +5,15 @@ import { Counter, Gauge } from 'prom-client';
 import { AppConfig } from '@latchkey/config';
 import { USAGE_BATCH_JOB, USAGE_QUEUE, usageBatchJob, UsageBatchJobData } from '@latchkey/contracts';
 import { newUlid } from '@latchkey/ids';
-import { closeBullmq, createProducerQueue, MetricsService, withDeadline } from '@latchkey/platform';
+import {
+  closeBullmq,
+  clusterNodesOf,
+  createProducerQueue,
+  MetricsService,
+  RedisClient,
+  waitForReplicas,
+  withDeadline,
+} from '@latchkey/platform';
 
 import { PendingUsageEvent, UsageEventRing } from './usage-event-ring';
 
@@ -26,6 +34,8 @@ const LATE_FLUSH_DEADLINE_MS = 1_000;
 const SEND_DEADLINE_MS = 2_000;
 const CLOSE_DEADLINE_MS = 2_000;
 const STALE_CALL_MS = 30_000;
+/** How long one WAIT for the replicas may take before the batch is sent again. */
+const REPLICA_WAIT_MS = 1_000;
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 2_000;
 const WARN_INTERVAL_MS = 10_000;
@@ -51,6 +61,8 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
   private readonly flushMs: number;
   private readonly capacity: number;
   private readonly shutdownDeadlineMs: number;
+  /** Replicas that must hold a batch before it counts as sent (a cluster only: USAGE_REPLICA_ACKS). */
+  private readonly replicaAcks: number;
 
   private readonly pending = new UsageEventRing();
   /** The batch being sent: it keeps its id until it is on the queue. */
@@ -67,9 +79,11 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
   private wake: (() => void) | undefined;
   private lastDropWarnAt = 0;
   private lastFailureWarnAt = 0;
+  private lastUnreplicatedWarnAt = 0;
 
   private readonly droppedTotal: Counter;
   private readonly batchesSentTotal: Counter;
+  private readonly unreplicatedTotal: Counter;
 
   constructor(
     config: AppConfig,
@@ -80,6 +94,7 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     this.flushMs = config.get('USAGE_FLUSH_MS');
     this.capacity = Math.max(options?.capacity ?? USAGE_BUFFER_CAPACITY, this.batchSize);
     this.shutdownDeadlineMs = options?.shutdownDeadlineMs ?? SHUTDOWN_DEADLINE_MS;
+    this.replicaAcks = clusterNodesOf(config) ? config.get('USAGE_REPLICA_ACKS') : 0;
     this.queue = createProducerQueue<UsageBatchJobData, void, typeof USAGE_BATCH_JOB>(USAGE_QUEUE, config, this.logger);
 
     const size = () => this.size;
@@ -94,6 +109,11 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     this.droppedTotal = new Counter({
       name: 'usage_events_dropped_total',
       help: 'Usage events dropped because the buffer was full (Redis away for too long).',
+      registers: [metrics.registry],
+    });
+    this.unreplicatedTotal = new Counter({
+      name: 'usage_batches_unreplicated_total',
+      help: 'Usage batches sent while their Redis master had fewer replicas than USAGE_REPLICA_ACKS.',
       registers: [metrics.registry],
     });
     this.batchesSentTotal = new Counter({
@@ -229,6 +249,39 @@ export class UsageEventBuffer implements BeforeApplicationShutdown, OnApplicatio
     }
     const deadline = this.closing ? Math.max(1, Math.min(SEND_DEADLINE_MS, this.closeBy - Date.now())) : SEND_DEADLINE_MS;
     await withDeadline(call.done, deadline, `enqueueing a usage batch took longer than ${deadline} ms`);
+    if (this.replicaAcks > 0) await this.awaitReplicas(deadline);
+  }
+
+  /**
+   * A master acknowledges a write before its replicas have it: if it fails then, the
+   * promoted replica has no batch. So the batch stays held (and is re-sent, under the same
+   * id: a no-op where it landed) until USAGE_REPLICA_ACKS replicas hold it, or all the
+   * master has now (after a failover, until its new replica syncs, that may be none).
+   */
+  private async awaitReplicas(deadlineMs: number): Promise<void> {
+    // BullMQ hands out a proxy of the ioredis client it was given; commands reach the same connections.
+    const client = (await this.queue.client) as unknown as RedisClient;
+    const { held, connected } = await waitForReplicas(
+      client,
+      this.queue.toKey('id'),
+      this.replicaAcks,
+      Math.min(REPLICA_WAIT_MS, deadlineMs),
+    );
+    if (held >= this.replicaAcks) return;
+    // A connected replica is still catching up: send again, and wait again.
+    if (held < connected) throw new Error(`the usage batch is on ${held} of ${this.replicaAcks} replicas`);
+    // Every replica the master has holds it, but it has fewer than asked for: waiting cannot help.
+    this.unreplicatedTotal.inc();
+    this.warnUnreplicated();
+  }
+
+  private warnUnreplicated(): void {
+    const now = Date.now();
+    if (now - this.lastUnreplicatedWarnAt < WARN_INTERVAL_MS) return;
+    this.lastUnreplicatedWarnAt = now;
+    this.logger.warn(
+      `the usage queue's Redis master has fewer replicas than USAGE_REPLICA_ACKS (${this.replicaAcks}): batches are sent on what it has`,
+    );
   }
 
   private warnFailure(failures: number, delay: number, error: unknown): void {
