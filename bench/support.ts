@@ -325,3 +325,25 @@ export async function api<T = unknown>(url: string, options: { method?: string; 
 export function closeHttpAgent(): void {
   keepAlive.destroy();
 }
+
+/** One measured run as a log line. */
+export function formatRow(result: LoadResult): string {
+  return `${Math.round(result.requestsPerSecond)} req/s, p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}, ${result.failures} failed of ${result.total}`;
+}
+
+export function ms(value: number): string {
+  return value < 10 ? `${value.toFixed(2)} ms` : `${Math.round(value)} ms`;
+}
+
+export function log(message: string): void {
+  console.log(`[bench] ${message}`);
+}
+
+/** A tuning knob from the environment, e.g. BENCH_DURATION_SECONDS. */
+export function numberFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
+  return value;
+}

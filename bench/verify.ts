@@ -9,7 +9,22 @@ import { createRedisClient, RedisPurpose } from '@latchkey/platform';
 import { RedisRpcCaller } from '@latchkey/redis-rpc';
 
 import { TestEnvironment } from '../test/support/test-environment';
-import { api, BenchServer, closedLoop, closeHttpAgent, HttpAnswer, httpCall, load, LoadResult, paced, percentile } from './support';
+import {
+  api,
+  BenchServer,
+  closedLoop,
+  closeHttpAgent,
+  formatRow,
+  HttpAnswer,
+  httpCall,
+  load,
+  LoadResult,
+  log,
+  ms,
+  numberFromEnv,
+  paced,
+  percentile,
+} from './support';
 
 /**
  * `npm run bench:verify` — the verify hot path against a bare route on the same Nest 11 + Fastify
@@ -426,26 +441,6 @@ function medianRun(runs: LoadResult[], by: 'requestsPerSecond' | 'p99Ms'): LoadR
   const sorted = [...runs].sort((a, b) => a[by] - b[by]);
   const failures = runs.reduce((sum, run) => sum + run.failures, 0);
   return { ...sorted[Math.floor((sorted.length - 1) / 2)], failures };
-}
-
-function formatRow(result: LoadResult): string {
-  return `${Math.round(result.requestsPerSecond)} req/s, p50 ${ms(result.p50Ms)}, p99 ${ms(result.p99Ms)}, ${result.failures} failed of ${result.total}`;
-}
-
-function ms(value: number): string {
-  return value < 10 ? `${value.toFixed(2)} ms` : `${Math.round(value)} ms`;
-}
-
-function log(message: string): void {
-  console.log(`[bench] ${message}`);
-}
-
-function numberFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
-  return value;
 }
 
 main().then(
