@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 
 import { RpcRefusedError, RpcTimeoutError, RpcUnavailableError } from './errors';
+import { PerKeyPipeline } from './per-key-pipeline';
 import {
   MAX_DEADLINE_MS,
   MAX_PAYLOAD_LENGTH,
@@ -53,6 +54,7 @@ export class RedisRpcCaller {
   readonly callerId = randomId();
   private readonly commands: RedisConnection;
   private readonly reader: RedisConnection;
+  private readonly requests: PerKeyPipeline;
   private readonly replyKey: string;
   private readonly pending = new Map<string, PendingCall>();
   private readonly defaultTimeoutMs: number;
@@ -65,6 +67,7 @@ export class RedisRpcCaller {
     this.replyKey = replyStreamKey(options.prefix, this.callerId);
     this.commands = options.connect();
     this.reader = options.connect();
+    this.requests = new PerKeyPipeline(this.commands, 'XADD');
     // ioredis reconnects by itself; a call made meanwhile fails or times out on its own.
     for (const connection of [this.commands, this.reader]) connection.on('error', () => undefined);
   }
@@ -92,8 +95,8 @@ export class RedisRpcCaller {
     // instance reading, the stream holds a minute of requests, not all of them. Exact
     // trimming costs nothing here: the stream is empty whenever an instance is reading.
     const oldestKept = `${Math.max(0, now - MAX_DEADLINE_MS)}-0`;
-    this.commands
-      .call('XADD', requestStreamKey(this.options.prefix, serviceOf(pattern)), 'MINID', oldestKept, '*', ...requestFields(request))
+    this.requests
+      .send(requestStreamKey(this.options.prefix, serviceOf(pattern)), ['MINID', oldestKept, '*', ...requestFields(request)])
       .catch((error: Error) => this.settle(request.id, (call) => call.reject(new RpcUnavailableError(pattern, error.message))));
     return answer;
   }

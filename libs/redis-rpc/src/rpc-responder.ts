@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 
+import { PerKeyPipeline } from './per-key-pipeline';
 import { streamEntries, type RedisConnection } from './rpc-caller';
 import {
   CLOCK_SKEW_MS,
@@ -68,6 +69,8 @@ interface Admission {
 export class RedisRpcResponder {
   private readonly consumer = `${hostname()}:${process.pid}:${randomId().slice(0, 8)}`;
   private readonly commands: RedisConnection;
+  /** Replies finished in one turn go to each caller's stream as one pipeline. */
+  private readonly replies: PerKeyPipeline;
   private readonly readers: RedisConnection[] = [];
   private readonly loops: Promise<void>[] = [];
   private readonly running = new Set<Promise<void>>();
@@ -82,6 +85,7 @@ export class RedisRpcResponder {
     this.patterns = new Set(options.patterns);
     this.commands = options.connect();
     this.commands.on('error', () => undefined);
+    this.replies = new PerKeyPipeline(this.commands, 'XADD', (key) => ['PEXPIRE', key, REPLY_STREAM_TTL_MS]);
   }
 
   /** Creates the consumer groups (idempotent) and starts reading. */
@@ -154,7 +158,8 @@ export class RedisRpcResponder {
         continue;
       }
       const entries = streamEntries(result);
-      if (entries.length > 0) await this.admit(service, stream, entries);
+      // Admitted on the command connection while this one reads the next batch: a round trip less per batch.
+      if (entries.length > 0) this.track(this.admit(service, stream, entries));
     }
   }
 
@@ -274,11 +279,8 @@ export class RedisRpcResponder {
       data = JSON.stringify(outcome.error);
     }
     const reply = signReply({ id: request.id, ok: outcome.ok, data }, admission.secret);
-    await this.commands
-      .pipeline()
-      .xadd(request.replyTo, 'MAXLEN', '~', REPLY_STREAM_MAX, '*', ...replyFields(reply))
-      .pexpire(request.replyTo, REPLY_STREAM_TTL_MS)
-      .exec()
+    await this.replies
+      .send(request.replyTo, ['MAXLEN', '~', REPLY_STREAM_MAX, '*', ...replyFields(reply)])
       .catch((error: Error) => this.options.onWarning?.(`a reply to ${request.pattern} was not sent: ${error.message}`));
   }
 }
