@@ -1,27 +1,16 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Client } from 'pg';
 
+import { freePort } from './free-port';
 import { waitUntil } from './wait-until';
 
 const BINARY = '/usr/sbin/pgbouncer';
 /** PgBouncer refuses to run as root; the Debian PostgreSQL packages always create this user. */
 const UNPRIVILEGED_USER = 'postgres';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /**
  * A PgBouncer of the test's own in transaction mode (as a deployment at many pods runs

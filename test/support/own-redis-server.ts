@@ -1,12 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import Redis from 'ioredis';
+
+import { freePort } from './free-port';
 
 /** Every server started here, killed when the test process exits, whatever the test did. */
 const running = new Set<ChildProcess>();
@@ -127,17 +128,6 @@ export class OwnRedisServer {
     await this.kill();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** A port nothing listens on: a Redis URL that never answers. */

@@ -1,12 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import Redis from 'ioredis';
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp } from '../../support/factories';
+import { freePort } from '../../support/free-port';
 
 /**
  * Readiness against a Redis this file owns: a private `redis-server` on a free port
@@ -108,17 +108,6 @@ describe('Health, metrics and API documents', () => {
     expect(response.text).toMatch(/swagger/i);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
