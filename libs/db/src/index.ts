@@ -6,9 +6,6 @@
  */
 export { DbModule } from './db.module';
 export * from './entities';
-// A few files still import these from here; drop them once those take them from their own lib.
-export { IdPrefix, newId } from '@latchkey/ids';
-export { isPostgresText } from '@latchkey/contracts';
 export { ensureDatabaseExists, migrateDatabase } from './migrate-database';
 export { createOrmConfig } from './mikro-orm.config';
 export { findPage } from './pagination';

@@ -4,7 +4,8 @@ import { MikroORM } from '@mikro-orm/core';
 
 import { KeyRecord, KeysPattern } from '@latchkey/contracts';
 import { ApiKeyKind, generateApiKey, hmacSha256Hex, SecretBox } from '@latchkey/crypto';
-import { ApiKey, IdPrefix, newId, Organization } from '@latchkey/db';
+import { ApiKey, Organization } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 import { AppError, RpcClient } from '@latchkey/platform';
 import { RedisRpcCaller } from '@latchkey/redis-rpc';
 

@@ -1,5 +1,5 @@
 import { MemberRoleReply, OrganizationReply, OrgsPattern } from '@latchkey/contracts';
-import { IdPrefix, newId } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
 import { AppError, RpcClient } from '@latchkey/platform';
 import { RedisRpcCaller } from '@latchkey/redis-rpc';
 

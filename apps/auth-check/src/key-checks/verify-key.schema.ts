@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 
-import { VERIFY_KEY_REQUEST, VerifyKeyRequest } from '@latchkey/contracts';
-import { isPostgresText } from '@latchkey/db';
+import { isPostgresText, VERIFY_KEY_REQUEST, VerifyKeyRequest } from '@latchkey/contracts';
 import { AppError, contractParser } from '@latchkey/platform';
 
 import { KeyCheckInput } from './key-verdict';
