@@ -1,4 +1,4 @@
-import { ErrorCode, ErrorCodes, ErrorDetail, ErrorKind, STATUS_FOR_KIND } from '@latchkey/contracts';
+import { ErrorCode, ErrorCodes, ErrorDetail, ErrorKind } from '@latchkey/contracts';
 
 export interface AppErrorOptions {
   /** Each bad field, for VALIDATION_FAILED. */
@@ -56,8 +56,4 @@ export class AppError extends Error {
   static unavailable(message: string): AppError {
     return new AppError('SERVICE_UNAVAILABLE', message);
   }
-}
-
-export function statusForKind(kind: ErrorKind): number {
-  return STATUS_FOR_KIND[kind];
 }

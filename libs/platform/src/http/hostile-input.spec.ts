@@ -1,4 +1,7 @@
-import { findInputProblem, findUnsafeString, MAX_JSON_DEPTH, refuseHostileInput } from './hostile-input';
+import { findInputProblem, MAX_JSON_DEPTH, refuseHostileInput } from './hostile-input';
+
+/** The path of the first string Postgres cannot store, '' for `value` itself, or null. */
+const findUnsafeString = (value: unknown) => findInputProblem(value)?.path ?? null;
 
 function nested(depth: number): unknown {
   let value: unknown = 1;
@@ -6,7 +9,7 @@ function nested(depth: number): unknown {
   return value;
 }
 
-describe('findUnsafeString', () => {
+describe('findInputProblem: strings Postgres cannot store', () => {
   it('names the first NUL or unpaired surrogate, in values and key names, at any depth', () => {
     expect(findUnsafeString({ name: 'ok', metadata: { tags: ['fine', 'x\u0000'] } })).toBe('metadata.tags.1');
     expect(findUnsafeString({ metadata: { ['k\u0000']: 1 } })).toBe('metadata.k\\u0000');

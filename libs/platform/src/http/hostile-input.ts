@@ -52,16 +52,6 @@ export function findInputProblem(value: unknown, maxDepth = Infinity, root = '')
 }
 
 /**
- * The path (`metadata.tags.0`, `name`) of the first string in `value` that Postgres
- * cannot store (a NUL or an unpaired surrogate, in a value or a key name), or null.
- * '' when `value` itself is such a string.
- */
-export function findUnsafeString(value: unknown): string | null {
-  const problem = findInputProblem(value);
-  return problem ? problem.path : null;
-}
-
-/**
  * The refusal for a request part (`body`, `query`, `params`), or null when it is
  * storable and nested at most MAX_JSON_DEPTH deep. Fields are named as the
  * ValidationPipe names them: body fields bare, the others by their parameter name.

@@ -52,7 +52,7 @@ export function addressProblem(address: string): string | null {
  * ::7f00:1 reports "::127.0.0.1". The dotted tail is rewritten as two hex groups first,
  * so the address judged is the one the kernel would connect to. Throws for no address.
  */
-export function parseIpAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
+function parseIpAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
   const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(%.*)?$/.exec(address);
   if (dotted) {
     const octets = dotted.slice(2, 6).map(Number);
