@@ -41,7 +41,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     });
     this.responder.start().then(
       () => callback(),
-      (error: unknown) => callback(error),
+      // Only the message: ioredis puts the failed command on its errors, and for a refused
+      // AUTH that is REDIS_URL's user and password, which whoever prints the error would log.
+      (error: unknown) => callback(new Error(`the RPC transport did not start: ${error instanceof Error ? error.message : String(error)}`)),
     );
   }
 
