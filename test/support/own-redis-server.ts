@@ -35,11 +35,13 @@ export class OwnRedisServer {
     readonly port: number,
     private readonly dir: string | null,
     private readonly user: RedisAclUser | null,
+    private readonly otherUsers: RedisAclUser[],
   ) {}
 
-  static async start(options: { durable?: boolean; user?: RedisAclUser } = {}): Promise<OwnRedisServer> {
+  /** `otherUsers`: more ACL users beside `user` (an operator's service with a narrower reach, say). */
+  static async start(options: { durable?: boolean; user?: RedisAclUser; otherUsers?: RedisAclUser[] } = {}): Promise<OwnRedisServer> {
     const dir = options.durable ? mkdtempSync(join(tmpdir(), 'latchkey-redis-')) : null;
-    const server = new OwnRedisServer(await freePort(), dir, options.user ?? null);
+    const server = new OwnRedisServer(await freePort(), dir, options.user ?? null, options.otherUsers ?? []);
     await server.restart();
     return server;
   }
@@ -58,18 +60,16 @@ export class OwnRedisServer {
   async restart(): Promise<void> {
     if (this.child) return;
     const persistence = this.dir ? ['--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-    const acl = this.user
-      ? [
-          '--user',
-          'default',
-          'off',
-          '--user',
-          this.user.username,
-          'on',
-          `>${this.user.password}`,
-          ...(this.user.rules ?? ['~*', '&*', '+@all']),
-        ]
-      : [];
+    const users = this.user ? [this.user, ...this.otherUsers] : [];
+    const acl =
+      users.length > 0
+        ? [
+            '--user',
+            'default',
+            'off',
+            ...users.flatMap((user) => ['--user', user.username, 'on', `>${user.password}`, ...(user.rules ?? ['~*', '&*', '+@all'])]),
+          ]
+        : [];
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, ...acl], {
       stdio: 'ignore',
     });

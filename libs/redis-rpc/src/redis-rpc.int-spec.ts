@@ -96,8 +96,10 @@ describe('RPC over Redis Streams', () => {
     expect(new Set(runs.map((run) => (run as { n: number }).n)).size).toBe(60);
     // A request is deleted once taken: a request holds an API key, and nothing piles up.
     expect(await redis.xlen(requestStreamKey(prefix, 'keys'))).toBe(0);
-    // A reply stream outlives its caller by a minute at most.
-    const replyTtl = await redis.pttl(replyStreamKey(prefix, callers[0].callerId));
+    // Replies are deleted once read, and a reply stream outlives its caller by a minute at most.
+    const replies = replyStreamKey(prefix, callers[0].callerId, true);
+    await waitUntil(async () => (await redis.xlen(replies)) === 0, 3_000, 'the replies to be deleted once read');
+    const replyTtl = await redis.pttl(replies);
     expect(replyTtl).toBeGreaterThan(0);
     expect(replyTtl).toBeLessThanOrEqual(60_000);
   });
@@ -132,6 +134,8 @@ describe('RPC over Redis Streams', () => {
     );
 
     expect(refusals.map((refused) => refused.body.code)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED']);
+    // Unsigned, so not the server's word: the caller keeps the code and says the rest itself.
+    expect(refusals[0].body.message).toBe("The service could not verify this caller's signature: check the credential and its secret.");
     expect(runs).toHaveLength(0);
   });
 
@@ -158,6 +162,38 @@ describe('RPC over Redis Streams', () => {
     await sleep(200);
 
     expect(runs).toEqual([{ n: 1 }]);
+  });
+
+  it("runs a request only from its own service's stream, so a copy on another stream is no second run", async () => {
+    await responder().start();
+    const listener = caller();
+    const replyTo = replyStreamKey(prefix, listener.callerId, true);
+    const request = signRequest(
+      { id: randomId(), pattern: 'auth.verify', replyTo, deadline: Date.now() + 5_000, data: '{"n":1}' },
+      SERVICE,
+    );
+
+    // The same process reads both streams; the copy on keys' stream has a nonce of its own there.
+    await redis.xadd(requestStreamKey(prefix, 'keys'), '*', ...requestFields(request));
+    await redis.xadd(requestStreamKey(prefix, 'auth'), '*', ...requestFields(request));
+    await waitUntil(async () => runs.length === 1, 3_000, 'the request on its own stream');
+    await waitUntil(async () => (await redis.xlen(requestStreamKey(prefix, 'keys'))) === 0, 3_000, 'the copy to be taken');
+    await sleep(200);
+
+    expect(runs).toEqual([{ n: 1 }]);
+  });
+
+  it('drops a signed request whose deadline is further away than any call may wait, claiming nothing', async () => {
+    await responder().start();
+    const listener = caller();
+    const replyTo = replyStreamKey(prefix, listener.callerId, true);
+    const request = signRequest({ id: randomId(), pattern: 'keys.get', replyTo, deadline: Date.now() + 3_600_000, data: '{}' }, SERVICE);
+    await redis.xadd(requestStreamKey(prefix, 'keys'), '*', ...requestFields(request));
+    await waitUntil(async () => (await redis.xlen(requestStreamKey(prefix, 'keys'))) === 0, 3_000, 'the request to be taken');
+    await sleep(200);
+
+    expect(runs).toEqual([]);
+    expect(await redis.keys(`${prefix}:rpc:{keys}:seen:*`)).toEqual([]);
   });
 
   it('never runs a request whose deadline passed while no instance was reading', async () => {
@@ -196,7 +232,7 @@ describe('RPC over Redis Streams', () => {
 
   it('drops a forged reply: the caller waits for the one its server signed', async () => {
     const listener = caller();
-    const replyTo = replyStreamKey(prefix, listener.callerId);
+    const replyTo = replyStreamKey(prefix, listener.callerId, true);
     await responder({
       handle: async (pattern, payload) => {
         runs.push(payload);

@@ -63,8 +63,8 @@ export class RedisRpcCaller {
   private closed = false;
 
   constructor(private readonly options: RpcCallerOptions) {
-    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 2_000;
-    this.replyKey = replyStreamKey(options.prefix, this.callerId);
+    this.defaultTimeoutMs = clampTimeout(options.defaultTimeoutMs ?? 2_000);
+    this.replyKey = replyStreamKey(options.prefix, this.callerId, options.credential.name === 'service');
     this.commands = options.connect();
     this.reader = options.connect();
     this.requests = new PerKeyPipeline(this.commands, 'XADD');
@@ -74,7 +74,7 @@ export class RedisRpcCaller {
 
   async call<TReply = unknown>(pattern: string, payload: unknown, options: { timeoutMs?: number } = {}): Promise<TReply> {
     if (this.closed) throw new RpcUnavailableError(pattern, 'the caller is closed');
-    const timeoutMs = Math.min(options.timeoutMs ?? this.defaultTimeoutMs, MAX_DEADLINE_MS);
+    const timeoutMs = clampTimeout(options.timeoutMs ?? this.defaultTimeoutMs);
     const data = JSON.stringify(payload ?? null);
     if (data.length > MAX_PAYLOAD_LENGTH) throw new RpcUnavailableError(pattern, `the payload is over ${MAX_PAYLOAD_LENGTH} characters`);
     this.readLoop ??= this.readReplies();
@@ -129,20 +129,29 @@ export class RedisRpcCaller {
         await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
         continue;
       }
-      for (const [entryId, fields] of streamEntries(result)) {
+      const entries = streamEntries(result);
+      for (const [entryId, fields] of entries) {
         this.lastReplyId = entryId;
         const reply = parseReply(fields);
         if (reply) this.take(reply);
         else this.options.onWarning?.('an unreadable reply was dropped');
       }
+      // Read once, gone: a reply may hold a tenant's records, and the stream must not keep them.
+      if (entries.length > 0) this.commands.xdel(this.replyKey, ...entries.map(([entryId]) => entryId)).catch(() => undefined);
     }
   }
 
   private take(reply: RpcReply): void {
     const call = this.pending.get(reply.id);
     if (!call) return; // timed out already, or a reply to another caller's id
-    if (!isBelievable(reply, this.options.credential.secret)) {
+    const trust = trustOf(reply, this.options.credential.secret);
+    if (trust === 'none') {
       this.options.onWarning?.(`a reply to ${call.pattern} with a bad signature was dropped`);
+      return;
+    }
+    if (trust === 'unsigned refusal') {
+      // Its text is not the server's word (anyone could have written it): only the code is kept.
+      this.settle(reply.id, (pending) => pending.reject(new RpcRefusedError(pending.pattern, UNVERIFIED_CALLER)));
       return;
     }
     let data: unknown;
@@ -158,21 +167,36 @@ export class RedisRpcCaller {
   }
 }
 
+const UNVERIFIED_CALLER = {
+  code: 'UNAUTHENTICATED',
+  kind: 'unauthenticated',
+  message: "The service could not verify this caller's signature: check the credential and its secret.",
+  details: [],
+};
+
 /**
  * A reply must carry this caller's signature, with one exception: the server's
  * "I could not check your signature" refusal, which it cannot sign. That one is
- * taken (a wrong secret then fails fast instead of timing out) but may only say
+ * taken (a wrong secret then fails fast instead of timing out) but only as the code
  * UNAUTHENTICATED, so a forged unsigned reply can refuse a call, never answer one.
+ * It does not prove the request did not run: a forgery may race the genuine reply.
  */
-function isBelievable(reply: RpcReply, secret: string | undefined): boolean {
-  if (secret === undefined) return true; // an unsigned caller (no INTERNAL_TOKEN) has nothing to check against
-  if (replySignedBy(reply, secret)) return true;
-  if (reply.ok || reply.signature !== '') return false;
+function trustOf(reply: RpcReply, secret: string | undefined): 'signed' | 'unsigned refusal' | 'none' {
+  // An unsigned caller (a deployment without INTERNAL_TOKEN) has nothing to check a reply against.
+  if (secret === undefined) return 'signed';
+  if (replySignedBy(reply, secret)) return 'signed';
+  if (reply.ok || reply.signature !== '') return 'none';
   try {
-    return (JSON.parse(reply.data) as { code?: unknown } | null)?.code === 'UNAUTHENTICATED';
+    return (JSON.parse(reply.data) as { code?: unknown } | null)?.code === 'UNAUTHENTICATED' ? 'unsigned refusal' : 'none';
   } catch {
-    return false;
+    return 'none';
   }
+}
+
+/** A whole number of milliseconds from 1 to MAX_DEADLINE_MS: anything else would make a deadline no server honours. */
+function clampTimeout(timeoutMs: number): number {
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 1) return 1;
+  return Math.min(Math.ceil(timeoutMs), MAX_DEADLINE_MS);
 }
 
 /** Entries of an XREAD answer for one stream: [[key, [[id, fields], …]]]. */

@@ -42,8 +42,9 @@ export interface RpcResponderOptions {
 const READ_BLOCK_MS = 2_000;
 const READ_BATCH = 128;
 const READ_RETRY_MS = 250;
+const WARN_INTERVAL_MS = 1_000;
 /** Replies a caller has not read yet, kept at most (approximately), so a dead caller cannot fill Redis. */
-const REPLY_STREAM_MAX = 10_000;
+const REPLY_STREAM_MAX = 1_000;
 /** A reply stream nobody writes to for this long disappears: the caller is gone. */
 const REPLY_STREAM_TTL_MS = 60_000;
 
@@ -75,6 +76,10 @@ export class RedisRpcResponder {
   private readonly loops: Promise<void>[] = [];
   private readonly running = new Set<Promise<void>>();
   private readonly maxInFlight: number;
+  /** Requests read and not yet dropped or answered. */
+  private inFlight = 0;
+  private lastWarnAt = 0;
+  private suppressedWarnings = 0;
   private readonly patterns: ReadonlySet<string>;
   private stopping = false;
   /** Read loops paused at maxInFlight, woken when a request finishes. */
@@ -130,7 +135,8 @@ export class RedisRpcResponder {
   private async readLoop(reader: RedisConnection, service: string): Promise<void> {
     const stream = requestStreamKey(this.options.prefix, service);
     while (!this.stopping) {
-      if (this.running.size >= this.maxInFlight) {
+      const room = this.maxInFlight - this.inFlight;
+      if (room <= 0) {
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
         continue;
       }
@@ -142,7 +148,7 @@ export class RedisRpcResponder {
           CONSUMER_GROUP,
           this.consumer,
           'COUNT',
-          READ_BATCH,
+          Math.min(READ_BATCH, room),
           'BLOCK',
           READ_BLOCK_MS,
           'NOACK',
@@ -154,12 +160,15 @@ export class RedisRpcResponder {
         if (this.stopping) return;
         // Redis restarted empty (or the stream was deleted): the group is gone with it.
         if (error instanceof Error && error.message.startsWith('NOGROUP')) await this.ensureGroup(stream).catch(() => undefined);
-        else await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
+        await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
         continue;
       }
       const entries = streamEntries(result);
+      if (entries.length === 0) continue;
+      // Each entry holds a slot until it is dropped or answered, so maxInFlight bounds what is held.
+      this.inFlight += entries.length;
       // Admitted on the command connection while this one reads the next batch: a round trip less per batch.
-      if (entries.length > 0) this.track(this.admit(service, stream, entries));
+      this.track(this.admit(service, stream, entries));
     }
   }
 
@@ -176,29 +185,21 @@ export class RedisRpcResponder {
     pipeline.xdel(stream, ...entries.map(([id]) => id));
     for (const [, fields] of entries) {
       const request = parseRequest(fields);
-      if (typeof request === 'string') {
-        this.options.onWarning?.(`an RPC request was dropped: ${request}`);
+      const problem = typeof request === 'string' ? request : this.problemOf(request, service, now);
+      if (problem !== undefined) {
+        this.release();
+        if (problem) this.warn(`an RPC request was dropped: ${problem}`);
         continue;
       }
-      // Its caller has given up: running it now could only do what nobody waits for.
-      if (request.deadline < now) continue;
-      if (!isReplyStreamKey(this.options.prefix, request.replyTo)) {
-        this.options.onWarning?.(`an RPC request for ${request.pattern} named a reply stream that is not one and was dropped`);
-        continue;
-      }
-      const admission = this.admission(request, now);
+      const accepted = request as RpcRequest;
+      const admission = this.admission(accepted);
       if (!admission.authenticated) {
-        this.track(this.run(request, admission));
+        this.track(this.run(accepted, admission));
         continue;
       }
-      signed.push({ request, admission });
-      pipeline.set(
-        nonceKey(this.options.prefix, service, request.id),
-        '1',
-        'PX',
-        Math.max(1, request.deadline - now) + CLOCK_SKEW_MS,
-        'NX',
-      );
+      signed.push({ request: accepted, admission });
+      // The nonce outlives the deadline by the clock margin, and no more (deadlines are capped).
+      pipeline.set(nonceKey(this.options.prefix, service, accepted.id), '1', 'PX', accepted.deadline - now + CLOCK_SKEW_MS, 'NX');
     }
     let results: Array<[Error | null, unknown]> | null;
     try {
@@ -210,11 +211,51 @@ export class RedisRpcResponder {
       const claim = results?.[index + 1];
       // Without the claim it may be a replay (or Redis is failing): not run, at most once.
       if (!claim || claim[0] || claim[1] !== 'OK') {
-        if (claim && !claim[0]) this.options.onWarning?.(`a replayed RPC request for ${request.pattern} was dropped`);
+        this.release();
+        if (claim && !claim[0]) this.warn(`a replayed RPC request for ${request.pattern} was dropped`);
         continue;
       }
       this.track(this.run(request, admission));
     }
+  }
+
+  /**
+   * Why a well-formed entry is dropped unanswered: '' to drop it silently (its caller
+   * has given up), a reason to log, or undefined when it may be admitted.
+   */
+  private problemOf(request: RpcRequest, service: string, now: number): string | undefined {
+    // Running it now could only do what nobody waits for.
+    if (request.deadline < now) return '';
+    // A request belongs to its pattern's stream: a copy on another service's stream
+    // (read by the same all-in-one process) would run again under a nonce of that stream.
+    if (serviceOf(request.pattern) !== service) return `a request for ${request.pattern} arrived on the ${service} stream`;
+    // Nothing can be claimed for long: a deadline past the cap would pin its nonce in Redis.
+    if (request.deadline > now + MAX_DEADLINE_MS + CLOCK_SKEW_MS) {
+      return `a request for ${request.pattern} has a deadline over ${MAX_DEADLINE_MS} ms away`;
+    }
+    if (!isReplyStreamKey(this.options.prefix, request.replyTo)) {
+      return `a request for ${request.pattern} named a reply stream that is not one`;
+    }
+    return undefined;
+  }
+
+  /** A request's slot is free again (dropped, refused or answered). */
+  private release(): void {
+    this.inFlight -= 1;
+    this.wakeReaders();
+  }
+
+  /** At most one warning a second: entries are attacker-writable, the log must not be. */
+  private warn(message: string): void {
+    const now = Date.now();
+    if (now - this.lastWarnAt < WARN_INTERVAL_MS) {
+      this.suppressedWarnings += 1;
+      return;
+    }
+    const suppressed = this.suppressedWarnings;
+    this.lastWarnAt = now;
+    this.suppressedWarnings = 0;
+    this.options.onWarning?.(suppressed > 0 ? `${message} (and ${suppressed} more since the last warning)` : message);
   }
 
   private track(job: Promise<void>): void {
@@ -226,7 +267,7 @@ export class RedisRpcResponder {
   }
 
   /** Which secret signed it, and whether that secret opens its pattern. */
-  private admission(request: RpcRequest, now: number): Admission {
+  private admission(request: RpcRequest): Admission {
     const { serviceSecrets, internalSecrets, internalPatterns } = this.options;
     const opensToInternal = internalPatterns.has(request.pattern);
     let secret: string | undefined;
@@ -244,14 +285,19 @@ export class RedisRpcResponder {
         if (!opensToInternal || internalSecrets.length > 0) return unauthenticated(`${request.pattern} needs a signed request.`);
         break;
     }
-    if (request.deadline > now + MAX_DEADLINE_MS + CLOCK_SKEW_MS) {
-      return refused(secret, 'VALIDATION_FAILED', 'validation', `A deadline may be at most ${MAX_DEADLINE_MS} ms away.`);
-    }
     if (!this.patterns.has(request.pattern)) return refused(secret, 'NOT_FOUND', 'not_found', `No handler for ${request.pattern}.`);
     return { authenticated: true, secret };
   }
 
   private async run(request: RpcRequest, admission: Admission): Promise<void> {
+    try {
+      await this.answer(request, admission);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async answer(request: RpcRequest, admission: Admission): Promise<void> {
     let outcome: RpcOutcome;
     if (admission.refusal) {
       outcome = { ok: false, error: admission.refusal };
@@ -259,7 +305,7 @@ export class RedisRpcResponder {
       try {
         outcome = await this.options.handle(request.pattern, parsePayload(request.data));
       } catch (error) {
-        this.options.onWarning?.(`the handler for ${request.pattern} threw: ${error instanceof Error ? error.message : String(error)}`);
+        this.warn(`the handler for ${request.pattern} threw: ${error instanceof Error ? error.message : String(error)}`);
         outcome = { ok: false, error: { code: 'INTERNAL_ERROR', kind: 'internal', message: `${request.pattern} failed.`, details: [] } };
       }
     }
@@ -281,7 +327,7 @@ export class RedisRpcResponder {
     const reply = signReply({ id: request.id, ok: outcome.ok, data }, admission.secret);
     await this.replies
       .send(request.replyTo, ['MAXLEN', '~', REPLY_STREAM_MAX, '*', ...replyFields(reply)])
-      .catch((error: Error) => this.options.onWarning?.(`a reply to ${request.pattern} was not sent: ${error.message}`));
+      .catch((error: Error) => this.warn(`a reply to ${request.pattern} was not sent: ${error.message}`));
   }
 }
 

@@ -70,8 +70,15 @@ describe('the RPC wire', () => {
     expect(replySignedBy(reply, OTHER)).toBe(false);
   });
 
+  it("names Latchkey's own callers' reply streams apart from operators', so an ACL can keep them apart", () => {
+    const id = randomId();
+    expect(replyStreamKey('lk', id)).toBe(`lk:rpc:{replies-${id}}`);
+    expect(replyStreamKey('lk', id, true)).toBe(`lk:rpc:{service-replies-${id}}`);
+  });
+
   it("names as a reply stream only this deployment's reply keys, never another key a server could be made to write", () => {
     expect(isReplyStreamKey('lk', replyStreamKey('lk', randomId()))).toBe(true);
+    expect(isReplyStreamKey('lk', replyStreamKey('lk', randomId(), true))).toBe(true);
     expect(isReplyStreamKey('lk', replyStreamKey('other', randomId()))).toBe(false);
     expect(isReplyStreamKey('lk', 'lk:bull:usage:wait')).toBe(false);
     expect(isReplyStreamKey('lk', 'lk:rpc:{replies-}')).toBe(false);

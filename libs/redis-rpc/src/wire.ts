@@ -89,14 +89,21 @@ export function nonceKey(prefix: string, service: string, requestId: string): st
   return `${prefix}:rpc:{${service}}:seen:${requestId}`;
 }
 
-export function replyStreamKey(prefix: string, callerId: string): string {
-  return `${prefix}:rpc:{replies-${callerId}}`;
+/**
+ * Reply streams of callers signing with SERVICE_SECRET carry Latchkey's own records
+ * (keys.*, orgs.*), so they are named apart from the operators' (`{replies-…}`): a Redis
+ * ACL can then let operators' services read `lk:rpc:{replies-*}` and nothing of Latchkey's.
+ */
+export function replyStreamKey(prefix: string, callerId: string, service = false): string {
+  return `${prefix}:rpc:{${service ? 'service-replies' : 'replies'}-${callerId}}`;
 }
 
 /** A reply stream of this deployment: the only kind of key a server ever writes a reply to. */
 export function isReplyStreamKey(prefix: string, key: string): boolean {
-  const head = `${prefix}:rpc:{replies-`;
-  return key.startsWith(head) && key.endsWith('}') && ID_PATTERN.test(key.slice(head.length, -1));
+  for (const head of [`${prefix}:rpc:{replies-`, `${prefix}:rpc:{service-replies-`]) {
+    if (key.startsWith(head) && key.endsWith('}') && ID_PATTERN.test(key.slice(head.length, -1))) return true;
+  }
+  return false;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -198,7 +205,8 @@ function fieldMap(fields: string[]): Map<string, string> {
 /** A request entry read from a stream, or why it is not one (a version, a field, a size this side does not take). */
 export function parseRequest(fields: string[]): RpcRequest | string {
   const map = fieldMap(fields);
-  if (map.get('v') !== WIRE_VERSION) return `wire version ${map.get('v') ?? '(none)'} is not ${WIRE_VERSION}`;
+  // Quoted and cut short: the value is whatever was written to the stream, and it goes to a log.
+  if (map.get('v') !== WIRE_VERSION) return `wire version ${JSON.stringify((map.get('v') ?? '').slice(0, 16))} is not ${WIRE_VERSION}`;
   const id = map.get('id') ?? '';
   const pattern = map.get('p') ?? '';
   const replyTo = map.get('r') ?? '';
@@ -220,6 +228,6 @@ export function parseReply(fields: string[]): RpcReply | undefined {
   const id = map.get('id');
   const ok = map.get('ok');
   const data = map.get('d');
-  if (id === undefined || (ok !== '1' && ok !== '0') || data === undefined) return undefined;
+  if (id === undefined || !ID_PATTERN.test(id) || (ok !== '1' && ok !== '0') || data === undefined) return undefined;
   return { id, ok: ok === '1', data, signature: map.get('s') ?? '' };
 }

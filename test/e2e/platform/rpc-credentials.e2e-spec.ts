@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -9,6 +10,7 @@ import { randomId, replyStreamKey, requestStreamKey, RpcRefusedError } from '@la
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
+import { OwnRedisServer } from '../../support/own-redis-server';
 import { rpcCaller } from '../../support/rpc-caller';
 import { issueKey } from '../auth-check/auth-check-helpers';
 
@@ -124,4 +126,67 @@ describe('RPC credentials: INTERNAL_TOKEN opens auth.verify, SERVICE_SECRET ever
     expect(refused).toMatchObject({ code: 1 });
     expect(JSON.parse(refused.stdout)).toMatchObject({ valid: false, code: 'INSUFFICIENT_PERMISSIONS' });
   }, 60_000);
+});
+
+/** The ACL docs/rpc-over-redis.md gives an operator's service: its rules, as redis-server takes them. */
+function documentedOperatorRules(): string[] {
+  const doc = readFileSync(join(ROOT, 'docs/rpc-over-redis.md'), 'utf8');
+  const line = /^user checkout on >PASSWORD (.+)$/m.exec(doc);
+  if (!line) throw new Error('docs/rpc-over-redis.md no longer shows the operator ACL');
+  return line[1].split(' ');
+}
+
+describe("an operator's service with the ACL docs/rpc-over-redis.md gives it", () => {
+  let redis: OwnRedisServer;
+  let sut: TestApp;
+  let key: { id: string; secret: string };
+
+  beforeAll(async () => {
+    redis = await OwnRedisServer.start({
+      user: { username: 'latchkey', password: 'latchkey-acl-password' },
+      otherUsers: [{ username: 'checkout', password: 'checkout-acl-password', rules: documentedOperatorRules() }],
+    });
+    // REDIS_PREFIX must be the documented `lk` for the documented key patterns to apply.
+    sut = await TestApp.start({ config: { REDIS_URL: redis.url, REDIS_PREFIX: 'lk', INTERNAL_TOKEN } });
+    const owner = await signUp(sut);
+    key = await issueKey(sut, owner);
+  }, 60_000);
+
+  afterAll(async () => {
+    await sut?.close();
+    await redis?.stop();
+  });
+
+  it('checks keys over RPC through the example', async () => {
+    const env = {
+      ...process.env,
+      REDIS_URL: redis.urlAs('checkout', 'checkout-acl-password'),
+      REDIS_PREFIX: 'lk',
+      INTERNAL_TOKEN,
+      SWC_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+    };
+    const passed = await run(process.execPath, ['-r', '@swc-node/register', 'scripts/examples/verify-over-redis.ts', key.secret], {
+      cwd: ROOT,
+      env,
+    });
+
+    expect(JSON.parse(passed.stdout)).toMatchObject({ valid: true, key_id: key.id });
+  }, 60_000);
+
+  it("cannot read the requests others send nor Latchkey's own replies", async () => {
+    const operator = new Redis(redis.urlAs('checkout', 'checkout-acl-password'));
+    try {
+      const refused = (command: Promise<unknown>) =>
+        command.then(
+          () => 'allowed',
+          (error: Error) => error.message.split(' ')[0],
+        );
+      expect(await refused(operator.xread('COUNT', 1, 'STREAMS', 'lk:rpc:{auth}:requests', '0'))).toBe('NOPERM');
+      expect(await refused(operator.xread('COUNT', 1, 'STREAMS', 'lk:rpc:{service-replies-AAAAAAAAAAAAAAAAAAAAAA}', '0'))).toBe('NOPERM');
+      expect(await refused(operator.xadd('lk:rpc:{keys}:requests', '*', 'a', 'b'))).toBe('NOPERM');
+      expect(await refused(operator.keys('lk:*'))).toBe('NOPERM');
+    } finally {
+      operator.disconnect();
+    }
+  });
 });
