@@ -210,6 +210,16 @@ export class EnvSchema {
   @Max(3650)
   REQUEST_LOG_RETENTION_LIVE_DAYS!: number;
 
+  /**
+   * Days a relayed outbox row is kept before the usage worker prunes it: long enough to
+   * look at what was relayed recently, since the event itself already left with the relay.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  OUTBOX_RETENTION_DAYS!: number;
+
   /** Per-attempt deadline of a webhook delivery. */
   @Transform(toInt)
   @IsInt()
@@ -281,6 +291,7 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   USAGE_REPLICA_ACKS: '1',
   REQUEST_LOG_RETENTION_TEST_DAYS: '7',
   REQUEST_LOG_RETENTION_LIVE_DAYS: '90',
+  OUTBOX_RETENTION_DAYS: '7',
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_DISABLE_AFTER: '5d',
   WEBHOOK_MAX_ENDPOINTS: '50',

@@ -166,6 +166,7 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   USAGE_REPLICA_ACKS = true as const;
   REQUEST_LOG_RETENTION_TEST_DAYS = true as const;
   REQUEST_LOG_RETENTION_LIVE_DAYS = true as const;
+  OUTBOX_RETENTION_DAYS = true as const;
   WEBHOOK_TIMEOUT_MS = true as const;
   WEBHOOK_DISABLE_AFTER = true as const;
   WEBHOOK_MAX_ENDPOINTS = true as const;

@@ -5,6 +5,7 @@ import { AppConfig } from '@latchkey/config';
 import { WorkerHost } from '@latchkey/platform';
 
 import { SentRemindersPruner, SentRemindersPruneRun } from '../reminders/sent-reminders-pruner.service';
+import { OutboxPruner } from '../retention/outbox-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
 import { RetentionWindows } from './request-log-retention';
 import { RequestLogRetentionService } from './request-log-retention.service';
@@ -36,6 +37,8 @@ export interface MaintenanceRun {
   strayRowsDeleted: number;
   usage: UsageHistoryPruneRun;
   reminders: SentRemindersPruneRun;
+  /** Relayed outbox rows deleted. */
+  outboxEvents: number;
 }
 
 /**
@@ -46,7 +49,8 @@ export interface MaintenanceRun {
  *    past each environment's longest retention window;
  *  - per-organisation retention: deletes, in batches, rows past an organisation's
  *    own window where the partitions outlive it;
- *  - prunes minute and hour counters, forgotten batch ids and settled reminders.
+ *  - prunes minute and hour counters, forgotten batch ids and settled reminders;
+ *  - prunes relayed outbox rows.
  * Every step is bounded and idempotent; what a run leaves, the next one finishes.
  */
 @Injectable()
@@ -57,6 +61,7 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
     private readonly retention: RequestLogRetentionService,
     private readonly usageHistory: UsageHistoryPruner,
     private readonly reminders: SentRemindersPruner,
+    private readonly outbox: OutboxPruner,
   ) {
     // The scheduler's first run comes at once and creates the days ahead; it does not hold up
     // the boot, and until the days exist their checks wait in the DEFAULT partition.
@@ -83,6 +88,7 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
     const strayRowsDeleted = await this.retention.deleteStrayRowsPastWindows(windows, now);
     const usage = await this.usageHistory.prune(now);
     const reminders = await this.reminders.prune(now);
-    return { windows, created, dropped, orgRowsDeleted: orgRows.deleted, strayRowsDeleted, usage, reminders };
+    const outboxEvents = (await this.outbox.prune(now)).deleted;
+    return { windows, created, dropped, orgRowsDeleted: orgRows.deleted, strayRowsDeleted, usage, reminders, outboxEvents };
   }
 }
