@@ -239,6 +239,17 @@ export class EnvSchema {
   WEBHOOK_MAX_ENDPOINTS!: number;
 
   /**
+   * Days a finished (succeeded or failed) webhook delivery and its attempts are kept
+   * after their last change. At least the 14 days `recover` reaches back, so every
+   * failed delivery it may send again is still there.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(14)
+  @Max(3650)
+  WEBHOOK_DELIVERY_RETENTION_DAYS!: number;
+
+  /**
    * Where mail goes (smtp:// or smtps://, credentials in the URL). Unset outside
    * production, mails are written to the log instead; production refuses to start without it.
    */
@@ -295,6 +306,7 @@ export const DEFAULTS: Partial<Record<keyof EnvSchema, string>> = {
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_DISABLE_AFTER: '5d',
   WEBHOOK_MAX_ENDPOINTS: '50',
+  WEBHOOK_DELIVERY_RETENTION_DAYS: '30',
   MAIL_FROM: 'Latchkey <no-reply@latchkey.local>',
   PUBLIC_BASE_URL: 'http://localhost:3000',
   INVITATION_TTL_DAYS: '7',

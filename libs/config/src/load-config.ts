@@ -170,6 +170,7 @@ class EnvSchemaKeys implements Record<keyof EnvSchema, true> {
   WEBHOOK_TIMEOUT_MS = true as const;
   WEBHOOK_DISABLE_AFTER = true as const;
   WEBHOOK_MAX_ENDPOINTS = true as const;
+  WEBHOOK_DELIVERY_RETENTION_DAYS = true as const;
   SMTP_URL = true as const;
   MAIL_FROM = true as const;
   PUBLIC_BASE_URL = true as const;

@@ -3,8 +3,10 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { ulidAt } from '@latchkey/ids';
 
 import { OutboxPruner } from '../../../apps/usage-worker/src/retention/outbox-pruner.service';
+import { WebhookDeliveriesPruner } from '../../../apps/usage-worker/src/retention/webhook-deliveries-pruner.service';
 import { TestApp } from '../../support/create-test-app';
 import { signUp } from '../../support/factories';
+import { addHookEndpoint } from '../../support/webhook-fixtures';
 import { UsageMaintenanceRunner } from './usage-maintenance-runner';
 
 const DAY_MS = 86_400_000;
@@ -12,18 +14,21 @@ const HOUR_MS = 3_600_000;
 
 /**
  * What the usage worker's maintenance job deletes outside metering so no table only
- * grows, and what it must keep: the outbox's relayed rows after OUTBOX_RETENTION_DAYS.
+ * grows, and what it must keep: the outbox's relayed rows after OUTBOX_RETENTION_DAYS,
+ * finished webhook deliveries (and their attempts) after WEBHOOK_DELIVERY_RETENTION_DAYS.
  */
-describe('usage-worker: retention of the outbox', () => {
+describe('usage-worker: retention of the outbox, webhook deliveries, sessions and tokens', () => {
   let sut: TestApp;
   let maintenance: UsageMaintenanceRunner;
   let orgId: string;
+  let endpointId: string;
   const now = new Date();
   const ago = (ms: number) => new Date(now.getTime() - ms);
 
   beforeAll(async () => {
     sut = await TestApp.start();
     orgId = (await signUp(sut)).orgId;
+    endpointId = await addHookEndpoint(sut.app, sut.config.ENCRYPTION_KEY, orgId, 'https://hooks.example.com/retention');
     maintenance = await UsageMaintenanceRunner.start(sut);
   });
 
@@ -75,5 +80,59 @@ describe('usage-worker: retention of the outbox', () => {
     expect(await left('outbox_events', backlog)).toHaveLength(3);
     expect(await pruner.prune(now, { batchSize: 2, maxBatches: 10 })).toEqual({ deleted: 3, complete: true });
     expect(await left('outbox_events', backlog)).toEqual([]);
+  });
+
+  async function delivery(status: string, createdAt: Date, updatedAt: Date, attempts = 2): Promise<string> {
+    const id = idAt('del', createdAt);
+    await sql(
+      `insert into webhook_deliveries (id, org_id, endpoint_id, event_id, event_type, payload, status, attempt_count, created_at, updated_at)
+       values (?, ?, ?, ?, 'member.added', '{}', ?, ?, ?, ?)`,
+      [id, orgId, endpointId, idAt('evt', createdAt), status, attempts, createdAt, updatedAt],
+    );
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      await sql(`insert into webhook_delivery_attempts (delivery_id, attempted_at, status_code, duration_ms) values (?, ?, 500, 10)`, [
+        id,
+        updatedAt,
+      ]);
+    }
+    return id;
+  }
+
+  const attemptsOf = async (ids: string[]) =>
+    (
+      await sql<{ delivery_id: string }>(
+        `select delivery_id from webhook_delivery_attempts where delivery_id in (${ids.map(() => '?').join(', ')})`,
+        ids,
+      )
+    ).length;
+
+  it('deletes deliveries finished more than 30 days ago with their attempts, never a pending one', async () => {
+    const succeeded = await delivery('succeeded', ago(40 * DAY_MS), ago(40 * DAY_MS));
+    const failed = await delivery('failed', ago(40 * DAY_MS), ago(35 * DAY_MS));
+    // Failed long ago, then sent again by hand: its retention counts from the new outcome.
+    const retriedLately = await delivery('failed', ago(40 * DAY_MS), ago(29 * DAY_MS));
+    const recent = await delivery('succeeded', ago(29 * DAY_MS), ago(29 * DAY_MS));
+    const stillPending = await delivery('pending', ago(40 * DAY_MS), ago(40 * DAY_MS));
+
+    const run = await maintenance.run(now);
+
+    expect(run.webhookDeliveries).toBe(2);
+    expect(await left('webhook_deliveries', [succeeded, failed, retriedLately, recent, stillPending])).toEqual(
+      [retriedLately, recent, stillPending].sort(),
+    );
+    expect(await attemptsOf([succeeded, failed])).toBe(0);
+    expect(await attemptsOf([retriedLately, recent, stillPending])).toBe(6);
+  });
+
+  it('deletes a backlog of finished deliveries larger than one batch', async () => {
+    const backlog: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      backlog.push(await delivery('succeeded', ago(60 * DAY_MS + index * HOUR_MS), ago(60 * DAY_MS)));
+    }
+    const pruner = sut.app.get(WebhookDeliveriesPruner);
+
+    expect(await pruner.prune(now, { batchSize: 2, maxBatches: 10 })).toEqual({ deleted: 5, complete: true });
+    expect(await left('webhook_deliveries', backlog)).toEqual([]);
+    expect(await attemptsOf(backlog)).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 
 import { OutboxPruner } from './outbox-pruner.service';
+import { WebhookDeliveriesPruner } from './webhook-deliveries-pruner.service';
 
 /**
  * Retention of the tables outside metering that would otherwise only grow. The
@@ -8,7 +9,7 @@ import { OutboxPruner } from './outbox-pruner.service';
  * schedule, which runs them once at a time across every worker process.
  */
 @Module({
-  providers: [OutboxPruner],
-  exports: [OutboxPruner],
+  providers: [OutboxPruner, WebhookDeliveriesPruner],
+  exports: [OutboxPruner, WebhookDeliveriesPruner],
 })
 export class RetentionModule {}

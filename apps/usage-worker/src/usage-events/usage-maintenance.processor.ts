@@ -6,6 +6,7 @@ import { WorkerHost } from '@latchkey/platform';
 
 import { SentRemindersPruner, SentRemindersPruneRun } from '../reminders/sent-reminders-pruner.service';
 import { OutboxPruner } from '../retention/outbox-pruner.service';
+import { WebhookDeliveriesPruner } from '../retention/webhook-deliveries-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
 import { RetentionWindows } from './request-log-retention';
 import { RequestLogRetentionService } from './request-log-retention.service';
@@ -39,6 +40,8 @@ export interface MaintenanceRun {
   reminders: SentRemindersPruneRun;
   /** Relayed outbox rows deleted. */
   outboxEvents: number;
+  /** Finished webhook deliveries deleted (their attempts go with them). */
+  webhookDeliveries: number;
 }
 
 /**
@@ -50,7 +53,7 @@ export interface MaintenanceRun {
  *  - per-organisation retention: deletes, in batches, rows past an organisation's
  *    own window where the partitions outlive it;
  *  - prunes minute and hour counters, forgotten batch ids and settled reminders;
- *  - prunes relayed outbox rows.
+ *  - prunes relayed outbox rows and finished webhook deliveries.
  * Every step is bounded and idempotent; what a run leaves, the next one finishes.
  */
 @Injectable()
@@ -62,6 +65,7 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
     private readonly usageHistory: UsageHistoryPruner,
     private readonly reminders: SentRemindersPruner,
     private readonly outbox: OutboxPruner,
+    private readonly webhookDeliveries: WebhookDeliveriesPruner,
   ) {
     // The scheduler's first run comes at once and creates the days ahead; it does not hold up
     // the boot, and until the days exist their checks wait in the DEFAULT partition.
@@ -89,6 +93,17 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
     const usage = await this.usageHistory.prune(now);
     const reminders = await this.reminders.prune(now);
     const outboxEvents = (await this.outbox.prune(now)).deleted;
-    return { windows, created, dropped, orgRowsDeleted: orgRows.deleted, strayRowsDeleted, usage, reminders, outboxEvents };
+    const webhookDeliveries = (await this.webhookDeliveries.prune(now)).deleted;
+    return {
+      windows,
+      created,
+      dropped,
+      orgRowsDeleted: orgRows.deleted,
+      strayRowsDeleted,
+      usage,
+      reminders,
+      outboxEvents,
+      webhookDeliveries,
+    };
   }
 }
