@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
+
 import { EntityManager } from '@mikro-orm/postgresql';
 
 import { ulidAt } from '@latchkey/ids';
 
+import { EndedCredentialsPruner } from '../../../apps/usage-worker/src/retention/ended-credentials-pruner.service';
 import { OutboxPruner } from '../../../apps/usage-worker/src/retention/outbox-pruner.service';
 import { WebhookDeliveriesPruner } from '../../../apps/usage-worker/src/retention/webhook-deliveries-pruner.service';
 import { TestApp } from '../../support/create-test-app';
@@ -15,19 +18,22 @@ const HOUR_MS = 3_600_000;
 /**
  * What the usage worker's maintenance job deletes outside metering so no table only
  * grows, and what it must keep: the outbox's relayed rows after OUTBOX_RETENTION_DAYS,
- * finished webhook deliveries (and their attempts) after WEBHOOK_DELIVERY_RETENTION_DAYS.
+ * finished webhook deliveries (and their attempts) after WEBHOOK_DELIVERY_RETENTION_DAYS,
+ * sessions and mailed tokens a day after they ended.
  */
 describe('usage-worker: retention of the outbox, webhook deliveries, sessions and tokens', () => {
   let sut: TestApp;
   let maintenance: UsageMaintenanceRunner;
   let orgId: string;
+  let userId: string;
+  let sessionToken: string;
   let endpointId: string;
   const now = new Date();
   const ago = (ms: number) => new Date(now.getTime() - ms);
 
   beforeAll(async () => {
     sut = await TestApp.start();
-    orgId = (await signUp(sut)).orgId;
+    ({ orgId, userId, token: sessionToken } = await signUp(sut));
     endpointId = await addHookEndpoint(sut.app, sut.config.ENCRYPTION_KEY, orgId, 'https://hooks.example.com/retention');
     maintenance = await UsageMaintenanceRunner.start(sut);
   });
@@ -134,5 +140,65 @@ describe('usage-worker: retention of the outbox, webhook deliveries, sessions an
     expect(await pruner.prune(now, { batchSize: 2, maxBatches: 10 })).toEqual({ deleted: 5, complete: true });
     expect(await left('webhook_deliveries', backlog)).toEqual([]);
     expect(await attemptsOf(backlog)).toBe(0);
+  });
+
+  const tokenHash = () => randomBytes(32).toString('hex');
+
+  async function session(createdAt: Date, expiresAt: Date, revokedAt: Date | null = null): Promise<string> {
+    const id = idAt('ses', createdAt);
+    await sql(`insert into sessions (id, token_hash, user_id, org_id, created_at, expires_at, revoked_at) values (?, ?, ?, ?, ?, ?, ?)`, [
+      id,
+      tokenHash(),
+      userId,
+      orgId,
+      createdAt,
+      expiresAt,
+      revokedAt,
+    ]);
+    return id;
+  }
+
+  async function userToken(createdAt: Date, expiresAt: Date, usedAt: Date | null = null): Promise<string> {
+    const id = idAt('utk', createdAt);
+    await sql(
+      `insert into user_tokens (id, user_id, purpose, token_hash, expires_at, used_at, created_at) values (?, ?, 'password_reset', ?, ?, ?, ?)`,
+      [id, userId, tokenHash(), expiresAt, usedAt, createdAt],
+    );
+    return id;
+  }
+
+  it('deletes sessions and mailed tokens a day after they expired, were revoked or were used', async () => {
+    const expired = await session(ago(3 * DAY_MS), ago(2 * DAY_MS));
+    const revoked = await session(ago(3 * DAY_MS), ago(-DAY_MS), ago(2 * DAY_MS));
+    const justExpired = await session(ago(DAY_MS), ago(12 * HOUR_MS));
+    const justRevoked = await session(ago(3 * DAY_MS), ago(-DAY_MS), ago(12 * HOUR_MS));
+    // Made long ago and still live (a long SESSION_TTL_HOURS).
+    const live = await session(ago(30 * DAY_MS), ago(-DAY_MS));
+    const expiredToken = await userToken(ago(3 * DAY_MS), ago(2 * DAY_MS));
+    const usedToken = await userToken(ago(3 * DAY_MS), ago(-DAY_MS), ago(2 * DAY_MS));
+    const justUsedToken = await userToken(ago(DAY_MS), ago(-DAY_MS), ago(12 * HOUR_MS));
+    const liveToken = await userToken(ago(2 * DAY_MS), ago(-DAY_MS));
+
+    const run = await maintenance.run(now);
+
+    expect(run.credentials).toEqual({ sessions: 2, userTokens: 2 });
+    expect(await left('sessions', [expired, revoked, justExpired, justRevoked, live])).toEqual([justExpired, justRevoked, live].sort());
+    expect(await left('user_tokens', [expiredToken, usedToken, justUsedToken, liveToken])).toEqual([justUsedToken, liveToken].sort());
+    // The signup's own session still works.
+    expect((await sut.get('/v1/auth/session', { token: sessionToken })).status).toBe(200);
+  });
+
+  it('deletes a backlog of ended sessions and tokens larger than one batch', async () => {
+    const sessions: string[] = [];
+    const tokens: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      sessions.push(await session(ago(10 * DAY_MS + index * HOUR_MS), ago(9 * DAY_MS)));
+      tokens.push(await userToken(ago(10 * DAY_MS + index * HOUR_MS), ago(9 * DAY_MS)));
+    }
+    const pruner = sut.app.get(EndedCredentialsPruner);
+
+    expect(await pruner.prune(now, { batchSize: 2, maxBatches: 10 })).toEqual({ sessions: 5, userTokens: 5 });
+    expect(await left('sessions', sessions)).toEqual([]);
+    expect(await left('user_tokens', tokens)).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 
+import { EndedCredentialsPruner } from './ended-credentials-pruner.service';
 import { OutboxPruner } from './outbox-pruner.service';
 import { WebhookDeliveriesPruner } from './webhook-deliveries-pruner.service';
 
@@ -9,7 +10,7 @@ import { WebhookDeliveriesPruner } from './webhook-deliveries-pruner.service';
  * schedule, which runs them once at a time across every worker process.
  */
 @Module({
-  providers: [OutboxPruner, WebhookDeliveriesPruner],
-  exports: [OutboxPruner, WebhookDeliveriesPruner],
+  providers: [EndedCredentialsPruner, OutboxPruner, WebhookDeliveriesPruner],
+  exports: [EndedCredentialsPruner, OutboxPruner, WebhookDeliveriesPruner],
 })
 export class RetentionModule {}

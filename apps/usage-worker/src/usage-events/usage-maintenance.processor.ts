@@ -5,6 +5,7 @@ import { AppConfig } from '@latchkey/config';
 import { WorkerHost } from '@latchkey/platform';
 
 import { SentRemindersPruner, SentRemindersPruneRun } from '../reminders/sent-reminders-pruner.service';
+import { EndedCredentialsPruner, EndedCredentialsPruneRun } from '../retention/ended-credentials-pruner.service';
 import { OutboxPruner } from '../retention/outbox-pruner.service';
 import { WebhookDeliveriesPruner } from '../retention/webhook-deliveries-pruner.service';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
@@ -42,6 +43,7 @@ export interface MaintenanceRun {
   outboxEvents: number;
   /** Finished webhook deliveries deleted (their attempts go with them). */
   webhookDeliveries: number;
+  credentials: EndedCredentialsPruneRun;
 }
 
 /**
@@ -53,7 +55,8 @@ export interface MaintenanceRun {
  *  - per-organisation retention: deletes, in batches, rows past an organisation's
  *    own window where the partitions outlive it;
  *  - prunes minute and hour counters, forgotten batch ids and settled reminders;
- *  - prunes relayed outbox rows and finished webhook deliveries.
+ *  - prunes relayed outbox rows, finished webhook deliveries, and sessions and
+ *    mailed tokens that ended.
  * Every step is bounded and idempotent; what a run leaves, the next one finishes.
  */
 @Injectable()
@@ -66,6 +69,7 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
     private readonly reminders: SentRemindersPruner,
     private readonly outbox: OutboxPruner,
     private readonly webhookDeliveries: WebhookDeliveriesPruner,
+    private readonly credentials: EndedCredentialsPruner,
   ) {
     // The scheduler's first run comes at once and creates the days ahead; it does not hold up
     // the boot, and until the days exist their checks wait in the DEFAULT partition.
@@ -94,6 +98,7 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
     const reminders = await this.reminders.prune(now);
     const outboxEvents = (await this.outbox.prune(now)).deleted;
     const webhookDeliveries = (await this.webhookDeliveries.prune(now)).deleted;
+    const credentials = await this.credentials.prune(now);
     return {
       windows,
       created,
@@ -104,6 +109,7 @@ export class UsageMaintenanceProcessor extends WorkerHost<MaintenanceJobData, Ma
       reminders,
       outboxEvents,
       webhookDeliveries,
+      credentials,
     };
   }
 }

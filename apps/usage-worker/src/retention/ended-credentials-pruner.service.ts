@@ -1,0 +1,55 @@
+import { MikroORM } from '@mikro-orm/core';
+import { Injectable } from '@nestjs/common';
+
+import { DAY_MS } from '@latchkey/db';
+import { IdPrefix } from '@latchkey/ids';
+
+import { BatchedDeleteLimits, DEFAULT_DELETE_LIMITS, deleteInBatches } from '../database/delete-in-batches';
+import { idCreatedBefore } from './id-created-before';
+
+/**
+ * How long a session or mailed token is kept once it can no longer be used: a day, so
+ * a question about yesterday's login or link can still be answered from the table,
+ * while nothing that works is ever deleted.
+ */
+export const ENDED_CREDENTIAL_GRACE_DAYS = 1;
+
+export interface EndedCredentialsPruneRun {
+  sessions: number;
+  userTokens: number;
+}
+
+/**
+ * Deletes admin sessions that expired or were revoked, and mailed single-use tokens
+ * (email verification, password reset) that expired or were used, more than
+ * ENDED_CREDENTIAL_GRACE_DAYS ago. Only their hashes are stored, but a row that can
+ * never be used again has no purpose left. Invitations are not among them: an
+ * answered invitation is an organisation's history. Run by the usage maintenance
+ * job, in bounded batches.
+ */
+@Injectable()
+export class EndedCredentialsPruner {
+  constructor(private readonly orm: MikroORM) {}
+
+  async prune(now: Date, limits: BatchedDeleteLimits = DEFAULT_DELETE_LIMITS): Promise<EndedCredentialsPruneRun> {
+    const before = new Date(now.getTime() - ENDED_CREDENTIAL_GRACE_DAYS * DAY_MS);
+    // A credential ends after it is created, so the id range (primary key) bounds the scan:
+    // what it passes over is only those created before the cutoff and still usable (at most
+    // SESSION_TTL_HOURS' worth of sessions). `= any(array(…))` as in OutboxPruner.
+    const sessions = await deleteInBatches(
+      this.orm,
+      `delete from sessions where id = any(array(
+         select id from sessions where id < ? and (expires_at < ? or revoked_at < ?) limit ? for update skip locked))`,
+      [idCreatedBefore(IdPrefix.Session, before), before, before],
+      limits,
+    );
+    const userTokens = await deleteInBatches(
+      this.orm,
+      `delete from user_tokens where id = any(array(
+         select id from user_tokens where id < ? and (expires_at < ? or used_at < ?) limit ? for update skip locked))`,
+      [idCreatedBefore(IdPrefix.UserToken, before), before, before],
+      limits,
+    );
+    return { sessions: sessions.deleted, userTokens: userTokens.deleted };
+  }
+}
