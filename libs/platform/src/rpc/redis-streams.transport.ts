@@ -60,7 +60,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   private async dispatch(pattern: string, payload: unknown): Promise<RpcOutcome> {
-    const handler = this.getHandlerByPattern(pattern);
+    // Looked up in the map itself: getHandlerByPattern re-parses the pattern on every call.
+    const handler = this.messageHandlers.get(pattern);
     if (!handler) return { ok: false, error: { code: 'NOT_FOUND', kind: 'not_found', message: `No handler for ${pattern}.`, details: [] } };
     try {
       const answer$ = this.transformToObservable(await handler(payload, new RedisStreamsContext([pattern])));
