@@ -24,7 +24,11 @@ export class RpcTimeoutError extends Error {
   }
 }
 
-/** The request could not be sent (Redis unreachable, the caller closed). */
+/**
+ * Redis failed the send, or the caller closed with the call pending. The request may
+ * still have reached Redis and run: a caller that must not spend twice treats this as
+ * it treats a timeout, not as "not run".
+ */
 export class RpcUnavailableError extends Error {
   override readonly name = 'RpcUnavailableError';
 
