@@ -120,6 +120,28 @@ describe('on a Redis Cluster', () => {
     }
   });
 
+  it("passes a rate-limited key's checks as degraded while its slot's master fails over (AUTH_REDIS_FAIL_MODE=open), then counts again", async () => {
+    const key = await issueKey(sut, owner, { rate_limit: { limit: 1_000_000, window_seconds: 60 } });
+    expect(await verify({ key: key.secret })).toMatchObject({ valid: true, rate_limit: expect.objectContaining({ limit: 1_000_000 }) });
+    const windowKey = `${sut.config.REDIS_PREFIX}:rl:${key.id}:60`;
+    const victim = await cluster.masterOf(windowKey);
+
+    await cluster.kill(victim);
+    const seen = new Set<string>();
+    const deadline = Date.now() + 20_000;
+    // Until the replica has taken over and the limit is counted again.
+    while (Date.now() < deadline) {
+      const verdict = await verify({ key: key.secret });
+      expect(verdict.valid).toBe(true);
+      seen.add(verdict.degraded ? 'degraded' : 'counted');
+      if (seen.has('degraded') && !verdict.degraded && (await cluster.masterOf(windowKey)) !== victim) break;
+      await sleep(50);
+    }
+
+    expect([...seen].sort()).toEqual(['counted', 'degraded']);
+    await cluster.waitUntilHealthy();
+  }, 60_000);
+
   // Last: the cluster is left with a master that has no replica.
   it("loses and double-counts no check when the usage queue's master is killed mid-load", async () => {
     const key = await issueKey(sut, owner);
