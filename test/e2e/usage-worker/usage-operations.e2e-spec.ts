@@ -48,7 +48,18 @@ describe('usage-worker operations: /admin/queues, queue depth metrics, Redis dur
   });
 
   it('serves Bull Board at /admin/queues only with the platform operator token', async () => {
-    expect((await sut.get('/admin/queues')).status).toBe(401);
+    const refused = await sut.get('/admin/queues');
+    expect(refused.status).toBe(401);
+    // The error envelope every other route answers with, request id included.
+    expect(refused.body).toEqual({
+      success: false,
+      error: {
+        code: 'UNAUTHENTICATED',
+        message: 'Send the platform operator token.',
+        details: [],
+        request_id: refused.headers['x-request-id'],
+      },
+    });
     expect((await sut.get('/admin/queues/api/queues')).status).toBe(401);
     expect((await sut.get('/admin/queues/api/queues', { token: 'not-the-operator-token-at-all' })).status).toBe(401);
 

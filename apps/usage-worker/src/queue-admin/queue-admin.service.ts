@@ -9,7 +9,7 @@ import { Gauge } from 'prom-client';
 
 import { AppConfig } from '@latchkey/config';
 import { constantTimeEquals } from '@latchkey/crypto';
-import { closeBullmq, createProducerQueue, MetricsService, RedisService, withDeadline } from '@latchkey/platform';
+import { AppError, closeBullmq, createProducerQueue, errorEnvelope, MetricsService, RedisService, withDeadline } from '@latchkey/platform';
 
 import { ADMIN_QUEUES, DEPTH_STATES } from './queue-names';
 import { durabilityWarnings, parseInfo, RedisDurability } from './redis-durability';
@@ -131,7 +131,7 @@ export class QueueAdminService implements OnModuleInit, OnApplicationShutdown {
           .code(401)
           .header('www-authenticate', 'Basic realm="Latchkey queues", charset="UTF-8"')
           .header('content-type', 'application/json; charset=utf-8')
-          .send({ success: false, error: { code: 'UNAUTHENTICATED', message: 'Send the platform operator token.' } });
+          .send(errorEnvelope(AppError.unauthenticated('Send the platform operator token.'), String(request.id)));
       });
       await scope.register(serverAdapter.registerPlugin(), { prefix: QUEUE_ADMIN_PATH });
     });
