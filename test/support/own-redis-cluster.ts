@@ -22,6 +22,8 @@ process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
  */
 export class OwnRedisCluster {
   private readonly nodes = new Map<number, ChildProcess>();
+  /** Each node's cluster bus port, kept across a restart (its nodes.conf names it). */
+  private readonly busPorts = new Map<number, number>();
 
   private constructor(
     readonly ports: number[],
@@ -102,9 +104,25 @@ export class OwnRedisCluster {
     }
   }
 
+  /**
+   * Starts a killed node again with what its nodes.conf remembers: it rejoins the cluster,
+   * as the replica of the node that took its place if it was a master.
+   */
+  async revive(port: number): Promise<void> {
+    if (this.nodes.has(port)) return;
+    await this.startNode(port);
+    await this.waitUntilHealthy();
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.nodes.keys()].map((port) => this.kill(port)));
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async busPortOf(port: number): Promise<number> {
+    let busPort = this.busPorts.get(port);
+    if (busPort === undefined) this.busPorts.set(port, (busPort = await freePort()));
+    return busPort;
   }
 
   private async startNode(port: number): Promise<void> {
@@ -124,7 +142,7 @@ export class OwnRedisCluster {
         join(dir, 'nodes.conf'),
         // The bus port is the client port + 10000 unless told: past 55535 that is no port at all.
         '--cluster-port',
-        String(await freePort()),
+        String(await this.busPortOf(port)),
         // A dead master is replaced within seconds, not the default 15 s.
         '--cluster-node-timeout',
         '2000',

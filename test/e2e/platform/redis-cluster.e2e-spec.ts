@@ -26,16 +26,12 @@ describe('on a Redis Cluster', () => {
 
   beforeAll(async () => {
     cluster = await OwnRedisCluster.start();
-    sut = await TestApp.start({
-      config: {
-        REDIS_CLUSTER_NODES: cluster.seedNodes,
-        REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}`,
-        WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-      },
-    });
+    sut = await TestApp.start({ config: { ...clusterConfig(), WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } });
     owner = await signUp(sut);
     ledger = new UsageLedgerProbe(sut);
   }, 120_000);
+
+  const clusterConfig = () => ({ REDIS_CLUSTER_NODES: cluster.seedNodes, REDIS_URL: `redis://127.0.0.1:${cluster.ports[0]}` });
 
   afterAll(async () => {
     await ledger?.close();
@@ -120,26 +116,43 @@ describe('on a Redis Cluster', () => {
     }
   });
 
-  it("passes a rate-limited key's checks as degraded while its slot's master fails over (AUTH_REDIS_FAIL_MODE=open), then counts again", async () => {
-    const key = await issueKey(sut, owner, { rate_limit: { limit: 1_000_000, window_seconds: 60 } });
-    expect(await verify({ key: key.secret })).toMatchObject({ valid: true, rate_limit: expect.objectContaining({ limit: 1_000_000 }) });
-    const windowKey = `${sut.config.REDIS_PREFIX}:rl:${key.id}:60`;
-    const victim = await cluster.masterOf(windowKey);
+  it("answers a rate-limited key's checks as AUTH_REDIS_FAIL_MODE says while its slot's master fails over, then counts again", async () => {
+    // A second auth-check on the same deployment, failing closed.
+    const closed = await TestApp.start({
+      env: sut.env,
+      config: { ...clusterConfig(), TARGET: 'auth-check', AUTH_REDIS_FAIL_MODE: 'closed' },
+    });
+    try {
+      const key = await issueKey(sut, owner, { rate_limit: { limit: 1_000_000, window_seconds: 60 } });
+      const verifyOn = async (app: TestApp) =>
+        (await app.post('/v1/verify', { body: { key: key.secret } })).body.data as Record<string, unknown>;
+      expect(await verifyOn(sut)).toMatchObject({ valid: true, rate_limit: expect.objectContaining({ limit: 1_000_000 }) });
+      expect(await verifyOn(closed)).toMatchObject({ valid: true });
+      const windowKey = `${sut.config.REDIS_PREFIX}:rl:${key.id}:60`;
+      const victim = await cluster.masterOf(windowKey);
 
-    await cluster.kill(victim);
-    const seen = new Set<string>();
-    const deadline = Date.now() + 20_000;
-    // Until the replica has taken over and the limit is counted again.
-    while (Date.now() < deadline) {
-      const verdict = await verify({ key: key.secret });
-      expect(verdict.valid).toBe(true);
-      seen.add(verdict.degraded ? 'degraded' : 'counted');
-      if (seen.has('degraded') && !verdict.degraded && (await cluster.masterOf(windowKey)) !== victim) break;
-      await sleep(50);
+      await cluster.kill(victim);
+      const open = new Set<string>();
+      const shut = new Set<string>();
+      const deadline = Date.now() + 20_000;
+      // Until the replica has taken over and the limit is counted again on both.
+      while (Date.now() < deadline) {
+        const [onOpen, onClosed] = await Promise.all([verifyOn(sut), verifyOn(closed)]);
+        open.add(onOpen.degraded ? `degraded ${String(onOpen.valid)}` : `counted ${String(onOpen.valid)}`);
+        shut.add(onClosed.degraded ? `degraded ${String(onClosed.valid)}` : `counted ${String(onClosed.valid)}`);
+        const recovered = !onOpen.degraded && !onClosed.degraded && open.size > 1 && shut.size > 1;
+        if (recovered && (await cluster.masterOf(windowKey)) !== victim) break;
+        await sleep(50);
+      }
+
+      // open: passed, marked degraded, meanwhile; closed: refused meanwhile. Both count again after.
+      expect([...open].sort()).toEqual(['counted true', 'degraded true']);
+      expect([...shut].sort()).toEqual(['counted true', 'degraded false']);
+      // Back as the new master's replica, so the next failover has one to promote.
+      await cluster.revive(victim);
+    } finally {
+      await closed.close();
     }
-
-    expect([...seen].sort()).toEqual(['counted', 'degraded']);
-    await cluster.waitUntilHealthy();
   }, 60_000);
 
   // Last: the cluster is left with a master that has no replica.
