@@ -104,6 +104,22 @@ describe('RPC over Redis Streams', () => {
     expect(replyTtl).toBeLessThanOrEqual(60_000);
   });
 
+  it('opens its connections with the first call, not before (a process that never calls holds none)', async () => {
+    await responder().start();
+    let opened = 0;
+    const sut = caller(SERVICE, {
+      connect: () => {
+        opened += 1;
+        return connect();
+      },
+    });
+    expect(opened).toBe(0);
+
+    await sut.call('keys.get', {});
+    await sut.call('keys.get', {});
+    expect(opened).toBe(2);
+  });
+
   it("passes a handler's refusal on as it was given", async () => {
     await responder().start();
     const refused = await refusal(caller().call('keys.get', { refuse: true }));

@@ -52,9 +52,8 @@ const READ_RETRY_MS = 250;
  */
 export class RedisRpcCaller {
   readonly callerId = randomId();
-  private readonly commands: RedisConnection;
-  private readonly reader: RedisConnection;
-  private readonly requests: PerKeyPipeline;
+  /** Opened by the first call: a process that never calls (a worker, say) holds no connection. */
+  private connections: { commands: RedisConnection; reader: RedisConnection; requests: PerKeyPipeline } | undefined;
   private readonly replyKey: string;
   private readonly pending = new Map<string, PendingCall>();
   private readonly defaultTimeoutMs: number;
@@ -65,11 +64,17 @@ export class RedisRpcCaller {
   constructor(private readonly options: RpcCallerOptions) {
     this.defaultTimeoutMs = clampTimeout(options.defaultTimeoutMs ?? 2_000);
     this.replyKey = replyStreamKey(options.prefix, this.callerId, options.credential.name === 'service');
-    this.commands = options.connect();
-    this.reader = options.connect();
-    this.requests = new PerKeyPipeline(this.commands, 'XADD');
+  }
+
+  private open(): { commands: RedisConnection; reader: RedisConnection; requests: PerKeyPipeline } {
+    if (this.connections) return this.connections;
+    const commands = this.options.connect();
+    const reader = this.options.connect();
     // ioredis reconnects by itself; a call made meanwhile fails or times out on its own.
-    for (const connection of [this.commands, this.reader]) connection.on('error', () => undefined);
+    for (const connection of [commands, reader]) connection.on('error', () => undefined);
+    this.connections = { commands, reader, requests: new PerKeyPipeline(commands, 'XADD') };
+    this.readLoop = this.readReplies(reader, commands);
+    return this.connections;
   }
 
   async call<TReply = unknown>(pattern: string, payload: unknown, options: { timeoutMs?: number } = {}): Promise<TReply> {
@@ -77,7 +82,7 @@ export class RedisRpcCaller {
     const timeoutMs = clampTimeout(options.timeoutMs ?? this.defaultTimeoutMs);
     const data = JSON.stringify(payload ?? null);
     if (data.length > MAX_PAYLOAD_LENGTH) throw new RpcUnavailableError(pattern, `the payload is over ${MAX_PAYLOAD_LENGTH} characters`);
-    this.readLoop ??= this.readReplies();
+    const { requests } = this.open();
 
     const now = Date.now();
     const request = signRequest(
@@ -95,7 +100,7 @@ export class RedisRpcCaller {
     // instance reading, the stream holds a minute of requests, not all of them. Exact
     // trimming costs nothing here: the stream is empty whenever an instance is reading.
     const oldestKept = `${Math.max(0, now - MAX_DEADLINE_MS)}-0`;
-    this.requests
+    requests
       .send(requestStreamKey(this.options.prefix, serviceOf(pattern)), ['MINID', oldestKept, '*', ...requestFields(request)])
       .catch((error: Error) => this.settle(request.id, (call) => call.reject(new RpcUnavailableError(pattern, error.message))));
     return answer;
@@ -106,9 +111,11 @@ export class RedisRpcCaller {
     if (this.closed) return;
     this.closed = true;
     for (const [id] of this.pending) this.settle(id, (call) => call.reject(new RpcUnavailableError(call.pattern, 'the caller closed')));
-    this.reader.disconnect();
+    if (!this.connections) return;
+    const { commands, reader } = this.connections;
+    reader.disconnect();
     await this.readLoop?.catch(() => undefined);
-    await this.commands.quit().catch(() => this.commands.disconnect());
+    await commands.quit().catch(() => commands.disconnect());
   }
 
   private settle(id: string, finish: (call: PendingCall) => void): void {
@@ -119,11 +126,11 @@ export class RedisRpcCaller {
     finish(call);
   }
 
-  private async readReplies(): Promise<void> {
+  private async readReplies(reader: RedisConnection, commands: RedisConnection): Promise<void> {
     while (!this.closed) {
       let result: unknown;
       try {
-        result = await this.reader.call('XREAD', 'COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.replyKey, this.lastReplyId);
+        result = await reader.call('XREAD', 'COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.replyKey, this.lastReplyId);
       } catch {
         if (this.closed) return;
         await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
@@ -137,7 +144,7 @@ export class RedisRpcCaller {
         else this.options.onWarning?.('an unreadable reply was dropped');
       }
       // Read once, gone: a reply may hold a tenant's records, and the stream must not keep them.
-      if (entries.length > 0) this.commands.xdel(this.replyKey, ...entries.map(([entryId]) => entryId)).catch(() => undefined);
+      if (entries.length > 0) commands.xdel(this.replyKey, ...entries.map(([entryId]) => entryId)).catch(() => undefined);
     }
   }
 

@@ -22,7 +22,7 @@ export function queuePrefix(source: Source, queue: string): string {
   return `${prefix}:{${queue}}`;
 }
 
-/** BullMQ's connection for `purpose`: options on a single Redis, a cluster client (owned by `owner` once attached) on a cluster. */
+/** BullMQ's connection for `purpose`: options on a single Redis, a new cluster client on a cluster (attachConnection it to its queue or worker). */
 export function bullConnection(source: RedisUrlSource, purpose: RedisPurpose): RedisOptions | Cluster {
   const nodes = clusterNodesOf(source);
   if (!nodes) return redisConnectionOptions(source, purpose);

@@ -25,8 +25,12 @@ export async function waitForReplicas(client: RedisClient, key: string, replicas
   return { held, connected: Array.isArray(role[2]) ? role[2].length : 0 };
 }
 
+/** Slots of the keys asked about: a key's slot never changes, and the usage buffer asks for one key per batch. */
+const slotsByKey = new Map<string, number>();
+
 async function masterOf(cluster: Cluster, key: string) {
-  const slot = Number(await cluster.cluster('KEYSLOT', key));
+  let slot = slotsByKey.get(key);
+  if (slot === undefined) slotsByKey.set(key, (slot = Number(await cluster.cluster('KEYSLOT', key))));
   const [masterKey] = cluster.slots[slot] ?? [];
   const master = cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === masterKey);
   if (!master) throw new Error(`no master is known for the slot of ${key}`);
