@@ -1,6 +1,10 @@
 import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 
+import { IdPrefix } from '@latchkey/ids';
+
+import { idCreatedBefore } from '../retention/id-created-before';
+
 export interface BatchedDeleteLimits {
   /** Rows per statement. */
   batchSize: number;
@@ -37,4 +41,35 @@ export async function deleteInBatches(
     if (affected < limits.batchSize) return { deleted, complete: true };
   }
   return { deleted, complete: false };
+}
+
+/** Rows of `table` that ended (`ended`, an SQL condition with its own `?` params) before `before`. */
+export interface EndedRows {
+  table: string;
+  idPrefix: IdPrefix;
+  before: Date;
+  /** e.g. `relayed_at < ?`; it names only columns of `table`. */
+  ended: string;
+  endedParams: unknown[];
+}
+
+/**
+ * Deletes, in batches, the rows of `table` that ended before `before`. A row ends after it
+ * is created and its id begins with its creation time, so the id range (the primary key)
+ * bounds the scan without an index of its own. `= any(array(…))`, not `in (…)`: with `in`
+ * the planner may hash the batch and scan the whole table for it. `skip locked` passes over
+ * rows another worker (or a retry by hand) holds meanwhile.
+ */
+export function deleteEndedRows(
+  orm: MikroORM,
+  rows: EndedRows,
+  limits: BatchedDeleteLimits = DEFAULT_DELETE_LIMITS,
+): Promise<BatchedDeleteResult> {
+  return deleteInBatches(
+    orm,
+    `delete from ${rows.table} where id = any(array(
+       select id from ${rows.table} where id < ? and (${rows.ended}) limit ? for update skip locked))`,
+    [idCreatedBefore(rows.idPrefix, rows.before), ...rows.endedParams],
+    limits,
+  );
 }

@@ -4,8 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { DAY_MS } from '@latchkey/db';
 import { IdPrefix } from '@latchkey/ids';
 
-import { BatchedDeleteLimits, DEFAULT_DELETE_LIMITS, deleteInBatches } from '../database/delete-in-batches';
-import { idCreatedBefore } from './id-created-before';
+import { BatchedDeleteLimits, DEFAULT_DELETE_LIMITS, deleteEndedRows } from '../database/delete-in-batches';
 
 /**
  * How long a session or mailed token is kept once it can no longer be used: a day, so
@@ -33,21 +32,16 @@ export class EndedCredentialsPruner {
 
   async prune(now: Date, limits: BatchedDeleteLimits = DEFAULT_DELETE_LIMITS): Promise<EndedCredentialsPruneRun> {
     const before = new Date(now.getTime() - ENDED_CREDENTIAL_GRACE_DAYS * DAY_MS);
-    // A credential ends after it is created, so the id range (primary key) bounds the scan:
-    // what it passes over is only those created before the cutoff and still usable (at most
-    // SESSION_TTL_HOURS' worth of sessions). `= any(array(…))` as in OutboxPruner.
-    const sessions = await deleteInBatches(
+    // What the id range passes over is only what was created before the cutoff and is still
+    // usable (at most SESSION_TTL_HOURS' worth of sessions). least() ignores nulls.
+    const sessions = await deleteEndedRows(
       this.orm,
-      `delete from sessions where id = any(array(
-         select id from sessions where id < ? and (expires_at < ? or revoked_at < ?) limit ? for update skip locked))`,
-      [idCreatedBefore(IdPrefix.Session, before), before, before],
+      { table: 'sessions', idPrefix: IdPrefix.Session, before, ended: 'least(expires_at, revoked_at) < ?', endedParams: [before] },
       limits,
     );
-    const userTokens = await deleteInBatches(
+    const userTokens = await deleteEndedRows(
       this.orm,
-      `delete from user_tokens where id = any(array(
-         select id from user_tokens where id < ? and (expires_at < ? or used_at < ?) limit ? for update skip locked))`,
-      [idCreatedBefore(IdPrefix.UserToken, before), before, before],
+      { table: 'user_tokens', idPrefix: IdPrefix.UserToken, before, ended: 'least(expires_at, used_at) < ?', endedParams: [before] },
       limits,
     );
     return { sessions: sessions.deleted, userTokens: userTokens.deleted };

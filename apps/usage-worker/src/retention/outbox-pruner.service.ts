@@ -5,8 +5,7 @@ import { AppConfig } from '@latchkey/config';
 import { DAY_MS } from '@latchkey/db';
 import { IdPrefix } from '@latchkey/ids';
 
-import { BatchedDeleteLimits, BatchedDeleteResult, DEFAULT_DELETE_LIMITS, deleteInBatches } from '../database/delete-in-batches';
-import { idCreatedBefore } from './id-created-before';
+import { BatchedDeleteLimits, BatchedDeleteResult, DEFAULT_DELETE_LIMITS, deleteEndedRows } from '../database/delete-in-batches';
 
 /**
  * Deletes outbox rows relayed more than OUTBOX_RETENTION_DAYS ago. Once relayed, an
@@ -23,14 +22,9 @@ export class OutboxPruner {
 
   prune(now: Date, limits: BatchedDeleteLimits = DEFAULT_DELETE_LIMITS): Promise<BatchedDeleteResult> {
     const before = new Date(now.getTime() - this.config.get('OUTBOX_RETENTION_DAYS') * DAY_MS);
-    // A row is relayed after it is created, so the id range (primary key) bounds the scan.
-    // `= any(array(…))`, not `in (…)`: with `in` the planner may hash the batch and scan the
-    // whole table for it. `skip locked` passes over rows another worker is pruning meanwhile.
-    return deleteInBatches(
+    return deleteEndedRows(
       this.orm,
-      `delete from outbox_events where id = any(array(
-         select id from outbox_events where id < ? and relayed_at < ? limit ? for update skip locked))`,
-      [idCreatedBefore(IdPrefix.Event, before), before],
+      { table: 'outbox_events', idPrefix: IdPrefix.Event, before, ended: 'relayed_at < ?', endedParams: [before] },
       limits,
     );
   }

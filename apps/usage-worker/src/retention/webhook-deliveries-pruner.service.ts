@@ -5,8 +5,7 @@ import { AppConfig } from '@latchkey/config';
 import { DAY_MS } from '@latchkey/db';
 import { IdPrefix } from '@latchkey/ids';
 
-import { BatchedDeleteLimits, BatchedDeleteResult, deleteInBatches } from '../database/delete-in-batches';
-import { idCreatedBefore } from './id-created-before';
+import { BatchedDeleteLimits, BatchedDeleteResult, deleteEndedRows } from '../database/delete-in-batches';
 
 /**
  * Deliveries per statement. Each takes its attempts with it (the foreign key cascades),
@@ -30,16 +29,17 @@ export class WebhookDeliveriesPruner {
 
   prune(now: Date, limits: BatchedDeleteLimits = WEBHOOK_DELIVERY_DELETE_LIMITS): Promise<BatchedDeleteResult> {
     const before = new Date(now.getTime() - this.config.get('WEBHOOK_DELIVERY_RETENTION_DAYS') * DAY_MS);
-    // As for the outbox: the id range bounds the scan, `= any(array(…))` keeps the delete on
-    // the primary key. The row lock also keeps out a retry by hand that has not taken the row
-    // yet (it then finds no delivery); one that has it is skipped.
-    return deleteInBatches(
+    // The row lock also keeps out a retry by hand that has not taken the row yet (it then
+    // finds no delivery); one that has it is skipped.
+    return deleteEndedRows(
       this.orm,
-      `delete from webhook_deliveries where id = any(array(
-         select id from webhook_deliveries
-          where id < ? and status <> 'pending' and updated_at < ?
-          limit ? for update skip locked))`,
-      [idCreatedBefore(IdPrefix.Delivery, before), before],
+      {
+        table: 'webhook_deliveries',
+        idPrefix: IdPrefix.Delivery,
+        before,
+        ended: "status <> 'pending' and updated_at < ?",
+        endedParams: [before],
+      },
       limits,
     );
   }
