@@ -1,4 +1,4 @@
-import { checksumOf, generateApiKey, maskApiKey, parseApiKey } from './api-key-format';
+import { checksumOf, generateApiKey, maskApiKey, parseApiKey, presentedApiKey } from './api-key-format';
 
 describe('API key format', () => {
   // Vectors computed independently with Python's zlib.crc32 and a base62 encoder.
@@ -48,5 +48,23 @@ describe('API key format', () => {
 
   it('masks with the prefix and the last four characters', () => {
     expect(maskApiKey('sk_live_', '3f9a')).toBe('sk_live_••••••••3f9a');
+  });
+});
+
+describe('presentedApiKey', () => {
+  const key = generateApiKey('test');
+
+  it('reads the three header forms callers use', () => {
+    expect(presentedApiKey({ 'x-api-key': ` ${key} ` })).toBe(key);
+    expect(presentedApiKey({ authorization: `Bearer ${key}` })).toBe(key);
+    expect(presentedApiKey({ authorization: `x-api-key ${key}` })).toBe(key);
+    expect(presentedApiKey({ 'x-api-key': [key, 'other'] })).toBe(key);
+  });
+
+  it('answers empty when there is no key, so the check says MALFORMED', () => {
+    expect(presentedApiKey({})).toBe('');
+    expect(presentedApiKey({ 'x-api-key': '' })).toBe('');
+    expect(presentedApiKey({ authorization: `Basic ${key}` })).toBe('');
+    expect(presentedApiKey({ authorization: 'Bearer' })).toBe('');
   });
 });

@@ -82,3 +82,25 @@ function base62Value(text: string, start: number): number {
 export function maskApiKey(prefix: string, last4: string): string {
   return `${prefix}••••••••${last4}`;
 }
+
+/** Request headers as Node, Fastify and Express give them: lower-case names. */
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+function firstHeader(headers: HeaderBag, name: string): string | null {
+  const value = headers[name];
+  const first = typeof value === 'string' ? value : value?.[0];
+  return first ? first : null;
+}
+
+/**
+ * The key a caller presents, in any of the three forms of docs/api-conventions.md#api-keys:
+ * `x-api-key: KEY`, `Authorization: Bearer KEY` or `Authorization: x-api-key KEY`; ''
+ * when there is none (a MALFORMED verdict). Auth-check and the SDK's guard share it.
+ */
+export function presentedApiKey(headers: HeaderBag): string {
+  const direct = firstHeader(headers, 'x-api-key');
+  if (direct) return direct.trim();
+  const authorization = firstHeader(headers, 'authorization');
+  const match = authorization ? /^(?:bearer|x-api-key)\s+(\S+)\s*$/i.exec(authorization) : null;
+  return match ? match[1] : '';
+}

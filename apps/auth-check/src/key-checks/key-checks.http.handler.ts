@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
 import { CheckRefusals, ErrorKind, VerifyCode } from '@latchkey/contracts';
-import { constantTimeEquals } from '@latchkey/crypto';
+import { constantTimeEquals, presentedApiKey } from '@latchkey/crypto';
 import { AppError, errorEnvelope } from '@latchkey/platform';
 
 import { FrontDoorAnswer, FrontDoorRequest } from '../front-door/front-door';
@@ -94,11 +94,7 @@ function header(request: FrontDoorRequest, name: string): string | null {
 
 /** `x-api-key: KEY`, `Authorization: Bearer KEY` or `Authorization: x-api-key KEY`; '' when none (MALFORMED). */
 export function presentedKey(request: FrontDoorRequest): string {
-  const direct = header(request, 'x-api-key');
-  if (direct) return direct.trim();
-  const authorization = header(request, 'authorization');
-  const match = authorization ? /^(?:bearer|x-api-key)\s+(\S+)\s*$/i.exec(authorization) : null;
-  return match ? match[1] : '';
+  return presentedApiKey(request.headers);
 }
 
 function fromForwardedRequest(request: FrontDoorRequest): KeyCheckInput {

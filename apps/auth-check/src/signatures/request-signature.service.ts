@@ -1,9 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-import { constantTimeEquals, hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
+import {
+  constantTimeEquals,
+  hmacSha256Hex,
+  isSignatureTimely,
+  parseSignatureHeader,
+  replayGuardExpiresAt,
+  sha256Hex,
+  signaturePayload,
+} from '@latchkey/crypto';
 import { isRedisAway, RedisService, withDeadline } from '@latchkey/platform';
-
-import { isSignatureTimely, parseSignatureHeader, replayGuardExpiresAt, signaturePayload } from './request-signature';
 
 export {
   EMPTY_BODY_SHA256,
@@ -12,7 +18,7 @@ export {
   SIGNATURE_MAX_FUTURE_SECONDS,
   SIGNATURE_TOLERANCE_SECONDS,
   signRequest,
-} from './request-signature';
+} from '@latchkey/crypto';
 
 export interface VerifySignatureInput {
   keyId: string;

@@ -7,9 +7,9 @@ import { DelayedError, Job } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { WEBHOOK_DELIVERIES_QUEUE, webhookDeliveryAttemptOf, WebhookDeliveryJobData } from '@latchkey/contracts';
-import { SecretBox } from '@latchkey/crypto';
+import { SecretBox, webhookHeaders } from '@latchkey/crypto';
 import { DeliveryStatus } from '@latchkey/db';
-import { RedisService, takeFromSlidingWindow, WorkerHost } from '@latchkey/platform';
+import { RedisService, takeRateLimit, WorkerHost } from '@latchkey/platform';
 
 import { AttemptEntry, AttemptRecord, EndpointHealth, recordAttempts } from './delivery-attempt-log';
 import { DeliveryToSend, EndpointToSend, loadDeliveriesToSend } from './delivery-to-send';
@@ -22,7 +22,6 @@ import { TickBatcher } from './tick-batcher';
 import { WebhookDeliveriesProducer } from './webhook-deliveries.producer';
 import { DeliveryOutcome, WebhookDeliveryMetrics } from './webhook-delivery.metrics';
 import { postWebhook, SendResult } from './webhook-sender';
-import { webhookHeaders } from './webhook-signature';
 
 /**
  * Jobs sent at once by one process; with the per-endpoint cap, one slow endpoint can
@@ -277,7 +276,8 @@ export class WebhookDeliveryProcessor extends WorkerHost<WebhookDeliveryJobData,
 
   /**
    * 0 when a send may go now; else how long until the endpoint has room again. A sliding
-   * one-second window (the script auth-check's rate limits use, on Redis's clock), so no
+   * one-second window (the script auth-check's rate limits use, on Redis's clock; every
+   * allowed rate_limit_per_second is within its exact log's range), so no
    * second anywhere sees more than the limit, not even across a window edge, and all
    * workers share it. (A send that the endpoint's open breaker then holds back has
    * still used its place in the window.)
@@ -286,7 +286,7 @@ export class WebhookDeliveryProcessor extends WorkerHost<WebhookDeliveryJobData,
     const ONE_SECOND_US = 1_000_000;
     const limit = endpoint.rateLimitPerSecond;
     if (!limit || limit <= 0) return 0;
-    const taken = await takeFromSlidingWindow(this.redis.client, this.redis.key('webhook-rate', endpoint.id), limit, ONE_SECOND_US, 1);
+    const taken = await takeRateLimit(this.redis.client, this.redis.key('webhook-rate', endpoint.id), limit, ONE_SECOND_US, 1);
     if (taken.allowed) return 0;
     // Spread the held sends a little, so they do not all come back in the same instant.
     return Math.ceil(taken.retryAfterUs / 1000 + Math.random() * 50);

@@ -3,9 +3,9 @@ import type { LookupAddress } from 'node:dns';
 import { Webhook } from 'standardwebhooks';
 
 import { webhookDeliveryAttemptOf, webhookDeliveryJobId } from '@latchkey/contracts';
+import { webhookSignature } from '@latchkey/crypto';
 
 import { parseRetryAfter, postWebhook } from './webhook-sender';
-import { webhookSignature } from './webhook-signature';
 import { createGuardedLookup, isPublicAddress, NOT_PUBLIC_TARGET, RefusedTargetError } from './webhook-target';
 
 describe('webhook delivery helpers', () => {

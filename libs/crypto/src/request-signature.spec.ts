@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 
+import { sha256Hex } from './hash-token';
 import {
   EMPTY_BODY_SHA256,
   isSignatureTimely,
   parseSignatureHeader,
   replayGuardExpiresAt,
-  sha256Hex,
   SIGNATURE_MAX_FUTURE_SECONDS,
   SIGNATURE_TOLERANCE_SECONDS,
   signaturePayload,

@@ -1,12 +1,11 @@
-import { hmacSha256Hex, sha256Hex } from '@latchkey/crypto';
+import { hmacSha256Hex, sha256Hex } from './hash-token';
 
 /**
  * The body hash of a request without a body: sha256Hex(''). Callers hash the raw
- * body bytes with `sha256Hex` (from @latchkey/crypto, re-exported here) and send
- * this value when there is none.
+ * body bytes with `sha256Hex` and send this value when there is none. Auth-check
+ * and the SDK (packages/sdk) share this file, so both sign the same payload.
  */
 export const EMPTY_BODY_SHA256 = sha256Hex('');
-export { sha256Hex };
 
 /**
  * A signature stays good this long after its timestamp (the 5-minute tolerance of
