@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         body: { name, environment: 'test', ...limits },
       });
     const key = await issue('bench cached key');
-    // A rate limit it never reaches: each check still runs the sliding-window script in Redis.
+    // A rate limit it never reaches: each check still runs the rate-limit script in Redis.
     const limitedKey = await issue('bench rate-limited key', { rate_limit: { limit: 1_000_000, window_seconds: 60 } });
     const limitedHeaders = { 'x-api-key': limitedKey.secret };
     const limitedWarmUp = await httpCall(second.url('/v1/check'), { headers: limitedHeaders });

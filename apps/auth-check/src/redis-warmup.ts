@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 
-import { loadScripts, RedisService, SLIDING_WINDOW_SCRIPT } from '@latchkey/platform';
+import { loadScripts, RATE_LIMIT_SCRIPT, RedisService } from '@latchkey/platform';
 
 import { QUOTA_LEDGER_SCRIPT } from './quotas/quota-ledger.script';
 
@@ -21,7 +21,7 @@ export class RedisWarmup implements OnApplicationBootstrap {
   constructor(private readonly redis: RedisService) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const ready = await loadScripts(this.redis.client, [SLIDING_WINDOW_SCRIPT, QUOTA_LEDGER_SCRIPT], REDIS_WARMUP_MS);
+    const ready = await loadScripts(this.redis.client, [RATE_LIMIT_SCRIPT, QUOTA_LEDGER_SCRIPT], REDIS_WARMUP_MS);
     if (!ready) this.logger.warn(`redis not ready within ${REDIS_WARMUP_MS} ms: rate limits and quotas answer degraded until it is`);
   }
 }

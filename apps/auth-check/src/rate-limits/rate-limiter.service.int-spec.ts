@@ -78,6 +78,33 @@ describe(RateLimiterService.name, () => {
     expect(refused.resetAt.getTime()).toBe(first.resetAt.getTime());
   });
 
+  it('above the exact log, reports GCRA: a burst of the limit, then Retry-After and resetAt one interval on', async () => {
+    const { sut, redis } = build();
+    await redis.client.ping();
+    const keyId = newKeyId();
+    // 2000 a day: one unit back every 43.2 s, so none comes back during the test.
+    const rule = { limit: 2_000, window_seconds: 86_400 };
+    const startedAt = Date.now();
+    // In batches: 2100 checks at once would outrun the 250 ms deadline on a busy machine and read as degraded.
+    const outcomes = [];
+    for (let batch = 0; batch < 21; batch += 1) {
+      outcomes.push(...(await Promise.all(Array.from({ length: 100 }, () => sut.consume(keyId, rule)))));
+    }
+    expect(outcomes.every((outcome) => !outcome.degraded)).toBe(true);
+    const allowed = outcomes.filter((outcome) => outcome.allowed);
+    expect(allowed).toHaveLength(2_000);
+    expect(Math.max(...allowed.map((outcome) => outcome.remaining))).toBe(1_999);
+    const refused = outcomes.find((outcome) => !outcome.allowed)!;
+    expect(refused).toMatchObject({ limit: 2_000, remaining: 0, degraded: false });
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(43);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(44);
+    // Refused: resetAt is when this check would pass, which Retry-After rounds up.
+    expect(refused.resetAt.getTime()).toBeGreaterThan(startedAt + 40_000);
+    expect(refused.resetAt.getTime()).toBeLessThanOrEqual(Date.now() + refused.retryAfterSeconds * 1_000);
+    expect(await redis.client.type(`${env.redisPrefix}:rl:${keyId}:86400:gcra`)).toBe('string');
+    expect(await redis.client.exists(`${env.redisPrefix}:rl:${keyId}:86400`)).toBe(0);
+  });
+
   it('counts cost, refuses a cost that does not fit without taking any of it, and one larger than the limit', async () => {
     const { sut } = build();
     const keyId = newKeyId();

@@ -1,9 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { AppConfig } from '@latchkey/config';
-import { isRedisAway, RedisService, takeFromSlidingWindow, withDeadline } from '@latchkey/platform';
+import { isRedisAway, RedisService, takeRateLimit, withDeadline } from '@latchkey/platform';
 
-/** A key's rate limit: at most `limit` units of cost in any `window_seconds`. */
+/**
+ * A key's rate limit: up to EXACT_LOG_MAX_LIMIT, at most `limit` units in any
+ * `window_seconds`; above it, GCRA's steady `limit / window_seconds` with a burst of
+ * at most `limit` (docs/decisions/0011-rate-limit-state-bounded-per-key.md).
+ */
 export interface RateLimitRule {
   limit: number;
   window_seconds: number;
@@ -12,11 +16,12 @@ export interface RateLimitRule {
 export interface RateLimitOutcome {
   allowed: boolean;
   limit: number;
-  /** Units left in the window after this check. While degraded it is unknown and reported as 0. */
+  /** Units that would still pass right after this check. While degraded it is unknown and reported as 0. */
   remaining: number;
   /**
-   * When capacity starts coming back: for an allowed check, when the oldest unit
-   * in the window leaves it; for a refused one, when this check's cost would pass.
+   * For an allowed check, when one more unit is back (the oldest leaves the log's
+   * window, or GCRA frees its next interval; now when nothing is used); for a
+   * refused one, when this check's cost would pass.
    */
   resetAt: Date;
   /** 0 when allowed; otherwise whole seconds (at least 1) until the check would pass. */
@@ -31,8 +36,8 @@ export const RATE_LIMIT_DEADLINE_MS = 250;
 const WARN_INTERVAL_MS = 10_000;
 
 /**
- * Exact rate limits, shared by every auth-check instance through one atomic Lua
- * script (sliding-window.script.ts). Never throws: when Redis is away the check
+ * Rate limits shared by every auth-check instance through one atomic Lua script
+ * (rate-limit.script.ts): exact log up to EXACT_LOG_MAX_LIMIT, GCRA above. Never throws: when Redis is away the check
  * passes or fails as AUTH_REDIS_FAIL_MODE says (open by default, as Kong's
  * fault_tolerant) and says `degraded`.
  */
@@ -56,13 +61,7 @@ export class RateLimiterService {
     try {
       if (isRedisAway(this.redis.client)) throw new Error(`redis is ${this.redis.client.status}`);
       const taken = await withDeadline(
-        takeFromSlidingWindow(
-          this.redis.client,
-          this.redis.key('rl', keyId, String(windowSeconds)),
-          limit,
-          windowSeconds * 1_000_000,
-          units,
-        ),
+        takeRateLimit(this.redis.client, this.redis.key('rl', keyId, String(windowSeconds)), limit, windowSeconds * 1_000_000, units),
         RATE_LIMIT_DEADLINE_MS,
         `rate limit check took longer than ${RATE_LIMIT_DEADLINE_MS} ms`,
       );
