@@ -47,6 +47,29 @@ export class BenchServer {
     return `http://127.0.0.1:${this.port}${path}`;
   }
 
+  /** The child's process id (its CPU time is read from /proc). */
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** Sends `{ type }` over IPC and resolves with the child's first answer of the same type. */
+  ask<T>(type: string, withinMs = 5_000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.off('message', onMessage);
+        reject(new Error(`${this.name} did not answer ${type} within ${withinMs} ms`));
+      }, withinMs);
+      const onMessage = (message: { type?: string }) => {
+        if (message?.type !== type) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(message as T);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type });
+    });
+  }
+
   /** Asks for a graceful close, then SIGKILLs after `withinMs`. */
   async stop(withinMs = 15_000): Promise<void> {
     const child = this.child;
@@ -77,6 +100,8 @@ export interface LoadResult {
   total: number;
   /** Non-2xx answers, socket errors and timeouts: a run with any is not a valid measurement. */
   failures: number;
+  /** Requests sent, the ones still in flight when the run ended included (the server answers and meters them too). */
+  sent?: number;
 }
 
 export interface LoadOptions {
@@ -106,6 +131,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p99Ms: result.latency.p99,
     total: result.requests.total,
     failures: result.non2xx + result.errors + result.timeouts,
+    sent: result.requests.sent,
   };
 }
 

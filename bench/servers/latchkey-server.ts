@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 import { loadConfig } from '@latchkey/config';
 
 import { createLatchkeyApp } from '../../apps/latchkey/src/create-app';
@@ -11,6 +13,30 @@ async function main(): Promise<void> {
   const app = await createLatchkeyApp(loadConfig(overrides));
   await app.listen({ port: 0, host: '127.0.0.1' });
   announceListening(app);
+  answerEventLoopDelay();
+}
+
+/**
+ * The bench's probe of this process's event loop, over IPC only: a 1 ms timer samples how
+ * late each turn starts, which costs the check path nothing (it lives in the bench server).
+ * `loop-delay-reset` starts a window; `loop-delay` answers its p50/p99/max in ms.
+ */
+function answerEventLoopDelay(): void {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'loop-delay-reset') {
+      histogram.reset();
+      process.send?.({ type: 'loop-delay-reset' });
+    } else if (message?.type === 'loop-delay') {
+      process.send?.({
+        type: 'loop-delay',
+        p50Ms: histogram.percentile(50) / 1e6,
+        p99Ms: histogram.percentile(99) / 1e6,
+        maxMs: histogram.max / 1e6,
+      });
+    }
+  });
 }
 
 main().catch((error: unknown) => {
