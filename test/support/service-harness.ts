@@ -2,12 +2,14 @@ import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Logger, Provider, Type } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
+import { Queue } from 'bullmq';
 
 import { AuditModule } from '@latchkey/audit';
-import { AppConfigValues, ConfigModule } from '@latchkey/config';
+import { AppConfig, AppConfigValues, ConfigModule } from '@latchkey/config';
 import { DbModule } from '@latchkey/db';
 import { Mail, MailerModule, MailerService } from '@latchkey/mailer';
 import { OutboxModule } from '@latchkey/outbox';
+import { closeBullmq, createProducerQueue, createRedisClient, RedisClient, RedisPurpose } from '@latchkey/platform';
 
 import { TestEnvironment } from './test-environment';
 
@@ -22,10 +24,15 @@ export interface ServiceHarnessOptions {
  * The integration tier's way to a service: a Nest module with only the providers under
  * test, on the same shared modules a service gets in production (configuration, MikroORM,
  * audit, outbox, mailer), over a database of the file's own copied from the migrated
- * template. No HTTP server, no Redis, no other service: a test calls the service and
- * reads what it wrote. Mail is recorded in `mails` instead of being sent.
+ * template, and Redis keys and BullMQ queues under the file's own prefix (REDIS_PREFIX
+ * from TestEnvironment), so services that build their clients and queues from the
+ * platform's factories see only this file's data. No HTTP server, no other service: a
+ * test calls the service and reads what it wrote. Mail is recorded in `mails` instead
+ * of being sent.
  */
 export class ServiceHarness {
+  private readonly opened: Array<Queue | RedisClient> = [];
+
   private constructor(
     readonly env: TestEnvironment,
     readonly config: AppConfigValues,
@@ -78,8 +85,30 @@ export class ServiceHarness {
     return RequestContext.create(this.moduleRef.get(MikroORM).em, work);
   }
 
+  /**
+   * A producer on queue `name` as the services see it (the file's prefix, the platform's
+   * queue factory), to add jobs and read their states; closed with the harness.
+   */
+  queue<DataType = unknown>(name: string): Queue<DataType> {
+    const queue = createProducerQueue<DataType>(name, this.get(AppConfig), new Logger(`harness:${name}`));
+    this.opened.push(queue);
+    return queue;
+  }
+
+  /** A Redis client of the file's server (keys are the caller's to prefix); closed with the harness. */
+  redis(): RedisClient {
+    const client = createRedisClient(this.get(AppConfig), RedisPurpose.Command);
+    client.on('error', () => undefined);
+    this.opened.push(client);
+    return client;
+  }
+
   async close(): Promise<void> {
     try {
+      for (const handle of this.opened) {
+        if (handle instanceof Queue) await closeBullmq(handle);
+        else handle.disconnect();
+      }
       await this.moduleRef.close();
     } finally {
       await this.env.destroy();

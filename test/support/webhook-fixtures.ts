@@ -4,13 +4,18 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 
 import { EntityManager } from '@mikro-orm/postgresql';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Type } from '@nestjs/common';
 
 import { EventType } from '@latchkey/contracts';
 import { SecretBox } from '@latchkey/crypto';
 import { Organization, WebhookEndpoint } from '@latchkey/db';
 import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
+
+/** Where the fixtures get the EntityManager and OutboxService: an e2e app or an integration harness. */
+export interface ProviderSource {
+  get<T>(type: Type<T>): T;
+}
 
 /** One request as a subscriber saw it. */
 export interface ReceivedHook {
@@ -79,7 +84,7 @@ export class HookReceiver {
 
 /** An endpoint as org-api stores it (the secret sealed with the endpoint id as context). */
 export async function addHookEndpoint(
-  app: NestFastifyApplication,
+  app: ProviderSource,
   encryptionKey: string,
   orgId: string,
   url: string,
@@ -104,7 +109,7 @@ export async function addHookEndpoint(
 }
 
 /** Commits `count` events through the outbox in one transaction, as key changes would; returns their ids. */
-export async function commitOutboxEvents(app: NestFastifyApplication, orgId: string, count: number): Promise<string[]> {
+export async function commitOutboxEvents(app: ProviderSource, orgId: string, count: number): Promise<string[]> {
   const em = app.get(EntityManager).fork();
   const outbox = app.get(OutboxService);
   const rows = Array.from({ length: count }, (_, index) =>
