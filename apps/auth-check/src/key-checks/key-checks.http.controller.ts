@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOperation, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -17,6 +17,7 @@ import { KeyChecksHttpHandler } from './key-checks.http.handler';
  * answers cannot differ.
  */
 @ApiTags('auth-check')
+@ApiSecurity('internalToken')
 @ApiHeader({ name: 'x-internal-token', required: false, description: 'Required when the deployment sets INTERNAL_TOKEN' })
 @Controller('v1')
 @Public()

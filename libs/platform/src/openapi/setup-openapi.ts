@@ -1,11 +1,21 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 
 /**
- * The OpenAPI document is generated from the controllers and DTOs at start, so it
- * cannot drift from the code. JSON at /v1/openapi.json, a browsable UI at /docs.
+ * `ApiKeysController` + `create` → `apiKeys.create`: a name a client generator turns
+ * into `client.apiKeys.create()`, and one that survives renaming the class's suffix.
  */
-export function setupOpenApi(app: INestApplication, targets: readonly string[]): void {
+export function operationIdFor(controllerKey: string, methodKey: string): string {
+  const area = controllerKey.replace(/(Http|Rpc)?Controller$/, '');
+  return `${area.charAt(0).toLowerCase()}${area.slice(1)}.${methodKey}`;
+}
+
+/**
+ * The OpenAPI document is generated from the controllers and DTOs, so it cannot
+ * drift from the code. `scripts/openapi.ts` writes the all-in-one document to
+ * docs/openapi.json for the SDK's generated types.
+ */
+export function buildOpenApiDocument(app: INestApplication, targets: readonly string[]): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Latchkey API')
     .setDescription(
@@ -15,10 +25,24 @@ export function setupOpenApi(app: INestApplication, targets: readonly string[]):
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login' }, 'session')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'PLATFORM_ADMIN_TOKEN of the operator' }, 'platform')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-internal-token', description: 'INTERNAL_TOKEN of the deployment' }, 'internalToken')
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationIdFor });
   document.info.description += ` Services in this process: ${targets.join(', ')}.`;
-  SwaggerModule.setup('docs', app, document, {
+  // AccessGuard refuses a route that declares neither @Public, @Roles nor
+  // @PlatformAdmin, and the latter two name their scheme: an operation left without
+  // one is public, and says so with `security: []` rather than by omission.
+  for (const methods of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const) {
+      const operation = methods[method];
+      if (operation && !operation.security?.length) operation.security = [];
+    }
+  }
+  return document;
+}
+
+export function setupOpenApi(app: INestApplication, targets: readonly string[]): void {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app, targets), {
     jsonDocumentUrl: 'v1/openapi.json',
     yamlDocumentUrl: 'v1/openapi.yaml',
     useGlobalPrefix: false,
