@@ -1,4 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { TestApp } from '../../support/create-test-app';
+
+/** Written by `npm run openapi` (scripts/openapi.ts); the SDK's types come from it. */
+const OPENAPI_FILE = join(__dirname, '..', '..', '..', 'docs', 'openapi.json');
 
 /** The OpenAPI document is generated from the code; these checks keep it complete. */
 describe('OpenAPI document', () => {
@@ -57,5 +63,27 @@ describe('OpenAPI document', () => {
       expect.arrayContaining(['id', 'name', 'environment', 'prefix', 'masked', 'status', 'permissions', 'restrictions', 'expires_at']),
     );
     expect(JSON.stringify(schemas)).not.toMatch(/secret_hash|password_hash|token_hash|sealed/);
+  });
+
+  it('matches the committed docs/openapi.json (run npm run openapi after changing a route or DTO)', () => {
+    expect(document).toEqual(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')));
+  });
+
+  it('names every operation area.action, each once', () => {
+    const ids = operations().map(({ operation }) => operation.operationId as string);
+    for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z]*\.[a-z][A-Za-z]*$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(['apiKeys.create', 'keyChecks.verify', 'auth.login']));
+  });
+
+  it('declares the credential of every operation: none for signup and login, the internal token for the checks', () => {
+    for (const { path, method, operation } of operations()) {
+      expect({ path, method, security: Array.isArray(operation.security) }).toEqual({ path, method, security: true });
+    }
+    expect(document.paths['/v1/auth/signup'].post.security).toEqual([]);
+    expect(document.paths['/v1/auth/login'].post.security).toEqual([]);
+    expect(document.paths['/v1/verify'].post.security).toEqual([{ internalToken: [] }]);
+    expect(document.paths['/v1/check'].get.security).toEqual([{ internalToken: [] }]);
+    expect(document.paths['/v1/api-keys'].post.security).toEqual([{ session: [] }]);
   });
 });
