@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
-import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 
 import { ApiKey } from '@latchkey/db';
 
-import { deleteInBatches } from '../../../apps/usage-worker/src/database/delete-in-batches';
 import { MaintenanceRun } from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
 import { TestApp } from '../../support/create-test-app';
 import { insertApiKey, signUp } from '../../support/factories';
@@ -141,17 +139,5 @@ describe('usage-worker: pruning old usage rows', () => {
     expect(await kindsOf(moved.id)).toEqual([`expiring_1d:${ago(10).toISOString()}`]);
     expect(await kindsOf(rolled.id)).toEqual([`rotation_due:${rolled.secretRotatedAt.toISOString()}`]);
     expect(await kindsOf(quota.id)).toEqual([`quota_exceeded:${ago(31).toISOString().slice(0, 7)}`, 'quota_exceeded:total']);
-  });
-
-  it('deletes in bounded batches, leaving the rest to the next run', async () => {
-    const ids = Array.from({ length: 5 }, (_, index) => `bnd_${index}`);
-    for (const id of ids) await sql('insert into usage_processed_batches (batch_id, processed_at) values (?, ?)', [id, ago(100)]);
-    const statement = `delete from usage_processed_batches where batch_id in (
-      select batch_id from usage_processed_batches where batch_id like 'bnd\\_%' limit ?)`;
-    const orm = sut.app.get(MikroORM);
-
-    expect(await deleteInBatches(orm, statement, [], { batchSize: 2, maxBatches: 2 })).toEqual({ deleted: 4, complete: false });
-    expect(await sql("select batch_id from usage_processed_batches where batch_id like 'bnd\\_%'")).toHaveLength(1);
-    expect(await deleteInBatches(orm, statement, [], { batchSize: 2, maxBatches: 2 })).toEqual({ deleted: 1, complete: true });
   });
 });

@@ -50,44 +50,39 @@ export class SentRemindersPruner {
 
   async prune(now: Date): Promise<SentRemindersPruneRun> {
     const settledBefore = new Date(now.getTime() - SETTLED_KEY_DAYS * DAY_MS);
-    const settledKeys = await deleteInBatches(
-      this.orm,
-      `delete from reminders_sent where (key_id, kind) in (
-         select r.key_id, r.kind from reminders_sent r
-           left join api_keys k on k.id = r.key_id
-          where r.sent_at < ?
-            and (k.id is null
-                 or ((k.revoked_at < ? or k.expires_at < ?) and not (starts_with(r.kind, 'quota_') and r.kind like '%:total')))
-          limit ?)`,
-      [settledBefore, settledBefore, settledBefore],
-    );
-    const pastExpiries = await deleteInBatches(
-      this.orm,
-      `delete from reminders_sent where (key_id, kind) in (
-         select key_id, kind from reminders_sent
-          where case when kind ~ '${EXPIRY_KIND_PATTERN}'
-                     then substring(kind from position(':' in kind) + 1)::timestamptz < ?
-                     else false end
-          limit ?)`,
-      [settledBefore],
-    );
-    const earlierRotations = await deleteInBatches(
-      this.orm,
-      `delete from reminders_sent where (key_id, kind) in (
-         select r.key_id, r.kind from reminders_sent r
-           join api_keys k on k.id = r.key_id
-          where starts_with(r.kind, '${ROTATION_DUE_KIND_PREFIX}') and r.kind <> ${rotationDueKindSql('k.secret_rotated_at')}
-          limit ?)`,
-      [],
-    );
-    const pastQuotaPeriods = await deleteInBatches(
-      this.orm,
-      `delete from reminders_sent where (key_id, kind) in (
-         select key_id, kind from reminders_sent
-          where kind ~ '^quota_(warning|exceeded):[0-9]{4}-[0-9]{2}(-[0-9]{2}){0,1}$' and sent_at < ?
-          limit ?)`,
-      [new Date(now.getTime() - QUOTA_NOTICE_DAYS * DAY_MS)],
-    );
+    // Conditions on api_keys are subqueries, not joins: `for update` then locks only the
+    // reminder rows, never the keys a check or an edit is using.
+    const settledKeys = await deleteInBatches(this.orm, {
+      table: 'reminders_sent',
+      key: 'ctid',
+      where: `sent_at < ?
+          and (not exists (select 1 from api_keys k where k.id = reminders_sent.key_id)
+               or (exists (select 1 from api_keys k where k.id = reminders_sent.key_id and (k.revoked_at < ? or k.expires_at < ?))
+                   and not (starts_with(kind, 'quota_') and kind like '%:total')))`,
+      params: [settledBefore, settledBefore, settledBefore],
+    });
+    const pastExpiries = await deleteInBatches(this.orm, {
+      table: 'reminders_sent',
+      key: 'ctid',
+      where: `case when kind ~ '${EXPIRY_KIND_PATTERN}'
+                   then substring(kind from position(':' in kind) + 1)::timestamptz < ?
+                   else false end`,
+      params: [settledBefore],
+    });
+    const earlierRotations = await deleteInBatches(this.orm, {
+      table: 'reminders_sent',
+      key: 'ctid',
+      where: `starts_with(kind, '${ROTATION_DUE_KIND_PREFIX}')
+          and exists (select 1 from api_keys k
+                       where k.id = reminders_sent.key_id and reminders_sent.kind <> ${rotationDueKindSql('k.secret_rotated_at')})`,
+      params: [],
+    });
+    const pastQuotaPeriods = await deleteInBatches(this.orm, {
+      table: 'reminders_sent',
+      key: 'ctid',
+      where: `kind ~ '^quota_(warning|exceeded):[0-9]{4}-[0-9]{2}(-[0-9]{2}){0,1}$' and sent_at < ?`,
+      params: [new Date(now.getTime() - QUOTA_NOTICE_DAYS * DAY_MS)],
+    });
     return {
       settledKeys: settledKeys.deleted,
       pastExpiries: pastExpiries.deleted,

@@ -94,13 +94,10 @@ export class RequestLogRetentionService {
             break;
           }
           const cutoff = retentionCutoff(Number(org.days), now);
+          // The `at` bound, repeated outside by deleteInBatches, prunes the partitions the DELETE visits.
           const result = await deleteInBatches(
             this.orm,
-            // `at <` twice: the outer one prunes the partitions the DELETE itself visits.
-            `delete from request_logs_${environment} l
-              where l.at < ? and (l.at, l.id) in (
-                select r.at, r.id from request_logs_${environment} r where r.org_id = ? and r.at < ? limit ?)`,
-            [cutoff, org.id, cutoff],
+            { table: `request_logs_${environment}`, key: 'id', where: 'org_id = ? and at < ?', params: [org.id, cutoff] },
             { batchSize: BATCH_SIZE, maxBatches: Math.ceil(left / BATCH_SIZE) },
           );
           run.deleted += result.deleted;
@@ -121,11 +118,8 @@ export class RequestLogRetentionService {
     for (const environment of REQUEST_LOG_ENVIRONMENTS) {
       const table = defaultPartitionName(environment);
       const cutoff = retentionCutoff(windows[environment].longestDays, now);
-      const result = await deleteInBatches(
-        this.orm,
-        `delete from ${table} where (at, id) in (select at, id from ${table} where at < ? limit ?)`,
-        [cutoff],
-      );
+      // A DEFAULT partition is a leaf, so its ctid tells its rows apart.
+      const result = await deleteInBatches(this.orm, { table, key: 'ctid', where: 'at < ?', params: [cutoff] });
       deleted += result.deleted;
     }
     return deleted;

@@ -44,21 +44,20 @@ export class UsageHistoryPruner {
     for (const [granularity, days] of Object.entries(USAGE_COUNTER_RETENTION_DAYS) as [UsageGranularity, number | null][]) {
       if (days === null) continue;
       // The granularity is a literal from a fixed map, so the planner matches usage_counters_prunable_index.
-      const result = await deleteInBatches(
-        this.orm,
-        `delete from usage_counters where (key_id, granularity, bucket_start, code) in (
-           select key_id, granularity, bucket_start, code from usage_counters
-            where granularity = '${granularity}' and bucket_start < ? limit ?)`,
-        [new Date(now.getTime() - days * DAY_MS)],
-      );
+      const result = await deleteInBatches(this.orm, {
+        table: 'usage_counters',
+        key: 'ctid',
+        where: `granularity = '${granularity}' and bucket_start < ?`,
+        params: [new Date(now.getTime() - days * DAY_MS)],
+      });
       counters[granularity] = result.deleted;
     }
-    const batches = await deleteInBatches(
-      this.orm,
-      `delete from usage_processed_batches where batch_id in (
-         select batch_id from usage_processed_batches where processed_at < ? limit ?)`,
-      [new Date(now.getTime() - PROCESSED_BATCH_RETENTION_DAYS * DAY_MS)],
-    );
+    const batches = await deleteInBatches(this.orm, {
+      table: 'usage_processed_batches',
+      key: 'batch_id',
+      where: 'processed_at < ?',
+      params: [new Date(now.getTime() - PROCESSED_BATCH_RETENTION_DAYS * DAY_MS)],
+    });
     return { counters, processedBatches: batches.deleted };
   }
 }
