@@ -10,7 +10,7 @@ import { TestEnvironment } from '../test/support/test-environment';
 import { api, BenchServer, closeHttpAgent, httpCall, load, LoadResult, log, ms, numberFromEnv, paced } from './support';
 
 /**
- * `npm run bench:system` — what a metered check costs the whole system (docs/performance.md#bench-system).
+ * `npm run bench:system` — what a metered check costs the whole system (docs/performance.md#method).
  * A bare node:http server (an empty 200) is the ceiling, measured in the same rounds. Two layouts, one
  * after the other on one private database and Redis prefix: the all-in-one process `npm start` runs
  * (TARGET=all), and a split one (org-api + key-issuer, auth-check, usage-worker: three processes).
