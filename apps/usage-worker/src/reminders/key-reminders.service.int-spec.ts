@@ -1,52 +1,52 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { Queue } from 'bullmq';
 
-import { bullPrefix, EventType, UsageEvent, VerifyCode } from '@latchkey/contracts';
+import { EventType } from '@latchkey/contracts';
 import { ApiKey, ApiKeyQuota, OutboxEvent } from '@latchkey/db';
+import { MetricsService } from '@latchkey/platform';
 
-import { Clock } from '../../../apps/usage-worker/src/reminders/clock';
-import { KeyRemindersService } from '../../../apps/usage-worker/src/reminders/key-reminders.service';
-import { QuotaWatcher } from '../../../apps/usage-worker/src/reminders/quota-watcher.service';
-import {
-  REMINDERS_EVERY_MS,
-  REMINDERS_JOB,
-  REMINDERS_QUEUE,
-  RemindersProcessor,
-} from '../../../apps/usage-worker/src/reminders/reminders.processor';
-import { TestApp } from '../../support/create-test-app';
-import { signUp } from '../../support/factories';
+import { seedOrg } from '../../../../test/support/org-seeds';
+import { ServiceHarness } from '../../../../test/support/service-harness';
+import { waitUntil } from '../../../../test/support/wait-until';
+import { Clock } from './clock';
+import { KeyRemindersService } from './key-reminders.service';
+import { REMINDERS_EVERY_MS, REMINDERS_JOB, REMINDERS_QUEUE, RemindersProcessor } from './reminders.processor';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
-describe('usage-worker: key reminders and quota notices', () => {
-  let sut: TestApp;
+/**
+ * Expiry and rotation reminders against Postgres: KeyRemindersService writes
+ * `api_key.expiring`, `api_key.expired` and `api_key.rotation_due` to the outbox, each
+ * once per key and milestone, and RemindersProcessor runs it from its job scheduler.
+ * Time stands still unless a test moves it (the worker's one Clock), so nothing here
+ * waits real days. Keys are rows as ApiKeysService leaves them: created, their
+ * `expires_at` moved, their secret rolled (`secret_rotated_at`).
+ */
+describe(KeyRemindersService.name, () => {
+  let harness: ServiceHarness;
+  let reminders: KeyRemindersService;
   let orgId: string;
   let now: Date;
 
   beforeAll(async () => {
-    sut = await TestApp.start();
-    orgId = (await signUp(sut)).orgId;
-    // Time stands still unless a test moves it: nothing here waits real days.
+    harness = await ServiceHarness.start({ providers: [Clock, KeyRemindersService, MetricsService, RemindersProcessor] });
+    reminders = harness.get(KeyRemindersService);
+    orgId = (await seedOrg(harness.em())).orgId;
     now = new Date('2026-12-01T12:00:00.000Z');
-    jest.spyOn(sut.app.get(Clock), 'now').mockImplementation(() => new Date(now));
+    jest.spyOn(harness.get(Clock), 'now').mockImplementation(() => new Date(now));
   });
 
   afterAll(async () => {
     jest.restoreAllMocks();
-    await sut.close();
+    await harness?.close();
   });
 
-  function em(): EntityManager {
-    return sut.app.get(EntityManager).fork();
-  }
-
   async function newKey(fields: { expiresAt?: Date; createdAt?: Date; quota?: ApiKeyQuota; revokedAt?: Date; inOrg?: string } = {}) {
-    const fork = em();
-    const key = fork.create(ApiKey, {
+    const em = harness.em();
+    const key = em.create(ApiKey, {
       organization: fields.inOrg ?? orgId,
       environment: 'live',
       name: 'reminder test key',
@@ -61,17 +61,22 @@ describe('usage-worker: key reminders and quota notices', () => {
       quota: fields.quota ?? null,
       revokedAt: fields.revokedAt ?? null,
     });
-    await fork.flush();
+    await em.flush();
     return key;
   }
 
+  /** What PATCH /v1/api-keys/:id with `expires_at` leaves. */
+  const moveExpiry = (keyId: string, to: Date) => harness.em().nativeUpdate(ApiKey, { id: keyId }, { expiresAt: to });
+  /** What POST /v1/api-keys/:id/roll leaves for the rotation policy: a new secret, as old as `at`. */
+  const roll = (keyId: string, at: Date) => harness.em().nativeUpdate(ApiKey, { id: keyId }, { secretRotatedAt: at });
+
   async function eventsFor(keyId: string, type?: EventType): Promise<OutboxEvent[]> {
-    const rows = await em().find(OutboxEvent, type ? { type } : {}, { orderBy: { id: 'asc' } });
+    const rows = await harness.em().find(OutboxEvent, type ? { type } : {}, { orderBy: { id: 'asc' } });
     return rows.filter((row) => row.data.key_id === keyId);
   }
 
   async function sendDue(): Promise<void> {
-    await sut.app.get(KeyRemindersService).sendDue();
+    await reminders.sendDue();
   }
 
   /** `[type, days_left, expires_at]` of each expiry reminder of a key, oldest first. */
@@ -138,19 +143,8 @@ describe('usage-worker: key reminders and quota notices', () => {
 
   describe('expiry moved', () => {
     it('reminds a key of its new expiry date, each milestone once per date', async () => {
-      const owner = await signUp(sut);
-      const firstExpiry = new Date(Date.now() + 10 * DAY);
-      const created = await sut.post('/v1/api-keys', {
-        token: owner.token,
-        body: { name: 'extended later', environment: 'test', expires_at: firstExpiry.toISOString() },
-      });
-      expect(created.status).toBe(201);
-      const keyId = created.body.data.id as string;
-      const moveExpiry = async (to: Date) => {
-        const patched = await sut.patch(`/v1/api-keys/${keyId}`, { token: owner.token, body: { expires_at: to.toISOString() } });
-        expect(patched.status).toBe(200);
-        expect(patched.body.data.expires_at).toBe(to.toISOString());
-      };
+      const firstExpiry = new Date(now.getTime() + 10 * DAY);
+      const keyId = (await newKey({ expiresAt: firstExpiry })).id;
       const start = now;
       try {
         now = new Date(firstExpiry.getTime() - 7 * DAY + HOUR);
@@ -160,7 +154,7 @@ describe('usage-worker: key reminders and quota notices', () => {
 
         // Extended after its 7-day reminder: the old date passes without a word.
         const secondExpiry = new Date(firstExpiry.getTime() + 30 * DAY);
-        await moveExpiry(secondExpiry);
+        await moveExpiry(keyId, secondExpiry);
         await sendDue();
         now = new Date(firstExpiry.getTime() - DAY + HOUR);
         await sendDue();
@@ -183,24 +177,24 @@ describe('usage-worker: key reminders and quota notices', () => {
 
         // Renewed once expired: reminded again, of the third date.
         const thirdExpiry = new Date(secondExpiry.getTime() + 30 * DAY);
-        await moveExpiry(thirdExpiry);
+        await moveExpiry(keyId, thirdExpiry);
         now = new Date(thirdExpiry.getTime() - 7 * DAY + HOUR);
         await sendDue();
         await sendDue();
-        const reminders = await expiryRemindersOf(keyId);
-        expect(reminders).toHaveLength(5);
-        expect(reminders[4]).toEqual([EventType.ApiKeyExpiring, 7, thirdExpiry.toISOString()]);
+        const sent = await expiryRemindersOf(keyId);
+        expect(sent).toHaveLength(5);
+        expect(sent[4]).toEqual([EventType.ApiKeyExpiring, 7, thirdExpiry.toISOString()]);
       } finally {
         now = start;
       }
     });
 
     it('keeps what was sent before expiry dates were part of the record from being sent again (migration)', async () => {
-      const migrator = sut.app.get(MikroORM).getMigrator();
+      const migrator = harness.get(MikroORM).getMigrator();
       const record = (keyId: string, kind: string, sentAt: Date) =>
-        em().execute('insert into reminders_sent (key_id, kind, org_id, sent_at) values (?, ?, ?, ?)', [keyId, kind, orgId, sentAt]);
+        harness.sql('insert into reminders_sent (key_id, kind, org_id, sent_at) values (?, ?, ?, ?)', [keyId, kind, orgId, sentAt]);
       const kindsOf = async (keyId: string) =>
-        (await em().execute<{ kind: string }[]>('select kind from reminders_sent where key_id = ? order by kind', [keyId])).map(
+        (await harness.sql<{ kind: string }>('select kind from reminders_sent where key_id = ? order by kind', [keyId])).map(
           (row) => row.kind,
         );
 
@@ -261,12 +255,9 @@ describe('usage-worker: key reminders and quota notices', () => {
     });
 
     it('counts from the last roll, and sends a new reminder once per rotation', async () => {
-      const owner = await signUp(sut);
-      const created = await sut.post('/v1/api-keys', { token: owner.token, body: { name: 'rolled later', environment: 'test' } });
-      expect(created.status).toBe(201);
-      const keyId = created.body.data.id as string;
-      const issuedAt = new Date(created.body.data.secret_rotated_at as string);
-      expect(issuedAt.toISOString()).toBe(created.body.data.created_at);
+      // Issued a moment ago; the roll's own fields are key-issuer's (api-keys.e2e-spec.ts, "rolls with a grace period").
+      const issuedAt = new Date(now.getTime() - 1_000);
+      const keyId = (await newKey({ createdAt: issuedAt })).id;
       const start = now;
       try {
         now = new Date(issuedAt.getTime() + 91 * DAY);
@@ -275,12 +266,9 @@ describe('usage-worker: key reminders and quota notices', () => {
         let events = await eventsFor(keyId, EventType.ApiKeyRotationDue);
         expect(events.map((event) => event.data.secret_rotated_at)).toEqual([issuedAt.toISOString()]);
 
-        // Rolled (on the real clock, moments after creation): the new secret is young again.
-        const rolled = await sut.post(`/v1/api-keys/${keyId}/roll`, { token: owner.token, body: { expire_old_in_seconds: 0 } });
-        expect(rolled.status).toBe(200);
-        const rolledAt = new Date(rolled.body.data.secret_rotated_at as string);
-        expect(rolledAt.getTime()).toBeGreaterThan(issuedAt.getTime());
-        expect(rolled.body.data.created_at).toBe(created.body.data.created_at);
+        // Rolled moments after creation: the new secret is young again.
+        const rolledAt = new Date(issuedAt.getTime() + 500);
+        await roll(keyId, rolledAt);
         now = new Date(rolledAt.getTime() + 89 * DAY);
         await sendDue();
         expect(await eventsFor(keyId, EventType.ApiKeyRotationDue)).toHaveLength(1);
@@ -298,8 +286,8 @@ describe('usage-worker: key reminders and quota notices', () => {
     });
 
     it('follows each organisation’s own policy', async () => {
-      const strict = await signUp(sut);
-      await em().execute(`update organizations set settings = jsonb_set(settings, '{rotation_policy_days}', '30') where id = ?`, [
+      const strict = await seedOrg(harness.em(), 'Strict Org');
+      await harness.sql(`update organizations set settings = jsonb_set(settings, '{rotation_policy_days}', '30') where id = ?`, [
         strict.orgId,
       ]);
       const key = await newKey({ inOrg: strict.orgId, createdAt: new Date(now.getTime() - 31 * DAY) });
@@ -312,134 +300,20 @@ describe('usage-worker: key reminders and quota notices', () => {
   });
 
   describe('the job scheduler', () => {
+    let queue: Queue;
+
+    beforeAll(() => {
+      queue = harness.queue(REMINDERS_QUEUE);
+    });
+
     it('is registered in the queue (no cron outside it) and a run sends what is due', async () => {
-      const queue = new Queue(REMINDERS_QUEUE, { prefix: bullPrefix(sut.config.REDIS_PREFIX), connection: { url: sut.config.REDIS_URL } });
-      try {
-        const schedulers = await queue.getJobSchedulers();
-        expect(schedulers).toEqual([expect.objectContaining({ key: REMINDERS_JOB, every: REMINDERS_EVERY_MS })]);
+      await waitUntil(async () => (await queue.getJobSchedulers()).length > 0, 5_000, 'the scheduler');
+      expect(await queue.getJobSchedulers()).toEqual([expect.objectContaining({ key: REMINDERS_JOB, every: REMINDERS_EVERY_MS })]);
 
-        const key = await newKey({ expiresAt: new Date(now.getTime() + 3 * DAY) });
-        await sut.app.get(RemindersProcessor).runNow();
-        const deadline = Date.now() + 10_000;
-        while ((await eventsFor(key.id)).length === 0 && Date.now() < deadline) await sleep(50);
-        expect((await eventsFor(key.id)).map((event) => [event.type, event.data.days_left])).toEqual([[EventType.ApiKeyExpiring, 3]]);
-      } finally {
-        await queue.close();
-      }
-    });
-  });
-
-  describe('quota notices', () => {
-    async function setUsage(keyId: string, day: Date, count: number, code: string = VerifyCode.Valid): Promise<void> {
-      const bucket = new Date(Math.floor(day.getTime() / DAY) * DAY);
-      await em().execute(
-        `insert into usage_counters (key_id, granularity, bucket_start, code, org_id, environment, count)
-         values (?, 'day', ?, ?, ?, 'live', ?)
-         on conflict (key_id, granularity, bucket_start, code) do update set count = excluded.count`,
-        [keyId, bucket, code, orgId, count],
-      );
-    }
-
-    function batchOf(keyId: string, code: VerifyCode = VerifyCode.Valid): UsageEvent[] {
-      return [
-        {
-          key_id: keyId,
-          org_id: orgId,
-          environment: 'live',
-          code,
-          ip: '198.51.100.1',
-          method: null,
-          path: null,
-          at: now.toISOString(),
-          latency_us: 90,
-        },
-      ];
-    }
-
-    it('warns at 80 % and reports 100 %, once per key and period', async () => {
-      const watcher = sut.app.get(QuotaWatcher);
-      const key = await newKey({ quota: { limit: 10, period: 'day' } });
-      await setUsage(key.id, now, 7);
-      await setUsage(key.id, now, 50, VerifyCode.RateLimited);
-      await watcher.check(batchOf(key.id));
-      expect(await eventsFor(key.id)).toEqual([]);
-
-      await setUsage(key.id, now, 8);
-      await watcher.check(batchOf(key.id));
-      await watcher.check(batchOf(key.id));
-      await setUsage(key.id, now, 9);
-      await watcher.observe(batchOf(key.id));
-      let events = await eventsFor(key.id);
-      expect(events.map((event) => event.type)).toEqual([EventType.UsageQuotaWarning]);
-      expect(events[0].data).toMatchObject({
-        key_id: key.id,
-        period: 'day',
-        period_start: '2026-12-01T00:00:00.000Z',
-        limit: 10,
-        used: 8,
-        percent: 80,
-      });
-
-      await setUsage(key.id, now, 10);
-      await watcher.check(batchOf(key.id));
-      await setUsage(key.id, now, 12);
-      await watcher.check(batchOf(key.id));
-      events = await eventsFor(key.id);
-      expect(events.map((event) => event.type)).toEqual([EventType.UsageQuotaWarning, EventType.UsageQuotaExceeded]);
-      expect(events[1].data).toMatchObject({ used: 10, percent: 100 });
-
-      // The next day is a new period: usage starts over, and so do the notices.
-      const start = now;
-      try {
-        now = new Date(start.getTime() + DAY);
-        await watcher.check(batchOf(key.id));
-        expect(await eventsFor(key.id)).toHaveLength(2);
-        await setUsage(key.id, now, 9);
-        await watcher.check(batchOf(key.id));
-        events = await eventsFor(key.id);
-        expect(events.map((event) => event.type)).toEqual([
-          EventType.UsageQuotaWarning,
-          EventType.UsageQuotaExceeded,
-          EventType.UsageQuotaWarning,
-        ]);
-        expect(events[2].data).toMatchObject({ period_start: '2026-12-02T00:00:00.000Z', used: 9 });
-      } finally {
-        now = start;
-      }
-    });
-
-    it('sends only quota_exceeded when a key jumps past 100 %, and on a QUOTA_EXCEEDED verdict', async () => {
-      const watcher = sut.app.get(QuotaWatcher);
-      const jumper = await newKey({ quota: { limit: 100, period: 'month' } });
-      const start = now;
-      try {
-        now = new Date('2026-12-10T12:00:00.000Z');
-        // Last month's use does not count; this month's days add up.
-        await setUsage(jumper.id, new Date('2026-11-26T00:00:00.000Z'), 500);
-        await setUsage(jumper.id, new Date('2026-12-03T00:00:00.000Z'), 60);
-        await setUsage(jumper.id, now, 15);
-        await watcher.check(batchOf(jumper.id));
-        expect(await eventsFor(jumper.id)).toEqual([]);
-        await setUsage(jumper.id, now, 45);
-        await watcher.check(batchOf(jumper.id));
-        await watcher.check(batchOf(jumper.id));
-      } finally {
-        now = start;
-      }
-      const events = await eventsFor(jumper.id);
-      expect(events.map((event) => event.type)).toEqual([EventType.UsageQuotaExceeded]);
-      expect(events[0].data).toMatchObject({ period: 'month', period_start: '2026-12-01T00:00:00.000Z', used: 105, limit: 100 });
-
-      const refused = await newKey({ quota: { limit: 1_000, period: 'total' } });
-      await watcher.check(batchOf(refused.id, VerifyCode.QuotaExceeded));
-      await watcher.check(batchOf(refused.id, VerifyCode.QuotaExceeded));
-      expect((await eventsFor(refused.id)).map((event) => event.type)).toEqual([EventType.UsageQuotaExceeded]);
-    });
-
-    it('ignores keys without a quota', async () => {
-      const key = await newKey();
-      await setUsage(key.id, now, 1_000_000);
-      await expect(sut.app.get(QuotaWatcher).check(batchOf(key.id))).resolves.toBe(0);
+      const key = await newKey({ expiresAt: new Date(now.getTime() + 3 * DAY) });
+      await harness.get(RemindersProcessor).runNow();
+      await waitUntil(async () => (await eventsFor(key.id)).length > 0, 10_000, 'the scheduled run to send the reminder');
+      expect((await eventsFor(key.id)).map((event) => [event.type, event.data.days_left])).toEqual([[EventType.ApiKeyExpiring, 3]]);
     });
   });
 });
