@@ -14,13 +14,18 @@ import { api, BenchServer, closedLoop, closeHttpAgent, formatRow, httpCall, load
  * instances prove the load spreads, not a speed-up). A process with org-api and key-issuer
  * issues the key. Tunable by environment:
  *
+ * A row "transport alone" calls `bench.echo` on a bare responder that answers its payload
+ * (bench/servers/rpc-echo-server.ts): what the transport costs a call, without Nest or the check.
+ *
  *   BENCH_DURATION_SECONDS  each measured run (10)     BENCH_CONCURRENCY  calls in flight (64)
  *   BENCH_WARMUP_SECONDS    unmeasured run before (2)  BENCH_LOG_LEVEL    Latchkey LOG_LEVEL (info)
+ *   BENCH_RPC_MODE          `all` (default), or `transport` for the transport-alone row only
  */
 const DURATION_SECONDS = numberFromEnv('BENCH_DURATION_SECONDS', 10);
 const WARMUP_SECONDS = numberFromEnv('BENCH_WARMUP_SECONDS', 2);
 const CONCURRENCY = numberFromEnv('BENCH_CONCURRENCY', 64);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+const MODE = process.env.BENCH_RPC_MODE ?? 'all';
 
 async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
@@ -31,6 +36,42 @@ async function main(): Promise<void> {
     const config = { NODE_ENV: 'test', LOG_LEVEL, DATABASE_URL: env.databaseUrl, REDIS_URL: base.REDIS_URL, REDIS_PREFIX: env.redisPrefix };
     const start = (name: string, target: string) =>
       BenchServer.start(name, 'latchkey-server.ts', { BENCH_CONFIG: JSON.stringify({ ...config, TARGET: target }) });
+    const caller = new RedisRpcCaller({
+      connect: () => createRedisClient(base.REDIS_URL, RedisPurpose.Rpc),
+      prefix: env.redisPrefix,
+      credential: { name: 'service', secret: base.serviceSecrets[0] },
+    });
+    cleanups.push(() => caller.close());
+    const measure = async (name: string, run: (seconds: number) => Promise<LoadResult>): Promise<LoadResult> => {
+      if (WARMUP_SECONDS > 0) await run(WARMUP_SECONDS);
+      const result = await run(DURATION_SECONDS);
+      log(`${name}: ${formatRow(result)}`);
+      return result;
+    };
+
+    const transportAlone = async (): Promise<LoadResult> => {
+      log('starting a bare responder');
+      const echo = await BenchServer.start('rpc-echo', 'rpc-echo-server.ts', {
+        BENCH_RPC_ECHO: JSON.stringify({
+          REDIS_URL: base.REDIS_URL,
+          REDIS_PREFIX: env.redisPrefix,
+          SERVICE_SECRET: base.serviceSecrets[0],
+        }),
+      });
+      try {
+        const payload = { key: 'lk_test_0123456789abcdef0123456789abcdef' };
+        return await measure(`bench.echo over RPC, transport alone (${CONCURRENCY} in flight)`, (seconds) =>
+          closedLoop(() => caller.call('bench.echo', payload, { timeoutMs: 5_000 }), seconds, CONCURRENCY),
+        );
+      } finally {
+        await echo.stop();
+      }
+    };
+    if (MODE === 'transport') {
+      const echo = await transportAlone();
+      if (echo.failures > 0) throw new Error('the run had failures: its figures are not valid');
+      return;
+    }
 
     log('starting an admin process and one auth-check');
     const [admin, first] = await Promise.all([start('admin', 'org-api,key-issuer'), start('auth-check-1', 'auth-check')]);
@@ -46,12 +87,6 @@ async function main(): Promise<void> {
       body: { name: 'bench rpc key', environment: 'test' },
     });
 
-    const caller = new RedisRpcCaller({
-      connect: () => createRedisClient(base.REDIS_URL, RedisPurpose.Rpc),
-      prefix: env.redisPrefix,
-      credential: { name: 'service', secret: base.serviceSecrets[0] },
-    });
-    cleanups.push(() => caller.close());
     const overRpc = (seconds: number) =>
       closedLoop(
         async () => {
@@ -71,19 +106,13 @@ async function main(): Promise<void> {
         durationSeconds: seconds,
         connections: CONCURRENCY,
       });
-    const measure = async (name: string, run: (seconds: number) => Promise<LoadResult>): Promise<LoadResult> => {
-      if (WARMUP_SECONDS > 0) await run(WARMUP_SECONDS);
-      const result = await run(DURATION_SECONDS);
-      log(`${name}: ${formatRow(result)}`);
-      return result;
-    };
-
     // Both paths cache the key first, so each run measures the cached check.
     if ((await httpCall(first.url('/v1/verify'), { method: 'POST', body: { key: key.secret } })).status !== 200) {
       throw new Error('the warm-up verify failed');
     }
     const http = await measure(`POST /v1/verify over HTTP, one auth-check (${CONCURRENCY} in flight)`, overHttp(first));
     const rpcOne = await measure(`auth.verify over RPC, one auth-check (${CONCURRENCY} in flight)`, overRpc);
+    const echo = await transportAlone();
 
     log('starting two more auth-checks');
     const more = await Promise.all([start('auth-check-2', 'auth-check'), start('auth-check-3', 'auth-check')]);
@@ -97,13 +126,15 @@ async function main(): Promise<void> {
     for (const [name, result] of [
       ['HTTP, 1 instance', http],
       ['RPC, 1 instance', rpcOne],
+      ['RPC transport alone, 1 instance', echo],
       ['RPC, 3 instances', rpcThree],
     ] as const) {
       console.log(
         `| ${name} | ${Math.round(result.requestsPerSecond)} | ${result.p50Ms.toFixed(2)} ms | ${result.p99Ms.toFixed(2)} ms | ${ratio(result)} |`,
       );
     }
-    if ([http, rpcOne, rpcThree].some((result) => result.failures > 0)) throw new Error('a run had failures: its figures are not valid');
+    const runs = [http, rpcOne, echo, rpcThree];
+    if (runs.some((result) => result.failures > 0)) throw new Error('a run had failures: its figures are not valid');
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`));
     closeHttpAgent();
