@@ -23,6 +23,7 @@ export const IdPrefix = {
   Request: 'req',
   QuarantinedUsageEvent: 'qev',
   UserToken: 'utk',
+  ManagementKey: 'mgk',
 } as const;
 export type IdPrefix = (typeof IdPrefix)[keyof typeof IdPrefix];
 
