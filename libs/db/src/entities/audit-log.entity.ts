@@ -5,6 +5,7 @@ import { IdPrefix, newId } from '@latchkey/ids';
 export const ActorType = {
   User: 'user',
   ApiKey: 'api_key',
+  ManagementKey: 'management_key',
   Platform: 'platform',
   System: 'system',
 } as const;

@@ -3,6 +3,7 @@ import { ApiKey } from './api-key.entity';
 import { AuditLog } from './audit-log.entity';
 import { IdempotencyRecord } from './idempotency-record.entity';
 import { Invitation } from './invitation.entity';
+import { ManagementKey } from './management-key.entity';
 import { Membership } from './membership.entity';
 import { Organization } from './organization.entity';
 import { OutboxEvent } from './outbox-event.entity';
@@ -23,6 +24,7 @@ export * from './api-key.entity';
 export * from './audit-log.entity';
 export * from './idempotency-record.entity';
 export * from './invitation.entity';
+export * from './management-key.entity';
 export * from './membership.entity';
 export * from './organization.entity';
 export * from './outbox-event.entity';
@@ -45,6 +47,7 @@ export const ALL_ENTITIES = [
   AuditLog,
   IdempotencyRecord,
   Invitation,
+  ManagementKey,
   Membership,
   Organization,
   OutboxEvent,

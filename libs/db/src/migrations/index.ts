@@ -11,6 +11,7 @@ import { Migration20261130000000OutboxNotify } from './20261130000000-outbox-not
 import { Migration20261202190000UsageQuarantine } from './20261202190000-usage-quarantine.migration';
 import { Migration20261202210000EmailOwnership } from './20261202210000-email-ownership.migration';
 import { Migration20261203100000ReminderEmails } from './20261203100000-reminder-emails.migration';
+import { Migration20261206210000ManagementKeys } from './20261206210000-management-keys.migration';
 
 /**
  * Every migration in order. Listed explicitly (rather than globbed from disk) so the
@@ -29,4 +30,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261202190000UsageQuarantine', class: Migration20261202190000UsageQuarantine },
   { name: 'Migration20261202210000EmailOwnership', class: Migration20261202210000EmailOwnership },
   { name: 'Migration20261203100000ReminderEmails', class: Migration20261203100000ReminderEmails },
+  { name: 'Migration20261206210000ManagementKeys', class: Migration20261206210000ManagementKeys },
 ];
