@@ -1,4 +1,6 @@
-import { checksumOf, generateApiKey, maskApiKey, parseApiKey, presentedApiKey } from './api-key-format';
+import { crc32 } from 'node:zlib';
+
+import { checksumOf, crc32Fallback, generateApiKey, maskApiKey, parseApiKey, presentedApiKey } from './api-key-format';
 
 describe('API key format', () => {
   // Vectors computed independently with Python's zlib.crc32 and a base62 encoder.
@@ -66,5 +68,13 @@ describe('presentedApiKey', () => {
     expect(presentedApiKey({ 'x-api-key': '' })).toBe('');
     expect(presentedApiKey({ authorization: `Basic ${key}` })).toBe('');
     expect(presentedApiKey({ authorization: 'Bearer' })).toBe('');
+  });
+});
+
+describe('crc32Fallback', () => {
+  it('gives the number zlib.crc32 gives, for the Node 20 releases without it', () => {
+    for (const text of ['', 'a', 'sk_test_', generateApiKey('live'), 'ünïcode ✓', 'x'.repeat(1_000)]) {
+      expect(crc32Fallback(text)).toBe(crc32(text));
+    }
   });
 });

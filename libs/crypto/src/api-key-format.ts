@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 
 /**
  * The API key wire format (docs/api-conventions.md#api-keys):
@@ -30,6 +30,26 @@ export interface ParsedApiKey {
   readonly kind: ApiKeyKind;
   readonly environment: KeyEnvironment;
 }
+
+/** CRC-32 (IEEE, zlib's): a byte's worth of the polynomial division at a time. */
+const CRC32_TABLE = Int32Array.from({ length: 256 }, (_, byte) => {
+  let value = byte;
+  for (let bit = 0; bit < 8; bit += 1) value = value & 1 ? 0xedb88320 ^ (value >>> 1) : value >>> 1;
+  return value;
+});
+
+/** zlib's CRC-32 of a string's UTF-8 bytes, computed in JavaScript: the same number as zlib.crc32. */
+export function crc32Fallback(text: string): number {
+  let crc = -1;
+  for (const byte of Buffer.from(text, 'utf8')) crc = CRC32_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+
+/**
+ * zlib.crc32 is in Node from 20.15 and 22.2; the SDK (packages/sdk), which bundles this
+ * file, runs on any Node 20, so an older one gets the same checksum from crc32Fallback.
+ */
+const crc32: (text: string) => number = typeof zlib.crc32 === 'function' ? zlib.crc32 : crc32Fallback;
 
 export function checksumOf(payload: string): string {
   let value = crc32(payload);

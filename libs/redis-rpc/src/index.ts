@@ -1,4 +1,6 @@
 export * from './errors';
-export { RedisConnection, RedisRpcCaller, RpcCallerOptions } from './rpc-caller';
-export { RedisRpcResponder, RpcResponderOptions } from './rpc-responder';
+export { RedisRpcCaller } from './rpc-caller';
+export type { RedisConnection, RpcCallerOptions } from './rpc-caller';
+export { RedisRpcResponder } from './rpc-responder';
+export type { RpcResponderOptions } from './rpc-responder';
 export * from './wire';
