@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
 const ENTRY_POINTS_ONLY = { group: ['@latchkey/*/*'], message: 'Import a lib only through its entry point: @latchkey/<lib>.' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,6 @@
 /**
  * Three kinds of test, one run (so CI reads one JSON result):
- *  - unit:        *.spec.ts next to the code, pure logic, no I/O; `npm run test:unit`
+ *  - unit:        *.spec.ts next to the code (apps, libs, packages), pure logic, no I/O; `npm run test:unit`
  *                 runs this tier alone, with no bootstrap, no Postgres and no Redis
  *  - integration: *.int-spec.ts next to the code, real Postgres/Redis
  *  - e2e:         test/e2e/<app>/*.e2e-spec.ts, whole processes over HTTP and Redis
@@ -23,7 +23,7 @@ const shared = {
 module.exports = {
   testTimeout: 30_000,
   projects: [
-    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,packages}/**/*.spec.ts'] },
     { ...shared, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],
