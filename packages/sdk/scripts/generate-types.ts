@@ -20,9 +20,18 @@ export async function renderSdkTypes(documentText: string): Promise<string> {
   return format(HEADER + astToString(ast), { ...config, parser: 'typescript', filepath: GENERATED_TYPES });
 }
 
+/**
+ * `npm run sdk:types` writes the file; `--stdout` prints it instead (the drift check's
+ * way in: openapi-typescript loads ES modules by require(), which Node 20.19+ does and
+ * Jest's module loader does not).
+ */
 if (require.main === module) {
   renderSdkTypes(readFileSync(OPENAPI_DOCUMENT, 'utf8'))
     .then((text) => {
+      if (process.argv.includes('--stdout')) {
+        process.stdout.write(text);
+        return;
+      }
       writeFileSync(GENERATED_TYPES, text);
       console.log(`wrote ${GENERATED_TYPES}`);
     })
