@@ -7,6 +7,7 @@ import { AppConfig, AppConfigValues, ServiceTarget } from '@latchkey/config';
 import {
   answerClientError,
   answerFrameworkError,
+  DirectRpcHandlers,
   generateRequestId,
   guardRequestInput,
   MetricsService,
@@ -77,7 +78,10 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
   frontDoor?.observeWith((method, route, statusCode, seconds) => metrics.observeHttp(method, route, statusCode, seconds));
 
   if (config.targets.some((target) => RPC_TARGETS.includes(target))) {
-    app.connectMicroservice<MicroserviceOptions>({ strategy: new RedisStreamsServer(app.get(AppConfig)) }, { inheritAppConfig: true });
+    app.connectMicroservice<MicroserviceOptions>(
+      { strategy: new RedisStreamsServer(app.get(AppConfig), app.get(DirectRpcHandlers)) },
+      { inheritAppConfig: true },
+    );
   }
   setupOpenApi(app, config.targets);
   await app.init();

@@ -10,7 +10,7 @@ import { IdempotencyInterceptor, IdempotencyJanitor } from './idempotency';
 import { LoggerModule } from './logging';
 import { MetricsController, MetricsService } from './metrics';
 import { RedisService } from './redis';
-import { RpcClient } from './rpc';
+import { DirectRpcHandlers, RpcClient } from './rpc';
 
 /**
  * What every service gets once, whatever TARGET runs: logging, Redis, the error
@@ -27,6 +27,7 @@ export interface PlatformOptions {
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false })],
   controllers: [HealthController, MetricsController],
   providers: [
+    DirectRpcHandlers,
     IdempotencyJanitor,
     MetricsService,
     PostgresHealthIndicator,
@@ -38,7 +39,7 @@ export interface PlatformOptions {
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
     { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
   ],
-  exports: [MetricsService, RedisService, RpcClient],
+  exports: [DirectRpcHandlers, MetricsService, RedisService, RpcClient],
 })
 export class PlatformModule {
   static forRoot(options: PlatformOptions): DynamicModule {

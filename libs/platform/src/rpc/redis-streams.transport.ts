@@ -6,7 +6,11 @@ import { AppConfig } from '@latchkey/config';
 import { AuthCheckPattern, isErrorCode } from '@latchkey/contracts';
 import { RedisRpcResponder, RpcErrorBody, RpcOutcome } from '@latchkey/redis-rpc';
 
+import { rpcErrorReply } from '../errors/all-exceptions.filter';
+import { AppError } from '../errors/app-error';
+import { toAppError } from '../errors/to-app-error';
 import { createRedisClient, RedisPurpose } from '../redis/redis-connection';
+import { DirectRpcHandlers } from './direct-rpc-handlers';
 
 /** The patterns INTERNAL_TOKEN opens over Redis, as it opens POST /v1/verify; the rest need SERVICE_SECRET. */
 export const INTERNAL_TOKEN_PATTERNS: ReadonlySet<string> = new Set([AuthCheckPattern.VerifyKey]);
@@ -18,13 +22,16 @@ export class RedisStreamsContext extends BaseRpcContext<[string]> {}
  * The Nest side of RPC over Redis Streams (docs/decisions/0010-rpc-over-redis-streams.md):
  * `@MessagePattern` handlers, their pipes and the exception filter run as over any
  * transport, while @latchkey/redis-rpc hands each request to exactly one instance
- * and checks who signed it.
+ * and checks who signed it. Patterns in DirectRpcHandlers skip that pipeline (the hot path).
  */
 export class RedisStreamsServer extends Server implements CustomTransportStrategy {
   private responder: RedisRpcResponder | undefined;
   private readonly log = new Logger('RedisStreamsServer');
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly direct: DirectRpcHandlers = new DirectRpcHandlers(),
+  ) {
     super();
   }
 
@@ -60,6 +67,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   private async dispatch(pattern: string, payload: unknown): Promise<RpcOutcome> {
+    const direct = this.direct.get(pattern);
+    if (direct) return this.dispatchDirect(pattern, direct, payload);
     // Looked up in the map itself: getHandlerByPattern re-parses the pattern on every call.
     const handler = this.messageHandlers.get(pattern);
     if (!handler) return { ok: false, error: { code: 'NOT_FOUND', kind: 'not_found', message: `No handler for ${pattern}.`, details: [] } };
@@ -68,6 +77,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       return { ok: true, data: await lastValueFrom(answer$, { defaultValue: null }) };
     } catch (error) {
       return { ok: false, error: this.errorBody(pattern, error) };
+    }
+  }
+
+  /** A direct handler's answer, its errors made into RpcErrorReplies as AllExceptionsFilter makes them. */
+  private async dispatchDirect(pattern: string, handler: (payload: unknown) => unknown, payload: unknown): Promise<RpcOutcome> {
+    try {
+      return { ok: true, data: (await handler(payload)) ?? null };
+    } catch (error) {
+      const appError = toAppError(error);
+      if (!appError) this.log.error({ err: error, pattern }, 'unexpected error in a message handler');
+      return { ok: false, error: rpcErrorReply(appError ?? new AppError('INTERNAL_ERROR', 'Unexpected error.')) };
     }
   }
 
