@@ -83,6 +83,23 @@ try {
 process.stdout.write(JSON.stringify(out));
 `;
 
+/** A TypeScript consumer: the published .d.ts files type-check (with skipLibCheck off) and type the REST calls. */
+const TS_CHECK = `import { createVerifier, Latchkey, type Verdict } from '@latchkey/sdk';
+import { Latchkey as BrowserLatchkey } from '@latchkey/sdk/management';
+
+const latchkey = new Latchkey({ baseUrl: 'http://127.0.0.1:1', token: 't' });
+export async function main(): Promise<void> {
+  const key = await latchkey.keys.create({ name: 'n', environment: 'test', signing: false });
+  const secret: string = key.secret;
+  for await (const each of latchkey.keys.list({ status: 'active' })) console.log(each.id.toUpperCase());
+  const verdict: Verdict = await createVerifier({ baseUrl: 'http://127.0.0.1:1' }).verify({ key: secret });
+  if (verdict.valid) console.log(verdict.org_id.toUpperCase());
+  // @ts-expect-error an environment is test or live
+  await latchkey.keys.create({ name: 'n', environment: 'prod', signing: false });
+  console.log(new BrowserLatchkey({ baseUrl: 'x' }).keys);
+}
+`;
+
 /** The CommonJS entry, required by name, exports the same things. */
 const CJS_CHECK = `const sdk = require('@latchkey/sdk');
 const management = require('@latchkey/sdk/management');
@@ -133,7 +150,17 @@ describe('@latchkey/sdk, packed and installed in a fresh project', () => {
     );
     expect(exported.management).toEqual(expect.arrayContaining(['Latchkey', 'LatchkeyError', 'PageList']));
     expect(exported.management).not.toContain('createVerifier');
-  });
+
+    await writeFile(join(scratch, 'check.ts'), TS_CHECK);
+    const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+    const types = join(REPO, 'node_modules', '@types');
+    const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
+    await run(process.execPath, [tsc, ...flags, '--typeRoots', types, '--types', 'node', 'check.ts'], { cwd: scratch }).catch(
+      (error: Error & { stdout?: string }) => {
+        throw new Error(`the TypeScript consumer does not compile: ${error.stdout ?? error.message}`);
+      },
+    );
+  }, 60_000);
 
   it('verifies over HTTP and Redis, fails closed when Latchkey is gone, and manages keys through a lost answer', async () => {
     const valid = await issueKey(sut, owner, { permissions: ['payments:*'], metadata: { plan: 'gold' } });
