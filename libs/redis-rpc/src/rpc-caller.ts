@@ -73,7 +73,7 @@ export class RedisRpcCaller {
     // ioredis reconnects by itself; a call made meanwhile fails or times out on its own.
     for (const connection of [commands, reader]) connection.on('error', () => undefined);
     this.connections = { commands, reader, requests: new PerKeyPipeline(commands, 'XADD') };
-    this.readLoop = this.readReplies(reader, commands);
+    this.readLoop = this.readReplies(reader);
     return this.connections;
   }
 
@@ -126,11 +126,15 @@ export class RedisRpcCaller {
     finish(call);
   }
 
-  private async readReplies(reader: RedisConnection, commands: RedisConnection): Promise<void> {
+  private async readReplies(reader: RedisConnection): Promise<void> {
+    // Replies read by the last XREAD: deleted by the next one's pipeline, so reading a batch
+    // costs one write and one round trip on the reader (a reply may hold a tenant's records,
+    // and the stream must not keep them once read).
+    let read: string[] = [];
     while (!this.closed) {
       let result: unknown;
       try {
-        result = await reader.call('XREAD', 'COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.replyKey, this.lastReplyId);
+        result = await this.nextReplies(reader, read);
       } catch {
         if (this.closed) return;
         await new Promise((resolve) => setTimeout(resolve, READ_RETRY_MS));
@@ -143,9 +147,22 @@ export class RedisRpcCaller {
         if (reply) this.take(reply);
         else this.options.onWarning?.('an unreadable reply was dropped');
       }
-      // Read once, gone: a reply may hold a tenant's records, and the stream must not keep them.
-      if (entries.length > 0) commands.xdel(this.replyKey, ...entries.map(([entryId]) => entryId)).catch(() => undefined);
+      read = entries.map(([entryId]) => entryId);
     }
+  }
+
+  /** XREAD of the replies after the last one read, after an XDEL of `read` in the same pipeline when there are any. */
+  private async nextReplies(reader: RedisConnection, read: string[]): Promise<unknown> {
+    const args = ['COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', this.replyKey, this.lastReplyId];
+    if (read.length === 0) return reader.call('XREAD', ...args);
+    const results = await reader
+      .pipeline()
+      .xdel(this.replyKey, ...read)
+      .call('XREAD', ...args)
+      .exec();
+    const [error, value] = results?.[1] ?? [new Error('the read was not run'), null];
+    if (error) throw error;
+    return value;
   }
 
   private take(reply: RpcReply): void {
