@@ -6,7 +6,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
 
-import { bullPrefix, DomainEvent, EVENTS_JOB, EVENTS_QUEUE, EventType } from '@latchkey/contracts';
+import { bullPrefix, DomainEvent, EVENTS_QUEUE, EventType } from '@latchkey/contracts';
 import { OutboxEvent } from '@latchkey/db';
 import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
@@ -45,17 +45,6 @@ async function writeEvents(app: TestApp, count: number, orgId = newId(IdPrefix.O
   return rows;
 }
 
-function envelopeOf(row: OutboxEvent): DomainEvent {
-  return {
-    id: row.id,
-    type: row.type as EventType,
-    created_at: row.createdAt.toISOString(),
-    org_id: row.orgId,
-    environment: row.environment as DomainEvent['environment'],
-    data: row.data,
-  };
-}
-
 async function unrelayedCount(app: TestApp): Promise<number> {
   return app.app.get(EntityManager).fork().count(OutboxEvent, { relayedAt: null });
 }
@@ -65,6 +54,12 @@ async function metricValue(app: TestApp, name: string): Promise<number> {
   return metric?.values.reduce((sum, sample) => sum + sample.value, 0) ?? NaN;
 }
 
+/**
+ * The outbox relay as a deployment runs it: through a Redis outage, restarts, two
+ * relays on one database and a graceful stop. What a relay does with the rows (one job
+ * per event, never twice, woken by NOTIFY, its metrics) is tested against the service
+ * in apps/usage-worker/src/outbox-relay/outbox-relay.service.int-spec.ts.
+ */
 describe('usage-worker: outbox relay to the events queue', () => {
   // First in the file on purpose: nestjs-pino sends logs written outside a request
   // (the relay's) to the first app a test file starts, and this test reads them.
@@ -132,112 +127,6 @@ describe('usage-worker: outbox relay to the events queue', () => {
         await queue.close().catch(() => undefined);
       }
     }, 60_000);
-  });
-
-  describe('on the shared Redis', () => {
-    let env: TestEnvironment;
-    let sut: TestApp;
-    let queue: Queue<DomainEvent>;
-
-    beforeAll(async () => {
-      env = await TestEnvironment.create();
-      sut = await TestApp.start({ env });
-      queue = inspect(sut);
-    });
-
-    afterAll(async () => {
-      await queue.close();
-      await sut.close();
-      await env.destroy();
-    });
-
-    beforeEach(async () => {
-      // Each test counts jobs from zero; the rows stay (relayed) in the database.
-      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 5_000, 'the outbox to drain');
-      await queue.obliterate({ force: true });
-    });
-
-    it('relays N events as exactly N jobs, with the event id as job id and the envelope as data, within a second', async () => {
-      const rows = await writeEvents(sut, 25);
-      await waitUntil(async () => (await jobTotal(queue)) >= rows.length, 1_000, '25 jobs');
-      await sleep(300);
-      const jobs = await allJobs(queue);
-      expect(jobs).toHaveLength(rows.length);
-      const byId = new Map(jobs.map((job) => [job.id, job]));
-      for (const row of rows) {
-        const job = byId.get(row.id);
-        expect(job).toBeDefined();
-        expect(job!.name).toBe(EVENTS_JOB);
-        expect(job!.data).toEqual(envelopeOf(row));
-        expect(job!.opts).toMatchObject({ attempts: 10, removeOnComplete: { age: 86_400 }, removeOnFail: false });
-      }
-      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 1_000, 'rows marked relayed');
-    });
-
-    it('relays more than a batch at once in id order, each exactly once', async () => {
-      const rows = [...(await writeEvents(sut, 150)), ...(await writeEvents(sut, 120))];
-      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 5_000, 'the outbox to drain');
-      // Jobs may already have moved on (the webhook fan-out consumes this queue): look in every state.
-      const ids = new Set(rows.map((row) => row.id));
-      const jobs = (await allJobs(queue)).filter((job) => ids.has(job.id!));
-      expect(jobs.map((job) => job.id).sort()).toEqual(rows.map((row) => row.id).sort());
-    });
-
-    it('does not enqueue again an event re-sent after a crash between enqueue and commit', async () => {
-      const rows = await writeEvents(sut, 10);
-      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 'first relay');
-      const before = await allJobs(queue);
-      // As if the relay had died after addBulk but before its commit: the rows are unrelayed again.
-      const em = sut.app.get(EntityManager).fork();
-      await em.nativeUpdate(OutboxEvent, { id: { $in: rows.map((row) => row.id) } }, { relayedAt: null });
-      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 're-relay');
-      const after = await allJobs(queue);
-      expect(after).toHaveLength(10);
-      expect(after.map((job) => [job.id, job.timestamp]).sort()).toEqual(before.map((job) => [job.id, job.timestamp]).sort());
-    });
-
-    it('does not enqueue again an event whose job already completed (completed jobs keep their id for a day)', async () => {
-      const rows = await writeEvents(sut, 5);
-      const ids = new Set(rows.map((row) => row.id));
-      const completedOfThese = async () => (await queue.getJobs(['completed'], 0, -1, true)).filter((job) => ids.has(job.id!));
-      // The app's own webhook fan-out consumes the queue and completes the jobs.
-      await waitUntil(async () => (await completedOfThese()).length === 5, 5_000, 'the 5 jobs to complete');
-      const before = (await completedOfThese()).map((job) => [job.id, job.timestamp]).sort();
-      await sut.app
-        .get(EntityManager)
-        .fork()
-        .nativeUpdate(OutboxEvent, { id: { $in: rows.map((row) => row.id) } }, { relayedAt: null });
-      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 're-relay');
-      await sleep(300);
-      const after = (await allJobs(queue)).filter((job) => ids.has(job.id!));
-      expect(after.map((job) => [job.id, job.timestamp]).sort()).toEqual(before);
-    });
-
-    it('is woken by the commit notification rather than the poll timer', async () => {
-      const wakeups = async (reason: string) => {
-        const metric = await sut.app.get(MetricsService).registry.getSingleMetric('outbox_relay_wakeups_total')?.get();
-        return metric?.values.find((sample) => sample.labels.reason === reason)?.value ?? 0;
-      };
-      // The relay is idle now: asleep until the backstop poll, unless a commit notifies it.
-      const notifiedBefore = await wakeups('notify');
-      const rows = await writeEvents(sut, 3);
-      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 5_000, 'relay');
-
-      // Only a commit's NOTIFY counts as 'notify' (a reconnect is 'listening'): the trigger fired and the relay heard it.
-      expect(await wakeups('notify')).toBeGreaterThan(notifiedBefore);
-      const jobs = (await allJobs(queue)).filter((job) => rows.some((row) => row.id === job.id));
-      expect(jobs).toHaveLength(3);
-    });
-
-    it('reports outbox_unrelayed_events and outbox_relayed_total on /metrics', async () => {
-      const relayedBefore = await metricValue(sut, 'outbox_relayed_total');
-      await writeEvents(sut, 7);
-      await waitUntil(async () => (await unrelayedCount(sut)) === 0, 2_000, 'relay');
-      expect((await metricValue(sut, 'outbox_relayed_total')) - relayedBefore).toBe(7);
-      const scrape = await sut.get('/metrics');
-      expect(scrape.text).toMatch(/^outbox_unrelayed_events 0$/m);
-      expect(scrape.text).toMatch(/^outbox_relayed_total \d+$/m);
-    });
   });
 
   describe('restarts and concurrent relays', () => {

@@ -1,0 +1,164 @@
+import { Job, Queue, Worker } from 'bullmq';
+
+import { AppConfig } from '@latchkey/config';
+import { DomainEvent, EVENTS_JOB, EVENTS_QUEUE, EventType } from '@latchkey/contracts';
+import { OutboxEvent } from '@latchkey/db';
+import { IdPrefix, newId } from '@latchkey/ids';
+import { OutboxService } from '@latchkey/outbox';
+import { bullConnection, closeBullmq, MetricsService, queuePrefix, RedisPurpose } from '@latchkey/platform';
+
+import { ServiceHarness } from '../../../../test/support/service-harness';
+import { waitUntil } from '../../../../test/support/wait-until';
+import { EventsQueueProducer } from './events-queue.producer';
+import { OutboxRelayService } from './outbox-relay.service';
+
+const JOB_STATES = ['wait', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children', 'paused'] as const;
+
+/**
+ * The outbox relay against Postgres and Redis: committed outbox rows become jobs on the
+ * events queue (job id = event id, the envelope as data), each once, woken by the
+ * commit's NOTIFY. Restarts, concurrent relays, a graceful stop and a Redis outage are
+ * whole-process behaviour and stay in test/e2e/usage-worker/outbox-relay.e2e-spec.ts.
+ */
+describe(OutboxRelayService.name, () => {
+  let harness: ServiceHarness;
+  let queue: Queue<DomainEvent>;
+
+  beforeAll(async () => {
+    harness = await ServiceHarness.start({ providers: [EventsQueueProducer, MetricsService, OutboxRelayService] });
+    queue = harness.queue<DomainEvent>(EVENTS_QUEUE);
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  beforeEach(async () => {
+    // Each test counts jobs from zero; the rows stay (relayed) in the database.
+    await waitUntil(async () => (await unrelayedCount()) === 0, 5_000, 'the outbox to drain');
+    await queue.obliterate({ force: true });
+  });
+
+  async function allJobs(): Promise<Job<DomainEvent>[]> {
+    return queue.getJobs([...JOB_STATES], 0, -1, true);
+  }
+
+  async function jobTotal(): Promise<number> {
+    const counts = await queue.getJobCounts(...JOB_STATES);
+    return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Commits `count` events in one transaction, as a key change would. */
+  async function writeEvents(count: number, orgId = newId(IdPrefix.Organization)): Promise<OutboxEvent[]> {
+    const em = harness.em();
+    const outbox = harness.get(OutboxService);
+    const rows = Array.from({ length: count }, (_, index) =>
+      outbox.add(em, { orgId, environment: 'test', type: EventType.ApiKeyCreated, data: { key_id: newId(IdPrefix.ApiKey), index } }),
+    );
+    await em.flush();
+    return rows;
+  }
+
+  /** As if the relay had died after its enqueue but before its commit: the rows are unrelayed again. */
+  const unrelay = (rows: OutboxEvent[]) =>
+    harness.em().nativeUpdate(OutboxEvent, { id: { $in: rows.map((row) => row.id) } }, { relayedAt: null });
+
+  const unrelayedCount = () => harness.em().count(OutboxEvent, { relayedAt: null });
+
+  async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const metric = await harness.get(MetricsService).registry.getSingleMetric(name)?.get();
+    return (metric?.values ?? [])
+      .filter((sample) => Object.entries(labels).every(([key, wanted]) => sample.labels[key] === wanted))
+      .reduce((sum, sample) => sum + sample.value, 0);
+  }
+
+  function envelopeOf(row: OutboxEvent): DomainEvent {
+    return {
+      id: row.id,
+      type: row.type as EventType,
+      created_at: row.createdAt.toISOString(),
+      org_id: row.orgId,
+      environment: row.environment as DomainEvent['environment'],
+      data: row.data,
+    };
+  }
+
+  it('relays N events as exactly N jobs, with the event id as job id and the envelope as data, within a second', async () => {
+    const rows = await writeEvents(25);
+    await waitUntil(async () => (await jobTotal()) >= rows.length, 1_000, '25 jobs');
+    await waitUntil(async () => (await unrelayedCount()) === 0, 1_000, 'rows marked relayed');
+    const jobs = await allJobs();
+    expect(jobs).toHaveLength(rows.length);
+    const byId = new Map(jobs.map((job) => [job.id, job]));
+    for (const row of rows) {
+      const job = byId.get(row.id);
+      expect(job).toBeDefined();
+      expect(job!.name).toBe(EVENTS_JOB);
+      expect(job!.data).toEqual(envelopeOf(row));
+      expect(job!.opts).toMatchObject({ attempts: 10, removeOnComplete: { age: 86_400 }, removeOnFail: false });
+    }
+  });
+
+  it('relays more than a batch at once in id order, each exactly once', async () => {
+    const rows = [...(await writeEvents(150)), ...(await writeEvents(120))];
+    await waitUntil(async () => (await unrelayedCount()) === 0, 5_000, 'the outbox to drain');
+    const jobs = await allJobs();
+    expect(jobs.map((job) => job.id).sort()).toEqual(rows.map((row) => row.id).sort());
+  });
+
+  it('does not enqueue again an event re-sent after a crash between enqueue and commit', async () => {
+    const rows = await writeEvents(10);
+    await waitUntil(async () => (await unrelayedCount()) === 0, 2_000, 'first relay');
+    const before = await allJobs();
+    await unrelay(rows);
+    await waitUntil(async () => (await unrelayedCount()) === 0, 2_000, 're-relay');
+    const after = await allJobs();
+    expect(after).toHaveLength(10);
+    expect(after.map((job) => [job.id, job.timestamp]).sort()).toEqual(before.map((job) => [job.id, job.timestamp]).sort());
+  });
+
+  it('does not enqueue again an event whose job already completed (completed jobs keep their id for a day)', async () => {
+    // A consumer of the events queue (the webhook fan-out, in the worker) completes the jobs.
+    const config = harness.get(AppConfig);
+    const consumer = new Worker(EVENTS_QUEUE, async () => undefined, {
+      prefix: queuePrefix(config, EVENTS_QUEUE),
+      connection: bullConnection(config, RedisPurpose.QueueWorker),
+    });
+    try {
+      const rows = await writeEvents(5);
+      const ids = new Set(rows.map((row) => row.id));
+      const completedOfThese = async () => (await queue.getJobs(['completed'], 0, -1, true)).filter((job) => ids.has(job.id!));
+      await waitUntil(async () => (await completedOfThese()).length === 5, 5_000, 'the 5 jobs to complete');
+      const before = (await completedOfThese()).map((job) => [job.id, job.timestamp]).sort();
+      await unrelay(rows);
+      await waitUntil(async () => (await unrelayedCount()) === 0, 2_000, 're-relay');
+      const after = (await allJobs()).filter((job) => ids.has(job.id!));
+      expect(after.map((job) => [job.id, job.timestamp]).sort()).toEqual(before);
+    } finally {
+      await closeBullmq(consumer);
+    }
+  });
+
+  it('is woken by the commit notification rather than the poll timer', async () => {
+    // The relay is idle now: asleep until the backstop poll, unless a commit notifies it.
+    const notifiedBefore = await metricValue('outbox_relay_wakeups_total', { reason: 'notify' });
+    const rows = await writeEvents(3);
+    await waitUntil(async () => (await unrelayedCount()) === 0, 5_000, 'relay');
+
+    // Only a commit's NOTIFY counts as 'notify' (a reconnect is 'listening'): the trigger fired and the relay heard it.
+    expect(await metricValue('outbox_relay_wakeups_total', { reason: 'notify' })).toBeGreaterThan(notifiedBefore);
+    const jobs = (await allJobs()).filter((job) => rows.some((row) => row.id === job.id));
+    expect(jobs).toHaveLength(3);
+  });
+
+  it('reports outbox_unrelayed_events and outbox_relayed_total in the metrics registry', async () => {
+    const relayedBefore = await metricValue('outbox_relayed_total');
+    await writeEvents(7);
+    await waitUntil(async () => (await unrelayedCount()) === 0, 2_000, 'relay');
+    expect((await metricValue('outbox_relayed_total')) - relayedBefore).toBe(7);
+    // The text /metrics serves.
+    const scrape = await harness.get(MetricsService).registry.metrics();
+    expect(scrape).toMatch(/^outbox_unrelayed_events 0$/m);
+    expect(scrape).toMatch(/^outbox_relayed_total \d+$/m);
+  });
+});
