@@ -4,10 +4,12 @@ import { Reflector } from '@nestjs/core';
 
 import { AppConfig } from '@latchkey/config';
 import { Role } from '@latchkey/contracts';
-import { constantTimeEquals } from '@latchkey/crypto';
+import { constantTimeEquals, looksLikeManagementKey } from '@latchkey/crypto';
 import { AppError, PUBLIC_ROUTE, RequestWithPrincipal } from '@latchkey/platform';
 
 import { ALLOWED_ROLES, PLATFORM_ADMIN_ROUTE } from './access.decorators';
+import { authenticateManagementKey } from './management-key-auth';
+import { ACCEPTS_MANAGEMENT_KEY } from './management-key.decorators';
 import { bearerToken, hashSessionToken, SESSION_TOKEN_PREFIX } from './session-token';
 
 interface SessionRow {
@@ -48,6 +50,10 @@ export class AccessGuard implements CanActivate {
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ALLOWED_ROLES, targets);
     if (!allowed) throw new Error(`route ${request.method} ${request.url} declares neither @Public, @PlatformAdmin nor @Roles`);
 
+    if (looksLikeManagementKey(token)) {
+      const acceptsManagementKey = this.reflector.getAllAndOverride<boolean>(ACCEPTS_MANAGEMENT_KEY, targets) === true;
+      return authenticateManagementKey(this.em, this.config.get('KEY_HASH_SECRET'), request, token, { acceptsManagementKey, allowed });
+    }
     if (!token.startsWith(SESSION_TOKEN_PREFIX)) throw AppError.unauthenticated('Invalid or expired session.');
     const session = await this.findLiveSession(hashSessionToken(token));
     if (!session) throw AppError.unauthenticated('Invalid or expired session.');

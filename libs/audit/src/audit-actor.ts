@@ -15,6 +15,7 @@ export function actorFromRequest(request: FastifyRequest & { principal?: Princip
   const principal = request.principal;
   const base = { ip: clientIp(request), userAgent: userAgent(request) };
   if (principal?.kind === 'user') return { type: ActorType.User, id: principal.userId, ...base };
+  if (principal?.kind === 'management_key') return { type: ActorType.ManagementKey, id: principal.keyId, ...base };
   if (principal?.kind === 'platform') return { type: ActorType.Platform, id: null, ...base };
   return { type: ActorType.System, id: null, ...base };
 }

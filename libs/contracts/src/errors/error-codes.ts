@@ -66,6 +66,12 @@ export const ErrorCodes = {
   UNAUTHENTICATED: { kind: 'unauthenticated', status: 401, description: 'Credentials are missing, wrong or expired.' },
   FORBIDDEN: { kind: 'forbidden', status: 403, description: 'The caller may not do this.' },
   INSUFFICIENT_ROLE: { kind: 'forbidden', status: 403, description: "The member's role does not allow this action." },
+  SESSION_REQUIRED: {
+    kind: 'forbidden',
+    status: 403,
+    description: 'A management key called a route that only a person’s session may call.',
+  },
+  MANAGEMENT_KEY_IP_NOT_ALLOWED: { kind: 'forbidden', status: 403, description: 'The management key may not be used from this address.' },
   LIVE_MODE_NOT_ENABLED: {
     kind: 'forbidden',
     status: 403,

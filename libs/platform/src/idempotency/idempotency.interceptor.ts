@@ -125,13 +125,15 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
 function callerOf(request: RequestWithPrincipal): string {
   const principal = request.principal;
-  return principal?.kind === 'user' ? principal.userId : (principal?.kind ?? 'anonymous');
+  if (principal?.kind === 'user') return principal.userId;
+  if (principal?.kind === 'management_key') return principal.keyId;
+  return principal?.kind ?? 'anonymous';
 }
 
 /** Keys are per organisation for sessions; per credential for other callers; per address for anonymous ones. */
 function scopeOf(request: RequestWithPrincipal): string {
   const principal = request.principal;
-  if (principal?.kind === 'user') return `org:${principal.orgId}`;
+  if (principal?.kind === 'user' || principal?.kind === 'management_key') return `org:${principal.orgId}`;
   if (principal?.kind === 'platform') return 'platform';
   const authorization = request.headers.authorization;
   if (typeof authorization === 'string') return `auth:${sha256Hex(authorization)}`;

@@ -1,0 +1,26 @@
+import { canonicalCidr, isAddressAllowed } from './ip-allowlist';
+
+describe('management key IP allowlist', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7/32'],
+    ['10.1.2.3/8', '10.0.0.0/8'],
+    [' 2001:db8::1 ', '2001:db8::1/128'],
+    ['2001:db8:1::5/48', '2001:db8:1::/48'],
+  ])('writes %s as %s', (input, canonical) => {
+    expect(canonicalCidr(input)).toBe(canonical);
+  });
+
+  it.each(['', '10', '0x0a.0.0.1', '10.0.0.0/33', 'fe80::1%eth0', 'example.com', '1.2.3.4/'])('refuses %p', (input) => {
+    expect(canonicalCidr(input)).toBeNull();
+  });
+
+  it('allows any address with an empty list, else only addresses inside a range of the same family', () => {
+    expect(isAddressAllowed('198.51.100.1', [])).toBe(true);
+    expect(isAddressAllowed('203.0.113.9', ['203.0.113.0/24'])).toBe(true);
+    expect(isAddressAllowed('203.0.114.9', ['203.0.113.0/24'])).toBe(false);
+    expect(isAddressAllowed('::ffff:203.0.113.9', ['203.0.113.0/24'])).toBe(true);
+    expect(isAddressAllowed('2001:db8::9', ['203.0.113.0/24', '2001:db8::/32'])).toBe(true);
+    expect(isAddressAllowed('2001:db9::9', ['2001:db8::/32'])).toBe(false);
+    expect(isAddressAllowed('not an address', ['0.0.0.0/0'])).toBe(false);
+  });
+});

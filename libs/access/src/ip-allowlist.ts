@@ -1,0 +1,48 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * An allowlist entry in canonical CIDR form, or null when it is not an IPv4/IPv6
+ * address or CIDR: a single address becomes /32 (/128), a CIDR its network address
+ * (`10.1.2.3/8` → `10.0.0.0/8`). IPv4 must be four dotted decimals (ipaddr.js's looser
+ * forms such as `10` or `0x0a.0.0.1` are refused), and IPv6 zone ids mean nothing remotely.
+ */
+export function canonicalCidr(value: string): string | null {
+  const text = value.trim();
+  if (text.length === 0 || text.length > 64 || text.includes('%')) return null;
+  try {
+    if (text.includes('/')) {
+      if (ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) {
+        return `${ipaddr.IPv4.networkAddressFromCIDR(text).toString()}/${ipaddr.IPv4.parseCIDR(text)[1]}`;
+      }
+      if (ipaddr.IPv6.isValidCIDR(text)) {
+        return `${ipaddr.IPv6.networkAddressFromCIDR(text).toString()}/${ipaddr.IPv6.parseCIDR(text)[1]}`;
+      }
+      return null;
+    }
+    if (ipaddr.IPv4.isValidFourPartDecimal(text)) return `${ipaddr.IPv4.parse(text).toString()}/32`;
+    if (ipaddr.IPv6.isValid(text)) return `${ipaddr.IPv6.parse(text).toString()}/128`;
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+/**
+ * Whether the caller's address is in one of the CIDRs; an empty list allows any address.
+ * An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`, as a dual-stack socket reports) is
+ * matched as the IPv4 address it carries. An address that does not parse is outside.
+ */
+export function isAddressAllowed(address: string, allowlist: readonly string[]): boolean {
+  if (allowlist.length === 0) return true;
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(address);
+  } catch {
+    return false;
+  }
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  return allowlist.some((cidr) => {
+    const range = ipaddr.parseCIDR(cidr);
+    return range[0].kind() === parsed.kind() && parsed.match(range);
+  });
+}
