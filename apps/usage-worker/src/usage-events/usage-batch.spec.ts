@@ -7,7 +7,7 @@ import {
   legacyUsageBatch,
   MalformedUsageBatchError,
   parseUsageBatch,
-  requestLogRows,
+  requestLogColumns,
 } from './usage-batch';
 
 function event(overrides: Partial<UsageEvent> = {}): UsageEvent {
@@ -53,8 +53,8 @@ describe('usage batches', () => {
       batch([event({ key_id: null, code: 'NOT_FOUND' }), event({ key_id: null, org_id: null, environment: null })]),
     );
     expect(aggregateCounters(events)).toEqual([]);
-    expect(requestLogRows(events, () => true).map((row) => row.code)).toEqual(['NOT_FOUND']);
-    expect(requestLogRows(events, () => false)).toEqual([]);
+    expect(requestLogColumns(events, () => true).code).toEqual(['NOT_FOUND']);
+    expect(requestLogColumns(events, () => false).id).toEqual([]);
   });
 
   it('keeps the latest check per key', () => {
@@ -70,9 +70,9 @@ describe('usage batches', () => {
 
   it('gives log rows ids that sort by check time', () => {
     const { events } = parseUsageBatch(batch([event({ at: '2026-11-23T10:00:01.000Z' }), event({ at: '2026-11-23T10:00:00.000Z' })]));
-    const [later, earlier] = requestLogRows(events, () => true);
-    expect(later.id > earlier.id).toBe(true);
-    expect(later.id).toMatch(/^req_[0-9A-Z]{26}$/);
+    const [later, earlier] = requestLogColumns(events, () => true).id;
+    expect(later > earlier).toBe(true);
+    expect(later).toMatch(/^req_[0-9A-Z]{26}$/);
   });
 
   it('refuses a batch without an id or columns, and drops events that break the contract', () => {

@@ -16,18 +16,23 @@ export interface CounterRow {
   n: number;
 }
 
-/** One row of the per-batch request-log insert. */
-export interface RequestLogRow {
-  id: string;
-  key_id: string | null;
-  org_id: string;
-  environment: Environment;
-  code: VerifyCode;
-  ip: string | null;
-  method: string | null;
-  path: string | null;
-  latency_us: number;
-  at: string;
+/**
+ * The per-batch request-log insert as columns, one array per field (row i is every
+ * array's element i): bound as Postgres arrays and read back with `unnest`, so no row
+ * is ever an object or a JSON text.
+ */
+export interface RequestLogColumns {
+  id: string[];
+  key_id: (string | null)[];
+  org_id: string[];
+  environment: Environment[];
+  code: VerifyCode[];
+  ip: (string | null)[];
+  method: (string | null)[];
+  path: (string | null)[];
+  latency_us: number[];
+  /** Milliseconds since the epoch. */
+  at_ms: number[];
 }
 
 /** A usage event that passed the contract checks, its time parsed. */
@@ -189,27 +194,40 @@ export function latestUseByKey(events: CheckedUsageEvent[]): { key_id: string; a
 }
 
 /**
- * The request-log rows of a batch: every check that belongs to an organisation and
- * an environment, except those `keepLog` refuses (past retention: their day's
- * partition is gone, or about to be). The id is a ULID of the check's time, so
- * logs list newest first by id.
+ * The request-log rows of a batch, as columns: every check that belongs to an
+ * organisation and an environment, except those `keepLog` refuses (past retention:
+ * their day's partition is gone, or about to be). The id is a ULID of the check's
+ * time, so logs list newest first by id.
  */
-export function requestLogRows(events: CheckedUsageEvent[], keepLog: (environment: Environment, at: Date) => boolean): RequestLogRow[] {
-  const rows: RequestLogRow[] = [];
+export function requestLogColumns(
+  events: CheckedUsageEvent[],
+  keepLog: (environment: Environment, at: Date) => boolean,
+): RequestLogColumns {
+  const columns: RequestLogColumns = {
+    id: [],
+    key_id: [],
+    org_id: [],
+    environment: [],
+    code: [],
+    ip: [],
+    method: [],
+    path: [],
+    latency_us: [],
+    at_ms: [],
+  };
   for (const event of events) {
     if (!event.org_id || !event.environment || !keepLog(event.environment, event.atDate)) continue;
-    rows.push({
-      id: `${IdPrefix.Request}_${ulidAt(event.atDate.getTime())}`,
-      key_id: event.key_id,
-      org_id: event.org_id,
-      environment: event.environment,
-      code: event.code,
-      ip: event.ip,
-      method: event.method,
-      path: event.path,
-      latency_us: Math.round(event.latency_us),
-      at: event.atDate.toISOString(),
-    });
+    const atMs = event.atDate.getTime();
+    columns.id.push(`${IdPrefix.Request}_${ulidAt(atMs)}`);
+    columns.key_id.push(event.key_id);
+    columns.org_id.push(event.org_id);
+    columns.environment.push(event.environment);
+    columns.code.push(event.code);
+    columns.ip.push(event.ip);
+    columns.method.push(event.method);
+    columns.path.push(event.path);
+    columns.latency_us.push(Math.round(event.latency_us));
+    columns.at_ms.push(atMs);
   }
-  return rows;
+  return columns;
 }

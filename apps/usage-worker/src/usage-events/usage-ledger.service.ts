@@ -1,4 +1,5 @@
 import { MikroORM } from '@mikro-orm/core';
+import { Knex } from '@mikro-orm/knex';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
@@ -12,12 +13,14 @@ import { RequestLogRetentionService } from './request-log-retention.service';
 import {
   aggregateCounters,
   CheckedUsageEvent,
+  CounterRow,
   latestUseByKey,
   LEGACY_BATCH_REASON,
   LegacyUsageBatch,
   ParsedUsageBatch,
   QuarantinedUsageEvent,
-  requestLogRows,
+  requestLogColumns,
+  RequestLogColumns,
 } from './usage-batch';
 
 export interface RecordedBatch {
@@ -29,11 +32,43 @@ export interface RecordedBatch {
   quarantined: QuarantinedUsageEvent[];
 }
 
-/** The record types the batch's statements read their JSON parameter as; a probe casts to the same. */
-const COUNTER_COLUMNS = 'key_id text, granularity text, bucket_start timestamptz, code text, org_id text, environment text, n bigint';
-const LOG_COLUMNS =
-  'id text, key_id text, org_id text, environment text, code text, ip text, method text, path text, latency_us bigint, at timestamptz';
-const LAST_USED_COLUMNS = 'key_id text, at timestamptz';
+/**
+ * The arrays each statement binds, with the Postgres array type it casts each to: the
+ * statements and the probe that finds a refused event read them through the same
+ * `unnest(...)`, so a value one refuses the other refuses too.
+ */
+const COUNTER_UNNEST =
+  'unnest(?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::bigint[]) ' +
+  'as c(key_id, granularity, bucket_start, code, org_id, environment, n)';
+const LOG_UNNEST =
+  'unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[]) ' +
+  'as u(id, key_id, org_id, environment, code, ip, method, path, latency_us, at_ms)';
+const LAST_USED_UNNEST = 'unnest(?::text[], ?::timestamptz[]) as u(key_id, at)';
+
+/** One bound array per column. */
+type Arrays = Knex.Value[];
+
+function counterArrays(rows: CounterRow[]): Arrays {
+  const columns: (string | number)[][] = [[], [], [], [], [], [], []];
+  for (const row of rows) {
+    columns[0].push(row.key_id);
+    columns[1].push(row.granularity);
+    columns[2].push(row.bucket_start);
+    columns[3].push(row.code);
+    columns[4].push(row.org_id);
+    columns[5].push(row.environment);
+    columns[6].push(row.n);
+  }
+  return columns;
+}
+
+function logArrays(logs: RequestLogColumns): Arrays {
+  return [logs.id, logs.key_id, logs.org_id, logs.environment, logs.code, logs.ip, logs.method, logs.path, logs.latency_us, logs.at_ms];
+}
+
+function lastUsedArrays(rows: { key_id: string; at: string }[]): Arrays {
+  return [rows.map((row) => row.key_id), rows.map((row) => row.at)];
+}
 
 /** SQLSTATE class 22, data exception: the value itself is what Postgres refuses, so retrying cannot help. */
 function isDataException(error: unknown): error is Error & { code: string } {
@@ -53,7 +88,8 @@ function isDataException(error: unknown): error is Error & { code: string } {
  *  4. one update of `api_keys.last_used_at` = greatest(existing, latest check) per key.
  * A crash, stall or error anywhere before commit leaves nothing behind and BullMQ
  * retries the batch; a crash after commit makes the retry stop at step 1. Rows go in
- * as one JSON parameter (`jsonb_to_recordset`): one bind value however large the batch.
+ * as columns, one bound array per field read back with `unnest` (decision 0012): no row
+ * object, no JSON text, and no copy of the data spliced into the statement's text.
  *
  * One value Postgres refuses fails the statement, and with it every tenant's checks
  * in the batch. parseUsageBatch sets the known cases aside; should Postgres still
@@ -92,7 +128,7 @@ export class UsageLedgerService {
   private async write(batch: ParsedUsageBatch, now: Date): Promise<RecordedBatch> {
     const counters = aggregateCounters(batch.events);
     const futureLimit = now.getTime() + FUTURE_LIMIT_DAYS * DAY_MS;
-    const logs = requestLogRows(batch.events, (_environment, at) => at.getTime() < futureLimit);
+    const logs = requestLogColumns(batch.events, (_environment, at) => at.getTime() < futureLimit);
     const lastUsed = latestUseByKey(batch.events);
     const em = this.orm.em.fork() as EntityManager;
     const counted = await em.transactional(async (tx) => {
@@ -101,38 +137,38 @@ export class UsageLedgerService {
         [batch.batchId],
       );
       if (inserted.length === 0) return false;
+      // Bound parameters through the transaction's own connection: MikroORM's execute would
+      // splice every value into the statement's text, the batch's whole data escaped and copied.
+      const trx = tx.getTransactionContext<Knex.Transaction>()!;
       if (counters.length > 0) {
-        await tx.execute(
+        await trx.raw(
           `insert into usage_counters (key_id, granularity, bucket_start, code, org_id, environment, owner_id, count)
            select c.key_id, c.granularity, c.bucket_start, c.code, c.org_id, c.environment, k.owner_id, c.n
-             from jsonb_to_recordset(?::jsonb) as c(${COUNTER_COLUMNS})
+             from ${COUNTER_UNNEST}
              left join api_keys k on k.id = c.key_id
             -- One lock order for every batch: concurrent upserts never deadlock on each other.
             order by c.key_id, c.granularity, c.bucket_start, c.code
            on conflict (key_id, granularity, bucket_start, code) do update set count = usage_counters.count + excluded.count`,
-          [JSON.stringify(counters)],
-          'run',
+          counterArrays(counters),
         );
       }
-      if (logs.length > 0) {
-        await tx.execute(
+      if (logs.id.length > 0) {
+        await trx.raw(
           `insert into request_logs (id, key_id, org_id, environment, code, ip, method, path, latency_us, at)
            select r.id, r.key_id, r.org_id, r.environment, r.code, r.ip, r.method, r.path, r.latency_us, r.at
-             from jsonb_to_recordset(?::jsonb) as r(${LOG_COLUMNS})
+             from (select u.*, timestamptz 'epoch' + u.at_ms * interval '1 millisecond' as at from ${LOG_UNNEST}) as r
              left join organizations o on o.id = r.org_id
             -- A check already past its organisation's window (a late batch) would only be deleted again.
             where r.at >= ?::timestamptz - make_interval(days => ${this.logWindowDays})`,
-          [JSON.stringify(logs), now],
-          'run',
+          [...logArrays(logs), now],
         );
       }
       if (lastUsed.length > 0) {
-        await tx.execute(
+        await trx.raw(
           `update api_keys k set last_used_at = greatest(k.last_used_at, u.at)
-             from jsonb_to_recordset(?::jsonb) as u(${LAST_USED_COLUMNS})
+             from ${LAST_USED_UNNEST}
             where k.id = u.key_id and (k.last_used_at is null or k.last_used_at < u.at)`,
-          [JSON.stringify(lastUsed)],
-          'run',
+          lastUsedArrays(lastUsed),
         );
       }
       if (batch.quarantined.length > 0) await this.quarantine(tx, batch.batchId, batch.quarantined);
@@ -206,16 +242,16 @@ export class UsageLedgerService {
   }
 
   private async probe(events: CheckedUsageEvent[]): Promise<{ code: string } | null> {
-    const connection = this.orm.em.getConnection();
-    const casts: [string, unknown[]][] = [
-      [COUNTER_COLUMNS, aggregateCounters(events)],
-      [LOG_COLUMNS, requestLogRows(events, () => true)],
-      [LAST_USED_COLUMNS, latestUseByKey(events)],
+    const knex = (this.orm.em.getConnection() as unknown as { getKnex(): Knex }).getKnex();
+    const casts: [string, Arrays][] = [
+      [COUNTER_UNNEST, counterArrays(aggregateCounters(events))],
+      [LOG_UNNEST, logArrays(requestLogColumns(events, () => true))],
+      [LAST_USED_UNNEST, lastUsedArrays(latestUseByKey(events))],
     ];
     try {
-      for (const [columns, rows] of casts) {
+      for (const [from, arrays] of casts) {
         // Every column is read, so every value is cast as the real statement casts it.
-        await connection.execute(`select count(r.*) from jsonb_to_recordset(?::jsonb) as r(${columns})`, [JSON.stringify(rows)]);
+        await knex.raw(`select count(t.*) from (select * from ${from}) as t`, arrays);
       }
       return null;
     } catch (error) {
