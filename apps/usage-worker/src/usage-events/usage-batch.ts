@@ -1,5 +1,5 @@
 import { isPostgresText, readUsageColumns, UsageBatchJobData, UsageEvent, VERIFY_CODES, VerifyCode } from '@latchkey/contracts';
-import { USAGE_GRANULARITIES, usageBucketStart, UsageGranularity } from '@latchkey/db';
+import { USAGE_BUCKET_MS, USAGE_GRANULARITIES, UsageGranularity } from '@latchkey/db';
 import { IdPrefix, isUlidTime, ulidAt } from '@latchkey/ids';
 
 const ENVIRONMENTS = ['test', 'live'] as const;
@@ -106,12 +106,23 @@ export function parseUsageBatch(data: unknown): ParsedUsageBatch {
   }
   const events: CheckedUsageEvent[] = [];
   const quarantined: QuarantinedUsageEvent[] = [];
-  for (const item of items) {
-    const checked = checkEvent(item);
+  // readUsageColumns checked the columns fit together: each time is read from them, not parsed back from `at`.
+  const { at_base_ms: base, at_ms: offsets } = batch.columns;
+  for (let row = 0; row < items.length; row += 1) {
+    const item = items[row];
+    const offset = offsets[row];
+    const atMs = typeof offset === 'number' ? base + offset : Number.NaN;
+    const checked = checkEvent(item, atMs);
     if (!checked) continue;
     const reason = postgresRefusal(checked);
-    if (reason === null) events.push(checked);
-    else quarantined.push({ event: item, reason });
+    if (reason !== null) {
+      quarantined.push({ event: item, reason });
+      continue;
+    }
+    // The reader's own fresh object: it gains its parsed time rather than being copied.
+    const counted = checked as CheckedUsageEvent;
+    counted.atDate = new Date(atMs);
+    events.push(counted);
   }
   return { batchId, events, rejected: items.length - events.length - quarantined.length, quarantined };
 }
@@ -119,7 +130,7 @@ export function parseUsageBatch(data: unknown): ParsedUsageBatch {
 const TEXT_FIELDS = ['key_id', 'org_id', 'ip', 'method', 'path'] as const;
 
 /** Why Postgres would refuse this event's row (and with it the whole statement), or null. */
-export function postgresRefusal(event: CheckedUsageEvent): string | null {
+export function postgresRefusal(event: UsageEvent): string | null {
   for (const field of TEXT_FIELDS) {
     const value = event[field];
     if (value !== null && !isPostgresText(value)) return `${field} holds a NUL byte or an unpaired surrogate`;
@@ -129,19 +140,18 @@ export function postgresRefusal(event: CheckedUsageEvent): string | null {
   return null;
 }
 
-function checkEvent(value: unknown): CheckedUsageEvent | null {
+function checkEvent(value: unknown, atMs: number): UsageEvent | null {
   if (!value || typeof value !== 'object') return null;
   const event = value as UsageEvent;
   if (!VERIFY_CODES.includes(event.code)) return null;
   if (typeof event.at !== 'string') return null;
-  const atDate = new Date(event.at);
   // A time a ULID cannot encode would fail the whole batch's log ids.
-  if (!isUlidTime(atDate.getTime())) return null;
+  if (!isUlidTime(atMs)) return null;
   if (typeof event.latency_us !== 'number' || !Number.isFinite(event.latency_us) || event.latency_us < 0) return null;
   if (!isNullableString(event.key_id) || !isNullableString(event.org_id)) return null;
   if (!isNullableString(event.ip) || !isNullableString(event.method) || !isNullableString(event.path)) return null;
   if (event.environment !== null && !ENVIRONMENTS.includes(event.environment)) return null;
-  return { ...event, atDate };
+  return event;
 }
 
 function isNullableString(value: unknown): value is string | null {
@@ -154,25 +164,47 @@ function isNullableString(value: unknown): value is string | null {
  * upserts lock rows in the same order (no deadlocks between batches). Checks
  * without a key or an organisation (malformed or unknown keys) belong to no
  * tenant's usage and are not counted here.
+ *
+ * Each check is looked at once, for its minute; the hour and day rows are summed from
+ * the minute rows, and each bucket's time is formatted once per batch, not per check.
  */
 export function aggregateCounters(events: CheckedUsageEvent[]): CounterRow[] {
-  const rows = new Map<string, CounterRow>();
+  const minutes = new Map<string, { event: CheckedUsageEvent; minuteMs: number; n: number }>();
+  const minuteMs = USAGE_BUCKET_MS.minute;
   for (const event of events) {
     if (!event.key_id || !event.org_id || !event.environment) continue;
+    const bucket = Math.floor(event.atDate.getTime() / minuteMs) * minuteMs;
+    const id = `${event.key_id}\u0000${event.code}\u0000${bucket}`;
+    const row = minutes.get(id);
+    if (row) row.n += 1;
+    else minutes.set(id, { event, minuteMs: bucket, n: 1 });
+  }
+  const bucketText = new Map<number, string>();
+  const textOf = (ms: number): string => {
+    let text = bucketText.get(ms);
+    if (text === undefined) {
+      text = new Date(ms).toISOString();
+      bucketText.set(ms, text);
+    }
+    return text;
+  };
+  const rows = new Map<string, CounterRow>();
+  for (const { event, minuteMs: bucket, n } of minutes.values()) {
     for (const granularity of USAGE_GRANULARITIES) {
-      const bucketStart = usageBucketStart(event.atDate, granularity).toISOString();
+      const size = USAGE_BUCKET_MS[granularity];
+      const bucketStart = textOf(Math.floor(bucket / size) * size);
       const id = `${event.key_id}\u0000${granularity}\u0000${bucketStart}\u0000${event.code}`;
       const row = rows.get(id);
-      if (row) row.n += 1;
+      if (row) row.n += n;
       else {
         rows.set(id, {
-          key_id: event.key_id,
+          key_id: event.key_id!,
           granularity,
           bucket_start: bucketStart,
           code: event.code,
-          org_id: event.org_id,
-          environment: event.environment,
-          n: 1,
+          org_id: event.org_id!,
+          environment: event.environment!,
+          n,
         });
       }
     }
@@ -182,15 +214,16 @@ export function aggregateCounters(events: CheckedUsageEvent[]): CounterRow[] {
 
 /** The latest check time per key, sorted by key id (same lock order as above). */
 export function latestUseByKey(events: CheckedUsageEvent[]): { key_id: string; at: string }[] {
-  const latest = new Map<string, Date>();
+  const latest = new Map<string, number>();
   for (const event of events) {
     if (!event.key_id) continue;
+    const at = event.atDate.getTime();
     const seen = latest.get(event.key_id);
-    if (!seen || seen < event.atDate) latest.set(event.key_id, event.atDate);
+    if (seen === undefined || seen < at) latest.set(event.key_id, at);
   }
   return [...latest.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([keyId, at]) => ({ key_id: keyId, at: at.toISOString() }));
+    .map(([keyId, at]) => ({ key_id: keyId, at: new Date(at).toISOString() }));
 }
 
 /**
