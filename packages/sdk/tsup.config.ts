@@ -8,7 +8,7 @@ import { defineConfig } from 'tsup';
  * optional peer the Redis verifier imports only when it is used.
  */
 export default defineConfig({
-  entry: { index: 'src/index.ts', management: 'src/management.ts' },
+  entry: { index: 'src/index.ts', management: 'src/management.ts', nestjs: 'src/nestjs.ts' },
   format: ['esm', 'cjs'],
   outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.cjs' }),
   dts: true,
@@ -19,6 +19,6 @@ export default defineConfig({
   sourcemap: false,
   splitting: false,
   treeshake: true,
-  external: ['ioredis'],
+  external: ['ioredis', '@nestjs/common', '@nestjs/core'],
   noExternal: [/^@latchkey\//],
 });
