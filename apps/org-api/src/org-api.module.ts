@@ -5,6 +5,7 @@ import { MailerModule } from '@latchkey/mailer';
 import { AlertsModule } from './alerts/alerts.module';
 import { AuditLogsModule } from './audit-logs/audit-logs.module';
 import { AuthModule } from './auth/auth.module';
+import { ManagementKeysModule } from './management-keys/management-keys.module';
 import { MembersModule } from './members/members.module';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { OrgsRpcModule } from './orgs-rpc/orgs-rpc.module';
@@ -21,6 +22,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     AuditLogsModule,
     AuthModule,
     MailerModule,
+    ManagementKeysModule,
     MembersModule,
     OrganizationsModule,
     OrgsRpcModule,

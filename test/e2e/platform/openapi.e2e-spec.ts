@@ -84,6 +84,7 @@ describe('OpenAPI document', () => {
     expect(document.paths['/v1/auth/login'].post.security).toEqual([]);
     expect(document.paths['/v1/verify'].post.security).toEqual([{ internalToken: [] }]);
     expect(document.paths['/v1/check'].get.security).toEqual([{ internalToken: [] }]);
-    expect(document.paths['/v1/api-keys'].post.security).toEqual([{ session: [] }]);
+    expect(document.paths['/v1/api-keys'].post.security).toEqual([{ session: [] }, { managementKey: [] }]);
+    expect(document.paths['/v1/management-keys'].post.security).toEqual([{ session: [] }]);
   });
 });

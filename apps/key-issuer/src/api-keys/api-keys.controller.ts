@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, OrgPrincipal, ROLE_RULES, Roles } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { Page } from '@latchkey/contracts';
 import { ApiEnvelope } from '@latchkey/platform';
@@ -26,6 +26,7 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.keyCreators)
   @ApiOperation({
     summary: 'Issue a key (owner, admin, developer). The answer is the only time the secret is shown.',
@@ -36,7 +37,7 @@ export class ApiKeysController {
   })
   @ApiEnvelope(ApiKeyWithSecretResponseDto, { status: HttpStatus.CREATED })
   create(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Body() dto: CreateApiKeyDto,
     @Req() request: FastifyRequest,
   ): Promise<ApiKeyWithSecretResponseDto> {
@@ -44,22 +45,25 @@ export class ApiKeysController {
   }
 
   @Get()
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({ summary: 'Keys of the organisation, newest first, with search and filters.' })
   @ApiEnvelope(ApiKeyResponseDto, { list: true })
-  list(@CurrentUser() user: UserPrincipal, @Query() query: ListApiKeysQueryDto): Promise<Page<ApiKeyResponseDto>> {
+  list(@CurrentMember() user: OrgPrincipal, @Query() query: ListApiKeysQueryDto): Promise<Page<ApiKeyResponseDto>> {
     return this.keys.list(user, query, query.toPageRequest());
   }
 
   @Get(':id')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({ summary: 'One key.' })
   @ApiEnvelope(ApiKeyResponseDto)
-  get(@CurrentUser() user: UserPrincipal, @Param('id') id: string): Promise<ApiKeyResponseDto> {
+  get(@CurrentMember() user: OrgPrincipal, @Param('id') id: string): Promise<ApiKeyResponseDto> {
     return this.keys.get(user, id);
   }
 
   @Patch(':id')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.keyCreators)
   @ApiOperation({
     summary: 'Edit a key: name, description, expires_at, permissions, restrictions, rate_limit, quota, metadata, owner_id.',
@@ -67,7 +71,7 @@ export class ApiKeysController {
   })
   @ApiEnvelope(ApiKeyResponseDto)
   update(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Body() dto: UpdateApiKeyDto,
     @Req() request: FastifyRequest,
@@ -76,24 +80,27 @@ export class ApiKeysController {
   }
 
   @Post(':id/disable')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.keyCreators)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Pause a key; checks answer DISABLED until it is enabled. Idempotent.', description: CHANGE_RULE })
   @ApiEnvelope(ApiKeyResponseDto)
-  disable(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
+  disable(@CurrentMember() user: OrgPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
     return this.keys.disable(user, id, actorFromRequest(request));
   }
 
   @Post(':id/enable')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.keyCreators)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Resume a disabled key. Idempotent.', description: CHANGE_RULE })
   @ApiEnvelope(ApiKeyResponseDto)
-  enable(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
+  enable(@CurrentMember() user: OrgPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
     return this.keys.enable(user, id, actorFromRequest(request));
   }
 
   @Post(':id/roll')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.keyCreators)
   // 200, not 201: rolling changes an existing key rather than creating a resource.
   @HttpCode(HttpStatus.OK)
@@ -104,7 +111,7 @@ export class ApiKeysController {
   })
   @ApiEnvelope(ApiKeyWithSecretResponseDto)
   roll(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Body() dto: RollApiKeyDto,
     @Req() request: FastifyRequest,
@@ -113,6 +120,7 @@ export class ApiKeysController {
   }
 
   @Post(':id/revoke')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.keyCreators)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -120,15 +128,16 @@ export class ApiKeysController {
     description: CHANGE_RULE,
   })
   @ApiEnvelope(ApiKeyResponseDto)
-  revoke(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
+  revoke(@CurrentMember() user: OrgPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
     return this.keys.revoke(user, id, actorFromRequest(request));
   }
 
   @Delete(':id')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.keyCreators)
   @ApiOperation({ summary: 'Delete a key for good. The audit log and the api_key.deleted event keep its id.', description: CHANGE_RULE })
   @ApiEnvelope(ApiKeyResponseDto, { description: 'The key as it was' })
-  delete(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
+  delete(@CurrentMember() user: OrgPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<ApiKeyResponseDto> {
     return this.keys.delete(user, id, actorFromRequest(request));
   }
 }

@@ -2,7 +2,7 @@ import { FilterQuery, LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
-import { UserPrincipal } from '@latchkey/access';
+import { actingIdOf, OrgPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
 import { EventType, KeyChangedNotice, OrganizationReply, OrgsPattern, Page, PageRequest } from '@latchkey/contracts';
@@ -74,8 +74,12 @@ export class ApiKeysService {
     this.hashSecret = config.get('KEY_HASH_SECRET');
   }
 
-  async create(principal: UserPrincipal, input: CreateApiKeyDto, actor: AuditActor): Promise<ApiKeyWithSecretResponseDto> {
-    assertApiKeyActionAllowed(principal, ApiKeyAction.Create);
+  async create(principal: OrgPrincipal, input: CreateApiKeyDto, actor: AuditActor): Promise<ApiKeyWithSecretResponseDto> {
+    assertApiKeyActionAllowed(policyActorOf(principal), ApiKeyAction.Create);
+    const scope = environmentScopeOf(principal);
+    if (scope.environment && input.environment !== scope.environment) {
+      throw new AppError('FORBIDDEN', `This management key issues ${scope.environment} keys only.`);
+    }
     if (input.expires_in_days !== undefined && (input.expires_at ?? null) !== null) {
       throw AppError.validation('Send expires_in_days or expires_at, not both.', [
         { field: 'expires_at', message: 'expires_at cannot be combined with expires_in_days' },
@@ -102,7 +106,7 @@ export class ApiKeysService {
         prefix: `${ApiKeyKind.Secret}_${input.environment}_`,
         last4: secret.slice(-4),
         secretHash: this.hash(secret),
-        createdBy: principal.userId,
+        createdBy: actingIdOf(principal),
         ownerId: input.owner_id ?? null,
         permissions: input.permissions ?? [],
         restrictions: mergeRestrictions(input.restrictions, EMPTY_RESTRICTIONS),
@@ -134,10 +138,10 @@ export class ApiKeysService {
     return { ...created.view, secret };
   }
 
-  async list(principal: UserPrincipal, filter: ApiKeyListFilter, page: PageRequest): Promise<Page<ApiKeyResponseDto>> {
+  async list(principal: OrgPrincipal, filter: ApiKeyListFilter, page: PageRequest): Promise<Page<ApiKeyResponseDto>> {
     // One clock for the filter and the derived status, so a listed key never contradicts the filter.
     const now = new Date();
-    const conditions: FilterQuery<ApiKey>[] = [{ organization: principal.orgId }];
+    const conditions: FilterQuery<ApiKey>[] = [{ organization: principal.orgId, ...environmentScopeOf(principal) }];
     if (filter.environment) conditions.push({ environment: filter.environment });
     if (filter.created_by) conditions.push({ createdBy: filter.created_by });
     if (filter.owner_id) conditions.push({ ownerId: filter.owner_id });
@@ -158,14 +162,16 @@ export class ApiKeysService {
     return keys.map((key) => ApiKeyResponseDto.from(key, now));
   }
 
-  async get(principal: UserPrincipal, keyId: string): Promise<ApiKeyResponseDto> {
-    const key = isIdOf(IdPrefix.ApiKey, keyId) ? await this.em.findOne(ApiKey, { id: keyId, organization: principal.orgId }) : null;
+  async get(principal: OrgPrincipal, keyId: string): Promise<ApiKeyResponseDto> {
+    const key = isIdOf(IdPrefix.ApiKey, keyId)
+      ? await this.em.findOne(ApiKey, { id: keyId, organization: principal.orgId, ...environmentScopeOf(principal) })
+      : null;
     if (!key) throw AppError.notFound('API key');
-    assertApiKeyActionAllowed(principal, ApiKeyAction.Read, key);
+    assertApiKeyActionAllowed(policyActorOf(principal), ApiKeyAction.Read, key);
     return ApiKeyResponseDto.from(key);
   }
 
-  async update(principal: UserPrincipal, keyId: string, input: UpdateApiKeyDto, actor: AuditActor): Promise<ApiKeyResponseDto> {
+  async update(principal: OrgPrincipal, keyId: string, input: UpdateApiKeyDto, actor: AuditActor): Promise<ApiKeyResponseDto> {
     const fields = Object.keys(input).filter((field) => (input as Record<string, unknown>)[field] !== undefined);
     if (fields.length === 0) throw AppError.validation('Send at least one field to change.');
     return this.change(principal, keyId, ApiKeyAction.Update, actor, (key, now) => {
@@ -195,7 +201,7 @@ export class ApiKeysService {
   }
 
   /** Pauses a key without losing it; disabling a disabled key answers it as it is. */
-  async disable(principal: UserPrincipal, keyId: string, actor: AuditActor): Promise<ApiKeyResponseDto> {
+  async disable(principal: OrgPrincipal, keyId: string, actor: AuditActor): Promise<ApiKeyResponseDto> {
     return this.change(principal, keyId, ApiKeyAction.Disable, actor, (key, now) => {
       assertNotRevoked(key);
       if (key.disabledAt) return { answer: ApiKeyResponseDto.from(key, now), change: null };
@@ -217,7 +223,7 @@ export class ApiKeysService {
   }
 
   /** Resumes a disabled key; enabling an enabled key answers it as it is. */
-  async enable(principal: UserPrincipal, keyId: string, actor: AuditActor): Promise<ApiKeyResponseDto> {
+  async enable(principal: OrgPrincipal, keyId: string, actor: AuditActor): Promise<ApiKeyResponseDto> {
     return this.change(principal, keyId, ApiKeyAction.Enable, actor, (key, now) => {
       assertNotRevoked(key);
       if (!key.disabledAt) return { answer: ApiKeyResponseDto.from(key, now), change: null };
@@ -244,7 +250,7 @@ export class ApiKeysService {
    * period ends the earlier old secret's grace at once.
    */
   async roll(
-    principal: UserPrincipal,
+    principal: OrgPrincipal,
     keyId: string,
     expireOldInSeconds: number | undefined,
     actor: AuditActor,
@@ -286,7 +292,7 @@ export class ApiKeysService {
   }
 
   /** Final. Revoking a revoked key answers it as it is (a retried click is not an error). */
-  async revoke(principal: UserPrincipal, keyId: string, actor: AuditActor): Promise<ApiKeyResponseDto> {
+  async revoke(principal: OrgPrincipal, keyId: string, actor: AuditActor): Promise<ApiKeyResponseDto> {
     return this.change(principal, keyId, ApiKeyAction.Revoke, actor, (key, now) => {
       if (key.revokedAt) return { answer: ApiKeyResponseDto.from(key, now), change: null };
       const before = { status: ApiKeyResponseDto.from(key, now).status, revoked_at: null };
@@ -307,7 +313,7 @@ export class ApiKeysService {
   }
 
   /** Removes the key for good; the audit row and the event keep its id. Answers the key as it was. */
-  async delete(principal: UserPrincipal, keyId: string, actor: AuditActor): Promise<ApiKeyResponseDto> {
+  async delete(principal: OrgPrincipal, keyId: string, actor: AuditActor): Promise<ApiKeyResponseDto> {
     return this.change(principal, keyId, ApiKeyAction.Delete, actor, (key, now, em) => {
       const answer = ApiKeyResponseDto.from(key, now);
       em.remove(key);
@@ -325,7 +331,7 @@ export class ApiKeysService {
    * answered to before or after, so auth-check drops each cached entry.
    */
   private async change<T extends ApiKeyResponseDto>(
-    principal: UserPrincipal,
+    principal: OrgPrincipal,
     keyId: string,
     action: ApiKeyAction,
     actor: AuditActor,
@@ -335,11 +341,11 @@ export class ApiKeysService {
     const result = await this.em.transactional(async (em) => {
       const key = await em.findOne(
         ApiKey,
-        { id: keyId, organization: principal.orgId },
+        { id: keyId, organization: principal.orgId, ...environmentScopeOf(principal) },
         { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
       );
       if (!key) throw AppError.notFound('API key');
-      assertApiKeyActionAllowed(principal, action, key);
+      assertApiKeyActionAllowed(policyActorOf(principal), action, key);
       const hashesBefore = [key.secretHash, key.previousSecretHash].filter((hash): hash is string => hash !== null);
       const now = new Date();
       const outcome = apply(key, now, em);
@@ -385,6 +391,19 @@ export class ApiKeysService {
   private hash(secret: string): string {
     return hmacSha256Hex(this.hashSecret, secret);
   }
+}
+
+/** The key policy's view of a caller: a management key acts as its role, and owns the keys it created. */
+function policyActorOf(principal: OrgPrincipal): { role: OrgPrincipal['role']; userId: string } {
+  return { role: principal.role, userId: actingIdOf(principal) };
+}
+
+/**
+ * A management key narrowed to one environment sees and issues only that environment's
+ * keys; another environment's key is a 404, as another tenant's is.
+ */
+function environmentScopeOf(principal: OrgPrincipal): { environment?: ApiKeyEnvironment } {
+  return principal.kind === 'management_key' && principal.environment ? { environment: principal.environment } : {};
 }
 
 function assertNotRevoked(key: ApiKey): void {

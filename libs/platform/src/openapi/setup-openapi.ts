@@ -24,6 +24,10 @@ export function buildOpenApiDocument(app: INestApplication, targets: readonly st
     )
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/login' }, 'session')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'Management key `lk_mgmt_…` (docs/api-conventions.md#management-keys)' },
+      'managementKey',
+    )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'PLATFORM_ADMIN_TOKEN of the operator' }, 'platform')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-internal-token', description: 'INTERNAL_TOKEN of the deployment' }, 'internalToken')
     .build();
