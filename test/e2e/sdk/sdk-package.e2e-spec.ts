@@ -100,10 +100,52 @@ export async function main(): Promise<void> {
 }
 `;
 
+/**
+ * A Nest service guarded by the packed `@latchkey/sdk/nestjs` (CommonJS, decorators applied
+ * by hand since plain JavaScript has no decorator syntax), asked once per key it is given.
+ */
+const NEST_CONSUMER = `require('reflect-metadata');
+const { Controller, Get, Req } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { FastifyAdapter } = require('@nestjs/platform-fastify');
+const { LatchkeyModule, RequireKey } = require('@latchkey/sdk/nestjs');
+
+class Orders {
+  list(request) {
+    return { key_id: request.latchkey.key_id };
+  }
+}
+Controller('orders')(Orders);
+const method = Object.getOwnPropertyDescriptor(Orders.prototype, 'list');
+Req()(Orders.prototype, 'list', 0);
+Get()(Orders.prototype, 'list', method);
+RequireKey({ permissions: ['payments:read'] })(Orders.prototype, 'list', method);
+
+async function main() {
+  const input = JSON.parse(process.env.SDK_INPUT);
+  const out = {};
+  for (const [name, baseUrl] of [['up', input.baseUrl], ['down', input.deadUrl]]) {
+    class ConsumerModule {}
+    const module = { module: ConsumerModule, imports: [LatchkeyModule.forRoot({ baseUrl, internalToken: input.internalToken })], controllers: [Orders] };
+    const app = await NestFactory.create(module, new FastifyAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    const url = await app.getUrl();
+    for (const [label, key] of Object.entries(input.keys)) {
+      const answer = await fetch(url + '/orders', { headers: { 'x-api-key': key } });
+      out[name + ':' + label] = { status: answer.status, body: await answer.json(), wwwAuthenticate: answer.headers.get('www-authenticate') };
+    }
+    await app.close();
+  }
+  process.stdout.write(JSON.stringify(out));
+}
+main().catch((error) => { console.error(error); process.exit(1); });
+`;
+
 /** The CommonJS entry, required by name, exports the same things. */
 const CJS_CHECK = `const sdk = require('@latchkey/sdk');
 const management = require('@latchkey/sdk/management');
-process.stdout.write(JSON.stringify({ sdk: Object.keys(sdk).sort(), management: Object.keys(management).sort() }));`;
+const nestjs = require('@latchkey/sdk/nestjs');
+process.stdout.write(JSON.stringify({ sdk: Object.keys(sdk).sort(), management: Object.keys(management).sort(), nestjs: Object.keys(nestjs).sort() }));`;
 
 describe('@latchkey/sdk, packed and installed in a fresh project', () => {
   let sut: TestApp;
@@ -122,7 +164,10 @@ describe('@latchkey/sdk, packed and installed in a fresh project', () => {
     await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
     await run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(scratch, filename)], { cwd: scratch });
     // ioredis is an optional peer: a consumer using the Redis verifier installs it; here it is the repo's copy.
-    await symlink(join(REPO, 'node_modules', 'ioredis'), join(scratch, 'node_modules', 'ioredis'), 'dir');
+    // Likewise Nest (an optional peer of @latchkey/sdk/nestjs) and what a Nest app loads first.
+    for (const name of ['ioredis', '@nestjs', 'reflect-metadata']) {
+      await symlink(join(REPO, 'node_modules', name), join(scratch, 'node_modules', name), 'dir');
+    }
   }, 180_000);
 
   afterAll(async () => {
@@ -135,8 +180,21 @@ describe('@latchkey/sdk, packed and installed in a fresh project', () => {
     const manifest = JSON.parse(await readFile(join(scratch, 'node_modules', '@latchkey', 'sdk', 'package.json'), 'utf8'));
     expect(manifest).toMatchObject({ name: '@latchkey/sdk', version: '0.1.0', license: 'MIT', engines: { node: '>=20' } });
     expect(manifest.dependencies ?? {}).toEqual({});
-    expect(manifest.peerDependenciesMeta).toEqual({ ioredis: { optional: true } });
-    for (const file of ['index.mjs', 'index.cjs', 'index.d.ts', 'index.d.mts', 'management.mjs', 'management.cjs']) {
+    expect(manifest.peerDependenciesMeta).toEqual({
+      ioredis: { optional: true },
+      '@nestjs/common': { optional: true },
+      '@nestjs/core': { optional: true },
+    });
+    for (const file of [
+      'index.mjs',
+      'index.cjs',
+      'index.d.ts',
+      'index.d.mts',
+      'management.mjs',
+      'management.cjs',
+      'nestjs.mjs',
+      'nestjs.cjs',
+    ]) {
       const text = await readFile(join(scratch, 'node_modules', '@latchkey', 'sdk', 'dist', file), 'utf8');
       expect(text).not.toMatch(/(?:from\s*|require\(|import\()\s*['"]@latchkey\//);
     }
@@ -150,6 +208,7 @@ describe('@latchkey/sdk, packed and installed in a fresh project', () => {
     );
     expect(exported.management).toEqual(expect.arrayContaining(['Latchkey', 'LatchkeyError', 'PageList']));
     expect(exported.management).not.toContain('createVerifier');
+    expect(exported.nestjs).toEqual(expect.arrayContaining(['LatchkeyModule', 'LatchkeyGuard', 'RequireKey', 'CurrentKey', 'SkipKey']));
 
     await writeFile(join(scratch, 'check.ts'), TS_CHECK);
     const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -160,6 +219,35 @@ describe('@latchkey/sdk, packed and installed in a fresh project', () => {
         throw new Error(`the TypeScript consumer does not compile: ${error.stdout ?? error.message}`);
       },
     );
+  }, 60_000);
+
+  it("guards a Nest service with the packed build's LatchkeyGuard: 200, 401, 403, and 503 when Latchkey is gone", async () => {
+    const valid = await issueKey(sut, owner, { permissions: ['payments:read'] });
+    const narrow = await issueKey(sut, owner, { permissions: ['users:read'] });
+    await writeFile(join(scratch, 'nest-consumer.cjs'), NEST_CONSUMER);
+    const { stdout } = await run(process.execPath, ['nest-consumer.cjs'], {
+      cwd: scratch,
+      env: {
+        ...process.env,
+        SDK_INPUT: JSON.stringify({
+          baseUrl: sut.baseUrl,
+          deadUrl: `http://127.0.0.1:${await freePort()}`,
+          internalToken: INTERNAL_TOKEN,
+          keys: { valid: valid.secret, narrow: narrow.secret, malformed: 'sk_live_nope' },
+        }),
+      },
+    }).catch((error: Error & { stderr?: string }) => {
+      throw new Error(`the Nest consumer failed: ${error.stderr ?? error.message}`);
+    });
+    const out = JSON.parse(stdout);
+    expect(out['up:valid']).toMatchObject({ status: 200, body: { key_id: valid.id } });
+    expect(out['up:narrow']).toMatchObject({ status: 403, body: { error: { code: 'INSUFFICIENT_PERMISSIONS' } } });
+    expect(out['up:malformed']).toMatchObject({ status: 401, body: { error: { code: 'MALFORMED' } } });
+    expect(out['up:malformed'].wwwAuthenticate).toContain('ApiKey');
+    // Latchkey unreachable: a well-formed key gets 503, and a malformed one is still refused offline.
+    expect(out['down:valid']).toMatchObject({ status: 503, body: { error: { code: 'SERVICE_UNAVAILABLE' } } });
+    expect(out['down:narrow'].status).toBe(503);
+    expect(out['down:malformed'].status).toBe(401);
   }, 60_000);
 
   it('verifies over HTTP and Redis, fails closed when Latchkey is gone, and manages keys through a lost answer', async () => {
