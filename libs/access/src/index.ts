@@ -1,4 +1,5 @@
 export * from './access.decorators';
+export * from './browser-session';
 export { AccessGuard } from './access.guard';
 export { AccessModule } from './access.module';
 export * from './session-token';

@@ -1,9 +1,19 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { FastifyRequest } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import {
+  BrowserSessionCookieOptions,
+  browserSessionCookieOptions,
+  clearBrowserSession,
+  CurrentUser,
+  ROLE_RULES,
+  Roles,
+  setBrowserSession,
+  UserPrincipal,
+} from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
+import { AppConfig } from '@latchkey/config';
 import { ApiEnvelope, Public } from '@latchkey/platform';
 
 import { AuthService } from './auth.service';
@@ -17,14 +27,32 @@ import { SwitchOrgDto } from './dto/switch-org.dto';
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly config: AppConfig,
+  ) {}
+
+  private get cookieOptions(): BrowserSessionCookieOptions {
+    return browserSessionCookieOptions(this.config.get('NODE_ENV'));
+  }
+
+  /** Bearer clients read the token from the body; a browser gets it as the HttpOnly session cookie too. */
+  private openBrowserSession(reply: FastifyReply, session: SessionResponseDto): SessionResponseDto {
+    if (session.token) setBrowserSession(reply, session.token, new Date(session.expires_at), this.cookieOptions);
+    return session;
+  }
 
   @Post('signup')
   @Public()
   @ApiOperation({ summary: 'Create an account and its organisation; the new user is its owner.' })
   @ApiEnvelope(SessionResponseDto, { status: HttpStatus.CREATED })
-  signup(@Body() dto: SignupDto, @Req() request: FastifyRequest): Promise<SessionResponseDto> {
-    return this.auth.signup({ email: dto.email, password: dto.password, name: dto.name, orgName: dto.org_name }, actorFromRequest(request));
+  async signup(
+    @Body() dto: SignupDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionResponseDto> {
+    const input = { email: dto.email, password: dto.password, name: dto.name, orgName: dto.org_name };
+    return this.openBrowserSession(reply, await this.auth.signup(input, actorFromRequest(request)));
   }
 
   @Post('login')
@@ -32,8 +60,13 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Open a session. Repeated failures are slowed, then locked (429) per account and per address.' })
   @ApiEnvelope(SessionResponseDto)
-  login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<SessionResponseDto> {
-    return this.auth.login({ email: dto.email, password: dto.password, orgId: dto.org_id }, actorFromRequest(request));
+  async login(
+    @Body() dto: LoginDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionResponseDto> {
+    const input = { email: dto.email, password: dto.password, orgId: dto.org_id };
+    return this.openBrowserSession(reply, await this.auth.login(input, actorFromRequest(request)));
   }
 
   @Post('verify-email')
@@ -88,8 +121,9 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Revoke the current session token.' })
   @ApiEnvelope(null)
-  async logout(@CurrentUser() user: UserPrincipal): Promise<null> {
+  async logout(@CurrentUser() user: UserPrincipal, @Res({ passthrough: true }) reply: FastifyReply): Promise<null> {
     await this.auth.logout(user.sessionId);
+    clearBrowserSession(reply, this.cookieOptions);
     return null;
   }
 

@@ -80,6 +80,11 @@ export const ErrorCodes = {
   NO_ORGANIZATION: { kind: 'forbidden', status: 403, description: 'The account belongs to no organisation any more.' },
   EMAIL_NOT_VERIFIED: { kind: 'forbidden', status: 403, description: 'The email address must be verified first.' },
   INVITATION_EMAIL_MISMATCH: { kind: 'forbidden', status: 403, description: 'The invitation was sent to another address.' },
+  CSRF_TOKEN_INVALID: {
+    kind: 'forbidden',
+    status: 403,
+    description: 'A write signed in by the session cookie lacks the X-CSRF-Token header or sent a wrong one.',
+  },
   NOT_FOUND: {
     kind: 'not_found',
     status: 404,

@@ -1,0 +1,111 @@
+import { FastifyReply, FastifyRequest } from 'fastify';
+
+import { constantTimeEquals, sha256Hex } from '@latchkey/crypto';
+import { AppError } from '@latchkey/platform';
+
+import { SESSION_TOKEN_PREFIX } from './session-token';
+
+/**
+ * The web console's session: the same session token a Bearer client gets, carried in an
+ * HttpOnly cookie so page scripts never see it (docs/console.md#cookie-and-csrf).
+ */
+export const SESSION_COOKIE = 'latchkey_session';
+/** Readable by the console's scripts, which echo it in X-CSRF-Token on every write. */
+export const CSRF_COOKIE = 'latchkey_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** Methods that change nothing; every other method is a write and needs the CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface BrowserSessionCookieOptions {
+  /** Secure everywhere but development and test, which run on plain http://localhost. */
+  secure: boolean;
+}
+
+/** Secure everywhere but development and test, whose plain http://localhost would never get a Secure cookie back. */
+export function browserSessionCookieOptions(nodeEnv: string): BrowserSessionCookieOptions {
+  return { secure: nodeEnv !== 'development' && nodeEnv !== 'test' };
+}
+
+/**
+ * The CSRF token of a session: derived from its token, so it needs no storage, dies with
+ * the session and cannot be planted by another site (a sibling subdomain writing a cookie
+ * of its own cannot compute it). The prefix keeps it unlike the stored sha256 of the token.
+ */
+export function csrfTokenFor(sessionToken: string): string {
+  return sha256Hex(`latchkey-csrf:${sessionToken}`);
+}
+
+interface CookieAttributes {
+  httpOnly: boolean;
+  secure: boolean;
+  expires: Date;
+}
+
+/**
+ * One Set-Cookie line. Written here rather than by @fastify/cookie, whose 11.x loads the
+ * ESM `cookie` package with a dynamic import that Jest's CommonJS runtime refuses; the
+ * values are hex and `lks_` tokens, so nothing needs encoding.
+ */
+function setCookieLine(name: string, value: string, attributes: CookieAttributes): string {
+  // Lax, not Strict: a person following an emailed link (verify, invitation) arrives signed in.
+  const parts = [`${name}=${value}`, 'Path=/', `Expires=${attributes.expires.toUTCString()}`];
+  if (attributes.httpOnly) parts.push('HttpOnly');
+  if (attributes.secure) parts.push('Secure');
+  parts.push('SameSite=Lax');
+  return parts.join('; ');
+}
+
+function addSetCookies(reply: FastifyReply, lines: string[]): void {
+  const existing = reply.getHeader('set-cookie');
+  const previous = Array.isArray(existing) ? existing : typeof existing === 'string' ? [existing] : [];
+  void reply.header('set-cookie', [...previous, ...lines]);
+}
+
+/** Sets both cookies after a login or signup; they expire with the session. */
+export function setBrowserSession(reply: FastifyReply, sessionToken: string, expiresAt: Date, options: BrowserSessionCookieOptions): void {
+  addSetCookies(reply, [
+    setCookieLine(SESSION_COOKIE, sessionToken, { httpOnly: true, secure: options.secure, expires: expiresAt }),
+    setCookieLine(CSRF_COOKIE, csrfTokenFor(sessionToken), { httpOnly: false, secure: options.secure, expires: expiresAt }),
+  ]);
+}
+
+/** Clears both cookies (logout), with the attributes they were set with so browsers match them. */
+export function clearBrowserSession(reply: FastifyReply, options: BrowserSessionCookieOptions): void {
+  const expires = new Date(0);
+  addSetCookies(reply, [
+    setCookieLine(SESSION_COOKIE, '', { httpOnly: true, secure: options.secure, expires }),
+    setCookieLine(CSRF_COOKIE, '', { httpOnly: false, secure: options.secure, expires }),
+  ]);
+}
+
+/** The value of cookie `name` in a Cookie header, or undefined. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const pair of header.split(';')) {
+    const at = pair.indexOf('=');
+    if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * The session token of a request that sent no Authorization header but the session
+ * cookie, or null. A write authenticated this way must carry the session's CSRF token in
+ * X-CSRF-Token: a cross-site page can make the browser send the cookie, never read the
+ * token. A Bearer request needs no CSRF token, as no browser attaches one on its own.
+ */
+export function cookieSessionToken(request: FastifyRequest): string | null {
+  const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+  if (!token || !token.startsWith(SESSION_TOKEN_PREFIX)) return null;
+  if (!SAFE_METHODS.has(request.method)) {
+    const sent = request.headers[CSRF_HEADER];
+    if (typeof sent !== 'string' || !constantTimeEquals(sent, csrfTokenFor(token))) {
+      throw new AppError(
+        'CSRF_TOKEN_INVALID',
+        `A write signed in by cookie needs the ${CSRF_COOKIE} cookie's value in the X-CSRF-Token header; Bearer clients need none.`,
+      );
+    }
+  }
+  return token;
+}
