@@ -243,13 +243,27 @@ export class AnomalyDetector {
   }
 }
 
-function aggregate(events: UsageEvent[]) {
+/**
+ * The batch folded into what the rules read: per key and minute, per IP and minute,
+ * per key. One pass over the events; each distinct IP's network is worked out once per
+ * batch, and a counted event's time is the one the ledger already parsed.
+ */
+function aggregate(events: (UsageEvent & { atDate?: Date })[]) {
   const keyMinutes = new Map<string, KeyMinute>();
   const ipFailures = new Map<string, { ip: string; minute: number; count: number }>();
   const ipOrgs = new Map<string, Set<string>>();
   const histories = new Map<string, KeyHistory>();
+  const networks = new Map<string, string | null>();
+  const networkOfIp = (ip: string): string | null => {
+    let network = networks.get(ip);
+    if (network === undefined) {
+      network = networkOf(ip);
+      networks.set(ip, network);
+    }
+    return network;
+  };
   for (const event of events) {
-    const at = Date.parse(event.at);
+    const at = event.atDate ? event.atDate.getTime() : Date.parse(event.at);
     if (!Number.isFinite(at)) continue;
     const minute = Math.floor(at / 60_000);
     if (event.ip && FAILED_CODES.has(event.code)) {
@@ -284,7 +298,7 @@ function aggregate(events: UsageEvent[]) {
     history.checks += 1;
     history.firstAt = Math.min(history.firstAt, at);
     history.lastAt = Math.max(history.lastAt, at);
-    const network = event.ip ? networkOf(event.ip) : null;
+    const network = event.ip ? networkOfIp(event.ip) : null;
     if (network) history.networks.add(network);
     histories.set(event.key_id, history);
   }
