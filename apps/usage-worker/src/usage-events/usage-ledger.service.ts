@@ -1,3 +1,5 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 import { MikroORM } from '@mikro-orm/core';
 import { Knex } from '@mikro-orm/knex';
 import { EntityManager } from '@mikro-orm/postgresql';
@@ -126,10 +128,13 @@ export class UsageLedgerService {
   }
 
   private async write(batch: ParsedUsageBatch, now: Date): Promise<RecordedBatch> {
+    // Built a turn at a time (see RecordUsageProcessor), before the transaction holds a connection.
     const counters = aggregateCounters(batch.events);
+    await nextTurn();
     const futureLimit = now.getTime() + FUTURE_LIMIT_DAYS * DAY_MS;
     const logs = requestLogColumns(batch.events, (_environment, at) => at.getTime() < futureLimit);
     const lastUsed = latestUseByKey(batch.events);
+    await nextTurn();
     const em = this.orm.em.fork() as EntityManager;
     const counted = await em.transactional(async (tx) => {
       const inserted = await tx.execute<{ batch_id: string }[]>(
