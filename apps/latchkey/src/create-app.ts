@@ -19,6 +19,7 @@ import {
 } from '@latchkey/platform';
 
 import { FrontDoor } from '../../auth-check/src/front-door/front-door';
+import { serveConsole } from '../../org-api/src/console/serve-console';
 import { LatchkeyModule } from './latchkey.module';
 
 /** Services that answer Redis-transport messages. */
@@ -83,6 +84,7 @@ export async function createLatchkeyApp(config: AppConfigValues, platform: Platf
       { inheritAppConfig: true },
     );
   }
+  if (config.targets.includes(ServiceTarget.OrgApi)) await serveConsole(fastify);
   setupOpenApi(app, config.targets);
   await app.init();
   await app.startAllMicroservices();
