@@ -27,6 +27,16 @@ if ! command -v pgbouncer >/dev/null && [[ ! -x /usr/sbin/pgbouncer ]]; then
   lk_apt_install pgbouncer || echo "test: pgbouncer is missing (run npm test as root once, or install it); its test will fail" >&2
 fi
 
+# test/e2e/console/ drives the web console in a real headless Chromium (playwright-core,
+# never a downloaded browser: Debian's package, as for nginx).
+if [[ ! -x /usr/bin/chromium ]]; then
+  lk_apt_install chromium || echo "test: chromium is missing (run npm test as root once, or install it); the console's browser tests will fail" >&2
+fi
+
+# The console's e2e tests load what org-api serves: this checkout's build of apps/console.
+echo "test: build the console (npm run build:console)" >&2
+npm run --silent build:console
+
 # Typecheck everything Jest will load (SWC only strips types, it does not check them).
 # A failure is remembered, not fatal: Jest still runs, so CI sees every problem at once.
 typecheck=0
