@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { format } from 'prettier';
+import { format, resolveConfig } from 'prettier';
 
 import { loadConfig } from '@latchkey/config';
 import { buildOpenApiDocument } from '@latchkey/platform';
@@ -31,7 +31,9 @@ export async function renderOpenApiDocument(): Promise<string> {
   });
   try {
     const document = buildOpenApiDocument(app, config.targets);
-    return await format(JSON.stringify(document), { parser: 'json', filepath: OPENAPI_FILE });
+    // The repository's own settings, so the committed file passes `prettier --check`.
+    const options = await resolveConfig(OPENAPI_FILE);
+    return await format(JSON.stringify(document), { ...options, parser: 'json', filepath: OPENAPI_FILE });
   } finally {
     await app.close();
   }

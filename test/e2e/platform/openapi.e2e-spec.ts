@@ -6,6 +6,45 @@ import { TestApp } from '../../support/create-test-app';
 /** Written by `npm run openapi` (scripts/openapi.ts); the SDK's types come from it. */
 const OPENAPI_FILE = join(__dirname, '..', '..', '..', 'docs', 'openapi.json');
 
+/**
+ * Where a schema in the document says less than its field's real type: `type: object`
+ * with no shape (what Nest writes for a `string | null` property left without an
+ * explicit `type`), or no type at all. A property that is a real object says so with
+ * `properties`, `additionalProperties` or a reference (`allOf`/`$ref`, as `rate_limit`,
+ * `quota` and an audit row's `target` do); one that is always null says `enum: [null]`.
+ */
+function shapelessSchemas(node: unknown, at: string, isSchema = false, out: string[] = []): string[] {
+  if (Array.isArray(node)) {
+    node.forEach((item, index) => shapelessSchemas(item, `${at}[${index}]`, isSchema, out));
+    return out;
+  }
+  if (node === null || typeof node !== 'object') return out;
+  const schema = node as Record<string, unknown>;
+  if (isSchema) {
+    const composed = ['$ref', 'allOf', 'oneOf', 'anyOf'].some((keyword) => keyword in schema);
+    const shaped = 'properties' in schema || 'additionalProperties' in schema;
+    if (schema.type === 'object' && !shaped && !composed) out.push(`${at}: type object without a shape`);
+    if (schema.type === undefined && !composed && !('enum' in schema)) out.push(`${at}: no type`);
+  }
+  for (const [key, value] of Object.entries(schema)) {
+    const path = `${at}.${key}`;
+    if (isSchema && (key === 'properties' || key === 'patternProperties')) {
+      for (const [name, property] of Object.entries(value as Record<string, unknown>)) {
+        shapelessSchemas(property, `${path}.${name}`, true, out);
+      }
+    } else if (isSchema && ['items', 'additionalProperties', 'not', 'allOf', 'oneOf', 'anyOf'].includes(key)) {
+      if (typeof value === 'object') shapelessSchemas(value, path, true, out);
+    } else if (key === 'schema' || (at === '.components' && key === 'schemas')) {
+      if (key === 'schemas') {
+        for (const [name, named] of Object.entries(value as Record<string, unknown>)) shapelessSchemas(named, `${path}.${name}`, true, out);
+      } else shapelessSchemas(value, path, true, out);
+    } else {
+      shapelessSchemas(value, path, false, out);
+    }
+  }
+  return out;
+}
+
 /** The OpenAPI document is generated from the code; these checks keep it complete. */
 describe('OpenAPI document', () => {
   let sut: TestApp;
@@ -67,6 +106,14 @@ describe('OpenAPI document', () => {
 
   it('matches the committed docs/openapi.json (run npm run openapi after changing a route or DTO)', () => {
     expect(document).toEqual(JSON.parse(readFileSync(OPENAPI_FILE, 'utf8')));
+  });
+
+  it('gives every field its real type: no shapeless type object, no missing type', () => {
+    // The check itself: a nullable string as Nest writes it without `type: String`.
+    expect(
+      shapelessSchemas({ components: { schemas: { Dto: { type: 'object', properties: { a: { type: 'object', nullable: true } } } } } }, ''),
+    ).toEqual(['.components.schemas.Dto.properties.a: type object without a shape']);
+    expect(shapelessSchemas(document, '')).toEqual([]);
   });
 
   it('names every operation area.action, each once', () => {

@@ -42,7 +42,7 @@ export class KeyChecksHttpController {
    */
   @Get('check')
   @ApiOperation({ summary: 'Forward auth: 200 + X-Latchkey-* headers, 401, 403 or 429' })
-  @ApiQuery({ name: 'permissions', required: false, description: 'Comma-separated permissions the key must hold' })
+  @ApiQuery({ name: 'permissions', required: false, type: String, description: 'Comma-separated permissions the key must hold' })
   @ApiQuery({ name: 'environment', required: false, enum: ['test', 'live'] })
   @ApiQuery({ name: 'cost', required: false, type: Number, description: 'What the check takes from the quota (default 1)' })
   @ApiResponse({

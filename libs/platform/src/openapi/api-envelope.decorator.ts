@@ -18,7 +18,7 @@ interface EnvelopeOptions {
 export function ApiEnvelope(model: Type | null, options: EnvelopeOptions = {}) {
   const data: SchemaObject | ReferenceObject =
     model === null
-      ? { type: 'object', nullable: true }
+      ? { nullable: true, enum: [null], description: 'Always null.' }
       : options.list
         ? { type: 'array', items: { $ref: getSchemaPath(model) } }
         : { $ref: getSchemaPath(model) };

@@ -36,7 +36,7 @@ export class CreateApiKeyDto {
   @IsDisplayName()
   name!: string;
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true })
   @IsOptional()
   @Trimmed()
   @IsString()
@@ -61,6 +61,7 @@ export class CreateApiKeyDto {
   expires_in_days?: number;
 
   @ApiPropertyOptional({
+    type: String,
     format: 'date-time',
     nullable: true,
     description: 'A custom expiry in the future. Neither this nor expires_in_days: the organisation’s default_expiry_days (null = never).',
@@ -106,7 +107,12 @@ export class CreateApiKeyDto {
   @IsSmallJsonObject()
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ maxLength: 200, nullable: true, description: 'Your own id for the customer or service holding the key.' })
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: 200,
+    nullable: true,
+    description: 'Your own id for the customer or service holding the key.',
+  })
   @IsOptional()
   @IsString()
   @Length(1, 200, { message: 'owner_id must be 1 to 200 characters' })

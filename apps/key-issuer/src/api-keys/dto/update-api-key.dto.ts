@@ -35,14 +35,14 @@ export class UpdateApiKeyDto {
   @IsDisplayName()
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true })
   @IsOptional()
   @Trimmed()
   @IsString()
   @MaxLength(500)
   description?: string | null;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'A future date, or null for never.' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'A future date, or null for never.' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'expires_at must be an ISO-8601 date-time' })
   @IsFutureDate()
@@ -88,7 +88,7 @@ export class UpdateApiKeyDto {
   @IsSmallJsonObject()
   metadata?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ maxLength: 200, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 200, nullable: true })
   @IsOptional()
   @IsString()
   @Length(1, 200, { message: 'owner_id must be 1 to 200 characters' })

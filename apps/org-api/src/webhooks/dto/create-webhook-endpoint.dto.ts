@@ -35,7 +35,7 @@ export class CreateWebhookEndpointDto {
   @IsWebhookEventList()
   events!: string[];
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true })
   @IsOptional()
   @Transform(trim)
   @IsString()
@@ -46,7 +46,7 @@ export class CreateWebhookEndpointDto {
   @IsIn(WEBHOOK_ENVIRONMENTS, { message: `environment must be one of: ${WEBHOOK_ENVIRONMENTS.join(', ')}` })
   environment!: WebhookEnvironment;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_RATE_LIMIT_PER_SECOND, nullable: true, description: 'null: no limit.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_RATE_LIMIT_PER_SECOND, nullable: true, description: 'null: no limit.' })
   @IsOptional()
   @IsInt({ message: 'rate_limit_per_second must be an integer' })
   @Min(1)

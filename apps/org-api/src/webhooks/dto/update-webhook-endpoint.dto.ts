@@ -23,14 +23,14 @@ export class UpdateWebhookEndpointDto {
   @IsWebhookEventList()
   events?: string[];
 
-  @ApiPropertyOptional({ maxLength: 500, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 500, nullable: true })
   @IsOptional()
   @Transform(trim)
   @IsString()
   @MaxLength(500)
   description?: string | null;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_RATE_LIMIT_PER_SECOND, nullable: true, description: 'null: no limit.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_RATE_LIMIT_PER_SECOND, nullable: true, description: 'null: no limit.' })
   @IsOptional()
   @IsInt({ message: 'rate_limit_per_second must be an integer' })
   @Min(1)
