@@ -470,6 +470,70 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/management-keys': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Management keys of the organisation, newest first, revoked and expired ones included.
+     * @description Owners and admins, in a session: a management key gets 403 SESSION_REQUIRED here.
+     */
+    get: operations['managementKeys.list'];
+    put?: never;
+    /**
+     * Create a management key. The answer is the only time its token is shown.
+     * @description Owners and admins, in a session: a management key gets 403 SESSION_REQUIRED here. The role is at most the creator’s own (an admin cannot create an owner key: 403 INSUFFICIENT_ROLE).
+     */
+    post: operations['managementKeys.create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/management-keys/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One management key.
+     * @description Owners and admins, in a session: a management key gets 403 SESSION_REQUIRED here.
+     */
+    get: operations['managementKeys.get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/management-keys/{id}/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke a management key at once. Revoking a revoked key answers it unchanged (200).
+     * @description Owners and admins, in a session: a management key gets 403 SESSION_REQUIRED here. Only an owner revokes an owner key.
+     */
+    post: operations['managementKeys.revoke'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/me/invitations': {
     parameters: {
       query?: never;
@@ -1095,7 +1159,7 @@ export interface components {
       /** @description null for the platform operator and the system. */
       id: string | null;
       /** @enum {string} */
-      type: 'user' | 'api_key' | 'platform' | 'system';
+      type: 'user' | 'api_key' | 'management_key' | 'platform' | 'system';
     };
     AuditLogResponseDto: {
       /** @example org.updated */
@@ -1172,6 +1236,32 @@ export interface components {
        * @default false
        */
       signing: boolean;
+    };
+    CreateManagementKeyDto: {
+      /**
+       * @description Narrows the key to the API keys of one environment; null or left out: both.
+       * @enum {string|null}
+       */
+      environment?: 'test' | 'live' | null;
+      /**
+       * Format: date-time
+       * @description When the key stops working. Left out: 90 days from now; null: never.
+       */
+      expires_at?: string | null;
+      /**
+       * @description IPv4/IPv6 addresses or CIDRs the key may be used from (stored as CIDRs); empty or left out: any address.
+       * @example [
+       *       "203.0.113.0/24"
+       *     ]
+       */
+      ip_allowlist?: string[];
+      /** @example GitHub Actions deploy */
+      name: string;
+      /**
+       * @description At most the creator’s own role (else 403 INSUFFICIENT_ROLE).
+       * @enum {string}
+       */
+      role: 'owner' | 'admin' | 'developer' | 'viewer';
     };
     CreateWebhookEndpointDto: {
       description?: string | null;
@@ -1341,6 +1431,85 @@ export interface components {
       /** @description Organisation to act in; defaults to the oldest membership. */
       org_id?: string;
       password: string;
+    };
+    ManagementKeyResponseDto: {
+      created_at: string;
+      /**
+       * @description The person who created it.
+       * @example usr_01JD2Z6K3S9Q4W8E7R5T1Y0U2I
+       */
+      created_by: string;
+      /**
+       * @description null: both environments.
+       * @enum {string|null}
+       */
+      environment: 'test' | 'live' | null;
+      /** @description null: never expires. */
+      expires_at: string | null;
+      /** @example mgk_01JD2Z6K3S9Q4W8E7R5T1Y0U2I */
+      id: string;
+      /**
+       * @description Empty: any address.
+       * @example [
+       *       "203.0.113.0/24"
+       *     ]
+       */
+      ip_allowlist: string[];
+      /** @description Accurate to a minute. */
+      last_used_at: string | null;
+      /**
+       * @description The prefix and last four characters.
+       * @example lk_mgmt_••••••••3f9a
+       */
+      masked_token: string;
+      name: string;
+      revoked_at: string | null;
+      /** @enum {string} */
+      role: 'owner' | 'admin' | 'developer' | 'viewer';
+      /** @enum {string} */
+      status: 'active' | 'expired' | 'revoked';
+    };
+    ManagementKeyWithTokenResponseDto: {
+      created_at: string;
+      /**
+       * @description The person who created it.
+       * @example usr_01JD2Z6K3S9Q4W8E7R5T1Y0U2I
+       */
+      created_by: string;
+      /**
+       * @description null: both environments.
+       * @enum {string|null}
+       */
+      environment: 'test' | 'live' | null;
+      /** @description null: never expires. */
+      expires_at: string | null;
+      /** @example mgk_01JD2Z6K3S9Q4W8E7R5T1Y0U2I */
+      id: string;
+      /**
+       * @description Empty: any address.
+       * @example [
+       *       "203.0.113.0/24"
+       *     ]
+       */
+      ip_allowlist: string[];
+      /** @description Accurate to a minute. */
+      last_used_at: string | null;
+      /**
+       * @description The prefix and last four characters.
+       * @example lk_mgmt_••••••••3f9a
+       */
+      masked_token: string;
+      name: string;
+      revoked_at: string | null;
+      /** @enum {string} */
+      role: 'owner' | 'admin' | 'developer' | 'viewer';
+      /** @enum {string} */
+      status: 'active' | 'expired' | 'revoked';
+      /**
+       * @description Shown in this answer only: send it as Authorization: Bearer. Only its keyed hash is kept.
+       * @example lk_mgmt_4eC39HqLyjWDarjtT1zdp7dc0a1b2C
+       */
+      token: string;
     };
     MemberResponseDto: {
       created_at: string;
@@ -3649,6 +3818,261 @@ export interface operations {
             has_more?: boolean;
             /** @description Pass as ?cursor= for the next page. */
             next_cursor?: string | null;
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not allowed for this role */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found (also for another organisation’s ids) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  'managementKeys.list': {
+    parameters: {
+      query?: {
+        /** @description next_cursor of the previous page */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            data: components['schemas']['ManagementKeyResponseDto'][];
+            has_more?: boolean;
+            /** @description Pass as ?cursor= for the next page. */
+            next_cursor?: string | null;
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not allowed for this role */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found (also for another organisation’s ids) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  'managementKeys.create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateManagementKeyDto'];
+      };
+    };
+    responses: {
+      /** @description Success */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            data: components['schemas']['ManagementKeyWithTokenResponseDto'];
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not allowed for this role */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found (also for another organisation’s ids) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  'managementKeys.get': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            data: components['schemas']['ManagementKeyResponseDto'];
+            /** @enum {boolean} */
+            success: true;
+          };
+        };
+      };
+      /** @description Invalid input */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not allowed for this role */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+      /** @description Not found (also for another organisation’s ids) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorResponseDto'];
+        };
+      };
+    };
+  };
+  'managementKeys.revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            data: components['schemas']['ManagementKeyResponseDto'];
             /** @enum {boolean} */
             success: true;
           };

@@ -103,6 +103,16 @@ export class Latchkey {
     list: (query: QueryOf<'auditLogs.list'> = {}) => this.list<'auditLogs.list'>('/v1/audit-logs', query),
   };
 
+  /** Org-scoped tokens for scripts and CI; only a person (a session) may create or revoke one. */
+  readonly managementKeys = {
+    create: (body: RequestBody<'managementKeys.create'>, options?: CallOptions) =>
+      this.call<'managementKeys.create'>('POST', '/v1/management-keys', { ...options, body }),
+    list: (query: QueryOf<'managementKeys.list'> = {}) => this.list<'managementKeys.list'>('/v1/management-keys', query),
+    get: (id: string, options?: CallOptions) => this.call<'managementKeys.get'>('GET', `/v1/management-keys/${segment(id)}`, options),
+    revoke: (id: string, options?: CallOptions) =>
+      this.call<'managementKeys.revoke'>('POST', `/v1/management-keys/${segment(id)}/revoke`, options),
+  };
+
   readonly orgs = {
     list: (query: QueryOf<'organizations.list'> = {}) => this.list<'organizations.list'>('/v1/orgs', query),
     current: (options?: CallOptions) => this.call<'organizations.current'>('GET', '/v1/orgs/current', options),
