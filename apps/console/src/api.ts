@@ -1,3 +1,5 @@
+import type { components } from '../../../packages/sdk/src/generated/openapi';
+
 /**
  * The console's only way to the API: same origin, the HttpOnly session cookie, and the
  * CSRF cookie's value echoed in X-CSRF-Token on every write (docs/console.md). No token
@@ -90,32 +92,9 @@ export async function apiPage<T>(path: string): Promise<{ data: T[]; next_cursor
   return { data: body.data ?? [], next_cursor: body.next_cursor ?? null };
 }
 
-export interface Organization {
-  id: string;
-  name: string;
-  live_access: string;
-}
-
-export interface Session {
-  user: { id: string; email: string; name: string };
-  org: Organization;
-  role: string;
-  expires_at: string;
-}
-
-export interface ApiKey {
-  id: string;
-  name: string;
-  description: string | null;
-  environment: 'test' | 'live';
-  prefix: string;
-  masked: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-  status: string;
-}
-
-export interface CreatedApiKey extends ApiKey {
-  secret: string;
-}
+// The API's own shapes, from the OpenAPI document through the SDK's generated types
+// (kept in step with docs/openapi.json by packages/sdk/scripts/generate-types.spec.ts).
+type Schemas = components['schemas'];
+export type Session = Schemas['SessionResponseDto'];
+export type ApiKey = Schemas['ApiKeyResponseDto'];
+export type CreatedApiKey = Schemas['ApiKeyWithSecretResponseDto'];
