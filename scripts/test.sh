@@ -42,6 +42,8 @@ npm run --silent build:console
 typecheck=0
 echo "test: typecheck (tsc --noEmit)" >&2
 npx tsc -p tsconfig.json --noEmit || typecheck=$?
+# The console has its own tsconfig (DOM, JSX); the root one leaves apps/console/ out.
+npx tsc -p apps/console/tsconfig.json || typecheck=$?
 
 # Type-aware lint (floating promises, exhaustive switches, lib entry points, no
 # process.env outside @latchkey/config). Remembered like the typecheck.
