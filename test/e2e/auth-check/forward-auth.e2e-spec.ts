@@ -49,11 +49,21 @@ describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check pr
       expect(response.headers['x-latchkey-org-id']).toBe(owner.orgId);
       expect(response.headers['x-latchkey-key-id']).toBe(key.id);
       expect(response.headers['x-latchkey-environment']).toBe('test');
+      expect(response.headers['x-latchkey-owner-id']).toBeUndefined();
       // Gateways read only the status and headers of a pass: no body is sent.
       expect(response.headers['content-length']).toBe('0');
       expect(response.headers['content-type']).toBeUndefined();
       expect(response.text).toBe('');
     }
+  });
+
+  it('names the owner of a key that has one in X-Latchkey-Owner-Id, percent-encoded', async () => {
+    const plain = await issueKey(main, owner, { owner_id: 'cus_42' });
+    expect((await check(main, { 'x-api-key': plain.secret })).headers['x-latchkey-owner-id']).toBe('cus_42');
+    const spaced = await issueKey(main, owner, { owner_id: 'Zoë Café team\nB' });
+    const response = await check(main, { 'x-api-key': spaced.secret });
+    expect(response.status).toBe(200);
+    expect(response.headers['x-latchkey-owner-id']).toBe('Zo%C3%AB%20Caf%C3%A9%20team%0AB');
   });
 
   it('answers 401 with WWW-Authenticate for a missing, malformed, unknown, revoked, disabled or expired key', async () => {

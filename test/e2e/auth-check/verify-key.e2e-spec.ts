@@ -45,8 +45,13 @@ describe('POST /v1/verify (auth-check)', () => {
     ).value;
   const sql = (query: string, params: unknown[] = []) => sut.app.get(MikroORM).em.getConnection().execute(query, params);
 
-  it('answers VALID with the key, its organisation, permissions and metadata', async () => {
-    const key = await issueKey(sut, owner, { permissions: ['payments:read'], metadata: { plan: 'pro' } });
+  it('answers VALID with the key, its name and owner, its organisation, permissions and metadata', async () => {
+    const key = await issueKey(sut, owner, {
+      name: 'Checkout backend',
+      owner_id: 'cus_42',
+      permissions: ['payments:read'],
+      metadata: { plan: 'pro' },
+    });
     const response = await verify({ key: key.secret });
     expect(response.status).toBe(200);
     expect(response.headers['x-request-id']).toMatch(/^req_/);
@@ -56,6 +61,8 @@ describe('POST /v1/verify (auth-check)', () => {
         valid: true,
         code: 'VALID',
         key_id: key.id,
+        name: 'Checkout backend',
+        owner_id: 'cus_42',
         org_id: owner.orgId,
         environment: 'test',
         permissions: ['payments:read'],

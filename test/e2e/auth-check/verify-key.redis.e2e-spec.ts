@@ -46,6 +46,8 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
       valid: true,
       code: 'VALID',
       key_id: key.id,
+      name: 'auth-check test key',
+      owner_id: null,
       org_id: owner.orgId,
       environment: 'test',
       permissions: ['payments:*'],

@@ -84,11 +84,14 @@ describe('key-issuer over the Redis transport (keys.lookup, keys.get)', () => {
         rateLimit: { limit: 100, window_seconds: 60 },
         quota: { limit: 1000, period: 'month' },
         metadata: { currency: 'fiat', tier: 3 },
+        ownerId: 'cus_42',
         expiresAt: new Date(Date.now() + 30 * 24 * HOUR_MS),
       });
       const reply = await send<KeyRecord>(KeysPattern.Lookup, { secret_hash: hash });
       expect(reply).toEqual({
         id: key.id,
+        name: 'lookup test key',
+        owner_id: 'cus_42',
         org_id: org.id,
         environment: 'live',
         status: 'active',

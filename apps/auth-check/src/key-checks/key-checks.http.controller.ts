@@ -52,6 +52,10 @@ export class KeyChecksHttpController {
       'X-Latchkey-Org-Id': { description: 'The organisation the key belongs to', schema: { type: 'string' } },
       'X-Latchkey-Key-Id': { description: 'The key', schema: { type: 'string' } },
       'X-Latchkey-Environment': { description: 'test or live', schema: { type: 'string' } },
+      'X-Latchkey-Owner-Id': {
+        description: 'The owner_id of the key, percent-encoded as encodeURIComponent does; absent when the key has none',
+        schema: { type: 'string' },
+      },
       'RateLimit-Limit': { description: 'When the key has a rate limit', schema: { type: 'integer' } },
       'RateLimit-Remaining': { description: 'When the key has a rate limit', schema: { type: 'integer' } },
       'RateLimit-Reset': { description: 'Seconds until the window frees a request', schema: { type: 'integer' } },

@@ -75,6 +75,9 @@ function forwardAuthAnswer(check: KeyCheck, requestId: string): FrontDoorAnswer 
     headers['x-latchkey-org-id'] = verdict.org_id ?? '';
     headers['x-latchkey-key-id'] = verdict.key_id ?? '';
     headers['x-latchkey-environment'] = verdict.environment ?? '';
+    // The org's free text (up to 200 characters): percent-encoded as encodeURIComponent does, so a
+    // space, a non-ASCII letter or a line break cannot break the header; ids like `cus_42` pass unchanged.
+    if (verdict.owner_id !== null) headers['x-latchkey-owner-id'] = encodeURIComponent(verdict.owner_id);
     return { status: 200, headers, body: undefined };
   }
   // "Who are you?" (401), "you may not" (403) or "not now" (429): the catalogue's CheckRefusals says which.

@@ -17,6 +17,8 @@ const box = new SecretBox('00112233445566778899aabbccddeeff00112233445566778899a
 function record(fields: Partial<KeyRecord> = {}): KeyRecord {
   return {
     id: 'key_1',
+    name: 'Checkout backend',
+    owner_id: 'cus_42',
     org_id: 'org_1',
     environment: 'test',
     status: 'active',
@@ -247,12 +249,14 @@ describe(KeyChecksService.name, () => {
       expect((await sut.verify(input())).verdict).toEqual({ valid: false, code: 'REVOKED', degraded: true });
     });
 
-    it('a pass still carries the key, its organisation, permissions and metadata', async () => {
+    it('a pass still carries the key, its name and owner, its organisation, permissions and metadata', async () => {
       const { sut } = build(record({ ...withSecrets, rate_limit: null, quota: null }));
       expect((await sut.verify(input())).verdict).toEqual({
         valid: true,
         code: 'VALID',
         key_id: 'key_1',
+        name: 'Checkout backend',
+        owner_id: 'cus_42',
         org_id: 'org_1',
         environment: 'test',
         permissions: ['payments:*'],

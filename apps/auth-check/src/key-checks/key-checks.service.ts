@@ -113,6 +113,8 @@ export class KeyChecksService {
       valid: true,
       code: VerifyCode.Valid,
       key_id: record.id,
+      name: record.name,
+      owner_id: record.owner_id,
       org_id: record.org_id,
       environment: record.environment,
       permissions: record.permissions,

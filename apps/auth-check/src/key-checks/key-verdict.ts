@@ -18,6 +18,10 @@ export interface PassingVerdict {
   valid: true;
   code: typeof VerifyCode.Valid;
   key_id: string;
+  /** The key's display name. */
+  name: string;
+  /** The id of the customer or service holding the key, as the org set it; null when none. */
+  owner_id: string | null;
   org_id: string;
   environment: 'test' | 'live';
   permissions: string[];

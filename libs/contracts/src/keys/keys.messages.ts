@@ -50,6 +50,9 @@ export type GetKeyRequest = MessageOf<typeof GET_KEY_REQUEST>;
  */
 export interface KeyRecord {
   id: string;
+  /** Its display name and the holder's id the org gave it (owner_id): a pass tells the caller both. */
+  name: string;
+  owner_id: string | null;
   org_id: string;
   environment: 'test' | 'live';
   status: 'active' | 'disabled' | 'expired' | 'revoked';

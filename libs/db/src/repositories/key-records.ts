@@ -20,6 +20,8 @@ import { ApiKeyEnvironment, ApiKeyQuota, ApiKeyRateLimit, ApiKeyRestrictions, ap
 /** The api_keys columns a KeyRecord is made of, as MikroORM's connection returns them (json parsed, timestamps as text). */
 interface KeyRow {
   id: string;
+  name: string;
+  owner_id: string | null;
   organization_id: string;
   environment: ApiKeyEnvironment;
   expires_at: string | null;
@@ -39,6 +41,8 @@ interface KeyRow {
 /** Field by field on purpose: a column added to api_keys reaches the wire only when listed here. */
 const KEY_COLUMNS = [
   'id',
+  'name',
+  'owner_id',
   'organization_id',
   'environment',
   'expires_at',
@@ -88,6 +92,8 @@ function toKeyRecord(em: EntityManager, row: KeyRow, now: Date): KeyRecord {
   const graceOpen = previousSecretExpiresAt !== null && previousSecretExpiresAt.getTime() > now.getTime();
   return {
     id: row.id,
+    name: row.name,
+    owner_id: row.owner_id,
     org_id: row.organization_id,
     environment: row.environment,
     status: apiKeyStatus({ revokedAt, disabledAt, expiresAt }, now),

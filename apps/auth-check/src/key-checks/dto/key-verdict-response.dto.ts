@@ -35,6 +35,16 @@ export class KeyVerdictResponseDto {
   @ApiPropertyOptional({ type: String, description: PASS_ONLY })
   key_id?: string;
 
+  @ApiPropertyOptional({ type: String, description: `The key's name. ${PASS_ONLY}` })
+  name?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: `The id of the customer or service holding the key, as the organisation set it; null when none. ${PASS_ONLY}`,
+  })
+  owner_id?: string | null;
+
   @ApiPropertyOptional({ type: String, description: PASS_ONLY })
   org_id?: string;
 
