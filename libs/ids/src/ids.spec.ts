@@ -1,6 +1,6 @@
 import { decodeTime } from 'ulid';
 
-import { isIdOf, isUlidTime, newId, newUlid, ulidAt } from './ids';
+import { IdPrefix, isIdOf, isUlidTime, newId, newUlid, ulidAt, ulidLowerBoundAt } from './ids';
 
 describe('newId', () => {
   it('makes prefixed ids that sort by creation and never repeat', () => {
@@ -47,5 +47,28 @@ describe('bare ULIDs', () => {
     expect([1, Date.UTC(2026, 10, 30), 2 ** 48 - 1].every(isUlidTime)).toBe(true);
     expect([0, -1, 1.5, Number.NaN, 2 ** 48].some(isUlidTime)).toBe(false);
     expect(ulidAt(2 ** 48 - 1).startsWith('7ZZZZZZZZZ')).toBe(true);
+  });
+});
+
+describe('ulidLowerBoundAt', () => {
+  const time = Date.UTC(2026, 10, 20, 8, 30);
+  const idAt = (ms: number) => `${IdPrefix.Session}_${ulidAt(ms)}`;
+  const bound = `${IdPrefix.Session}_${ulidLowerBoundAt(time)}`;
+
+  it('is a ULID of the time with a random part of zeros', () => {
+    expect(ulidLowerBoundAt(time)).toMatch(/^[0-9A-HJKMNP-TV-Z]{10}0{16}$/);
+    expect(decodeTime(ulidLowerBoundAt(time))).toBe(time);
+  });
+
+  it('sorts after every id made before the time', () => {
+    for (const ms of [time - 1, time - 86_400_000, Date.UTC(2020, 0, 1)]) expect(idAt(ms) < bound).toBe(true);
+  });
+
+  it('sorts before every id made at the time or later', () => {
+    for (const ms of [time, time + 1, Date.UTC(2030, 0, 1)]) expect(idAt(ms) < bound).toBe(false);
+  });
+
+  it('throws for a time a ULID cannot carry, as ulidAt does', () => {
+    for (const ms of [0, -1, 1.5, Number.NaN, 2 ** 48]) expect(() => ulidLowerBoundAt(ms)).toThrow(RangeError);
   });
 });

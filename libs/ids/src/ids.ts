@@ -63,6 +63,21 @@ export function ulidAt(timeMs: number): string {
   return ulid(timeMs, random);
 }
 
+/** A ULID's first 10 characters are its time (epoch ms in Crockford base 32); the other 16, its random part. */
+const ULID_TIME_CHARS = 10;
+const ULID_RANDOM_CHARS = 16;
+
+/**
+ * The lowest ULID of the given time (epoch ms): its random part all zeros. Ids sort by
+ * their ULID, so `id < '<prefix>_' || ulidLowerBoundAt(t)` holds for exactly the ids of
+ * that prefix made before `t`, and a primary key range finds them with no index of its own.
+ * Throws a RangeError for a time `ulidAt` cannot encode (0 or less, fractions, NaN, past
+ * 48 bits).
+ */
+export function ulidLowerBoundAt(timeMs: number): string {
+  return ulidAt(timeMs).slice(0, ULID_TIME_CHARS) + '0'.repeat(ULID_RANDOM_CHARS);
+}
+
 /** A ULID's time is 48 bits of epoch ms. */
 const ULID_TIME_MAX = 2 ** 48 - 1;
 

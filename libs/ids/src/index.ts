@@ -3,4 +3,4 @@
  * made with them) and libs/platform (request ids, id-shaped DTO fields), so neither
  * has to import the other for them; it imports no other @latchkey lib.
  */
-export { IdPrefix, isIdOf, isUlidTime, newId, newUlid, ulidAt } from './ids';
+export { IdPrefix, isIdOf, isUlidTime, newId, newUlid, ulidAt, ulidLowerBoundAt } from './ids';

@@ -1,9 +1,7 @@
 import { MikroORM } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 
-import { IdPrefix } from '@latchkey/ids';
-
-import { idCreatedBefore } from '../retention/id-created-before';
+import { IdPrefix, ulidLowerBoundAt } from '@latchkey/ids';
 
 export interface BatchedDeleteLimits {
   /** Rows per statement. */
@@ -92,7 +90,7 @@ export function deleteEndedRows(
       table: rows.table,
       key: 'id',
       where: `id < ? and (${rows.ended})`,
-      params: [idCreatedBefore(rows.idPrefix, rows.before), ...rows.endedParams],
+      params: [`${rows.idPrefix}_${ulidLowerBoundAt(rows.before.getTime())}`, ...rows.endedParams],
     },
     limits,
   );
