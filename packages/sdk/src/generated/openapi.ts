@@ -1415,8 +1415,12 @@ export interface components {
       metadata?: {
         [key: string]: unknown;
       };
+      /** @description The key's name. Only when valid is true: a refusal never names the key, its organisation or what it carries. */
+      name?: string;
       /** @description Only when valid is true: a refusal never names the key, its organisation or what it carries. */
       org_id?: string;
+      /** @description The id of the customer or service holding the key, as the organisation set it; null when none. Only when valid is true: a refusal never names the key, its organisation or what it carries. */
+      owner_id?: string | null;
       /** @description Only when valid is true: a refusal never names the key, its organisation or what it carries. */
       permissions?: string[];
       /** @description On a pass, and on a RATE_LIMITED or QUOTA_EXCEEDED refusal; null when the key has no quota or the check did not reach it */
@@ -3464,6 +3468,8 @@ export interface operations {
           'X-Latchkey-Key-Id'?: string;
           /** @description The organisation the key belongs to */
           'X-Latchkey-Org-Id'?: string;
+          /** @description The owner_id of the key, percent-encoded as encodeURIComponent does; absent when the key has none */
+          'X-Latchkey-Owner-Id'?: string;
           [name: string]: unknown;
         };
         content?: never;

@@ -17,6 +17,9 @@ export interface PassingVerdict {
   code: 'VALID';
   key_id: string;
   org_id: string;
+  /** The key's name and its holder as the organisation set it (null when none); absent from servers before them. */
+  name?: string;
+  owner_id?: string | null;
   environment: 'test' | 'live';
   permissions: string[];
   metadata: Record<string, unknown>;
