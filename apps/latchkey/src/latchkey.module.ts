@@ -38,7 +38,7 @@ export class LatchkeyModule {
       imports: [
         ConfigModule.forRoot(config),
         DbModule.forRoot(),
-        PlatformModule.forRoot(platform),
+        PlatformModule.forRoot({ ...platform, health: healthOf(config) }),
         AccessModule,
         AuditModule,
         OutboxModule,
@@ -46,4 +46,14 @@ export class LatchkeyModule {
       ],
     };
   }
+}
+
+/**
+ * Postgres is optional to readiness when the process runs auth-check alone: that one
+ * answers cached keys without it (a miss asks key-issuer first), so a database blip must
+ * not take every auth-check out of the load balancer. Redis is always required.
+ */
+function healthOf(config: AppConfigValues): PlatformOptions['health'] {
+  const authCheckOnly = config.targets.every((target) => target === ServiceTarget.AuthCheck);
+  return { optional: authCheckOnly ? ['postgres'] : [] };
 }

@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { DestinationStream } from 'pino';
 
 import { AllExceptionsFilter, createValidationPipe } from './errors';
-import { HealthController, PostgresHealthIndicator, RedisHealthIndicator } from './health';
+import { HEALTH_OPTIONS, HealthController, HealthOptions, PostgresHealthIndicator, RedisHealthIndicator } from './health';
 import { EnvelopeInterceptor } from './http';
 import { IdempotencyInterceptor, IdempotencyJanitor } from './idempotency';
 import { LoggerModule } from './logging';
@@ -20,6 +20,8 @@ import { DirectRpcHandlers, RpcClient } from './rpc';
 export interface PlatformOptions {
   /** Where logs go (stdout by default). */
   logDestination?: DestinationStream;
+  /** What readiness requires (every dependency unless listed as optional). */
+  health?: HealthOptions;
 }
 
 @Global()
@@ -46,6 +48,7 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [LoggerModule.forRoot(options.logDestination)],
+      providers: [{ provide: HEALTH_OPTIONS, useValue: options.health ?? {} }],
     };
   }
 }

@@ -1,35 +1,55 @@
-import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorFunction, HealthIndicatorResult } from '@nestjs/terminus';
 import { FastifyReply } from 'fastify';
-
-import { AppConfig, ServiceTarget } from '@latchkey/config';
 
 import { Public } from '../http/public.decorator';
 import { RawResponse } from '../http/raw-response.decorator';
 import { PostgresHealthIndicator } from './postgres.health';
 import { RedisHealthIndicator } from './redis.health';
 
+/** A dependency readiness checks. */
+export type HealthDependency = 'postgres' | 'redis';
+
+export interface HealthOptions {
+  /**
+   * Dependencies the process serves without: still checked and listed in readiness,
+   * marked `required: false`, but never making it 503. Every other one is required.
+   */
+  optional?: HealthDependency[];
+}
+
+/** Injection token of the HealthOptions (PlatformModule.forRoot provides them). */
+export const HEALTH_OPTIONS = Symbol('HEALTH_OPTIONS');
+
 /**
- * Liveness says the process runs; readiness says it can serve, else 503. Redis is always
- * required. Postgres is required unless the process runs auth-check alone: that one answers
- * cached keys without it (a miss asks key-issuer first), so a database blip must not take every
- * auth-check out of the load balancer. Its readiness then still reports Postgres, as not required.
+ * Liveness says the process runs; readiness says it can serve, else 503. Every
+ * dependency is required unless the composition root lists it as optional
+ * (HealthOptions): an optional one is reported, as not required, and a failure of it
+ * leaves the answer 200.
  */
 @ApiExcludeController()
 @Public()
 @RawResponse()
 @Controller('health')
 export class HealthController {
-  private readonly postgresRequired: boolean;
+  private readonly required: HealthIndicatorFunction[];
+  private readonly optional: HealthIndicatorFunction[];
 
   constructor(
-    config: AppConfig,
     private readonly health: HealthCheckService,
-    private readonly postgres: PostgresHealthIndicator,
-    private readonly redis: RedisHealthIndicator,
+    postgres: PostgresHealthIndicator,
+    redis: RedisHealthIndicator,
+    @Optional() @Inject(HEALTH_OPTIONS) options: HealthOptions | null,
   ) {
-    this.postgresRequired = config.get('targets').some((target) => target !== ServiceTarget.AuthCheck);
+    const optional = new Set(options?.optional ?? []);
+    const checks: Record<HealthDependency, HealthIndicatorFunction> = {
+      postgres: () => postgres.isHealthy(),
+      redis: () => redis.isHealthy(),
+    };
+    const entries = Object.entries(checks) as [HealthDependency, HealthIndicatorFunction][];
+    this.required = entries.filter(([name]) => !optional.has(name)).map(([, check]) => check);
+    this.optional = entries.filter(([name]) => optional.has(name)).map(([, check]) => check);
   }
 
   @Get('live')
@@ -40,14 +60,11 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
-    if (this.postgresRequired) {
-      return this.answer(reply, () => this.health.check([() => this.postgres.isHealthy(), () => this.redis.isHealthy()]));
-    }
-    const [postgres, result] = await Promise.all([
-      this.postgres.isHealthy(),
-      this.answer(reply, () => this.health.check([() => this.redis.isHealthy()])),
+    const [result, ...optional] = await Promise.all([
+      this.answer(reply, () => this.health.check(this.required)),
+      ...this.optional.map((check) => check() as Promise<HealthIndicatorResult>),
     ]);
-    return withNotRequired(result, postgres);
+    return optional.reduce(withNotRequired, result);
   }
 
   private async answer(reply: FastifyReply, check: () => Promise<HealthCheckResult>): Promise<HealthCheckResult> {
