@@ -8,9 +8,9 @@ import { constantTimeEquals, looksLikeManagementKey } from '@latchkey/crypto';
 import { AppError, PUBLIC_ROUTE, RequestWithPrincipal } from '@latchkey/platform';
 
 import { ALLOWED_ROLES, PLATFORM_ADMIN_ROUTE } from './access.decorators';
-import { authenticateManagementKey } from './management-key-auth';
 import { cookieSessionToken } from './browser-session';
-import { ACCEPTS_MANAGEMENT_KEY } from './management-key.decorators';
+import { authenticateManagementKey } from './management-key-auth';
+import { ACCEPTS_MANAGEMENT_KEY, ManagementKeyRouteOptions } from './management-key.decorators';
 import { bearerToken, hashSessionToken, SESSION_TOKEN_PREFIX } from './session-token';
 
 interface SessionRow {
@@ -54,8 +54,8 @@ export class AccessGuard implements CanActivate {
     if (!allowed) throw new Error(`route ${request.method} ${request.url} declares neither @Public, @PlatformAdmin nor @Roles`);
 
     if (looksLikeManagementKey(token)) {
-      const acceptsManagementKey = this.reflector.getAllAndOverride<boolean>(ACCEPTS_MANAGEMENT_KEY, targets) === true;
-      return authenticateManagementKey(this.em, this.config.get('KEY_HASH_SECRET'), request, token, { acceptsManagementKey, allowed });
+      const accepts = this.reflector.getAllAndOverride<ManagementKeyRouteOptions | undefined>(ACCEPTS_MANAGEMENT_KEY, targets);
+      return authenticateManagementKey(this.em, this.config.get('KEY_HASH_SECRET'), request, token, { accepts, allowed });
     }
     if (!token.startsWith(SESSION_TOKEN_PREFIX)) throw AppError.unauthenticated('Invalid or expired session.');
     const session = await this.findLiveSession(hashSessionToken(token));

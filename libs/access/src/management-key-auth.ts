@@ -7,6 +7,7 @@ import { ActorType } from '@latchkey/db';
 import { AppError, clientIp, RequestWithPrincipal, userAgent } from '@latchkey/platform';
 
 import { isAddressAllowed } from './ip-allowlist';
+import { ManagementKeyRouteOptions } from './management-key.decorators';
 
 interface ManagementKeyRow {
   id: string;
@@ -27,8 +28,8 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 const INVALID = 'Invalid, revoked or expired management key.';
 
 export interface ManagementKeyRoute {
-  /** The route is marked @AcceptsManagementKey. */
-  acceptsManagementKey: boolean;
+  /** What the route's @AcceptsManagementKey says; undefined when it has none. */
+  accepts: ManagementKeyRouteOptions | undefined;
   /** The roles of its @Roles. */
   allowed: readonly Role[];
 }
@@ -82,8 +83,11 @@ export async function authenticateManagementKey(
     );
   }
 
-  if (!route.acceptsManagementKey) {
+  if (!route.accepts) {
     throw new AppError('SESSION_REQUIRED', 'This route needs a person’s session; management keys cannot call it.');
+  }
+  if (key.environment !== null && !route.accepts.honoursEnvironment) {
+    throw new AppError('FORBIDDEN', `This management key is narrowed to ${key.environment}; this route is not.`);
   }
   if (!route.allowed.includes(key.role)) {
     throw new AppError('INSUFFICIENT_ROLE', `This action needs one of the roles: ${route.allowed.join(', ')}.`);

@@ -10,7 +10,20 @@ export const ACCEPTS_MANAGEMENT_KEY = 'latchkey:accepts-management-key';
  * role). Routes opt in, so an account, session or management-key route can never be
  * reached by a key by omission; a key on any other route is a 403 SESSION_REQUIRED.
  */
-export const AcceptsManagementKey = () => applyDecorators(SetMetadata(ACCEPTS_MANAGEMENT_KEY, true), ApiBearerAuth('managementKey'));
+export const AcceptsManagementKey = (options: ManagementKeyRouteOptions = {}) =>
+  applyDecorators(
+    SetMetadata(ACCEPTS_MANAGEMENT_KEY, { honoursEnvironment: options.honoursEnvironment === true }),
+    ApiBearerAuth('managementKey'),
+  );
+
+export interface ManagementKeyRouteOptions {
+  /**
+   * The route narrows what it reads and writes to a key's `environment`. A key narrowed
+   * to one environment is refused (403 FORBIDDEN) by every route that does not say so,
+   * so a narrowed key never sees another environment by omission.
+   */
+  honoursEnvironment?: boolean;
+}
 
 /** A caller acting in one organisation with a role: a person's session or a management key. */
 export type OrgPrincipal = Extract<Principal, { kind: 'user' | 'management_key' }>;

@@ -279,6 +279,30 @@ describe('Management keys (org-api)', () => {
     });
   });
 
+  describe('on the other organisation routes', () => {
+    it('reads webhooks, alerts, usage, logs and the audit log with the key’s role', async () => {
+      const admin = await createKey(team.owner, { role: 'admin' });
+      for (const path of ['/v1/webhooks', '/v1/alerts', '/v1/usage?group_by=key', '/v1/logs', '/v1/audit-logs']) {
+        const response = await sut.get(path, { token: admin.token });
+        expect({ path, status: response.status }).toEqual({ path, status: 200 });
+      }
+      const developer = await createKey(team.owner, { role: 'developer' });
+      const refused = await sut.get('/v1/audit-logs', { token: developer.token });
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe('INSUFFICIENT_ROLE');
+    });
+
+    it('refuses a key narrowed to one environment on routes that do not narrow to it', async () => {
+      const testOnly = await createKey(team.owner, { role: 'admin', environment: 'test' });
+      for (const path of ['/v1/webhooks', '/v1/usage?group_by=key', '/v1/audit-logs']) {
+        const response = await sut.get(path, { token: testOnly.token });
+        expect(response.status).toBe(403);
+        expect(response.body.error.code).toBe('FORBIDDEN');
+      }
+      expect((await sut.get('/v1/api-keys', { token: testOnly.token })).status).toBe(200);
+    });
+  });
+
   it('audits creation and revocation with the person as actor', async () => {
     const key = await createKey(team.admin, { name: 'audited', role: 'viewer' });
     await sut.post(`/v1/management-keys/${key.id}/revoke`, { token: team.admin.token });

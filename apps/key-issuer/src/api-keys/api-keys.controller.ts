@@ -26,7 +26,7 @@ export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.keyCreators)
   @ApiOperation({
     summary: 'Issue a key (owner, admin, developer). The answer is the only time the secret is shown.',
@@ -45,7 +45,7 @@ export class ApiKeysController {
   }
 
   @Get()
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({ summary: 'Keys of the organisation, newest first, with search and filters.' })
   @ApiEnvelope(ApiKeyResponseDto, { list: true })
@@ -54,7 +54,7 @@ export class ApiKeysController {
   }
 
   @Get(':id')
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({ summary: 'One key.' })
   @ApiEnvelope(ApiKeyResponseDto)
@@ -63,7 +63,7 @@ export class ApiKeysController {
   }
 
   @Patch(':id')
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.keyCreators)
   @ApiOperation({
     summary: 'Edit a key: name, description, expires_at, permissions, restrictions, rate_limit, quota, metadata, owner_id.',
@@ -80,7 +80,7 @@ export class ApiKeysController {
   }
 
   @Post(':id/disable')
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.keyCreators)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Pause a key; checks answer DISABLED until it is enabled. Idempotent.', description: CHANGE_RULE })
@@ -90,7 +90,7 @@ export class ApiKeysController {
   }
 
   @Post(':id/enable')
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.keyCreators)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Resume a disabled key. Idempotent.', description: CHANGE_RULE })
@@ -100,7 +100,7 @@ export class ApiKeysController {
   }
 
   @Post(':id/roll')
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.keyCreators)
   // 200, not 201: rolling changes an existing key rather than creating a resource.
   @HttpCode(HttpStatus.OK)
@@ -120,7 +120,7 @@ export class ApiKeysController {
   }
 
   @Post(':id/revoke')
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.keyCreators)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -133,7 +133,7 @@ export class ApiKeysController {
   }
 
   @Delete(':id')
-  @AcceptsManagementKey()
+  @AcceptsManagementKey({ honoursEnvironment: true })
   @Roles(...ROLE_RULES.keyCreators)
   @ApiOperation({ summary: 'Delete a key for good. The audit log and the api_key.deleted event keep its id.', description: CHANGE_RULE })
   @ApiEnvelope(ApiKeyResponseDto, { description: 'The key as it was' })

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, OrgPrincipal, ROLE_RULES, Roles } from '@latchkey/access';
 import { Page } from '@latchkey/contracts';
 import { ApiEnvelope } from '@latchkey/platform';
 
@@ -19,6 +19,7 @@ export class UsageReportsController {
   constructor(private readonly reports: UsageReportsService) {}
 
   @Get('api-keys/:id/usage')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({
     summary: 'Checks of one key per minute, hour or day, by outcome code, over [from, to).',
@@ -27,11 +28,12 @@ export class UsageReportsController {
       'Minute counts are kept 7 days and hour counts 90 days (a range starting earlier is a 400); day counts are kept.',
   })
   @ApiEnvelope(KeyUsageResponseDto)
-  keyUsage(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Query() query: KeyUsageQueryDto): Promise<KeyUsageResponseDto> {
+  keyUsage(@CurrentMember() user: OrgPrincipal, @Param('id') id: string, @Query() query: KeyUsageQueryDto): Promise<KeyUsageResponseDto> {
     return this.reports.keyUsage(user, id, query);
   }
 
   @Get('usage')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({
     summary: 'Checks of the organisation over [from, to) (default: the last 30 days), grouped by key, owner, code or environment.',
@@ -40,11 +42,12 @@ export class UsageReportsController {
       'a range starting earlier must be aligned to whole hours (days) or it is a 400.',
   })
   @ApiEnvelope(OrgUsageResponseDto)
-  orgUsage(@CurrentUser() user: UserPrincipal, @Query() query: OrgUsageQueryDto): Promise<OrgUsageResponseDto> {
+  orgUsage(@CurrentMember() user: OrgPrincipal, @Query() query: OrgUsageQueryDto): Promise<OrgUsageResponseDto> {
     return this.reports.orgUsage(user, query);
   }
 
   @Get('logs')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({
     summary: 'Request logs: one row per key check, newest first, with filters.',
@@ -53,7 +56,7 @@ export class UsageReportsController {
       "organisation's request_log_retention_test_days / _live_days settings say. Checks older than that are never listed.",
   })
   @ApiEnvelope(RequestLogResponseDto, { list: true })
-  listLogs(@CurrentUser() user: UserPrincipal, @Query() query: ListRequestLogsQueryDto): Promise<Page<RequestLogResponseDto>> {
+  listLogs(@CurrentMember() user: OrgPrincipal, @Query() query: ListRequestLogsQueryDto): Promise<Page<RequestLogResponseDto>> {
     return this.reports.listLogs(user, query, query.toPageRequest());
   }
 }

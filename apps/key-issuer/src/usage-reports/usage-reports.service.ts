@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { decodeTime } from 'ulid';
 
-import { UserPrincipal } from '@latchkey/access';
+import { OrgPrincipal } from '@latchkey/access';
 import { AppConfig } from '@latchkey/config';
 import { OrganizationReply, OrgsPattern, Page, PageRequest } from '@latchkey/contracts';
 import { ApiKey, requestLogRetentionDays, USAGE_BUCKET_MS, USAGE_COUNTER_RETENTION_DAYS, UsageGranularity } from '@latchkey/db';
@@ -67,7 +67,7 @@ export class UsageReportsService {
     private readonly rpc: RpcClient,
   ) {}
 
-  async keyUsage(principal: UserPrincipal, keyId: string, query: KeyUsageQueryDto, now = new Date()): Promise<KeyUsageResponseDto> {
+  async keyUsage(principal: OrgPrincipal, keyId: string, query: KeyUsageQueryDto, now = new Date()): Promise<KeyUsageResponseDto> {
     const key = isIdOf(IdPrefix.ApiKey, keyId)
       ? await this.em.findOne(ApiKey, { id: keyId, organization: principal.orgId }, { fields: ['id'] })
       : null;
@@ -103,7 +103,7 @@ export class UsageReportsService {
     return { key_id: keyId, granularity, from: new Date(from).toISOString(), to: new Date(to).toISOString(), buckets };
   }
 
-  async orgUsage(principal: UserPrincipal, query: OrgUsageQueryDto, now = new Date()): Promise<OrgUsageResponseDto> {
+  async orgUsage(principal: OrgPrincipal, query: OrgUsageQueryDto, now = new Date()): Promise<OrgUsageResponseDto> {
     const minute = USAGE_BUCKET_MS.minute;
     const day = USAGE_BUCKET_MS.day;
     // Counters are no finer than a minute; the range is read from the coarsest counters it is aligned to.
@@ -143,7 +143,7 @@ export class UsageReportsService {
   }
 
   async listLogs(
-    principal: UserPrincipal,
+    principal: OrgPrincipal,
     query: ListRequestLogsQueryDto,
     page: PageRequest,
     now = new Date(),

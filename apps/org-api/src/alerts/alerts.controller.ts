@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req } from '
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, OrgPrincipal, ROLE_RULES, Roles } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { Page } from '@latchkey/contracts';
 import { ApiEnvelope } from '@latchkey/platform';
@@ -17,6 +17,7 @@ export class AlertsController {
   constructor(private readonly alerts: AlertsService) {}
 
   @Get()
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({
     summary: "The organisation's anomaly alerts, newest first.",
@@ -25,7 +26,7 @@ export class AlertsController {
       'Each is also sent as an `alert.triggered` webhook event.',
   })
   @ApiEnvelope(AlertResponseDto, { list: true })
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: ListAlertsQueryDto): Promise<Page<AlertResponseDto>> {
+  async list(@CurrentMember() user: OrgPrincipal, @Query() query: ListAlertsQueryDto): Promise<Page<AlertResponseDto>> {
     const page = await this.alerts.list(
       user,
       { type: query.type, keyId: query.key_id, acknowledged: query.acknowledged },
@@ -36,11 +37,12 @@ export class AlertsController {
 
   @Post(':id/ack')
   @HttpCode(HttpStatus.OK)
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @ApiOperation({ summary: 'Acknowledge an alert (owner, admin). Audited as alert.acknowledged; acknowledging again changes nothing.' })
   @ApiEnvelope(AlertResponseDto)
   async acknowledge(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Req() request: FastifyRequest,
   ): Promise<AlertResponseDto> {

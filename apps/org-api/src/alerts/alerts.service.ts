@@ -2,7 +2,7 @@ import { FilterQuery, LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
-import { UserPrincipal } from '@latchkey/access';
+import { actingIdOf, OrgPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { Page, PageRequest } from '@latchkey/contracts';
 import { Alert, AlertType, findPage } from '@latchkey/db';
@@ -28,7 +28,7 @@ export class AlertsService {
   ) {}
 
   /** Newest first. */
-  list(principal: UserPrincipal, filter: AlertFilter, page: PageRequest): Promise<Page<Alert>> {
+  list(principal: OrgPrincipal, filter: AlertFilter, page: PageRequest): Promise<Page<Alert>> {
     const where: FilterQuery<Alert> = { orgId: principal.orgId };
     if (filter.type) where.type = filter.type;
     if (filter.keyId) where.keyId = filter.keyId;
@@ -37,7 +37,7 @@ export class AlertsService {
   }
 
   /** Acknowledging twice is harmless: the first acknowledgement (who and when) stays, and only it is audited. */
-  acknowledge(principal: UserPrincipal, alertId: string, actor: AuditActor): Promise<Alert> {
+  acknowledge(principal: OrgPrincipal, alertId: string, actor: AuditActor): Promise<Alert> {
     return this.em.transactional(async (em) => {
       const alert = isIdOf(IdPrefix.Alert, alertId)
         ? await em.findOne(Alert, { id: alertId, orgId: principal.orgId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
@@ -45,7 +45,7 @@ export class AlertsService {
       if (!alert) throw AppError.notFound('Alert');
       if (alert.acknowledgedAt) return alert;
       alert.acknowledgedAt = new Date();
-      alert.acknowledgedBy = principal.userId;
+      alert.acknowledgedBy = actingIdOf(principal);
       this.audit.record(em, {
         orgId: principal.orgId,
         actor,

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, OrgPrincipal, ROLE_RULES, Roles } from '@latchkey/access';
 import { Page } from '@latchkey/contracts';
 import { ApiEnvelope } from '@latchkey/platform';
 
@@ -15,10 +15,11 @@ export class AuditLogsController {
   constructor(private readonly auditLogs: AuditLogsService) {}
 
   @Get()
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @ApiOperation({ summary: 'The organisation’s audit log, newest first (owner, admin). `from` is inclusive, `to` exclusive.' })
   @ApiEnvelope(AuditLogResponseDto, { list: true })
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: ListAuditLogsQueryDto): Promise<Page<AuditLogResponseDto>> {
+  async list(@CurrentMember() user: OrgPrincipal, @Query() query: ListAuditLogsQueryDto): Promise<Page<AuditLogResponseDto>> {
     const page = await this.auditLogs.list(
       user.orgId,
       {

@@ -2,7 +2,7 @@ import { Controller, HttpCode, HttpStatus, Param, Post, Req } from '@nestjs/comm
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, OrgPrincipal, ROLE_RULES, Roles } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { ApiEnvelope } from '@latchkey/platform';
 
@@ -15,6 +15,7 @@ export class WebhookDeliveriesController {
   constructor(private readonly deliveries: WebhookDeliveriesService) {}
 
   @Post(':id/retry')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
@@ -24,7 +25,7 @@ export class WebhookDeliveriesController {
       'that attempt runs queues nothing more. A disabled endpoint answers 409 WEBHOOK_ENDPOINT_DISABLED.',
   })
   @ApiEnvelope(WebhookDeliveryResponseDto, { status: HttpStatus.ACCEPTED })
-  retry(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<WebhookDeliveryResponseDto> {
+  retry(@CurrentMember() user: OrgPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<WebhookDeliveryResponseDto> {
     return this.deliveries.retry(user, id, actorFromRequest(request));
   }
 }

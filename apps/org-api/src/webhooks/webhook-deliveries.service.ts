@@ -2,7 +2,7 @@ import { FilterQuery, LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 
-import { UserPrincipal } from '@latchkey/access';
+import { OrgPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { EventType, Page, PageRequest } from '@latchkey/contracts';
 import { DAY_MS, DeliveryStatus, findPage, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint } from '@latchkey/db';
@@ -37,7 +37,7 @@ export class WebhookDeliveriesService {
   ) {}
 
   async list(
-    principal: UserPrincipal,
+    principal: OrgPrincipal,
     endpointId: string,
     filter: DeliveryFilter,
     page: PageRequest,
@@ -54,7 +54,7 @@ export class WebhookDeliveriesService {
   }
 
   /** Sends one delivery again, whatever its status: pending now, with the next attempt queued. */
-  async retry(principal: UserPrincipal, deliveryId: string, actor: AuditActor): Promise<WebhookDeliveryResponseDto> {
+  async retry(principal: OrgPrincipal, deliveryId: string, actor: AuditActor): Promise<WebhookDeliveryResponseDto> {
     if (!isIdOf(IdPrefix.Delivery, deliveryId)) throw AppError.notFound('Webhook delivery');
     const delivery = await this.em.transactional(async (em) => {
       const found = await em.findOne(
@@ -84,12 +84,7 @@ export class WebhookDeliveriesService {
   }
 
   /** Re-schedules every failed delivery of the endpoint created at or after `since` (at most RECOVER_WINDOW_DAYS ago). */
-  async recover(
-    principal: UserPrincipal,
-    endpointId: string,
-    since: Date,
-    actor: AuditActor,
-  ): Promise<RecoverWebhookDeliveriesResponseDto> {
+  async recover(principal: OrgPrincipal, endpointId: string, since: Date, actor: AuditActor): Promise<RecoverWebhookDeliveriesResponseDto> {
     const scheduled = await this.em.transactional(async (em) => {
       // Another organisation's endpoint is not found, whatever the since.
       const endpoint = await this.findEndpoint(em, principal.orgId, endpointId, true);

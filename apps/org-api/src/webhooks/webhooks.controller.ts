@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, OrgPrincipal, ROLE_RULES, Roles } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { Page } from '@latchkey/contracts';
 import { ApiEnvelope } from '@latchkey/platform';
@@ -39,6 +39,7 @@ export class WebhooksController {
   ) {}
 
   @Get('event-types')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({ summary: 'The event types an endpoint can subscribe to, each with a one-line description.' })
   @ApiEnvelope(WebhookEventTypeResponseDto, { list: true })
@@ -47,6 +48,7 @@ export class WebhooksController {
   }
 
   @Post()
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @ApiOperation({
     summary: 'Add an endpoint (owner, admin). The answer is the only time its signing secret is shown.',
@@ -57,7 +59,7 @@ export class WebhooksController {
   })
   @ApiEnvelope(WebhookEndpointWithSecretResponseDto, { status: HttpStatus.CREATED })
   create(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Body() dto: CreateWebhookEndpointDto,
     @Req() request: FastifyRequest,
   ): Promise<WebhookEndpointWithSecretResponseDto> {
@@ -65,27 +67,30 @@ export class WebhooksController {
   }
 
   @Get()
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({ summary: 'Endpoints of the organisation, newest first; `?environment=` filters.' })
   @ApiEnvelope(WebhookEndpointResponseDto, { list: true })
-  list(@CurrentUser() user: UserPrincipal, @Query() query: ListWebhookEndpointsQueryDto): Promise<Page<WebhookEndpointResponseDto>> {
+  list(@CurrentMember() user: OrgPrincipal, @Query() query: ListWebhookEndpointsQueryDto): Promise<Page<WebhookEndpointResponseDto>> {
     return this.webhooks.list(user, query.environment, query.toPageRequest());
   }
 
   @Get(':id')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({ summary: 'One endpoint.' })
   @ApiEnvelope(WebhookEndpointResponseDto)
-  get(@CurrentUser() user: UserPrincipal, @Param('id') id: string): Promise<WebhookEndpointResponseDto> {
+  get(@CurrentMember() user: OrgPrincipal, @Param('id') id: string): Promise<WebhookEndpointResponseDto> {
     return this.webhooks.get(user, id);
   }
 
   @Patch(':id')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @ApiOperation({ summary: 'Edit an endpoint: url, events, description, rate_limit_per_second. The environment never changes.' })
   @ApiEnvelope(WebhookEndpointResponseDto)
   update(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Body() dto: UpdateWebhookEndpointDto,
     @Req() request: FastifyRequest,
@@ -94,12 +99,13 @@ export class WebhooksController {
   }
 
   @Post(':id/disable')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Pause deliveries to an endpoint. Idempotent.' })
   @ApiEnvelope(WebhookEndpointResponseDto)
   disable(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Req() request: FastifyRequest,
   ): Promise<WebhookEndpointResponseDto> {
@@ -107,6 +113,7 @@ export class WebhooksController {
   }
 
   @Post(':id/enable')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -114,19 +121,29 @@ export class WebhooksController {
     description: 'Deliveries that failed while it was disabled stay failed: POST /v1/webhooks/:id/recover re-sends them.',
   })
   @ApiEnvelope(WebhookEndpointResponseDto)
-  enable(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<WebhookEndpointResponseDto> {
+  enable(
+    @CurrentMember() user: OrgPrincipal,
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+  ): Promise<WebhookEndpointResponseDto> {
     return this.webhooks.enable(user, id, actorFromRequest(request));
   }
 
   @Delete(':id')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @ApiOperation({ summary: 'Delete an endpoint and its delivery log.' })
   @ApiEnvelope(WebhookEndpointResponseDto, { description: 'The endpoint as it was' })
-  delete(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<WebhookEndpointResponseDto> {
+  delete(
+    @CurrentMember() user: OrgPrincipal,
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+  ): Promise<WebhookEndpointResponseDto> {
     return this.webhooks.delete(user, id, actorFromRequest(request));
   }
 
   @Post(':id/rotate-secret')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -137,7 +154,7 @@ export class WebhooksController {
   })
   @ApiEnvelope(WebhookEndpointWithSecretResponseDto)
   rotateSecret(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Req() request: FastifyRequest,
   ): Promise<WebhookEndpointWithSecretResponseDto> {
@@ -145,6 +162,7 @@ export class WebhooksController {
   }
 
   @Post(':id/test')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
@@ -154,11 +172,12 @@ export class WebhooksController {
       `whatever its events. Its delivery shows in the delivery log. ${DISABLED_RULE}`,
   })
   @ApiEnvelope(WebhookTestResponseDto, { status: HttpStatus.ACCEPTED })
-  sendTest(@CurrentUser() user: UserPrincipal, @Param('id') id: string): Promise<WebhookTestResponseDto> {
+  sendTest(@CurrentMember() user: OrgPrincipal, @Param('id') id: string): Promise<WebhookTestResponseDto> {
     return this.webhooks.sendTest(user, id);
   }
 
   @Get(':id/deliveries')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({
     summary: 'The delivery log of an endpoint, newest first, each delivery with its attempts.',
@@ -166,7 +185,7 @@ export class WebhooksController {
   })
   @ApiEnvelope(WebhookDeliveryResponseDto, { list: true })
   listDeliveries(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Query() query: ListWebhookDeliveriesQueryDto,
   ): Promise<Page<WebhookDeliveryResponseDto>> {
@@ -174,6 +193,7 @@ export class WebhooksController {
   }
 
   @Post(':id/recover')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
@@ -184,7 +204,7 @@ export class WebhooksController {
   })
   @ApiEnvelope(RecoverWebhookDeliveriesResponseDto, { status: HttpStatus.ACCEPTED })
   recover(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Query() query: RecoverWebhookDeliveriesQueryDto,
     @Req() request: FastifyRequest,

@@ -2,7 +2,7 @@ import { FilterQuery, LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 
-import { UserPrincipal } from '@latchkey/access';
+import { actingIdOf, OrgPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
 import { EventType, Page, PageRequest } from '@latchkey/contracts';
@@ -56,11 +56,7 @@ export class WebhooksService {
     this.box = new SecretBox(config.get('ENCRYPTION_KEY'));
   }
 
-  async create(
-    principal: UserPrincipal,
-    input: CreateWebhookEndpointDto,
-    actor: AuditActor,
-  ): Promise<WebhookEndpointWithSecretResponseDto> {
+  async create(principal: OrgPrincipal, input: CreateWebhookEndpointDto, actor: AuditActor): Promise<WebhookEndpointWithSecretResponseDto> {
     const url = await this.safeUrl(input.url);
     const secret = generateWebhookSecret();
     const id = newId(IdPrefix.WebhookEndpoint);
@@ -76,7 +72,7 @@ export class WebhooksService {
         // Bound to the endpoint id: a sealed secret copied onto another row does not open.
         secretSealed: this.box.seal(secret, id),
         rateLimitPerSecond: input.rate_limit_per_second ?? null,
-        createdBy: principal.userId,
+        createdBy: actingIdOf(principal),
       });
       const created = WebhookEndpointResponseDto.from(endpoint);
       this.record(em, principal.orgId, endpoint.id, actor, { action: 'webhook.created', after: created });
@@ -87,7 +83,7 @@ export class WebhooksService {
   }
 
   async list(
-    principal: UserPrincipal,
+    principal: OrgPrincipal,
     environment: WebhookEnvironment | undefined,
     page: PageRequest,
   ): Promise<Page<WebhookEndpointResponseDto>> {
@@ -97,12 +93,12 @@ export class WebhooksService {
     return endpoints.map((endpoint) => WebhookEndpointResponseDto.from(endpoint, now));
   }
 
-  async get(principal: UserPrincipal, endpointId: string): Promise<WebhookEndpointResponseDto> {
+  async get(principal: OrgPrincipal, endpointId: string): Promise<WebhookEndpointResponseDto> {
     return WebhookEndpointResponseDto.from(await this.findEndpoint(this.em, principal.orgId, endpointId));
   }
 
   async update(
-    principal: UserPrincipal,
+    principal: OrgPrincipal,
     endpointId: string,
     input: UpdateWebhookEndpointDto,
     actor: AuditActor,
@@ -128,7 +124,7 @@ export class WebhooksService {
   }
 
   /** Pauses deliveries (reason `manual`); disabling a disabled endpoint answers it as it is. */
-  async disable(principal: UserPrincipal, endpointId: string, actor: AuditActor): Promise<WebhookEndpointResponseDto> {
+  async disable(principal: OrgPrincipal, endpointId: string, actor: AuditActor): Promise<WebhookEndpointResponseDto> {
     return this.change(principal, endpointId, actor, (endpoint, now) => {
       if (endpoint.disabledAt) return { answer: WebhookEndpointResponseDto.from(endpoint, now), change: null };
       endpoint.disabledAt = now;
@@ -151,7 +147,7 @@ export class WebhooksService {
    * window), and starts its failure window afresh. Deliveries that failed meanwhile
    * stay failed: recover re-sends them.
    */
-  async enable(principal: UserPrincipal, endpointId: string, actor: AuditActor): Promise<WebhookEndpointResponseDto> {
+  async enable(principal: OrgPrincipal, endpointId: string, actor: AuditActor): Promise<WebhookEndpointResponseDto> {
     return this.change(principal, endpointId, actor, (endpoint, now) => {
       if (!endpoint.disabledAt) return { answer: WebhookEndpointResponseDto.from(endpoint, now), change: null };
       const before = WebhookEndpointResponseDto.from(endpoint, now);
@@ -176,7 +172,7 @@ export class WebhooksService {
   }
 
   /** Deletes the endpoint and its delivery log. Answers the endpoint as it was. */
-  async delete(principal: UserPrincipal, endpointId: string, actor: AuditActor): Promise<WebhookEndpointResponseDto> {
+  async delete(principal: OrgPrincipal, endpointId: string, actor: AuditActor): Promise<WebhookEndpointResponseDto> {
     return this.change(principal, endpointId, actor, (endpoint, now, em) => {
       const answer = WebhookEndpointResponseDto.from(endpoint, now);
       em.remove(endpoint);
@@ -190,7 +186,7 @@ export class WebhooksService {
    * message. Only one previous secret is kept: rotating again during an overlap ends
    * the earlier previous secret at once.
    */
-  async rotateSecret(principal: UserPrincipal, endpointId: string, actor: AuditActor): Promise<WebhookEndpointWithSecretResponseDto> {
+  async rotateSecret(principal: OrgPrincipal, endpointId: string, actor: AuditActor): Promise<WebhookEndpointWithSecretResponseDto> {
     const secret = generateWebhookSecret();
     return this.change(principal, endpointId, actor, (endpoint, now) => {
       endpoint.previousSecretSealed = endpoint.secretSealed;
@@ -211,7 +207,7 @@ export class WebhooksService {
    * delivers webhook.test only to the endpoint it names, whatever that endpoint's
    * `events`, and to no other endpoint of the organisation.
    */
-  async sendTest(principal: UserPrincipal, endpointId: string): Promise<WebhookTestResponseDto> {
+  async sendTest(principal: OrgPrincipal, endpointId: string): Promise<WebhookTestResponseDto> {
     return this.em.transactional(async (em) => {
       const endpoint = await this.findEndpoint(em, principal.orgId, endpointId);
       assertEnabled(endpoint);
@@ -273,7 +269,7 @@ export class WebhooksService {
 
   /** Runs a change on the caller's endpoint, locked FOR UPDATE, in one transaction with its audit row. */
   private async change<T extends WebhookEndpointResponseDto>(
-    principal: UserPrincipal,
+    principal: OrgPrincipal,
     endpointId: string,
     actor: AuditActor,
     apply: (endpoint: WebhookEndpoint, now: Date, em: EntityManager) => ChangeResult<T>,
