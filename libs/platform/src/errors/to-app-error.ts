@@ -3,6 +3,7 @@ import { HttpException } from '@nestjs/common';
 import { ErrorCode } from '@latchkey/contracts';
 
 import { AppError } from './app-error';
+import { DATA_EXCEPTION_CLASS, SqlState, sqlStateOf } from './sqlstate';
 
 /** Fastify's own request errors (body parsing, size, media type) carry a code and a status. */
 interface FastifyLikeError {
@@ -77,7 +78,10 @@ export function toAppError(error: unknown): AppError | null {
   }
   // Two requests racing to create the same thing: the database's unique index
   // decided, and the loser gets the same 409 a sequential duplicate would.
-  if ((error as { code?: string } | null)?.code === '23505' || (error as Error | null)?.name === 'UniqueConstraintViolationException') {
+  if (
+    (error as { code?: string } | null)?.code === SqlState.UniqueViolation ||
+    (error as Error | null)?.name === 'UniqueConstraintViolationException'
+  ) {
     return AppError.conflict('This conflicts with something created at the same moment; retry.');
   }
   // A deadlock or serialization failure: Postgres undid this transaction for another's sake.
@@ -99,13 +103,16 @@ export function toAppError(error: unknown): AppError | null {
 /** 40001 serialization_failure and 40P01 deadlock_detected (pg's code, or MikroORM's DeadlockException). */
 function isTransactionRollback(error: unknown): boolean {
   const candidate = error as { code?: unknown; name?: unknown } | null;
-  return candidate?.code === '40001' || candidate?.code === '40P01' || candidate?.name === 'DeadlockException';
+  return (
+    candidate?.code === SqlState.SerializationFailure ||
+    candidate?.code === SqlState.DeadlockDetected ||
+    candidate?.name === 'DeadlockException'
+  );
 }
 
 /** SQLSTATE class 22 from pg (DatabaseError) or MikroORM (DriverException, which copies pg's fields). */
 function isDataException(error: unknown): boolean {
-  const candidate = error as { code?: unknown; severity?: unknown } | null;
-  return typeof candidate?.code === 'string' && /^22[0-9A-Z]{3}$/.test(candidate.code) && typeof candidate.severity === 'string';
+  return sqlStateOf(error)?.startsWith(DATA_EXCEPTION_CLASS) ?? false;
 }
 
 const CONNECTION_ERROR_CODES = new Set([

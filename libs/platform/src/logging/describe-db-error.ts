@@ -1,3 +1,5 @@
+import { isSqlState, SQLSTATE_CONDITIONS } from '../errors/sqlstate';
+
 /**
  * What a failed SQL statement may say in a log: its SQLSTATE and the objects Postgres
  * names (constraint, table, column), and the statement with every value taken out.
@@ -22,34 +24,6 @@ export interface DbErrorDescription {
   /** The stack's frames only: its first line repeats the message. */
   stack?: string;
 }
-
-/** The SQLSTATEs a log reader meets most; the rest are looked up by code. */
-const CONDITIONS: Record<string, string> = {
-  '22001': 'string_data_right_truncation',
-  '22003': 'numeric_value_out_of_range',
-  '22007': 'invalid_datetime_format',
-  '22008': 'datetime_field_overflow',
-  '22021': 'character_not_in_repertoire',
-  '22P02': 'invalid_text_representation',
-  '22P05': 'untranslatable_character',
-  '23502': 'not_null_violation',
-  '23503': 'foreign_key_violation',
-  '23505': 'unique_violation',
-  '23514': 'check_violation',
-  '23P01': 'exclusion_violation',
-  '25P02': 'in_failed_sql_transaction',
-  '40001': 'serialization_failure',
-  '40P01': 'deadlock_detected',
-  '42501': 'insufficient_privilege',
-  '42601': 'syntax_error',
-  '42703': 'undefined_column',
-  '42P01': 'undefined_table',
-  '53300': 'too_many_connections',
-  '55P03': 'lock_not_available',
-  '57014': 'query_canceled',
-};
-
-const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 // The statements the driver can put in front of a message; anything else is not SQL.
 const SQL_START =
@@ -78,7 +52,7 @@ interface DbErrorFields {
 export function isDatabaseError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const fields = error as DbErrorFields;
-  if (typeof fields.code === 'string' && SQLSTATE.test(fields.code) && typeof fields.severity === 'string') return true;
+  if (typeof fields.code === 'string' && isSqlState(fields.code) && typeof fields.severity === 'string') return true;
   return typeof fields.message === 'string' && SQL_START.test(fields.message) && fields.message.includes(' - ');
 }
 
@@ -87,9 +61,9 @@ export function describeDbError(error: unknown): DbErrorDescription | null {
   if (!isDatabaseError(error)) return null;
   const fields = error as DbErrorFields;
   const description: DbErrorDescription = { type: errorType(error as object) };
-  if (typeof fields.code === 'string' && SQLSTATE.test(fields.code)) {
+  if (typeof fields.code === 'string' && isSqlState(fields.code)) {
     description.sqlstate = fields.code;
-    const condition = CONDITIONS[fields.code];
+    const condition = SQLSTATE_CONDITIONS[fields.code];
     if (condition) description.condition = condition;
   }
   for (const key of ['constraint', 'schema', 'table', 'column'] as const) {
