@@ -4,6 +4,15 @@ import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 declare const messageType: unique symbol;
 
 /**
+ * How every receiver compiles a contract's schema with Ajv: strict on purpose, no type
+ * coercion and no unknown field silently removed (Fastify's default Ajv does both), so
+ * `{"key": 123}` is refused rather than read as "123"; every error collected, so the
+ * most telling one can be named. One object, so the parsers and the contract specs
+ * judge a payload alike.
+ */
+export const RECEIVER_AJV_OPTIONS = { allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false } as const;
+
+/**
  * What a Redis-transport message must look like: a JSON schema, which every receiver
  * compiles once and checks the message against, and the words to use instead of the
  * schema's generic ones for a field whose value is wrong (`body`: the message as a

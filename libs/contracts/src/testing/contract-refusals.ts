@@ -1,13 +1,13 @@
 import Ajv, { ErrorObject } from 'ajv';
 
-import { MessageContract } from '../message-contract';
+import { MessageContract, RECEIVER_AJV_OPTIONS } from '../message-contract';
 
 /**
- * The contract as its receivers compile it (no type coercion, no field silently
- * dropped, every error collected), so a contract's spec judges the schema an SDK
- * bundles without importing the receivers' code (libs/contracts imports no other lib).
+ * The contract as its receivers compile it (RECEIVER_AJV_OPTIONS), so a contract's
+ * spec judges the schema an SDK bundles without importing the receivers' code
+ * (libs/contracts imports no other lib).
  */
-const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false });
+const ajv = new Ajv(RECEIVER_AJV_OPTIONS);
 
 /** The fields the contract refuses in the payload (`body`: the payload as a whole), sorted; empty when it passes. */
 export function refusedFields(contract: MessageContract, payload: unknown): string[] {

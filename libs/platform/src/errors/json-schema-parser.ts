@@ -1,16 +1,11 @@
 import Ajv, { ErrorObject } from 'ajv';
 
-import { ErrorDetail } from '@latchkey/contracts';
+import { ErrorDetail, RECEIVER_AJV_OPTIONS } from '@latchkey/contracts';
 
 import { AppError } from './app-error';
 
-/**
- * Strict on purpose: no type coercion and no silent removal of unknown fields
- * (Fastify's default Ajv does both), so `{"key": 123}` is refused rather than read as "123".
- * Every error is collected (only a refused payload pays for that), so the most telling
- * one can be named first.
- */
-const ajv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false });
+/** Strict, every error collected (only a refused payload pays for that): RECEIVER_AJV_OPTIONS. */
+const ajv = new Ajv(RECEIVER_AJV_OPTIONS);
 
 /**
  * A missing or unknown field says more than what follows from it: Ajv checks a
