@@ -292,6 +292,21 @@ describe('Management keys (org-api)', () => {
       expect(refused.body.error.code).toBe('INSUFFICIENT_ROLE');
     });
 
+    it('reads and renames the organisation with an admin key, audited with the key as actor', async () => {
+      const owner = await signUp(sut);
+      const admin = await createKey(owner, { role: 'admin' });
+      expect((await sut.get('/v1/orgs/current', { token: admin.token })).body.data.id).toBe(owner.orgId);
+      expect((await sut.get('/v1/orgs/current/settings', { token: admin.token })).status).toBe(200);
+      const renamed = await sut.patch('/v1/orgs/current', { token: admin.token, body: { name: 'Renamed by CI' } });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body.data.name).toBe('Renamed by CI');
+      const audit = await sql<{ actor_type: string; actor_id: string }>(
+        "select actor_type, actor_id from audit_logs where org_id = ? and action = 'org.updated'",
+        [owner.orgId],
+      );
+      expect(audit).toEqual([{ actor_type: 'management_key', actor_id: admin.id }]);
+    });
+
     it('refuses a key narrowed to one environment on routes that do not narrow to it', async () => {
       const testOnly = await createKey(team.owner, { role: 'admin', environment: 'test' });
       for (const path of ['/v1/webhooks', '/v1/usage?group_by=key', '/v1/audit-logs']) {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, HttpStatus, Patch, Post, Query, Req } 
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, CurrentUser, OrgPrincipal, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { Page } from '@latchkey/contracts';
 import { ApiEnvelope, AppError, PageQueryDto } from '@latchkey/platform';
@@ -29,19 +29,21 @@ export class OrganizationsController {
   }
 
   @Get('current')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({ summary: 'The organisation the session acts in.' })
   @ApiEnvelope(OrganizationResponseDto)
-  async current(@CurrentUser() user: UserPrincipal): Promise<OrganizationResponseDto> {
+  async current(@CurrentMember() user: OrgPrincipal): Promise<OrganizationResponseDto> {
     return OrganizationResponseDto.from(await this.organizations.findById(user.orgId));
   }
 
   @Patch('current')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @ApiOperation({ summary: 'Rename the organisation (owner, admin). Audited as org.updated.' })
   @ApiEnvelope(OrganizationResponseDto)
   async update(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Body() dto: UpdateOrganizationDto,
     @Req() request: FastifyRequest,
   ): Promise<OrganizationResponseDto> {
@@ -49,23 +51,25 @@ export class OrganizationsController {
   }
 
   @Get('current/settings')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.anyMember)
   @ApiOperation({
     summary: 'Rotation policy, default key expiry, allowed expiry presets, request-log retention and whether reminders are mailed.',
   })
   @ApiEnvelope(OrganizationSettingsDto)
-  async settings(@CurrentUser() user: UserPrincipal): Promise<OrganizationSettingsDto> {
+  async settings(@CurrentMember() user: OrgPrincipal): Promise<OrganizationSettingsDto> {
     return OrganizationResponseDto.from(await this.organizations.findById(user.orgId)).settings;
   }
 
   @Patch('current/settings')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @ApiOperation({
     summary: 'Change settings (owner, admin). Fields left out keep their value; at least one is needed. Audited as org.settings_updated.',
   })
   @ApiEnvelope(OrganizationSettingsDto)
   async updateSettings(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Body() dto: UpdateOrganizationSettingsDto,
     @Req() request: FastifyRequest,
   ): Promise<OrganizationSettingsDto> {
@@ -92,6 +96,7 @@ export class OrganizationsController {
   }
 
   @Post('current/live-access')
+  @AcceptsManagementKey()
   @Roles(...ROLE_RULES.orgAdmins)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -100,7 +105,7 @@ export class OrganizationsController {
       'once approved it is a 409 LIVE_ACCESS_ALREADY_APPROVED.',
   })
   @ApiEnvelope(OrganizationResponseDto)
-  async requestLiveAccess(@CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<OrganizationResponseDto> {
+  async requestLiveAccess(@CurrentMember() user: OrgPrincipal, @Req() request: FastifyRequest): Promise<OrganizationResponseDto> {
     return OrganizationResponseDto.from(await this.organizations.requestLiveAccess(user.orgId, actorFromRequest(request)));
   }
 }
