@@ -50,6 +50,14 @@ const LAST_USED_UNNEST = 'unnest(?::text[], ?::timestamptz[]) as u(key_id, at)';
 /** One bound array per column. */
 type Arrays = Knex.Value[];
 
+/**
+ * A column as a bound array. pg binds arrays holding nulls or mixed numbers and strings
+ * as it binds any other array; knex's `Value` type simply does not list them.
+ */
+function column(values: readonly (string | number | null)[]): Knex.Value {
+  return values as unknown as Knex.Value;
+}
+
 function counterArrays(rows: CounterRow[]): Arrays {
   const columns: (string | number)[][] = [[], [], [], [], [], [], []];
   for (const row of rows) {
@@ -61,11 +69,13 @@ function counterArrays(rows: CounterRow[]): Arrays {
     columns[5].push(row.environment);
     columns[6].push(row.n);
   }
-  return columns;
+  return columns.map(column);
 }
 
 function logArrays(logs: RequestLogColumns): Arrays {
-  return [logs.id, logs.key_id, logs.org_id, logs.environment, logs.code, logs.ip, logs.method, logs.path, logs.latency_us, logs.at_ms];
+  return [logs.id, logs.key_id, logs.org_id, logs.environment, logs.code, logs.ip, logs.method, logs.path, logs.latency_us, logs.at_ms].map(
+    column,
+  );
 }
 
 function lastUsedArrays(rows: { key_id: string; at: string }[]): Arrays {
