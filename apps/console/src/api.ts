@@ -98,3 +98,21 @@ type Schemas = components['schemas'];
 export type Session = Schemas['SessionResponseDto'];
 export type ApiKey = Schemas['ApiKeyResponseDto'];
 export type CreatedApiKey = Schemas['ApiKeyWithSecretResponseDto'];
+export type WebhookEndpoint = Schemas['WebhookEndpointResponseDto'];
+export type CreatedWebhookEndpoint = Schemas['WebhookEndpointWithSecretResponseDto'];
+export type WebhookEventType = Schemas['WebhookEventTypeResponseDto'];
+export type WebhookTest = Schemas['WebhookTestResponseDto'];
+export type WebhookDelivery = Schemas['WebhookDeliveryResponseDto'];
+export type Member = Schemas['MemberResponseDto'];
+export type Invitation = Schemas['InvitationResponseDto'];
+export type Role = Session['role'];
+
+/** Owners and admins manage the organisation: webhooks, members, every key. */
+export function managesOrg(session: Session): boolean {
+  return session.role === 'owner' || session.role === 'admin';
+}
+
+/** A developer changes only the keys it created; a viewer only reads. */
+export function mayChangeKey(session: Session, key: ApiKey): boolean {
+  return managesOrg(session) || (session.role === 'developer' && key.created_by === session.user.id);
+}

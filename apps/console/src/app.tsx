@@ -4,6 +4,8 @@ import { api, ApiError, Session } from './api';
 import { ErrorNotice } from './components';
 import { LoginPage, SignupPage } from './pages/auth-pages';
 import { KeyDetailPage, KeysPage, NewKeyPage } from './pages/keys-pages';
+import { MembersPage } from './pages/members-pages';
+import { NewWebhookPage, WebhookDetailPage, WebhooksPage } from './pages/webhooks-pages';
 import { Link, useRouter } from './router';
 
 const PUBLIC_PATHS = new Set(['/login', '/signup']);
@@ -52,6 +54,8 @@ export function App() {
         {session && (
           <nav aria-label="Main">
             <Link to="/keys">API Keys</Link>
+            <Link to="/webhooks">Webhooks</Link>
+            <Link to="/members">Members</Link>
             <span className="who">
               {session.user.email} · {session.org.name} ({session.role})
             </span>
@@ -73,7 +77,12 @@ function page(path: string, session: Session | null, signedIn: (session: Session
   if (!session) return path === '/signup' ? <SignupPage onSignedIn={signedIn} /> : <LoginPage onSignedIn={signedIn} />;
   if (path === '/keys/new') return <NewKeyPage session={session} />;
   const detail = /^\/keys\/([^/]+)$/.exec(path);
-  if (detail) return <KeyDetailPage key={detail[1]} id={detail[1]} />;
+  if (detail) return <KeyDetailPage key={detail[1]} id={detail[1]} session={session} />;
+  if (path === '/webhooks') return <WebhooksPage session={session} />;
+  if (path === '/webhooks/new') return <NewWebhookPage session={session} />;
+  const webhook = /^\/webhooks\/([^/]+)$/.exec(path);
+  if (webhook) return <WebhookDetailPage key={webhook[1]} id={webhook[1]} session={session} />;
+  if (path === '/members') return <MembersPage session={session} />;
   if (path === '/keys' || path === '/') return <KeysPage />;
   return (
     <main>

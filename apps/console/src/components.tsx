@@ -43,3 +43,9 @@ export function Field(props: { id: string; label: string; error?: string; childr
 export function formatDate(value: string | null, none = 'Never'): string {
   return value ? new Date(value).toLocaleString() : none;
 }
+
+/** A form field's text; a file input's value counts as empty. */
+export function formText(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : '';
+}

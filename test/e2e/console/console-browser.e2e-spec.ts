@@ -4,7 +4,8 @@ import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
 import { ensureConsoleBuilt } from '../../support/console-build';
 import { TestApp } from '../../support/create-test-app';
-import { TEST_PASSWORD, uniqueEmail } from '../../support/factories';
+import { inviteAndAccept, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
+import { HookReceiver } from '../../support/webhook-fixtures';
 
 /** Debian's package, which scripts/test.sh installs when missing: no browser is ever downloaded. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -29,7 +30,8 @@ describe('the web console in a real Chromium', () => {
 
   beforeAll(async () => {
     await ensureConsoleBuilt();
-    sut = await TestApp.start();
+    // The test endpoint listens on 127.0.0.1, which only a deployment allowing private targets may call.
+    sut = await TestApp.start({ config: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -63,6 +65,18 @@ describe('the web console in a real Chromium', () => {
       if (!request.url().startsWith(sut.baseUrl)) foreign.push(request.url());
     });
     return { context, page, cspViolations, foreign };
+  }
+
+  /** Logs `email` in through the API (in `orgId` when given) and hands the browser its session and CSRF cookies. */
+  async function signInBrowser(context: BrowserContext, email: string, orgId?: string): Promise<void> {
+    const login = await sut.post('/v1/auth/login', { body: { email, password: TEST_PASSWORD, ...(orgId ? { org_id: orgId } : {}) } });
+    expect(login.status).toBe(200);
+    await context.addCookies(
+      (login.headers['set-cookie'] as string[]).map((line) => {
+        const [name, value] = line.split(';')[0].split('=');
+        return { name, value, url: sut.baseUrl };
+      }),
+    );
   }
 
   it('signs up, creates a never-expiring key seen once, searches and clears, opens its detail, and the key passes /v1/check', async () => {
@@ -194,6 +208,181 @@ describe('the web console in a real Chromium', () => {
       await page.getByRole('button', { name: 'Create key' }).click();
       await page.getByRole('alert').filter({ hasText: 'X-CSRF-Token' }).waitFor();
       expect(await page.getByRole('alert').innerText()).toMatch(/Request id: \S+/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('rolls a key with a grace period, disables and enables it, and revokes it after confirming; /v1/check then refuses it', async () => {
+    const { context, page, cspViolations, foreign } = await openContext();
+    try {
+      const owner = await signUp(sut, { orgName: 'Key actions' });
+      await signInBrowser(context, owner.email);
+      const created = await sut.post('/v1/api-keys', { token: owner.token, body: { name: 'Batch importer', environment: 'test' } });
+      expect(created.status).toBe(201);
+      const first: string = created.body.data.secret;
+
+      await page.goto(`/console/keys/${created.body.data.id}`);
+      await page.getByRole('heading', { name: 'Batch importer' }).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+
+      await page.getByLabel('Old secret keeps working').selectOption({ label: '1 hour' });
+      await page.getByRole('button', { name: 'Roll key' }).click();
+      await page.getByRole('heading', { name: 'Your rolled API key' }).waitFor();
+      await page.getByText('The old secret keeps working for 1 hour.').waitFor();
+      const rolled = await page.getByLabel('API key “Batch importer”').inputValue();
+      expect(rolled).not.toBe(first);
+      expect(await seriousViolations(page)).toEqual([]);
+      // Both work during the grace period.
+      expect((await sut.get('/v1/check', { headers: { 'x-api-key': rolled } })).status).toBe(200);
+      expect((await sut.get('/v1/check', { headers: { 'x-api-key': first } })).status).toBe(200);
+      await page.getByRole('button', { name: 'Done: back to the key' }).click();
+      await page.getByRole('heading', { name: 'Batch importer' }).waitFor();
+      expect(await page.content()).not.toContain(rolled);
+
+      await page.getByRole('button', { name: 'Disable key' }).click();
+      await page.getByText('Key disabled.').waitFor();
+      expect(await page.locator('dl.details').innerText()).toMatch(/Status\s+disabled/);
+      expect((await sut.get('/v1/check', { headers: { 'x-api-key': rolled } })).status).not.toBe(200);
+      await page.getByRole('button', { name: 'Enable key' }).click();
+      await page.getByText('Key enabled.').waitFor();
+      expect(await page.locator('dl.details').innerText()).toMatch(/Status\s+active/);
+      expect((await sut.get('/v1/check', { headers: { 'x-api-key': rolled } })).status).toBe(200);
+
+      // Revoking asks first; cancelling leaves the key as it was.
+      await page.getByRole('button', { name: 'Revoke key…' }).click();
+      await page.getByText('for good?').waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByText('for good?').waitFor({ state: 'detached' });
+      expect(await page.locator('dl.details').innerText()).toMatch(/Status\s+active/);
+      await page.getByRole('button', { name: 'Revoke key…' }).click();
+      await page.getByRole('button', { name: 'Yes, revoke key' }).click();
+      await page.getByText('Key revoked.').waitFor();
+      expect(await page.locator('dl.details').innerText()).toMatch(/Status\s+revoked/);
+      // A revoked key offers no more actions.
+      expect(await page.getByRole('button', { name: 'Roll key' }).count()).toBe(0);
+
+      const check = await sut.get('/v1/check', { headers: { 'x-api-key': rolled } });
+      expect(check.status).toBe(401);
+      expect(check.body.success).toBe(false);
+      expect((await sut.get('/v1/check', { headers: { 'x-api-key': first } })).status).toBe(401);
+
+      expect(cspViolations).toEqual([]);
+      expect(foreign).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('adds a webhook endpoint with chosen event types, shows its signing secret once, sends a test and shows the delivery', async () => {
+    const { context, page, cspViolations, foreign } = await openContext();
+    const receiver = await HookReceiver.start();
+    try {
+      const owner = await signUp(sut, { orgName: 'Hooks' });
+      await signInBrowser(context, owner.email);
+      await page.goto('/console/webhooks');
+      await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+      await page.getByText('No webhook endpoints yet').waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+
+      await page.getByRole('link', { name: '+ Add endpoint' }).click();
+      await page.getByRole('heading', { name: 'Add webhook endpoint' }).waitFor();
+      await page.getByLabel('api_key.revoked').waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      // Nothing chosen: the API's refusal shows with its request id.
+      await page.getByLabel('Endpoint URL').fill(receiver.url());
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      expect(await page.getByRole('alert').first().innerText()).toMatch(/Request id: \S+/);
+
+      await page.getByLabel('Description (optional)').fill('Billing receiver');
+      await page.getByLabel('api_key.created').check();
+      await page.getByLabel('api_key.revoked').check();
+      await page.getByRole('button', { name: 'Add endpoint' }).click();
+      await page.getByRole('heading', { name: 'Your endpoint’s signing secret' }).waitFor();
+      await page.getByText('it will not be displayed again').waitFor();
+      const secret = await page.getByLabel(/Signing secret for/).inputValue();
+      expect(secret).toMatch(/^whsec_/);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      await page.getByRole('link', { name: 'Back to webhooks' }).click();
+      await page.getByRole('link', { name: receiver.url() }).waitFor();
+      const row = await page.getByRole('row').nth(1).innerText();
+      expect(row).toContain('Billing receiver');
+      expect(row).toContain('api_key.created, api_key.revoked');
+      expect(await page.content()).not.toContain(secret);
+
+      await page.getByRole('link', { name: receiver.url() }).click();
+      await page.getByRole('heading', { name: 'Webhook endpoint' }).waitFor();
+      await page.getByText('No deliveries yet').waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Send test' }).click();
+      await page.locator('.test-result').filter({ hasText: 'succeeded: HTTP 200' }).waitFor({ timeout: 30_000 });
+      expect(receiver.requests.map((request) => request.path)).toContain('/hooks');
+      const log = page.getByRole('table');
+      expect(await log.innerText()).toMatch(/webhook\.test\s+succeeded\s+1\s+succeeded: HTTP 200/);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      expect(cspViolations).toEqual([]);
+      expect(foreign).toEqual([]);
+    } finally {
+      await receiver.close();
+      await context.close();
+    }
+  });
+
+  it('lists members with roles and invites by email with a role; a viewer is offered no Invite button', async () => {
+    const { context, page, cspViolations, foreign } = await openContext();
+    try {
+      const owner = await signUp(sut, { orgName: 'Team', name: 'Olive Owner' });
+      const viewer = await signUp(sut, { orgName: 'Elsewhere', name: 'Vic Viewer' });
+      await inviteAndAccept(sut, owner, viewer, 'viewer');
+      await signInBrowser(context, owner.email);
+
+      await page.goto('/console/members');
+      await page.getByRole('heading', { name: 'Members' }).waitFor();
+      await page.getByRole('cell', { name: viewer.email }).waitFor();
+      const table = await page.getByRole('table').innerText();
+      expect(table).toMatch(/Olive Owner\s+\S+\s+owner/);
+      expect(table).toMatch(/Vic Viewer\s+\S+\s+viewer/);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      await page.getByRole('button', { name: 'Invite member' }).click();
+      const invitee = uniqueEmail('invitee');
+      await page.getByLabel('Email').fill(invitee);
+      await page.getByLabel('Role').selectOption('admin');
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Send invitation' }).click();
+      await page.getByText(`Invitation sent to ${invitee}.`).waitFor();
+      const invitations = page.getByRole('region', { name: 'Open invitations' });
+      await invitations.getByRole('cell', { name: invitee }).waitFor();
+      expect(await invitations.innerText()).toMatch(/admin\s+invited/);
+
+      // An address the API refuses: its message and request id.
+      await page.getByRole('button', { name: 'Invite member' }).click();
+      await page.getByLabel('Email').fill('not-an-email');
+      await page.getByRole('button', { name: 'Send invitation' }).click();
+      expect(await page.getByRole('alert').innerText()).toMatch(/Request id: \S+/);
+
+      await context.clearCookies();
+      await signInBrowser(context, viewer.email, owner.orgId);
+      await page.goto('/console/members');
+      await page.getByRole('cell', { name: owner.email }).waitFor();
+      expect(await page.getByRole('button', { name: 'Invite member' }).count()).toBe(0);
+      expect(await page.getByRole('region', { name: 'Open invitations' }).count()).toBe(0);
+      expect(await seriousViolations(page)).toEqual([]);
+      // Nor may a viewer add an endpoint or act on a key.
+      await page.goto('/console/webhooks');
+      await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+      expect(await page.getByRole('link', { name: '+ Add endpoint' }).count()).toBe(0);
+      const ownersKey = await sut.post('/v1/api-keys', { token: owner.token, body: { name: 'Owner key', environment: 'test' } });
+      await page.goto(`/console/keys/${ownersKey.body.data.id}`);
+      await page.getByRole('heading', { name: 'Owner key' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Roll key' }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: 'Revoke key…' }).count()).toBe(0);
+
+      expect(cspViolations).toEqual([]);
+      expect(foreign).toEqual([]);
     } finally {
       await context.close();
     }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 
-import { api, ApiKey, apiPage, CreatedApiKey, Session } from '../api';
-import { ErrorNotice, Field, fieldError, formatDate } from '../components';
+import { api, ApiKey, apiPage, CreatedApiKey, mayChangeKey, Session } from '../api';
+import { ErrorNotice, Field, fieldError, formatDate, formText } from '../components';
 import { Link } from '../router';
 
 export function KeysPage() {
@@ -103,11 +103,6 @@ export function KeysPage() {
   );
 }
 
-function formText(form: FormData, name: string): string {
-  const value = form.get(name);
-  return typeof value === 'string' ? value : '';
-}
-
 type ExpiryChoice = '30' | '60' | '90' | 'custom' | 'never';
 
 export function NewKeyPage({ session }: { session: Session }) {
@@ -202,7 +197,8 @@ export function NewKeyPage({ session }: { session: Session }) {
 }
 
 /** The secret exists only in this component's state: leaving the page forgets it for good. */
-function SecretShownOnce({ created }: { created: CreatedApiKey }) {
+function SecretShownOnce(props: { created: CreatedApiKey; heading?: string; detail?: string; onDone?: () => void }) {
+  const { created } = props;
   const [copied, setCopied] = useState<string | null>(null);
   async function copy() {
     try {
@@ -214,10 +210,11 @@ function SecretShownOnce({ created }: { created: CreatedApiKey }) {
   }
   return (
     <main className="narrow">
-      <h1>Your new API key</h1>
+      <h1>{props.heading ?? 'Your new API key'}</h1>
       <div className="warning" role="status">
         <strong>Copy the key now: it will not be displayed again.</strong> Latchkey keeps only a hash of it; if you lose it, roll the key to
         get a new one.
+        {props.detail && <> {props.detail}</>}
       </div>
       <label htmlFor="secret">API key “{created.name}”</label>
       <div className="secret-row">
@@ -228,18 +225,76 @@ function SecretShownOnce({ created }: { created: CreatedApiKey }) {
       </div>
       <p aria-live="polite">{copied}</p>
       <p>
-        <Link to={`/keys/${created.id}`}>View key details</Link> · <Link to="/keys">Back to API keys</Link>
+        {props.onDone ? (
+          <button type="button" className="secondary" onClick={props.onDone}>
+            Done: back to the key
+          </button>
+        ) : (
+          <Link to={`/keys/${created.id}`}>View key details</Link>
+        )}{' '}
+        · <Link to="/keys">Back to API keys</Link>
       </p>
     </main>
   );
 }
 
-export function KeyDetailPage({ id }: { id: string }) {
+const GRACE_CHOICES = [
+  ['0', 'Stop the old secret now'],
+  ['3600', '1 hour'],
+  ['86400', '24 hours'],
+  ['604800', '7 days'],
+] as const;
+
+export function KeyDetailPage({ id, session }: { id: string; session: Session }) {
   const [key, setKey] = useState<ApiKey | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [actionError, setActionError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [confirmRevoke, setConfirmRevoke] = useState(false);
+  const [grace, setGrace] = useState('86400');
+  const [rolled, setRolled] = useState<CreatedApiKey | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   useEffect(() => {
     api<ApiKey>('GET', `/v1/api-keys/${encodeURIComponent(id)}`).then(setKey, setError);
   }, [id]);
+
+  async function act(action: 'disable' | 'enable' | 'revoke' | 'roll', done: string) {
+    setBusy(action);
+    setActionError(null);
+    setNotice(null);
+    try {
+      const path = `/v1/api-keys/${encodeURIComponent(id)}/${action}`;
+      if (action === 'roll') {
+        const next = await api<CreatedApiKey>('POST', path, { expire_old_in_seconds: Number(grace) });
+        setRolled(next);
+        setKey(next);
+      } else {
+        setKey(await api<ApiKey>('POST', path));
+        setNotice(done);
+      }
+      setConfirmRevoke(false);
+    } catch (caught) {
+      setActionError(caught);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  if (rolled) {
+    return (
+      <SecretShownOnce
+        created={rolled}
+        heading="Your rolled API key"
+        detail={
+          grace === '0'
+            ? 'The old secret stopped working at once.'
+            : `The old secret keeps working for ${GRACE_CHOICES.find(([value]) => value === grace)?.[1] ?? 'the grace period'}.`
+        }
+        onDone={() => setRolled(null)}
+      />
+    );
+  }
+  const changeable = key !== null && mayChangeKey(session, key) && key.status !== 'revoked';
   return (
     <main>
       <p>
@@ -278,6 +333,61 @@ export function KeyDetailPage({ id }: { id: string }) {
             <dt>Last used</dt>
             <dd>{formatDate(key.last_used_at, '—')}</dd>
           </dl>
+          <p aria-live="polite">{notice}</p>
+          <ErrorNotice error={actionError} />
+          {changeable && (
+            <section aria-labelledby="key-actions">
+              <h2 id="key-actions">Actions</h2>
+              <form
+                className="inline-form"
+                onSubmit={(event) => {
+                  event.preventDefault();
+                  void act('roll', 'Key rolled.');
+                }}
+              >
+                <label htmlFor="grace">Old secret keeps working</label>
+                <select id="grace" value={grace} onChange={(event) => setGrace(event.target.value)}>
+                  {GRACE_CHOICES.map(([value, label]) => (
+                    <option key={value} value={value}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+                <button type="submit" disabled={busy !== null}>
+                  {busy === 'roll' ? 'Rolling…' : 'Roll key'}
+                </button>
+              </form>
+              <p>
+                {key.status === 'disabled' ? (
+                  <button type="button" disabled={busy !== null} onClick={() => void act('enable', 'Key enabled.')}>
+                    {busy === 'enable' ? 'Enabling…' : 'Enable key'}
+                  </button>
+                ) : (
+                  <button type="button" className="secondary" disabled={busy !== null} onClick={() => void act('disable', 'Key disabled.')}>
+                    {busy === 'disable' ? 'Disabling…' : 'Disable key'}
+                  </button>
+                )}{' '}
+                {!confirmRevoke && (
+                  <button type="button" className="danger" disabled={busy !== null} onClick={() => setConfirmRevoke(true)}>
+                    Revoke key…
+                  </button>
+                )}
+              </p>
+              {confirmRevoke && (
+                <div className="confirm" role="group" aria-labelledby="revoke-question">
+                  <p id="revoke-question">
+                    <strong>Revoke “{key.name}” for good?</strong> Every request with it is refused at once, and it cannot be enabled again.
+                  </p>
+                  <button type="button" className="danger" disabled={busy !== null} onClick={() => void act('revoke', 'Key revoked.')}>
+                    {busy === 'revoke' ? 'Revoking…' : 'Yes, revoke key'}
+                  </button>{' '}
+                  <button type="button" className="secondary" onClick={() => setConfirmRevoke(false)}>
+                    Cancel
+                  </button>
+                </div>
+              )}
+            </section>
+          )}
         </>
       )}
     </main>
