@@ -5,10 +5,11 @@ import { defineConfig } from 'tsup';
  * @latchkey/redis-rpc) are bundled in, resolved through the root tsconfig's paths
  * (this folder's tsconfig extends it): the package depends on nothing unpublished,
  * and the services and the SDK run the same code. ioredis stays outside, an
- * optional peer the Redis verifier imports only when it is used.
+ * optional peer the Redis verifier imports only when it is used. `cli` is the `latchkey`
+ * binary (its hashbang kept by esbuild); the package's `bin` points at its CJS build.
  */
 export default defineConfig({
-  entry: { index: 'src/index.ts', management: 'src/management.ts', nestjs: 'src/nestjs.ts' },
+  entry: { index: 'src/index.ts', management: 'src/management.ts', nestjs: 'src/nestjs.ts', cli: 'src/cli.ts' },
   format: ['esm', 'cjs'],
   outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.cjs' }),
   dts: true,
