@@ -9,7 +9,14 @@ import { defineConfig } from 'tsup';
  * binary (its hashbang kept by esbuild); the package's `bin` points at its CJS build.
  */
 export default defineConfig({
-  entry: { index: 'src/index.ts', management: 'src/management.ts', nestjs: 'src/nestjs.ts', cli: 'src/cli.ts' },
+  entry: {
+    index: 'src/index.ts',
+    management: 'src/management.ts',
+    nestjs: 'src/nestjs.ts',
+    express: 'src/express.ts',
+    fastify: 'src/fastify.ts',
+    cli: 'src/cli.ts',
+  },
   format: ['esm', 'cjs'],
   outExtension: ({ format }) => ({ js: format === 'esm' ? '.mjs' : '.cjs' }),
   dts: true,

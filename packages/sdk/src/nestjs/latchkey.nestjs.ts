@@ -14,22 +14,16 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 
-import { LatchkeyUnavailableError } from '../core/errors';
-import { extractKey } from '../extract-key';
+import { guardCall, KeyRequirement } from '../guard/guard-request';
 import { createVerifier, VerifierOptions } from '../verifier/create-verifier';
 import type { PassingVerdict } from '../verifier/verdict';
 import { Verifier } from '../verifier/verifier';
-import { refusalFor } from './verdict-refusal';
 
 export const LATCHKEY_VERIFIER = Symbol('LATCHKEY_VERIFIER');
 const REQUIRE_KEY = 'latchkey:require-key';
 const SKIP_KEY = 'latchkey:skip-key';
 
-export interface RequireKeyOptions {
-  permissions?: string[];
-  environment?: 'test' | 'live';
-  cost?: number;
-}
+export type RequireKeyOptions = KeyRequirement;
 
 interface GuardedRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -49,7 +43,7 @@ interface HeaderSetter {
 /**
  * Verifies the key of each request to a handler or controller marked @RequireKey.
  * A refusal answers 401/403/429 (with WWW-Authenticate or Retry-After); an unreachable
- * Latchkey answers 503: it fails closed. The client address is the framework's
+ * Latchkey answers 503: it fails closed (the mapping the Express and Fastify adapters share). The client address is the framework's
  * `request.ip` (configure Express's or Fastify's trust proxy for what is in front of
  * you); a signing key's `x-signature` goes along with the raw body when the app was
  * created with `rawBody: true`.
@@ -68,36 +62,23 @@ export class LatchkeyGuard implements CanActivate {
     if (!requirement) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<GuardedRequest>();
-    const signature = request.headers['x-signature'];
-    let verdict;
-    try {
-      verdict = await this.verifier.verify({
-        key: extractKey(request.headers),
-        ...requirement,
-        ip: request.ip,
-        method: request.method,
-        path: request.originalUrl ?? request.url,
-        ...(typeof signature === 'string' ? { signatureHeader: signature, body: request.rawBody ?? '' } : {}),
-      });
-    } catch (error) {
-      if (!(error instanceof LatchkeyUnavailableError)) throw error;
-      throw new HttpException(
-        { success: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'API keys cannot be checked right now.', details: [] } },
-        503,
-        { cause: error },
-      );
-    }
-    if (verdict.valid) {
-      request.latchkey = verdict;
+    const outcome = await guardCall(this.verifier, requirement, {
+      headers: request.headers,
+      ip: request.ip,
+      method: request.method,
+      path: request.originalUrl ?? request.url,
+      rawBody: request.rawBody,
+    });
+    if (outcome.pass) {
+      request.latchkey = outcome.verdict;
       return true;
     }
-    const refusal = refusalFor(verdict);
     const response = http.getResponse<HeaderSetter>();
-    for (const [name, value] of Object.entries(refusal.headers)) {
+    for (const [name, value] of Object.entries(outcome.answer.headers)) {
       if (typeof response.header === 'function') response.header(name, value);
       else response.setHeader?.(name, value);
     }
-    throw new HttpException(refusal.body, refusal.status);
+    throw new HttpException(outcome.answer.body, outcome.answer.status, outcome.cause ? { cause: outcome.cause } : undefined);
   }
 }
 
