@@ -1,4 +1,5 @@
 export * from './events/event-types';
+export * from './events/event-payloads';
 export * from './events/events.queue';
 export * from './keys/keys.messages';
 export * from './keys/keys.patterns';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { EVENT_TYPES } from '../../../apps/org-api/src/webhooks/webhook-event-catalogue';
 import { TestApp } from '../../support/create-test-app';
 
 /** Written by `npm run openapi` (scripts/openapi.ts); the SDK's types come from it. */
@@ -102,6 +103,22 @@ describe('OpenAPI document', () => {
       expect.arrayContaining(['id', 'name', 'environment', 'prefix', 'masked', 'status', 'permissions', 'restrictions', 'expires_at']),
     );
     expect(JSON.stringify(schemas)).not.toMatch(/secret_hash|password_hash|token_hash|sealed/);
+  });
+
+  it('publishes the payload of every event type an endpoint can subscribe to, WebhookEvent telling them apart by type', () => {
+    const schemas = document.components.schemas;
+    const union = schemas.WebhookEvent;
+    expect(Object.keys(union.discriminator.mapping).sort()).toEqual([...EVENT_TYPES].sort());
+    expect(union.discriminator.propertyName).toBe('type');
+    for (const type of EVENT_TYPES) {
+      const ref = `#/components/schemas/WebhookEvent.${type}`;
+      expect(union.discriminator.mapping[type]).toBe(ref);
+      expect(union.oneOf).toContainEqual({ $ref: ref });
+      const event = schemas[`WebhookEvent.${type}`];
+      expect(event.properties.type.enum).toEqual([type]);
+      expect(event.required).toEqual(expect.arrayContaining(['id', 'type', 'created_at', 'org_id', 'environment', 'data']));
+      expect(event.properties.data.type).toBe('object');
+    }
   });
 
   it('matches the committed docs/openapi.json (run npm run openapi after changing a route or DTO)', () => {

@@ -1,5 +1,8 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+
+import { EventType, webhookEventSchema, webhookEventSchemaName } from '@latchkey/contracts';
 
 /**
  * `ApiKeysController` + `create` → `apiKeys.create`: a name a client generator turns
@@ -42,7 +45,30 @@ export function buildOpenApiDocument(app: INestApplication, targets: readonly st
       if (operation && !operation.security?.length) operation.security = [];
     }
   }
+  addWebhookEventSchemas(document);
   return document;
+}
+
+/**
+ * OpenAPI 3.0 has no `webhooks` section, so the payload of every event a webhook
+ * endpoint can receive is published as a component: `WebhookEvent.<type>` from the
+ * event's data contract in @latchkey/contracts, and `WebhookEvent`, any one of them
+ * told apart by `type` (docs/api-conventions.md#webhooks).
+ */
+function addWebhookEventSchemas(document: OpenAPIObject): void {
+  const schemas = (document.components ??= {}).schemas ?? {};
+  document.components.schemas = schemas;
+  const mapping: Record<string, string> = {};
+  for (const type of Object.values(EventType)) {
+    const name = webhookEventSchemaName(type);
+    schemas[name] = webhookEventSchema(type) as SchemaObject;
+    mapping[type] = `#/components/schemas/${name}`;
+  }
+  schemas.WebhookEvent = {
+    description: 'The body of a webhook delivery: one event, told apart by `type`.',
+    oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
+    discriminator: { propertyName: 'type', mapping },
+  };
 }
 
 export function setupOpenApi(app: INestApplication, targets: readonly string[]): void {

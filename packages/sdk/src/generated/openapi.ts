@@ -1946,6 +1946,620 @@ export interface components {
       /** @example https://example.com/webhooks/latchkey */
       url: string;
     };
+    /** @description The body of a webhook delivery: one event, told apart by `type`. */
+    WebhookEvent:
+      | components['schemas']['WebhookEvent.api_key.created']
+      | components['schemas']['WebhookEvent.api_key.updated']
+      | components['schemas']['WebhookEvent.api_key.rolled']
+      | components['schemas']['WebhookEvent.api_key.revoked']
+      | components['schemas']['WebhookEvent.api_key.deleted']
+      | components['schemas']['WebhookEvent.api_key.expiring']
+      | components['schemas']['WebhookEvent.api_key.expired']
+      | components['schemas']['WebhookEvent.api_key.rotation_due']
+      | components['schemas']['WebhookEvent.usage.quota_warning']
+      | components['schemas']['WebhookEvent.usage.quota_exceeded']
+      | components['schemas']['WebhookEvent.alert.triggered']
+      | components['schemas']['WebhookEvent.member.added']
+      | components['schemas']['WebhookEvent.member.removed']
+      | components['schemas']['WebhookEvent.member.role_changed']
+      | components['schemas']['WebhookEvent.org.live_access_approved']
+      | components['schemas']['WebhookEvent.webhook.test']
+      | components['schemas']['WebhookEvent.webhook.endpoint_disabled'];
+    'WebhookEvent.alert.triggered': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        acknowledged_at: string | null;
+        acknowledged_by: string | null;
+        /** Format: date-time */
+        created_at: string;
+        details: {
+          [key: string]: unknown;
+        };
+        /** @enum {string|null} */
+        environment: 'test' | 'live' | null;
+        id: string;
+        key_id: string | null;
+        org_id: string;
+        /** @enum {string} */
+        severity: 'info' | 'warning' | 'critical';
+        /** @enum {string} */
+        type: 'traffic_spike' | 'failed_check_burst' | 'denial_burst' | 'new_network' | 'test_key_volume';
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'alert.triggered';
+    };
+    'WebhookEvent.api_key.created': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        created_at: string;
+        created_by: string;
+        description: string | null;
+        /** Format: date-time */
+        disabled_at: string | null;
+        /** @enum {string} */
+        environment: 'test' | 'live';
+        /** Format: date-time */
+        expires_at: string | null;
+        id: string;
+        /** Format: date-time */
+        last_used_at: string | null;
+        masked: string;
+        metadata: {
+          [key: string]: unknown;
+        };
+        name: string;
+        owner_id: string | null;
+        permissions: string[];
+        prefix: string;
+        public_key: string | null;
+        quota: {
+          limit: number;
+          /** @enum {string} */
+          period: 'day' | 'month' | 'total';
+        } | null;
+        rate_limit: {
+          limit: number;
+          window_seconds: number;
+        } | null;
+        restrictions: {
+          endpoints: {
+            method: string;
+            path: string;
+          }[];
+          ip_allowlist: string[];
+          referrers: string[];
+        };
+        /** Format: date-time */
+        revoked_at: string | null;
+        /** Format: date-time */
+        secret_rotated_at: string;
+        signing: boolean;
+        /** @enum {string} */
+        status: 'active' | 'disabled' | 'expired' | 'revoked';
+        /** Format: date-time */
+        updated_at: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'api_key.created';
+    };
+    'WebhookEvent.api_key.deleted': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        created_at: string;
+        created_by: string;
+        description: string | null;
+        /** Format: date-time */
+        disabled_at: string | null;
+        /** @enum {string} */
+        environment: 'test' | 'live';
+        /** Format: date-time */
+        expires_at: string | null;
+        id: string;
+        /** Format: date-time */
+        last_used_at: string | null;
+        masked: string;
+        metadata: {
+          [key: string]: unknown;
+        };
+        name: string;
+        owner_id: string | null;
+        permissions: string[];
+        prefix: string;
+        public_key: string | null;
+        quota: {
+          limit: number;
+          /** @enum {string} */
+          period: 'day' | 'month' | 'total';
+        } | null;
+        rate_limit: {
+          limit: number;
+          window_seconds: number;
+        } | null;
+        restrictions: {
+          endpoints: {
+            method: string;
+            path: string;
+          }[];
+          ip_allowlist: string[];
+          referrers: string[];
+        };
+        /** Format: date-time */
+        revoked_at: string | null;
+        /** Format: date-time */
+        secret_rotated_at: string;
+        signing: boolean;
+        /** @enum {string} */
+        status: 'active' | 'disabled' | 'expired' | 'revoked';
+        /** Format: date-time */
+        updated_at: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'api_key.deleted';
+    };
+    'WebhookEvent.api_key.expired': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        expires_at: string;
+        key_id: string;
+        last4: string;
+        name: string;
+        prefix: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'api_key.expired';
+    };
+    'WebhookEvent.api_key.expiring': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        days_left: number;
+        /** Format: date-time */
+        expires_at: string;
+        key_id: string;
+        last4: string;
+        name: string;
+        prefix: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'api_key.expiring';
+    };
+    'WebhookEvent.api_key.revoked': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        created_at: string;
+        created_by: string;
+        description: string | null;
+        /** Format: date-time */
+        disabled_at: string | null;
+        /** @enum {string} */
+        environment: 'test' | 'live';
+        /** Format: date-time */
+        expires_at: string | null;
+        id: string;
+        /** Format: date-time */
+        last_used_at: string | null;
+        masked: string;
+        metadata: {
+          [key: string]: unknown;
+        };
+        name: string;
+        owner_id: string | null;
+        permissions: string[];
+        prefix: string;
+        public_key: string | null;
+        quota: {
+          limit: number;
+          /** @enum {string} */
+          period: 'day' | 'month' | 'total';
+        } | null;
+        rate_limit: {
+          limit: number;
+          window_seconds: number;
+        } | null;
+        restrictions: {
+          endpoints: {
+            method: string;
+            path: string;
+          }[];
+          ip_allowlist: string[];
+          referrers: string[];
+        };
+        /** Format: date-time */
+        revoked_at: string | null;
+        /** Format: date-time */
+        secret_rotated_at: string;
+        signing: boolean;
+        /** @enum {string} */
+        status: 'active' | 'disabled' | 'expired' | 'revoked';
+        /** Format: date-time */
+        updated_at: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'api_key.revoked';
+    };
+    'WebhookEvent.api_key.rolled': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        created_at: string;
+        created_by: string;
+        description: string | null;
+        /** Format: date-time */
+        disabled_at: string | null;
+        /** @enum {string} */
+        environment: 'test' | 'live';
+        /** Format: date-time */
+        expires_at: string | null;
+        id: string;
+        /** Format: date-time */
+        last_used_at: string | null;
+        masked: string;
+        metadata: {
+          [key: string]: unknown;
+        };
+        name: string;
+        owner_id: string | null;
+        permissions: string[];
+        prefix: string;
+        public_key: string | null;
+        quota: {
+          limit: number;
+          /** @enum {string} */
+          period: 'day' | 'month' | 'total';
+        } | null;
+        rate_limit: {
+          limit: number;
+          window_seconds: number;
+        } | null;
+        restrictions: {
+          endpoints: {
+            method: string;
+            path: string;
+          }[];
+          ip_allowlist: string[];
+          referrers: string[];
+        };
+        /** Format: date-time */
+        revoked_at: string | null;
+        /** Format: date-time */
+        secret_rotated_at: string;
+        signing: boolean;
+        /** @enum {string} */
+        status: 'active' | 'disabled' | 'expired' | 'revoked';
+        /** Format: date-time */
+        updated_at: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'api_key.rolled';
+    };
+    'WebhookEvent.api_key.rotation_due': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        age_days: number;
+        /** Format: date-time */
+        created_at: string;
+        key_id: string;
+        last4: string;
+        name: string;
+        prefix: string;
+        rotation_policy_days: number;
+        /** Format: date-time */
+        secret_rotated_at: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'api_key.rotation_due';
+    };
+    'WebhookEvent.api_key.updated': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        created_at: string;
+        created_by: string;
+        description: string | null;
+        /** Format: date-time */
+        disabled_at: string | null;
+        /** @enum {string} */
+        environment: 'test' | 'live';
+        /** Format: date-time */
+        expires_at: string | null;
+        id: string;
+        /** Format: date-time */
+        last_used_at: string | null;
+        masked: string;
+        metadata: {
+          [key: string]: unknown;
+        };
+        name: string;
+        owner_id: string | null;
+        permissions: string[];
+        prefix: string;
+        public_key: string | null;
+        quota: {
+          limit: number;
+          /** @enum {string} */
+          period: 'day' | 'month' | 'total';
+        } | null;
+        rate_limit: {
+          limit: number;
+          window_seconds: number;
+        } | null;
+        restrictions: {
+          endpoints: {
+            method: string;
+            path: string;
+          }[];
+          ip_allowlist: string[];
+          referrers: string[];
+        };
+        /** Format: date-time */
+        revoked_at: string | null;
+        /** Format: date-time */
+        secret_rotated_at: string;
+        signing: boolean;
+        /** @enum {string} */
+        status: 'active' | 'disabled' | 'expired' | 'revoked';
+        /** Format: date-time */
+        updated_at: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'api_key.updated';
+    };
+    'WebhookEvent.member.added': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        created_at: string;
+        email: string;
+        id: string;
+        name: string;
+        /** @enum {string} */
+        role: 'owner' | 'admin' | 'developer' | 'viewer';
+        /** Format: date-time */
+        updated_at: string;
+        user_id: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'member.added';
+    };
+    'WebhookEvent.member.removed': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        created_at: string;
+        email: string;
+        id: string;
+        name: string;
+        /** @enum {string} */
+        role: 'owner' | 'admin' | 'developer' | 'viewer';
+        /** Format: date-time */
+        updated_at: string;
+        user_id: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'member.removed';
+    };
+    'WebhookEvent.member.role_changed': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        created_at: string;
+        email: string;
+        id: string;
+        name: string;
+        /** @enum {string} */
+        previous_role: 'owner' | 'admin' | 'developer' | 'viewer';
+        /** @enum {string} */
+        role: 'owner' | 'admin' | 'developer' | 'viewer';
+        /** Format: date-time */
+        updated_at: string;
+        user_id: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'member.role_changed';
+    };
+    'WebhookEvent.org.live_access_approved': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        /** Format: date-time */
+        approved_at: string;
+        /** @enum {string} */
+        live_access: 'approved';
+        org_id: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'org.live_access_approved';
+    };
+    'WebhookEvent.usage.quota_exceeded': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        key_id: string;
+        limit: number;
+        name: string;
+        percent: number;
+        /** @enum {string} */
+        period: 'day' | 'month' | 'total';
+        /** Format: date-time */
+        period_start: string;
+        used: number;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'usage.quota_exceeded';
+    };
+    'WebhookEvent.usage.quota_warning': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        key_id: string;
+        limit: number;
+        name: string;
+        percent: number;
+        /** @enum {string} */
+        period: 'day' | 'month' | 'total';
+        /** Format: date-time */
+        period_start: string;
+        used: number;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'usage.quota_warning';
+    };
+    'WebhookEvent.webhook.endpoint_disabled': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        endpoint_id: string;
+        /** @enum {string} */
+        reason: 'manual' | 'gone' | 'failing';
+        url: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'webhook.endpoint_disabled';
+    };
+    'WebhookEvent.webhook.test': {
+      /** Format: date-time */
+      created_at: string;
+      data: {
+        endpoint_id: string;
+      };
+      /** @enum {string|null} */
+      environment: 'test' | 'live' | null;
+      id: string;
+      org_id: string;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      type: 'webhook.test';
+    };
     WebhookEventTypeResponseDto: {
       /** @example An API key was issued. */
       description: string;
