@@ -3,7 +3,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { checksumOf, hmacSha256Hex, isWellFormedManagementKey } from '@latchkey/crypto';
 
 import { TestApp } from '../../support/create-test-app';
-import { insertApiKey, orgWithEveryRole, signUp, UserSession } from '../../support/factories';
+import { insertApiKey, inviteAndAccept, logIn, orgWithEveryRole, signUp, TEST_PASSWORD, UserSession } from '../../support/factories';
 
 type Team = Awaited<ReturnType<typeof orgWithEveryRole>>;
 
@@ -315,6 +315,141 @@ describe('Management keys (org-api)', () => {
         expect(response.body.error.code).toBe('FORBIDDEN');
       }
       expect((await sut.get('/v1/api-keys', { token: testOnly.token })).status).toBe(200);
+    });
+  });
+
+  describe('on members and invitations', () => {
+    /** A fresh organisation with an owner and one more member, and that member's membership id. */
+    async function orgWith(role: string) {
+      const owner = await signUp(sut);
+      const person = await signUp(sut, { orgName: `${role}'s own org` });
+      const membershipId = await inviteAndAccept(sut, owner, person, role);
+      return { owner, membershipId, member: await logIn(sut, person.email, TEST_PASSWORD, owner.orgId) };
+    }
+
+    it('lists, invites, revokes, changes and removes with an admin key, audited with the key as actor', async () => {
+      const { owner, membershipId } = await orgWith('developer');
+      const admin = await createKey(owner, { role: 'admin' });
+      const members = await sut.get('/v1/members', { token: admin.token });
+      expect(members.status).toBe(200);
+      expect(members.body.data).toHaveLength(2);
+      const invited = await sut.post('/v1/members', { token: admin.token, body: { email: 'ci-invite@example.com', role: 'viewer' } });
+      expect(invited.status).toBe(201);
+      expect(invited.body.data.invited_by).toBe(admin.id);
+      expect((await sut.get('/v1/invitations', { token: admin.token })).body.data.map((row: any) => row.id)).toEqual([
+        invited.body.data.id,
+      ]);
+      expect((await sut.get('/v1/members/invitations', { token: admin.token })).status).toBe(200);
+      const revoked = await sut.delete(`/v1/invitations/${invited.body.data.id}`, { token: admin.token });
+      expect(revoked.status).toBe(200);
+      expect(revoked.body.data.status).toBe('revoked');
+      const changed = await sut.patch(`/v1/members/${membershipId}`, { token: admin.token, body: { role: 'viewer' } });
+      expect(changed.status).toBe(200);
+      expect(changed.body.data.role).toBe('viewer');
+      expect((await sut.delete(`/v1/members/${membershipId}`, { token: admin.token })).status).toBe(200);
+      const audit = await sql<{ action: string; actor_type: string; actor_id: string }>(
+        "select action, actor_type, actor_id from audit_logs where org_id = ? and actor_type = 'management_key' order by id",
+        [owner.orgId],
+      );
+      expect(audit.map((row) => [row.action, row.actor_type, row.actor_id])).toEqual([
+        ['member.invited', 'management_key', admin.id],
+        ['member.invitation_revoked', 'management_key', admin.id],
+        ['member.role_changed', 'management_key', admin.id],
+        ['member.removed', 'management_key', admin.id],
+      ]);
+    });
+
+    it('holds a key to the ceilings a person of its role has', async () => {
+      const { owner, membershipId } = await orgWith('developer');
+      const [ownerMembership] = (await sut.get('/v1/members', { token: owner.token })).body.data.filter((row: any) => row.role === 'owner');
+      const admin = await createKey(owner, { role: 'admin' });
+      const refusals = [
+        await sut.post('/v1/members', { token: admin.token, body: { email: 'new-owner@example.com', role: 'owner' } }),
+        await sut.patch(`/v1/members/${membershipId}`, { token: admin.token, body: { role: 'owner' } }),
+        await sut.patch(`/v1/members/${ownerMembership.id}`, { token: admin.token, body: { role: 'admin' } }),
+        await sut.delete(`/v1/members/${ownerMembership.id}`, { token: admin.token }),
+      ];
+      for (const response of refusals) {
+        expect(response.status).toBe(403);
+        expect(response.body.error.code).toBe('INSUFFICIENT_ROLE');
+      }
+      const developer = await createKey(owner, { role: 'developer' });
+      expect((await sut.get('/v1/members', { token: developer.token })).status).toBe(200);
+      for (const response of [
+        await sut.post('/v1/members', { token: developer.token, body: { email: 'dev-invite@example.com', role: 'viewer' } }),
+        await sut.delete(`/v1/members/${membershipId}`, { token: developer.token }),
+      ]) {
+        expect(response.status).toBe(403);
+        expect(response.body.error.code).toBe('INSUFFICIENT_ROLE');
+      }
+      const ownerKey = await createKey(owner, { role: 'owner' });
+      const lastOwner = await sut.delete(`/v1/members/${ownerMembership.id}`, { token: ownerKey.token });
+      expect(lastOwner.status).toBe(409);
+      expect(lastOwner.body.error.code).toBe('LAST_OWNER');
+      const [{ n }] = await sql<{ n: string }>("select count(*) as n from invitations where email = 'new-owner@example.com'");
+      expect(Number(n)).toBe(0);
+    });
+
+    it('refuses a key narrowed to one environment', async () => {
+      const narrowed = await createKey(team.owner, { role: 'admin', environment: 'live' });
+      const response = await sut.get('/v1/members', { token: narrowed.token });
+      expect(response.status).toBe(403);
+      expect(response.body.error.code).toBe('FORBIDDEN');
+    });
+
+    it.each([
+      ['removed by an owner', 'owner'],
+      ['leaving', 'self'],
+    ] as const)('revokes the keys a member created when they are %s, audited with the reason', async (_, by) => {
+      const { owner, membershipId, member } = await orgWith('admin');
+      const kept = await createKey(owner, { role: 'viewer' });
+      const first = await createKey(member, { role: 'admin' });
+      const second = await createKey(member, { role: 'viewer' });
+      const removal = await sut.delete(`/v1/members/${membershipId}`, { token: (by === 'owner' ? owner : member).token });
+      expect(removal.status).toBe(200);
+      expectRefused(await sut.get('/v1/api-keys', { token: first.token }));
+      expectRefused(await sut.get('/v1/api-keys', { token: second.token }));
+      expect((await sut.get('/v1/api-keys', { token: kept.token })).status).toBe(200);
+      const audit = await sql<{ target_id: string; actor_id: string; after: Record<string, unknown> }>(
+        "select target_id, actor_id, after from audit_logs where org_id = ? and action = 'management_key.revoked'",
+        [owner.orgId],
+      );
+      const actorId = by === 'owner' ? owner.userId : member.userId;
+      expect(audit.map((row) => [row.target_id, row.actor_id, row.after.status, row.after.reason]).sort()).toEqual(
+        [first.id, second.id].sort().map((id) => [id, actorId, 'revoked', 'creator_removed']),
+      );
+    });
+
+    it('revokes a key removing its own creator, in the same change', async () => {
+      const { owner, membershipId, member } = await orgWith('admin');
+      const own = await createKey(member, { role: 'admin' });
+      expect((await sut.delete(`/v1/members/${membershipId}`, { token: own.token })).status).toBe(200);
+      expectRefused(await sut.get('/v1/members', { token: own.token }));
+      const [row] = await sql<{ actor_type: string; actor_id: string }>(
+        "select actor_type, actor_id from audit_logs where org_id = ? and action = 'management_key.revoked'",
+        [owner.orgId],
+      );
+      expect(row).toEqual({ actor_type: 'management_key', actor_id: own.id });
+    });
+
+    it('revokes only the keys above a member’s new role when it is lowered', async () => {
+      const { owner, membershipId, member } = await orgWith('admin');
+      const admin = await createKey(member, { role: 'admin' });
+      const developer = await createKey(member, { role: 'developer' });
+      const viewer = await createKey(member, { role: 'viewer' });
+      const lowered = await sut.patch(`/v1/members/${membershipId}`, { token: owner.token, body: { role: 'developer' } });
+      expect(lowered.status).toBe(200);
+      expectRefused(await sut.get('/v1/api-keys', { token: admin.token }));
+      expect((await sut.get('/v1/api-keys', { token: developer.token })).status).toBe(200);
+      expect((await sut.get('/v1/api-keys', { token: viewer.token })).status).toBe(200);
+      const audit = await sql<{ target_id: string; after: Record<string, unknown> }>(
+        "select target_id, after from audit_logs where org_id = ? and action = 'management_key.revoked'",
+        [owner.orgId],
+      );
+      expect(audit.map((row) => [row.target_id, row.after.reason])).toEqual([[admin.id, 'creator_role_lowered']]);
+      // Raising the role again does not bring a revoked key back.
+      await sut.patch(`/v1/members/${membershipId}`, { token: owner.token, body: { role: 'admin' } });
+      expectRefused(await sut.get('/v1/api-keys', { token: admin.token }));
     });
   });
 

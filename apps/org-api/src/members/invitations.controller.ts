@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Query
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, CurrentUser, OrgPrincipal, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { Page } from '@latchkey/contracts';
 import { ApiEnvelope, PageQueryDto } from '@latchkey/platform';
@@ -50,17 +50,19 @@ export class InvitationsController {
 
   @Get()
   @Roles(...ROLE_RULES.orgAdmins)
+  @AcceptsManagementKey()
   @ApiOperation({ summary: "The organisation's invitations, newest first (same as GET /v1/members/invitations)." })
   @ApiEnvelope(InvitationResponseDto, { list: true })
-  list(@CurrentUser() user: UserPrincipal, @Query() query: PageQueryDto): Promise<Page<InvitationResponseDto>> {
+  list(@CurrentMember() user: OrgPrincipal, @Query() query: PageQueryDto): Promise<Page<InvitationResponseDto>> {
     return this.members.listInvitations(user, query.toPageRequest());
   }
 
   @Delete(':id')
   @Roles(...ROLE_RULES.orgAdmins)
+  @AcceptsManagementKey()
   @ApiOperation({ summary: 'Revoke a pending invitation (same as DELETE /v1/members/invitations/:id).' })
   @ApiEnvelope(InvitationResponseDto, { description: 'The invitation, `status: "revoked"`' })
-  revoke(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<InvitationResponseDto> {
+  revoke(@CurrentMember() user: OrgPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<InvitationResponseDto> {
     return this.members.revokeInvitation(user, id, actorFromRequest(request));
   }
 }

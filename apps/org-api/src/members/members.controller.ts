@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 
-import { CurrentUser, ROLE_RULES, Roles, UserPrincipal } from '@latchkey/access';
+import { AcceptsManagementKey, CurrentMember, OrgPrincipal, ROLE_RULES, Roles } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { Page } from '@latchkey/contracts';
 import { ApiEnvelope, PageQueryDto } from '@latchkey/platform';
@@ -20,14 +20,16 @@ export class MembersController {
 
   @Get()
   @Roles(...ROLE_RULES.anyMember)
+  @AcceptsManagementKey()
   @ApiOperation({ summary: "The organisation's members, newest first." })
   @ApiEnvelope(MemberResponseDto, { list: true })
-  list(@CurrentUser() user: UserPrincipal, @Query() query: PageQueryDto): Promise<Page<MemberResponseDto>> {
+  list(@CurrentMember() user: OrgPrincipal, @Query() query: PageQueryDto): Promise<Page<MemberResponseDto>> {
     return this.members.listMembers(user, query.toPageRequest());
   }
 
   @Post()
   @Roles(...ROLE_RULES.orgAdmins)
+  @AcceptsManagementKey()
   @ApiOperation({
     summary: 'Invite an email address.',
     description:
@@ -37,25 +39,27 @@ export class MembersController {
       'ALREADY_INVITED. Only an owner can invite an owner.',
   })
   @ApiEnvelope(InvitationResponseDto, { status: HttpStatus.CREATED })
-  add(@CurrentUser() user: UserPrincipal, @Body() dto: AddMemberDto, @Req() request: FastifyRequest): Promise<InvitationResponseDto> {
+  add(@CurrentMember() user: OrgPrincipal, @Body() dto: AddMemberDto, @Req() request: FastifyRequest): Promise<InvitationResponseDto> {
     return this.members.addMember(user, { email: dto.email, role: dto.role }, actorFromRequest(request));
   }
 
   @Get('invitations')
   @Roles(...ROLE_RULES.orgAdmins)
+  @AcceptsManagementKey()
   @ApiOperation({ summary: "The organisation's open invitations (pending or expired), newest first." })
   @ApiEnvelope(InvitationResponseDto, { list: true })
-  listInvitations(@CurrentUser() user: UserPrincipal, @Query() query: PageQueryDto): Promise<Page<InvitationResponseDto>> {
+  listInvitations(@CurrentMember() user: OrgPrincipal, @Query() query: PageQueryDto): Promise<Page<InvitationResponseDto>> {
     return this.members.listInvitations(user, query.toPageRequest());
   }
 
   @Post('invitations/:id/resend')
   @Roles(...ROLE_RULES.orgAdmins)
+  @AcceptsManagementKey()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Mail a pending invitation again with a new token and expiry; the old link stops working.' })
   @ApiEnvelope(InvitationResponseDto)
   resendInvitation(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Req() request: FastifyRequest,
   ): Promise<InvitationResponseDto> {
@@ -64,10 +68,11 @@ export class MembersController {
 
   @Delete('invitations/:id')
   @Roles(...ROLE_RULES.orgAdmins)
+  @AcceptsManagementKey()
   @ApiOperation({ summary: 'Revoke a pending invitation; its link stops working. Only an owner revokes an owner invitation.' })
   @ApiEnvelope(InvitationResponseDto, { description: 'The invitation, `status: "revoked"`' })
   revokeInvitation(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Req() request: FastifyRequest,
   ): Promise<InvitationResponseDto> {
@@ -76,10 +81,14 @@ export class MembersController {
 
   @Patch(':id')
   @Roles(...ROLE_RULES.orgAdmins)
-  @ApiOperation({ summary: "Change a member's role. Only an owner touches an owner; the last owner cannot be demoted (409 LAST_OWNER)." })
+  @AcceptsManagementKey()
+  @ApiOperation({
+    summary: "Change a member's role. Only an owner touches an owner; the last owner cannot be demoted (409 LAST_OWNER).",
+    description: 'Lowering a role revokes the management keys the member created with a stronger role than the new one.',
+  })
   @ApiEnvelope(MemberResponseDto)
   changeRole(
-    @CurrentUser() user: UserPrincipal,
+    @CurrentMember() user: OrgPrincipal,
     @Param('id') id: string,
     @Body() dto: ChangeMemberRoleDto,
     @Req() request: FastifyRequest,
@@ -91,13 +100,15 @@ export class MembersController {
   // Any member may call it to leave (their own membership id); removing others is
   // for owners and admins, decided by the member policy.
   @Roles(...ROLE_RULES.anyMember)
+  @AcceptsManagementKey()
   @ApiOperation({
     summary: 'Remove a member, or leave (your own membership id).',
     description:
-      "The member's sessions in this organisation stop working at once. The last owner cannot be removed or leave (409 LAST_OWNER).",
+      "The member's sessions in this organisation stop working at once and the management keys they created are revoked. " +
+      'The last owner cannot be removed or leave (409 LAST_OWNER).',
   })
   @ApiEnvelope(MemberResponseDto, { description: 'The membership as it was' })
-  remove(@CurrentUser() user: UserPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<MemberResponseDto> {
+  remove(@CurrentMember() user: OrgPrincipal, @Param('id') id: string, @Req() request: FastifyRequest): Promise<MemberResponseDto> {
     return this.members.removeMember(user, id, actorFromRequest(request));
   }
 }

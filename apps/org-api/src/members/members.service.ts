@@ -2,16 +2,17 @@ import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
 
-import { UserPrincipal } from '@latchkey/access';
+import { actingIdOf, OrgPrincipal, UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
-import { EventType, Page, PageRequest, Role } from '@latchkey/contracts';
-import { findPage, Invitation, InvitationState, Membership, Organization, Session, User } from '@latchkey/db';
+import { EventType, Page, PageRequest, Role, ROLES } from '@latchkey/contracts';
+import { findPage, Invitation, InvitationState, ManagementKey, Membership, Organization, Session, User } from '@latchkey/db';
 import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { MailerService, oneLine } from '@latchkey/mailer';
 import { OutboxService } from '@latchkey/outbox';
 import { AppError } from '@latchkey/platform';
 
+import { ManagementKeyResponseDto } from '../management-keys/dto/management-key-response.dto';
 import { LoginThrottleService } from '../throttle/login-throttle.service';
 import { InvitationResponseDto } from './dto/invitation-response.dto';
 import { MemberResponseDto } from './dto/member-response.dto';
@@ -24,6 +25,9 @@ export interface AddMemberInput {
   role: Role;
 }
 
+/** Why a creator's management keys were revoked with a member change (the audit entry's `reason`). */
+type KeyRevocationReason = 'creator_removed' | 'creator_role_lowered';
+
 /** What a change runs with: the organisation, locked, and the caller's role as it is now. */
 interface ChangeContext {
   em: EntityManager;
@@ -32,8 +36,10 @@ interface ChangeContext {
 }
 
 /**
- * Members and invitations of the caller's organisation. Every lookup is
- * scoped to the session's organisation, so another tenant's id is simply not found.
+ * Members and invitations of the caller's organisation. Every lookup is scoped to the
+ * caller's organisation, so another tenant's id is simply not found. The caller is a
+ * person's session or a management key acting with the key's role under the same rules
+ * (docs/api-conventions.md#management-keys).
  */
 @Injectable()
 export class MembersService {
@@ -48,7 +54,7 @@ export class MembersService {
 
   private readonly logger = new Logger(MembersService.name);
 
-  async listMembers(principal: UserPrincipal, page: PageRequest): Promise<Page<MemberResponseDto>> {
+  async listMembers(principal: OrgPrincipal, page: PageRequest): Promise<Page<MemberResponseDto>> {
     const members = await findPage(this.em, Membership, { organization: principal.orgId }, page);
     await this.em.populate(members.items, ['user']);
     return members.map((membership) => MemberResponseDto.from(membership));
@@ -59,7 +65,7 @@ export class MembersService {
    * an account: the answer is the same either way, so it reveals nothing about accounts,
    * and nobody joins an organisation without proving they own the address and agreeing.
    */
-  async addMember(principal: UserPrincipal, input: AddMemberInput, actor: AuditActor): Promise<InvitationResponseDto> {
+  async addMember(principal: OrgPrincipal, input: AddMemberInput, actor: AuditActor): Promise<InvitationResponseDto> {
     // Every invitation is a mail to an address of the inviter's choosing: counted per
     // address and per organisation, so an account cannot mail-bomb anyone through us.
     await this.throttle.begin(input.email, principal.orgId, 'invitation');
@@ -80,7 +86,7 @@ export class MembersService {
         organization: org,
         email: input.email,
         role: input.role,
-        invitedBy: principal.userId,
+        invitedBy: actingIdOf(principal),
         tokenHash: issued.hash,
         expiresAt: this.invitationExpiry(),
       });
@@ -99,7 +105,7 @@ export class MembersService {
   }
 
   /** A fresh token and expiry for a pending invitation; the old token stops working. */
-  async resendInvitation(principal: UserPrincipal, invitationId: string, actor: AuditActor): Promise<InvitationResponseDto> {
+  async resendInvitation(principal: OrgPrincipal, invitationId: string, actor: AuditActor): Promise<InvitationResponseDto> {
     // Counted before the organisation's row is locked, as addMember does: no Redis wait under the lock.
     const addressed = isIdOf(IdPrefix.Invitation, invitationId)
       ? await this.em.fork().findOne(Invitation, { id: invitationId, organization: principal.orgId }, { fields: ['email'] })
@@ -188,7 +194,7 @@ export class MembersService {
     });
   }
 
-  async changeRole(principal: UserPrincipal, membershipId: string, role: Role, actor: AuditActor): Promise<MemberResponseDto> {
+  async changeRole(principal: OrgPrincipal, membershipId: string, role: Role, actor: AuditActor): Promise<MemberResponseDto> {
     return this.change(principal, async ({ em, org, actorRole }) => {
       const target = await this.findMembership(em, org, membershipId);
       assertMemberChangeAllowed(actorRole, {
@@ -208,6 +214,8 @@ export class MembersService {
         before: { membership_id: target.id, role: before },
         after: { membership_id: target.id, role },
       });
+      // A key is never stronger than its creator: lowering a member revokes their keys above the new role.
+      await this.revokeKeysOf(em, org, target.user.id, 'creator_role_lowered', actor, role);
       const changed = MemberResponseDto.from(target);
       this.outbox.add(em, { orgId: org.id, type: EventType.MemberRoleChanged, data: { ...changed, previous_role: before } });
       await em.flush();
@@ -216,13 +224,13 @@ export class MembersService {
   }
 
   /** Removes a member, or lets the caller leave. Answers the membership as it was. */
-  async removeMember(principal: UserPrincipal, membershipId: string, actor: AuditActor): Promise<MemberResponseDto> {
+  async removeMember(principal: OrgPrincipal, membershipId: string, actor: AuditActor): Promise<MemberResponseDto> {
     return this.change(principal, async ({ em, org, actorRole }) => {
       const target = await this.findMembership(em, org, membershipId);
       assertMemberChangeAllowed(actorRole, {
         kind: 'remove',
         role: target.role,
-        self: target.user.id === principal.userId,
+        self: principal.kind === 'user' && target.user.id === principal.userId,
         targetIsLastOwner: await this.isLastOwner(em, target),
       });
       const removed = MemberResponseDto.from(target);
@@ -238,18 +246,20 @@ export class MembersService {
       // The access guard already refuses sessions without a membership; revoking them
       // as well means an old token does not come back to life if the user is re-added.
       await em.nativeUpdate(Session, { userId: target.user.id, orgId: org.id, revokedAt: null }, { revokedAt: new Date() });
+      // Their management keys go with them: a key must not outlive its creator's membership.
+      await this.revokeKeysOf(em, org, target.user.id, 'creator_removed', actor);
       await em.flush();
       return removed;
     });
   }
 
-  async listInvitations(principal: UserPrincipal, page: PageRequest): Promise<Page<InvitationResponseDto>> {
+  async listInvitations(principal: OrgPrincipal, page: PageRequest): Promise<Page<InvitationResponseDto>> {
     // Open invitations only (expired ones included, shown as such): answered ones live on in the audit log.
     const invitations = await findPage(this.em, Invitation, { organization: principal.orgId, status: InvitationState.Pending }, page);
     return invitations.map((invitation) => InvitationResponseDto.from(invitation));
   }
 
-  async revokeInvitation(principal: UserPrincipal, invitationId: string, actor: AuditActor): Promise<InvitationResponseDto> {
+  async revokeInvitation(principal: OrgPrincipal, invitationId: string, actor: AuditActor): Promise<InvitationResponseDto> {
     return this.change(principal, async ({ em, org, actorRole }) => {
       const invitation = await this.findInvitation(em, org, invitationId);
       assertMemberChangeAllowed(actorRole, { kind: 'revoke_invitation', role: invitation.role });
@@ -276,15 +286,62 @@ export class MembersService {
    * Runs a change with the organisation's row locked, so changes to one organisation's
    * members are serialised: two owners demoting each other cannot leave it ownerless,
    * and the same email added twice is a 409, not a unique-index error. The caller's
-   * role is read again under the lock: the one the guard saw may have just changed.
+   * role is read again under the lock: the one the guard saw may have just changed, and
+   * a management key may have just been revoked (with its creator's removal, say).
    */
-  private change<T>(principal: UserPrincipal, work: (context: ChangeContext) => Promise<T>): Promise<T> {
+  private change<T>(principal: OrgPrincipal, work: (context: ChangeContext) => Promise<T>): Promise<T> {
     return this.em.transactional(async (em) => {
       const org = await em.findOne(Organization, { id: principal.orgId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      const actorMembership = org ? await em.findOne(Membership, { organization: org, user: principal.userId }) : null;
-      if (!org || !actorMembership) throw AppError.unauthenticated('Invalid or expired session.');
-      return work({ em, org, actorRole: actorMembership.role });
+      const actorRole = org ? await this.actorRole(em, org, principal) : null;
+      if (!org || !actorRole) {
+        throw AppError.unauthenticated(
+          principal.kind === 'user' ? 'Invalid or expired session.' : 'Invalid, revoked or expired management key.',
+        );
+      }
+      return work({ em, org, actorRole });
     });
+  }
+
+  /** A person's role is their membership's; a key's is its own, while it is neither revoked nor expired. */
+  private async actorRole(em: EntityManager, org: Organization, principal: OrgPrincipal): Promise<Role | null> {
+    if (principal.kind === 'user') return (await em.findOne(Membership, { organization: org, user: principal.userId }))?.role ?? null;
+    const key = await em.findOne(ManagementKey, { id: principal.keyId, organization: org, revokedAt: null });
+    if (!key || (key.expiresAt !== null && key.expiresAt <= new Date())) return null;
+    return key.role;
+  }
+
+  /**
+   * Revokes, in the caller's transaction, the live management keys the user created in
+   * this organisation: all of them (`below` left out), or those stronger than `below`.
+   * Each is audited as `management_key.revoked` with the reason, by the change's actor.
+   */
+  private async revokeKeysOf(
+    em: EntityManager,
+    org: Organization,
+    userId: string,
+    reason: KeyRevocationReason,
+    actor: AuditActor,
+    below?: Role,
+  ): Promise<void> {
+    const keys = await em.find(
+      ManagementKey,
+      { organization: org, createdBy: userId, revokedAt: null },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
+    );
+    const now = new Date();
+    for (const key of keys) {
+      if (below !== undefined && ROLES.indexOf(key.role) >= ROLES.indexOf(below)) continue;
+      const before = ManagementKeyResponseDto.from(key, now);
+      key.revokedAt = now;
+      this.audit.record(em, {
+        orgId: org.id,
+        actor,
+        action: 'management_key.revoked',
+        target: { type: 'management_key', id: key.id },
+        before,
+        after: { ...ManagementKeyResponseDto.from(key, now), reason },
+      });
+    }
   }
 
   private async findInvitation(em: EntityManager, org: Organization, invitationId: string): Promise<Invitation> {

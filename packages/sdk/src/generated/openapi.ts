@@ -584,12 +584,15 @@ export interface paths {
     post?: never;
     /**
      * Remove a member, or leave (your own membership id).
-     * @description The member's sessions in this organisation stop working at once. The last owner cannot be removed or leave (409 LAST_OWNER).
+     * @description The member's sessions in this organisation stop working at once and the management keys they created are revoked. The last owner cannot be removed or leave (409 LAST_OWNER).
      */
     delete: operations['members.remove'];
     options?: never;
     head?: never;
-    /** Change a member's role. Only an owner touches an owner; the last owner cannot be demoted (409 LAST_OWNER). */
+    /**
+     * Change a member's role. Only an owner touches an owner; the last owner cannot be demoted (409 LAST_OWNER).
+     * @description Lowering a role revokes the management keys the member created with a stronger role than the new one.
+     */
     patch: operations['members.changeRole'];
     trace?: never;
   };
@@ -1350,7 +1353,7 @@ export interface components {
       /** @example inv_01JD2Z6K3S9Q4W8E7R5T1Y0U2I */
       id: string;
       /**
-       * @description The user who invited.
+       * @description Who invited: the user, or the management key (`mgk_…`).
        * @example usr_01JD2Z6K3S9Q4W8E7R5T1Y0U2I
        */
       invited_by: string;

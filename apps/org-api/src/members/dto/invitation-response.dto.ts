@@ -34,7 +34,7 @@ export class InvitationResponseDto {
   @ApiProperty({ example: 'org_01JD2Z6K3S9Q4W8E7R5T1Y0U2I' })
   org_id!: string;
 
-  @ApiProperty({ example: 'usr_01JD2Z6K3S9Q4W8E7R5T1Y0U2I', description: 'The user who invited.' })
+  @ApiProperty({ example: 'usr_01JD2Z6K3S9Q4W8E7R5T1Y0U2I', description: 'Who invited: the user, or the management key (`mgk_…`).' })
   invited_by!: string;
 
   @ApiProperty()
