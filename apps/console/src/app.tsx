@@ -83,7 +83,7 @@ function page(path: string, session: Session | null, signedIn: (session: Session
   const webhook = /^\/webhooks\/([^/]+)$/.exec(path);
   if (webhook) return <WebhookDetailPage key={webhook[1]} id={webhook[1]} session={session} />;
   if (path === '/members') return <MembersPage session={session} />;
-  if (path === '/keys' || path === '/') return <KeysPage />;
+  if (path === '/keys' || path === '/') return <KeysPage session={session} />;
   return (
     <main>
       <h1>Page not found</h1>

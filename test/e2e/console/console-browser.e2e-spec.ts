@@ -257,6 +257,10 @@ describe('the web console in a real Chromium', () => {
       await page.getByText('for good?').waitFor({ state: 'detached' });
       expect(await page.locator('dl.details').innerText()).toMatch(/Status\s+active/);
       await page.getByRole('button', { name: 'Revoke key…' }).click();
+      // The question takes the focus, so a keyboard user lands on it.
+      expect(
+        await page.getByRole('button', { name: 'Yes, revoke key' }).evaluate((button) => button === button.ownerDocument.activeElement),
+      ).toBe(true);
       await page.getByRole('button', { name: 'Yes, revoke key' }).click();
       await page.getByText('Key revoked.').waitFor();
       expect(await page.locator('dl.details').innerText()).toMatch(/Status\s+revoked/);
@@ -376,6 +380,9 @@ describe('the web console in a real Chromium', () => {
       await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
       expect(await page.getByRole('link', { name: '+ Add endpoint' }).count()).toBe(0);
       const ownersKey = await sut.post('/v1/api-keys', { token: owner.token, body: { name: 'Owner key', environment: 'test' } });
+      await page.goto('/console/keys');
+      await page.getByRole('link', { name: 'Owner key' }).waitFor();
+      expect(await page.getByRole('link', { name: '+ Add API Key' }).count()).toBe(0);
       await page.goto(`/console/keys/${ownersKey.body.data.id}`);
       await page.getByRole('heading', { name: 'Owner key' }).waitFor();
       expect(await page.getByRole('button', { name: 'Roll key' }).count()).toBe(0);

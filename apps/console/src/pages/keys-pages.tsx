@@ -4,7 +4,7 @@ import { api, ApiKey, apiPage, CreatedApiKey, mayChangeKey, Session } from '../a
 import { ErrorNotice, Field, fieldError, formatDate, formText } from '../components';
 import { Link } from '../router';
 
-export function KeysPage() {
+export function KeysPage({ session }: { session: Session }) {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [search, setSearch] = useState('');
@@ -28,9 +28,11 @@ export function KeysPage() {
     <main>
       <div className="heading">
         <h1>API Keys</h1>
-        <Link to="/keys/new" className="button">
-          + Add API Key
-        </Link>
+        {session.role !== 'viewer' && (
+          <Link to="/keys/new" className="button">
+            + Add API Key
+          </Link>
+        )}
       </div>
       <form
         role="search"
@@ -238,6 +240,11 @@ function SecretShownOnce(props: { created: CreatedApiKey; heading?: string; deta
   );
 }
 
+/** A stable callback ref: React calls it once when the element appears. */
+function focusOnMount(element: HTMLElement | null) {
+  element?.focus();
+}
+
 const GRACE_CHOICES = [
   ['0', 'Stop the old secret now'],
   ['3600', '1 hour'],
@@ -378,7 +385,13 @@ export function KeyDetailPage({ id, session }: { id: string; session: Session })
                   <p id="revoke-question">
                     <strong>Revoke “{key.name}” for good?</strong> Every request with it is refused at once, and it cannot be enabled again.
                   </p>
-                  <button type="button" className="danger" disabled={busy !== null} onClick={() => void act('revoke', 'Key revoked.')}>
+                  <button
+                    type="button"
+                    className="danger"
+                    disabled={busy !== null}
+                    ref={focusOnMount}
+                    onClick={() => void act('revoke', 'Key revoked.')}
+                  >
                     {busy === 'revoke' ? 'Revoking…' : 'Yes, revoke key'}
                   </button>{' '}
                   <button type="button" className="secondary" onClick={() => setConfirmRevoke(false)}>
