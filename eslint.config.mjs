@@ -5,7 +5,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const ENTRY_POINTS_ONLY = { group: ['@latchkey/*/*'], message: 'Import a lib only through its entry point: @latchkey/<lib>.' };
+// The SDK's published subpaths (packages/sdk/package.json exports) are entry points too.
+const SDK_ENTRY_POINTS = ['management', 'nestjs', 'express', 'fastify'].map((entry) => `!@latchkey/sdk/${entry}`);
+const ENTRY_POINTS_ONLY = {
+  group: ['@latchkey/*/*', ...SDK_ENTRY_POINTS],
+  message: 'Import a lib only through its entry point: @latchkey/<lib>.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs'] },

@@ -16,7 +16,12 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@latchkey/(.*)$': '<rootDir>/libs/$1/src' },
+  moduleNameMapper: {
+    // The SDK by its published name (examples/ import it so), then the monorepo's libs.
+    '^@latchkey/sdk$': '<rootDir>/packages/sdk/src/index.ts',
+    '^@latchkey/sdk/(.*)$': '<rootDir>/packages/sdk/src/$1',
+    '^@latchkey/(.*)$': '<rootDir>/libs/$1/src',
+  },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
 };
 
