@@ -1,3 +1,4 @@
+export * from './database';
 export * from './errors';
 export * from './health';
 export * from './http';

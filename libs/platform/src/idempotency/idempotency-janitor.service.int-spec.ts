@@ -35,6 +35,22 @@ describe(IdempotencyJanitor.name, () => {
     expect(await harness.get(IdempotencyJanitor).sweep()).toBe(0);
   });
 
+  it('deletes in batches, leaving what is past its limits to the next sweep', async () => {
+    await harness.sql("delete from idempotency_records where scope = 'ip:test'");
+    await harness.sql(
+      `insert into idempotency_records (scope, key, request_hash, created_at, expires_at)
+       select 'ip:test', 'batched-' || g, 'h', now() - interval '25 hours', now() - interval '1 hour' from generate_series(1, 5) g`,
+    );
+    await insertRecord('kept', '1 hour', '23 hours');
+    const janitor = harness.get(IdempotencyJanitor);
+
+    // Two statements of two rows each: four of the five expired records.
+    expect(await janitor.sweep({ batchSize: 2, maxBatches: 2 })).toBe(4);
+    expect((await keys()).filter((key) => key.startsWith('batched-'))).toHaveLength(1);
+    expect(await janitor.sweep({ batchSize: 2, maxBatches: 2 })).toBe(1);
+    expect(await keys()).toEqual(['kept']);
+  });
+
   it('answers 0 and throws nothing when Postgres cannot be reached: the next sweep tries again', async () => {
     const cut = await ServiceHarness.start({ providers: [IdempotencyJanitor] });
     try {
