@@ -5,11 +5,12 @@ import { Reflector } from '@nestjs/core';
 import { AppConfig } from '@latchkey/config';
 import { Role } from '@latchkey/contracts';
 import { constantTimeEquals, looksLikeManagementKey } from '@latchkey/crypto';
-import { AppError, PUBLIC_ROUTE, RequestWithPrincipal } from '@latchkey/platform';
+import { AppError, PUBLIC_ROUTE, RedisService, RequestWithPrincipal } from '@latchkey/platform';
 
 import { ALLOWED_ROLES, PLATFORM_ADMIN_ROUTE } from './access.decorators';
 import { cookieSessionToken } from './browser-session';
 import { authenticateManagementKey } from './management-key-auth';
+import { ManagementKeyFailureThrottle } from './management-key-throttle';
 import { ACCEPTS_MANAGEMENT_KEY, ManagementKeyRouteOptions } from './management-key.decorators';
 import { bearerToken, hashSessionToken, SESSION_TOKEN_PREFIX } from './session-token';
 
@@ -31,7 +32,12 @@ export class AccessGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly em: EntityManager,
     private readonly config: AppConfig,
-  ) {}
+    redis: RedisService,
+  ) {
+    this.managementKeyThrottle = new ManagementKeyFailureThrottle(redis);
+  }
+
+  private readonly managementKeyThrottle: ManagementKeyFailureThrottle;
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
@@ -55,7 +61,10 @@ export class AccessGuard implements CanActivate {
 
     if (looksLikeManagementKey(token)) {
       const accepts = this.reflector.getAllAndOverride<ManagementKeyRouteOptions | undefined>(ACCEPTS_MANAGEMENT_KEY, targets);
-      return authenticateManagementKey(this.em, this.config.get('KEY_HASH_SECRET'), request, token, { accepts, allowed });
+      return authenticateManagementKey(this.em, this.config.get('KEY_HASH_SECRET'), this.managementKeyThrottle, request, token, {
+        accepts,
+        allowed,
+      });
     }
     if (!token.startsWith(SESSION_TOKEN_PREFIX)) throw AppError.unauthenticated('Invalid or expired session.');
     const session = await this.findLiveSession(hashSessionToken(token));

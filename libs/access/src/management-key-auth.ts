@@ -7,6 +7,7 @@ import { ActorType } from '@latchkey/db';
 import { AppError, clientIp, RequestWithPrincipal, userAgent } from '@latchkey/platform';
 
 import { isAddressAllowed } from './ip-allowlist';
+import { ManagementKeyFailureThrottle } from './management-key-throttle';
 import { ManagementKeyRouteOptions } from './management-key.decorators';
 
 interface ManagementKeyRow {
@@ -38,18 +39,27 @@ export interface ManagementKeyRoute {
  * Authenticates `Authorization: Bearer lk_mgmt_…` and sets the request's principal,
  * or throws the refusal (docs/api-conventions.md#management-keys). The token is
  * found by its HMAC (decision 0004) and the stored hash compared in constant time; a
- * malformed one is refused before any I/O, as a session token with a wrong prefix is.
- * Called by the AccessGuard for @Roles routes only.
+ * malformed one is refused before any database I/O, as a session token with a wrong
+ * prefix is. Every refusal of the token itself is counted against the client address,
+ * which past its limit is refused with 429 (management-key-throttle.ts). Called by the
+ * AccessGuard for @Roles routes only.
  */
 export async function authenticateManagementKey(
   em: EntityManager,
   hashSecret: string,
+  throttle: ManagementKeyFailureThrottle,
   request: RequestWithPrincipal,
   token: string,
   route: ManagementKeyRoute,
 ): Promise<true> {
+  const ip = clientIp(request);
+  await throttle.assertAllowed(ip);
+  const refuse = async (): Promise<never> => {
+    await throttle.recordFailure(ip);
+    throw AppError.unauthenticated(INVALID);
+  };
   // A management key is a header credential: never read from a cookie, so it needs no CSRF token.
-  if (request.headers.authorization === undefined || !isWellFormedManagementKey(token)) throw AppError.unauthenticated(INVALID);
+  if (request.headers.authorization === undefined || !isWellFormedManagementKey(token)) return refuse();
   const tokenHash = hmacSha256Hex(hashSecret, token);
   const rows = await em.getConnection().execute<ManagementKeyRow[]>(
     `select id, organization_id, role, environment, token_hash, ip_allowlist, expires_at, revoked_at, last_used_at
@@ -64,10 +74,9 @@ export async function authenticateManagementKey(
     key.revoked_at !== null ||
     (key.expires_at !== null && new Date(key.expires_at).getTime() <= now)
   ) {
-    throw AppError.unauthenticated(INVALID);
+    return refuse();
   }
 
-  const ip = clientIp(request);
   if (!isAddressAllowed(ip, key.ip_allowlist)) {
     await auditRefusedAddress(em, key, request);
     throw new AppError('MANAGEMENT_KEY_IP_NOT_ALLOWED', 'This management key may not be used from this address.');

@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 
+import { MANAGEMENT_KEY_FAILURE_WINDOW_SECONDS, MANAGEMENT_KEY_MAX_FAILURES_PER_ADDRESS } from '@latchkey/access';
 import { checksumOf, hmacSha256Hex, isWellFormedManagementKey } from '@latchkey/crypto';
 
 import { TestApp } from '../../support/create-test-app';
@@ -239,6 +240,27 @@ describe('Management keys (org-api)', () => {
       expectRefused(await sut.get('/v1/api-keys', { token: 'lk_mgmt_short' }));
       const listed = await sut.get(`/v1/management-keys/${key.id}`, { token: team.owner.token });
       expect(listed.body.data.status).toBe('expired');
+    });
+
+    it('answers 429 with Retry-After to an address past its limit of bad tokens, whatever it sends then', async () => {
+      const valid = await createKey(team.owner, { role: 'viewer' });
+      const guesser = { 'x-forwarded-for': '192.0.2.44' };
+      const unknown = `lk_mgmt_${'a'.repeat(32)}`;
+      const guesses = [`${unknown}${checksumOf(unknown)}`, 'lk_mgmt_mistyped', `${valid.token.slice(0, -1)}x`];
+      for (let attempt = 0; attempt < MANAGEMENT_KEY_MAX_FAILURES_PER_ADDRESS; attempt += 1) {
+        expectRefused(await sut.get('/v1/api-keys', { token: guesses[attempt % guesses.length], headers: guesser }));
+      }
+      for (const token of [guesses[0], valid.token]) {
+        const throttled = await sut.get('/v1/api-keys', { token, headers: guesser });
+        expect(throttled.status).toBe(429);
+        expect(throttled.body).toMatchObject({ success: false, error: { code: 'TOO_MANY_REQUESTS' } });
+        const retryAfter = Number(throttled.headers['retry-after']);
+        expect(retryAfter).toBeGreaterThan(0);
+        expect(retryAfter).toBeLessThanOrEqual(MANAGEMENT_KEY_FAILURE_WINDOW_SECONDS);
+      }
+      // Counted per address: the same key from elsewhere, and a person's session from the same address, still work.
+      expect((await sut.get('/v1/api-keys', { token: valid.token, headers: INSIDE })).status).toBe(200);
+      expect((await sut.get('/v1/api-keys', { token: team.owner.token, headers: guesser })).status).toBe(200);
     });
 
     it('is refused from outside its IP allowlist with 403, audited once a minute', async () => {
