@@ -4,7 +4,7 @@ import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
 import { ensureConsoleBuilt } from '../../support/console-build';
 import { TestApp } from '../../support/create-test-app';
-import { inviteAndAccept, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
+import { inviteAndAccept, logIn, signUp, TEST_PASSWORD, uniqueEmail } from '../../support/factories';
 import { HookReceiver } from '../../support/webhook-fixtures';
 
 /** Debian's package, which scripts/test.sh installs when missing: no browser is ever downloaded. */
@@ -335,7 +335,7 @@ describe('the web console in a real Chromium', () => {
     }
   });
 
-  it('lists members with roles and invites by email with a role; a viewer is offered no Invite button', async () => {
+  it('lists members with roles and invites by email with a role; a viewer or developer is offered only what its role allows', async () => {
     const { context, page, cspViolations, foreign } = await openContext();
     try {
       const owner = await signUp(sut, { orgName: 'Team', name: 'Olive Owner' });
@@ -387,6 +387,24 @@ describe('the web console in a real Chromium', () => {
       await page.getByRole('heading', { name: 'Owner key' }).waitFor();
       expect(await page.getByRole('button', { name: 'Roll key' }).count()).toBe(0);
       expect(await page.getByRole('button', { name: 'Revoke key…' }).count()).toBe(0);
+
+      // A developer acts on the keys it created, and only reads the others.
+      const developer = await signUp(sut, { orgName: 'Own lab', name: 'Dee Developer' });
+      await inviteAndAccept(sut, owner, developer, 'developer');
+      const inTeam = await logIn(sut, developer.email, TEST_PASSWORD, owner.orgId);
+      const ownKey = await sut.post('/v1/api-keys', { token: inTeam.token, body: { name: 'Developer key', environment: 'test' } });
+      expect(ownKey.status).toBe(201);
+      await context.clearCookies();
+      await signInBrowser(context, developer.email, owner.orgId);
+      await page.goto(`/console/keys/${ownersKey.body.data.id}`);
+      await page.getByRole('heading', { name: 'Owner key' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Roll key' }).count()).toBe(0);
+      await page.goto(`/console/keys/${ownKey.body.data.id}`);
+      await page.getByRole('heading', { name: 'Developer key' }).waitFor();
+      await page.getByRole('button', { name: 'Roll key' }).waitFor();
+      await page.goto('/console/members');
+      await page.getByRole('cell', { name: developer.email }).waitFor();
+      expect(await page.getByRole('button', { name: 'Invite member' }).count()).toBe(0);
 
       expect(cspViolations).toEqual([]);
       expect(foreign).toEqual([]);
