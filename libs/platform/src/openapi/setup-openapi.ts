@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { FastifyInstance } from 'fastify';
 
 import { EventType, webhookEventSchema, webhookEventSchemaName } from '@latchkey/contracts';
 
@@ -71,7 +72,24 @@ function addWebhookEventSchemas(document: OpenAPIObject): void {
   };
 }
 
+/**
+ * Swagger UI's "Try it out" runs as the signed-in page: no other site may frame it
+ * (clickjacking). Its inline scripts keep it off the console's strict policy, so only
+ * framing is refused here.
+ */
+function refuseFramingOfDocs(app: INestApplication): void {
+  // Every Latchkey app runs on Fastify (create-app.ts); the Nest type leaves the adapter open.
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.url === '/docs' || request.url.startsWith('/docs/') || request.url.startsWith('/docs?')) {
+      void reply.header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY');
+    }
+    done();
+  });
+}
+
 export function setupOpenApi(app: INestApplication, targets: readonly string[]): void {
+  refuseFramingOfDocs(app);
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app, targets), {
     jsonDocumentUrl: 'v1/openapi.json',
     yamlDocumentUrl: 'v1/openapi.yaml',
