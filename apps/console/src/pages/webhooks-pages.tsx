@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 import {
   api,
@@ -191,9 +191,15 @@ export function WebhookDetailPage({ id, session }: { id: string; session: Sessio
     return page.data;
   }
 
+  // Set false when the page is left, which ends a test's polling.
+  const shown = useRef(true);
   useEffect(() => {
+    shown.current = true;
     api<WebhookEndpoint>('GET', base).then(setEndpoint, setError);
     loadDeliveries().catch(setError);
+    return () => {
+      shown.current = false;
+    };
   }, [id]);
 
   async function sendTest() {
@@ -202,7 +208,7 @@ export function WebhookDetailPage({ id, session }: { id: string; session: Sessio
     setTestResult('Sending a webhook.test event…');
     try {
       const test = await api<WebhookTest>('POST', `${base}/test`);
-      for (let poll = 0; poll < TEST_POLLS; poll += 1) {
+      for (let poll = 0; poll < TEST_POLLS && shown.current; poll += 1) {
         const found = (await loadDeliveries()).find((delivery) => delivery.event_id === test.event_id);
         if (found && (found.status !== 'pending' || found.attempts.length > 0)) {
           setTestResult(`Test event ${test.event_id}: ${describeDelivery(found)}`);
