@@ -28,7 +28,8 @@ export class ApiError extends Error {
 function csrfToken(): string | null {
   for (const pair of document.cookie.split(';')) {
     const [name, ...rest] = pair.trim().split('=');
-    if (name === 'latchkey_csrf') return rest.join('=');
+    // `__Host-` prefixed where the cookies are Secure (docs/console.md#cookie-and-csrf).
+    if (name === '__Host-latchkey_csrf' || name === 'latchkey_csrf') return rest.join('=');
   }
   return null;
 }

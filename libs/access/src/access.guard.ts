@@ -8,7 +8,7 @@ import { constantTimeEquals, looksLikeManagementKey } from '@latchkey/crypto';
 import { AppError, PUBLIC_ROUTE, RedisService, RequestWithPrincipal } from '@latchkey/platform';
 
 import { ALLOWED_ROLES, PLATFORM_ADMIN_ROUTE } from './access.decorators';
-import { cookieSessionToken } from './browser-session';
+import { browserSessionCookieOptions, cookieSessionToken } from './browser-session';
 import { authenticateManagementKey } from './management-key-auth';
 import { ManagementKeyFailureThrottle } from './management-key-throttle';
 import { ACCEPTS_MANAGEMENT_KEY, ManagementKeyRouteOptions } from './management-key.decorators';
@@ -47,7 +47,10 @@ export class AccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     // The console's cookie counts only when no Authorization header is sent (browser-session.ts).
     const authorization = request.headers.authorization;
-    const token = authorization === undefined ? cookieSessionToken(request) : bearerToken(authorization);
+    const token =
+      authorization === undefined
+        ? cookieSessionToken(request, browserSessionCookieOptions(this.config.get('NODE_ENV')))
+        : bearerToken(authorization);
     if (!token) throw AppError.unauthenticated('Send Authorization: Bearer <token>.');
 
     if (this.reflector.getAllAndOverride<boolean>(PLATFORM_ADMIN_ROUTE, targets)) {

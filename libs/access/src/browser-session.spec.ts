@@ -1,6 +1,13 @@
-import Fastify from 'fastify';
+import Fastify, { FastifyRequest } from 'fastify';
 
-import { browserSessionCookieOptions, clearBrowserSession, csrfTokenFor, readCookie, setBrowserSession } from './browser-session';
+import {
+  browserSessionCookieOptions,
+  clearBrowserSession,
+  cookieSessionToken,
+  csrfTokenFor,
+  readCookie,
+  setBrowserSession,
+} from './browser-session';
 
 describe('browser session cookies', () => {
   it('are Secure in production only, not on the plain http of development and test', () => {
@@ -22,11 +29,11 @@ describe('browser session cookies', () => {
     });
     const set = (await sut.inject('/in')).headers['set-cookie'];
     expect(set).toEqual([
-      'latchkey_session=lks_example; Path=/; Expires=Wed, 02 Jan 2030 03:04:05 GMT; HttpOnly; Secure; SameSite=Lax',
-      `latchkey_csrf=${csrfTokenFor('lks_example')}; Path=/; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Secure; SameSite=Lax`,
+      '__Host-latchkey_session=lks_example; Path=/; Expires=Wed, 02 Jan 2030 03:04:05 GMT; HttpOnly; Secure; SameSite=Lax',
+      `__Host-latchkey_csrf=${csrfTokenFor('lks_example')}; Path=/; Expires=Wed, 02 Jan 2030 03:04:05 GMT; Secure; SameSite=Lax`,
     ]);
     const cleared = (await sut.inject('/out')).headers['set-cookie'] as string[];
-    expect(cleared.map((line) => line.split(';')[0])).toEqual(['latchkey_session=', 'latchkey_csrf=']);
+    expect(cleared.map((line) => line.split(';')[0])).toEqual(['__Host-latchkey_session=', '__Host-latchkey_csrf=']);
     expect(cleared.every((line) => line.includes('Expires=Thu, 01 Jan 1970'))).toBe(true);
     await sut.close();
   });
@@ -40,5 +47,13 @@ describe('browser session cookies', () => {
   it('derives a CSRF token per session that is not the stored hash of the token', () => {
     expect(csrfTokenFor('lks_a')).not.toBe(csrfTokenFor('lks_b'));
     expect(csrfTokenFor('lks_a')).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reads only the __Host- session cookie where cookies are Secure, so a planted plain-named pair counts for nothing', () => {
+    const request = (cookie: string, method = 'GET') => ({ method, headers: { cookie } }) as unknown as FastifyRequest;
+    const planted = `latchkey_session=lks_attacker; latchkey_csrf=${csrfTokenFor('lks_attacker')}`;
+    expect(cookieSessionToken(request(planted), { secure: true })).toBeNull();
+    expect(cookieSessionToken(request(`${planted}; __Host-latchkey_session=lks_victim`), { secure: true })).toBe('lks_victim');
+    expect(cookieSessionToken(request(planted), { secure: false })).toBe('lks_attacker');
   });
 });

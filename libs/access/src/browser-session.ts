@@ -12,6 +12,12 @@ import { SESSION_TOKEN_PREFIX } from './session-token';
 export const SESSION_COOKIE = 'latchkey_session';
 /** Readable by the console's scripts, which echo it in X-CSRF-Token on every write. */
 export const CSRF_COOKIE = 'latchkey_csrf';
+/**
+ * Where cookies are Secure they carry the `__Host-` prefix: a browser then takes them only
+ * from this very host, with Path=/ and no Domain, so a sibling subdomain cannot plant a
+ * session and CSRF pair of its own (cookie tossing) that this host would read first.
+ */
+const HOST_ONLY_PREFIX = '__Host-';
 export const CSRF_HEADER = 'x-csrf-token';
 
 /** Methods that change nothing; every other method is a write and needs the CSRF token. */
@@ -22,15 +28,21 @@ export interface BrowserSessionCookieOptions {
   secure: boolean;
 }
 
+/** The cookie's name as set and read: `__Host-` prefixed wherever the cookies are Secure. */
+export function browserCookieName(name: typeof SESSION_COOKIE | typeof CSRF_COOKIE, options: BrowserSessionCookieOptions): string {
+  return options.secure ? HOST_ONLY_PREFIX + name : name;
+}
+
 /** Secure everywhere but development and test, whose plain http://localhost would never get a Secure cookie back. */
 export function browserSessionCookieOptions(nodeEnv: string): BrowserSessionCookieOptions {
   return { secure: nodeEnv !== 'development' && nodeEnv !== 'test' };
 }
 
 /**
- * The CSRF token of a session: derived from its token, so it needs no storage, dies with
- * the session and cannot be planted by another site (a sibling subdomain writing a cookie
- * of its own cannot compute it). The prefix keeps it unlike the stored sha256 of the token.
+ * The CSRF token of a session: derived from its token, so it needs no storage and dies with
+ * the session, and a token taken from one session is worth nothing on another. (A whole
+ * planted pair is what the `__Host-` names keep out.) The prefix keeps it unlike the
+ * stored sha256 of the token.
  */
 export function csrfTokenFor(sessionToken: string): string {
   return sha256Hex(`latchkey-csrf:${sessionToken}`);
@@ -65,8 +77,12 @@ function addSetCookies(reply: FastifyReply, lines: string[]): void {
 /** Sets both cookies after a login or signup; they expire with the session. */
 export function setBrowserSession(reply: FastifyReply, sessionToken: string, expiresAt: Date, options: BrowserSessionCookieOptions): void {
   addSetCookies(reply, [
-    setCookieLine(SESSION_COOKIE, sessionToken, { httpOnly: true, secure: options.secure, expires: expiresAt }),
-    setCookieLine(CSRF_COOKIE, csrfTokenFor(sessionToken), { httpOnly: false, secure: options.secure, expires: expiresAt }),
+    setCookieLine(browserCookieName(SESSION_COOKIE, options), sessionToken, { httpOnly: true, secure: options.secure, expires: expiresAt }),
+    setCookieLine(browserCookieName(CSRF_COOKIE, options), csrfTokenFor(sessionToken), {
+      httpOnly: false,
+      secure: options.secure,
+      expires: expiresAt,
+    }),
   ]);
 }
 
@@ -74,8 +90,8 @@ export function setBrowserSession(reply: FastifyReply, sessionToken: string, exp
 export function clearBrowserSession(reply: FastifyReply, options: BrowserSessionCookieOptions): void {
   const expires = new Date(0);
   addSetCookies(reply, [
-    setCookieLine(SESSION_COOKIE, '', { httpOnly: true, secure: options.secure, expires }),
-    setCookieLine(CSRF_COOKIE, '', { httpOnly: false, secure: options.secure, expires }),
+    setCookieLine(browserCookieName(SESSION_COOKIE, options), '', { httpOnly: true, secure: options.secure, expires }),
+    setCookieLine(browserCookieName(CSRF_COOKIE, options), '', { httpOnly: false, secure: options.secure, expires }),
   ]);
 }
 
@@ -95,15 +111,16 @@ export function readCookie(header: string | undefined, name: string): string | u
  * X-CSRF-Token: a cross-site page can make the browser send the cookie, never read the
  * token. A Bearer request needs no CSRF token, as no browser attaches one on its own.
  */
-export function cookieSessionToken(request: FastifyRequest): string | null {
-  const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+export function cookieSessionToken(request: FastifyRequest, options: BrowserSessionCookieOptions): string | null {
+  // Only the name this deployment sets: where cookies are `__Host-`, a plain-named one was planted.
+  const token = readCookie(request.headers.cookie, browserCookieName(SESSION_COOKIE, options));
   if (!token || !token.startsWith(SESSION_TOKEN_PREFIX)) return null;
   if (!SAFE_METHODS.has(request.method)) {
     const sent = request.headers[CSRF_HEADER];
     if (typeof sent !== 'string' || !constantTimeEquals(sent, csrfTokenFor(token))) {
       throw new AppError(
         'CSRF_TOKEN_INVALID',
-        `A write signed in by cookie needs the ${CSRF_COOKIE} cookie's value in the X-CSRF-Token header; Bearer clients need none.`,
+        `A write signed in by cookie needs the ${browserCookieName(CSRF_COOKIE, options)} cookie's value in the X-CSRF-Token header; Bearer clients need none.`,
       );
     }
   }
