@@ -34,6 +34,7 @@ export async function closeBullmq(target: Queue | Worker | undefined, deadlineMs
         .close(true)
         .catch(() => undefined)
         .finally(() => releaseConnection(target));
+      stopLockRenewal(target);
       return 'forced';
     }
     // Not awaited without a deadline: ioredis never reports the end of a connection that
@@ -44,6 +45,18 @@ export async function closeBullmq(target: Queue | Worker | undefined, deadlineMs
   } finally {
     keepErrorListener(target);
   }
+}
+
+/**
+ * bullmq keeps a worker's first close() call: the close(true) above returns the same close,
+ * still waiting for the jobs in hand, and until they end it renews their locks every half
+ * lock duration, a timer that keeps the process from exiting (for ever when Redis is gone
+ * and a job can never end). An abandoned job must not keep its lock anyway, or the
+ * stalled-job check could not redeliver it, so its renewal stops here.
+ */
+function stopLockRenewal(worker: Worker): void {
+  const internals = worker as unknown as { lockManager?: { close?(): Promise<void> } };
+  void internals.lockManager?.close?.().catch(() => undefined);
 }
 
 type Emitter = { on?(event: 'error', listener: () => void): void };

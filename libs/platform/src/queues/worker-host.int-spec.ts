@@ -202,6 +202,21 @@ describe(WorkerHost.name, () => {
     expect(warn).toHaveBeenCalledWith('worker-host-probe worker close timed out; leaving the jobs in hand to be redelivered');
   });
 
+  it('stops renewing the lock of a job it gave up on, so nothing holds the process open and the job can be redelivered', async () => {
+    const host = start({ closeDeadlineMs: 200 });
+    const stuck = await queue.add('probe', { outcome: 'slow', ms: 3_000 });
+    await waitUntil(() => host.started.includes(stuck.id!), 5_000, 'the stuck job to start');
+    const lockManager = (host['hostedWorker'] as unknown as { lockManager: { closed: boolean } }).lockManager;
+    expect(lockManager.closed).toBe(false);
+
+    await host.beforeApplicationShutdown();
+    sut = undefined;
+
+    // The job is still in hand (it runs 3 s), and its lock is no longer renewed.
+    expect(await (await queue.getJob(stuck.id!))?.getState()).toBe('active');
+    expect(lockManager.closed).toBe(true);
+  });
+
   describe('with a schedule', () => {
     const schedule = { everyMs: 60_000, jobName: 'probe-every-minute', data: { outcome: 'ok' } } as const;
 
