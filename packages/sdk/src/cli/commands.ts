@@ -76,6 +76,19 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
 
+/**
+ * The entries of a newest-first list (ids that sort by time, as log ids do) newer than
+ * `newest`, oldest first: pages are asked for by cursor only until `newest` is reached.
+ */
+export async function newerThan<T extends { id: string }>(newestFirst: AsyncIterable<T>, newest: string): Promise<T[]> {
+  const fresh: T[] = [];
+  for await (const entry of newestFirst) {
+    if (entry.id <= newest) break;
+    fresh.push(entry);
+  }
+  return fresh.reverse();
+}
+
 const LOG_COLUMNS = ['at', 'id', 'key_id', 'code', 'method', 'path', 'ip', 'latency_us'];
 
 export const COMMANDS: readonly Command[] = [
@@ -299,13 +312,9 @@ export const COMMANDS: readonly Command[] = [
       while (!context.signal?.aborted) {
         await sleep(intervalMs, context.signal);
         if (context.signal?.aborted) break;
-        const fresh: Array<Record<string, unknown>> = [];
-        for await (const entry of list(100)) {
-          if (String((entry as { id: string }).id) <= newest) break;
-          fresh.push(entry);
-        }
-        for (const entry of fresh.reverse()) context.io.out(line(entry));
-        if (fresh.length) newest = String(fresh[fresh.length - 1].id);
+        const fresh = await newerThan(list(100), newest);
+        for (const entry of fresh) context.io.out(line(entry));
+        if (fresh.length) newest = fresh[fresh.length - 1].id;
       }
     },
   },
