@@ -145,7 +145,10 @@ main().catch((error) => { console.error(error); process.exit(1); });
 const CJS_CHECK = `const sdk = require('@latchkey/sdk');
 const management = require('@latchkey/sdk/management');
 const nestjs = require('@latchkey/sdk/nestjs');
-process.stdout.write(JSON.stringify({ sdk: Object.keys(sdk).sort(), management: Object.keys(management).sort(), nestjs: Object.keys(nestjs).sort() }));`;
+const express = require('@latchkey/sdk/express');
+const fastify = require('@latchkey/sdk/fastify');
+const keys = (entry) => Object.keys(entry).sort();
+process.stdout.write(JSON.stringify({ sdk: keys(sdk), management: keys(management), nestjs: keys(nestjs), express: keys(express), fastify: keys(fastify) }));`;
 
 describe('@latchkey/sdk, packed and installed in a fresh project', () => {
   let sut: TestApp;
@@ -209,6 +212,9 @@ describe('@latchkey/sdk, packed and installed in a fresh project', () => {
     expect(exported.management).toEqual(expect.arrayContaining(['Latchkey', 'LatchkeyError', 'PageList']));
     expect(exported.management).not.toContain('createVerifier');
     expect(exported.nestjs).toEqual(expect.arrayContaining(['LatchkeyModule', 'LatchkeyGuard', 'RequireKey', 'CurrentKey', 'SkipKey']));
+    // The framework adapters load where neither Express nor Fastify is installed.
+    expect(exported.express).toEqual(['latchkeyExpress']);
+    expect(exported.fastify).toEqual(['latchkeyFastify', 'latchkeyPreHandler']);
 
     await writeFile(join(scratch, 'check.ts'), TS_CHECK);
     const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
