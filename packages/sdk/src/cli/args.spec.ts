@@ -42,6 +42,11 @@ describe('parseCommand', () => {
     expect(() => parseCommand(argv, SPECS)).toThrow(message);
   });
 
+  it('refuses a group without its command, listing the commands it has', () => {
+    expect(() => parseCommand(['keys'], SPECS)).toThrow(UsageError);
+    expect(() => parseCommand(['keys'], SPECS)).toThrow(/latchkey keys needs a command[\s\S]*keys create[\s\S]*keys get <id>/);
+  });
+
   it("answers --help with the command's own help, and with the overview for a group or nothing", () => {
     const own = parseCommand(['keys', 'get', '--help'], SPECS);
     expect(own).toEqual({ kind: 'help', text: expect.stringContaining('Usage: latchkey keys get <id> [flags]') });

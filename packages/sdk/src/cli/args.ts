@@ -47,6 +47,8 @@ export function parseCommand(argv: readonly string[], specs: readonly CommandSpe
       const text = overview(specs, group);
       if (text) return { kind: 'help', text };
     }
+    const group = overview(specs, words.slice(0, 1));
+    if (words.length === 1 && group) throw new UsageError(`latchkey ${words[0]} needs a command\n\n${group}`);
     throw new UsageError(`unknown command: ${words.join(' ') || '(none)'}; see latchkey --help`);
   }
   const rest = [...argv];
