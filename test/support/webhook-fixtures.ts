@@ -12,6 +12,8 @@ import { Organization, WebhookEndpoint } from '@latchkey/db';
 import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 
+import { sampleApiKeyEventData } from './event-samples';
+
 /** Where the fixtures get the EntityManager and OutboxService: an e2e app or an integration harness. */
 export interface ProviderSource {
   get<T>(type: Type<T>): T;
@@ -113,7 +115,7 @@ export async function commitOutboxEvents(app: ProviderSource, orgId: string, cou
   const em = app.get(EntityManager).fork();
   const outbox = app.get(OutboxService);
   const rows = Array.from({ length: count }, (_, index) =>
-    outbox.add(em, { orgId, environment: 'test', type: EventType.ApiKeyCreated, data: { key_id: newId(IdPrefix.ApiKey), index } }),
+    outbox.add(em, { orgId, environment: 'test', type: EventType.ApiKeyCreated, data: sampleApiKeyEventData(index) }),
   );
   await em.flush();
   return rows.map((row) => row.id);

@@ -1,16 +1,24 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
-import { EventType } from '@latchkey/contracts';
+import { EventDataOf, EventType } from '@latchkey/contracts';
 import { OutboxEvent } from '@latchkey/db';
 
-export interface NewDomainEvent {
-  orgId: string;
-  environment?: 'test' | 'live' | null;
-  type: EventType;
-  /** What subscribers see as `data`: never a secret. */
-  data: Record<string, unknown>;
-}
+/**
+ * One event to record: its `data` must be what its type's contract says
+ * (libs/contracts/src/events/event-payloads.ts), the shape subscribers are promised
+ * in the OpenAPI document as `WebhookEvent.<type>`. A union over the event types, so
+ * `type` picks the `data` it needs.
+ */
+export type NewDomainEvent = {
+  [T in EventType]: {
+    orgId: string;
+    environment?: 'test' | 'live' | null;
+    type: T;
+    /** What subscribers see as `data`: never a secret. */
+    data: EventDataOf<T>;
+  };
+}[EventType];
 
 /**
  * Records a domain event in the outbox. Pass the EntityManager of the change's own

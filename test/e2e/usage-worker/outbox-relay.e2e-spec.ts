@@ -13,6 +13,7 @@ import { OutboxService } from '@latchkey/outbox';
 import { MetricsService } from '@latchkey/platform';
 
 import { TestApp } from '../../support/create-test-app';
+import { sampleApiKeyEventData } from '../../support/event-samples';
 import { freePort } from '../../support/free-port';
 import { LogCapture } from '../../support/log-capture';
 import { TestEnvironment } from '../../support/test-environment';
@@ -39,7 +40,7 @@ async function writeEvents(app: TestApp, count: number, orgId = newId(IdPrefix.O
   const em = app.app.get(EntityManager).fork();
   const outbox = app.app.get(OutboxService);
   const rows = Array.from({ length: count }, (_, index) =>
-    outbox.add(em, { orgId, environment: 'test', type: EventType.ApiKeyCreated, data: { key_id: newId(IdPrefix.ApiKey), index } }),
+    outbox.add(em, { orgId, environment: 'test', type: EventType.ApiKeyCreated, data: sampleApiKeyEventData(index) }),
   );
   await em.flush();
   return rows;

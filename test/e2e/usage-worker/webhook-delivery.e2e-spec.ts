@@ -8,6 +8,7 @@ import { Webhook as SvixWebhook } from 'svix';
 import { DomainEvent, EventType } from '@latchkey/contracts';
 
 import { TestApp } from '../../support/create-test-app';
+import { webhookEventErrors } from '../../support/event-samples';
 import { signUp } from '../../support/factories';
 import { waitUntil } from '../../support/wait-until';
 
@@ -90,6 +91,8 @@ describe('usage-worker: webhook delivery through the public API', () => {
       environment: 'test',
       data: expect.objectContaining({ id: created.body.data.id }),
     });
+    // The payload as the OpenAPI document promises it (WebhookEvent.api_key.created).
+    expect(webhookEventErrors(received.event)).toEqual([]);
     expect(received.headers['webhook-id']).toBe(received.event.id);
     expect(Math.abs(Number(received.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(5);
     expect(received.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);

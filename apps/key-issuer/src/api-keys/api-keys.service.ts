@@ -36,10 +36,18 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type ApiKeyListFilter = Pick<ListApiKeysQueryDto, 'search' | 'environment' | 'status' | 'created_by' | 'owner_id' | 'idle_days'>;
 
+type ApiKeyChangeEvent =
+  | typeof EventType.ApiKeyCreated
+  | typeof EventType.ApiKeyUpdated
+  | typeof EventType.ApiKeyRolled
+  | typeof EventType.ApiKeyRevoked
+  | typeof EventType.ApiKeyDeleted;
+
 /** What one committed change announces: the audit row, the outbox event and the key-changed notice. */
 interface KeyChange {
   auditAction: string;
-  event: EventType;
+  /** The events whose data is the key itself (API_KEY_EVENT_DATA). */
+  event: ApiKeyChangeEvent;
   notice: KeyChangedNotice['change'];
   before?: object;
   after?: object;

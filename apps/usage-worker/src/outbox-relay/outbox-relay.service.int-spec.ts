@@ -7,6 +7,7 @@ import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 import { bullConnection, closeBullmq, MetricsService, queuePrefix, RedisPurpose } from '@latchkey/platform';
 
+import { sampleApiKeyEventData } from '../../../../test/support/event-samples';
 import { ServiceHarness } from '../../../../test/support/service-harness';
 import { waitUntil } from '../../../../test/support/wait-until';
 import { EventsQueueProducer } from './events-queue.producer';
@@ -53,7 +54,7 @@ describe(OutboxRelayService.name, () => {
     const em = harness.em();
     const outbox = harness.get(OutboxService);
     const rows = Array.from({ length: count }, (_, index) =>
-      outbox.add(em, { orgId, environment: 'test', type: EventType.ApiKeyCreated, data: { key_id: newId(IdPrefix.ApiKey), index } }),
+      outbox.add(em, { orgId, environment: 'test', type: EventType.ApiKeyCreated, data: sampleApiKeyEventData(index) }),
     );
     await em.flush();
     return rows;

@@ -22,6 +22,7 @@ import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
 import { MetricsService, RedisService } from '@latchkey/platform';
 
+import { sampleApiKeyEventData, webhookEventErrors } from '../../../../test/support/event-samples';
 import { seedOrg } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
 import { waitUntil } from '../../../../test/support/wait-until';
@@ -171,12 +172,12 @@ async function commitEvents(
   app: ServiceHarness,
   orgId: string,
   count: number,
-  type: EventType = EventType.ApiKeyCreated,
+  type: typeof EventType.ApiKeyCreated | typeof EventType.ApiKeyUpdated = EventType.ApiKeyCreated,
 ): Promise<string[]> {
   const em = app.em();
   const outbox = app.get(OutboxService);
   const rows = Array.from({ length: count }, (_, index) =>
-    outbox.add(em, { orgId, environment: 'test', type, data: { key_id: newId(IdPrefix.ApiKey), index } }),
+    outbox.add(em, { orgId, environment: 'test', type, data: sampleApiKeyEventData(index) }),
   );
   await em.flush();
   return rows.map((row) => row.id);
@@ -255,8 +256,10 @@ describe('webhook fan-out and delivery', () => {
       created_at: expect.any(String),
       org_id: owner.orgId,
       environment: 'test',
-      data: expect.objectContaining({ key_id: expect.stringMatching(/^key_/), index: 0 }),
+      data: expect.objectContaining({ id: expect.stringMatching(/^key_/), name: 'key 0' }),
     });
+    // The payload as the OpenAPI document promises it (WebhookEvent.api_key.created).
+    expect(webhookEventErrors(received.event)).toEqual([]);
     expect(received.headers['webhook-id']).toBe(received.event.id);
     expect(Math.abs(Number(received.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(5);
     expect(received.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { maskApiKey } from '@latchkey/crypto';
-import { ApiKey, ApiKeyEnvironment, apiKeyStatus, ApiKeyStatus } from '@latchkey/db';
+import { ApiKey, ApiKeyEnvironment, apiKeyStatus, ApiKeyStatus, QuotaPeriod } from '@latchkey/db';
 
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';
 import { ApiKeyRestrictionsDto } from './api-key-restrictions.dto';
@@ -66,7 +66,7 @@ export class ApiKeyResponseDto {
   rate_limit!: { limit: number; window_seconds: number } | null;
 
   @ApiProperty({ type: QuotaDto, nullable: true })
-  quota!: { limit: number; period: string } | null;
+  quota!: { limit: number; period: QuotaPeriod } | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true })
   metadata!: Record<string, unknown>;
