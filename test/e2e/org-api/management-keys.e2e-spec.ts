@@ -454,6 +454,33 @@ describe('Management keys (org-api)', () => {
       expect(row).toEqual({ actor_type: 'management_key', actor_id: own.id });
     });
 
+    it('refuses a key to a creator demoted while the create waited for the organisation lock', async () => {
+      const { owner, membershipId, member } = await orgWith('admin');
+      // A transaction of its own (plain knex, outside MikroORM's context, which the request would otherwise join).
+      const lock = await sut.app.get(MikroORM).em.getConnection().getKnex().transaction();
+      await lock.raw('select id from organizations where id = ? for update', [owner.orgId]);
+      const pending = sut.post('/v1/management-keys', { token: member.token, body: { name: 'raced', role: 'admin' } });
+      // Until the create, past the guard, is seen waiting for the lock this transaction holds.
+      for (let tries = 0; ; tries += 1) {
+        const [{ n }] = await sql<{ n: string }>(
+          "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+        );
+        if (Number(n) > 0) break;
+        if (tries > 400) {
+          await lock.rollback();
+          throw new Error('the create never waited for the organisation lock');
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await lock.raw("update memberships set role = 'viewer' where id = ?", [membershipId]);
+      await lock.commit();
+      const response = await pending;
+      expect(response.status).toBe(403);
+      expect(response.body.error.code).toBe('INSUFFICIENT_ROLE');
+      const [{ n }] = await sql<{ n: string }>("select count(*) as n from management_keys where name = 'raced'");
+      expect(Number(n)).toBe(0);
+    });
+
     it('revokes only the keys above a member’s new role when it is lowered', async () => {
       const { owner, membershipId, member } = await orgWith('admin');
       const admin = await createKey(member, { role: 'admin' });

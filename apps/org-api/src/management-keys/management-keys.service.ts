@@ -2,12 +2,12 @@ import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
-import { canonicalCidr, UserPrincipal } from '@latchkey/access';
+import { canonicalCidr, ROLE_RULES, UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
 import { Page, PageRequest, Role, ROLES } from '@latchkey/contracts';
 import { generateManagementKey, hmacSha256Hex } from '@latchkey/crypto';
-import { findPage, ManagementKey, Organization } from '@latchkey/db';
+import { findPage, ManagementKey, Membership, Organization } from '@latchkey/db';
 import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { AppError } from '@latchkey/platform';
 
@@ -51,6 +51,7 @@ export class ManagementKeysService {
     const ipAllowlist = [...new Set((input.ip_allowlist ?? []).map((entry) => canonicalCidr(entry) as string))];
     const token = generateManagementKey();
     const view = await this.em.transactional(async (em) => {
+      await this.assertStillEntitled(em, principal, input.role);
       const key = em.create(ManagementKey, {
         organization: em.getReference(Organization, principal.orgId),
         name: input.name,
@@ -113,6 +114,21 @@ export class ManagementKeysService {
       await em.flush();
       return after;
     });
+  }
+
+  /**
+   * Re-reads the creator's role under the organisation lock that member changes take:
+   * a removal or demotion committed since the guard ran would otherwise leave behind a
+   * key it was meant to revoke (members.service.ts revokes a creator's keys then).
+   */
+  private async assertStillEntitled(em: EntityManager, principal: UserPrincipal, role: Role): Promise<void> {
+    await em.findOne(Organization, { id: principal.orgId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const membership = await em.findOne(Membership, { organization: principal.orgId, user: principal.userId });
+    if (!membership) throw AppError.unauthenticated('Invalid or expired session.');
+    const allowed: readonly Role[] = ROLE_RULES.orgAdmins;
+    if (!allowed.includes(membership.role) || rank(role) < rank(membership.role)) {
+      throw new AppError('INSUFFICIENT_ROLE', `A ${membership.role} cannot create a management key with the role ${role}.`);
+    }
   }
 
   /** Another organisation's key, or an id of another kind, is a 404 like a missing one. */
