@@ -48,3 +48,26 @@ export function webhookEventErrors(event: { type: EventType }): string[] {
   if (validate(event)) return [];
   return (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message ?? ''} ${JSON.stringify(error.params)}`);
 }
+
+/**
+ * Where an outbox row, sent as the relay sends it, departs from its type's published
+ * schema; empty when it matches. For specs reading the events emitters really wrote.
+ */
+export function outboxEventErrors(row: {
+  id: string;
+  orgId: string;
+  environment: string | null;
+  type: string;
+  data: Record<string, unknown>;
+  createdAt: Date;
+}): string[] {
+  const envelope = {
+    id: row.id,
+    type: row.type as EventType,
+    created_at: row.createdAt.toISOString(),
+    org_id: row.orgId,
+    environment: row.environment,
+    data: row.data,
+  };
+  return webhookEventErrors(envelope).map((error) => `${row.type}: ${error}`);
+}

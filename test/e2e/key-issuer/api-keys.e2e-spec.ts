@@ -3,6 +3,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { hmacSha256Hex, parseApiKey } from '@latchkey/crypto';
 
 import { TestApp } from '../../support/create-test-app';
+import { webhookEventErrors } from '../../support/event-samples';
 import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';
 
 type Team = Awaited<ReturnType<typeof orgWithEveryRole>>;
@@ -540,9 +541,10 @@ describe('API keys (key-issuer)', () => {
       expect(audit.every((row) => row.actor_id === team.admin.userId && row.org_id === team.admin.orgId)).toBe(true);
       expect(audit[1]).toMatchObject({ before: { name: 'k' }, after: { name: 'edited' } });
 
-      const events = await sql<any>("select type, org_id, environment, data from outbox_events where data->>'id' = ? order by id", [
-        key.id,
-      ]);
+      const events = await sql<any>(
+        "select id, type, created_at, org_id, environment, data from outbox_events where data->>'id' = ? order by id",
+        [key.id],
+      );
       expect(events.map((row) => row.type)).toEqual([
         'api_key.created',
         'api_key.updated',
@@ -555,6 +557,8 @@ describe('API keys (key-issuer)', () => {
       expect(events.every((row) => row.org_id === team.admin.orgId && row.environment === 'test')).toBe(true);
       expect(events[0].data).toMatchObject({ id: key.id, name: 'k', public_key: key.public_key, status: 'active' });
       expect(events[5].data.status).toBe('revoked');
+      // Each as subscribers get it, and as the OpenAPI document's WebhookEvent.<type> says.
+      expect(events.flatMap((row) => webhookEventErrors({ ...row, created_at: new Date(row.created_at).toISOString() }))).toEqual([]);
 
       const stored = JSON.stringify([audit, events]);
       for (const secret of [key.secret, rolled.body.data.secret]) expect(stored).not.toContain(secret);

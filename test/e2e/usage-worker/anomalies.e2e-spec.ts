@@ -8,6 +8,7 @@ import { Alert, AlertType, ApiKey, OutboxEvent } from '@latchkey/db';
 import { AnomalyDetector } from '../../../apps/usage-worker/src/anomalies/anomaly-detector.service';
 import { ANOMALY_DEFAULTS } from '../../../apps/usage-worker/src/anomalies/anomaly-thresholds';
 import { TestApp } from '../../support/create-test-app';
+import { outboxEventErrors } from '../../support/event-samples';
 import { signUp } from '../../support/factories';
 
 const MINUTE = 60_000;
@@ -80,6 +81,8 @@ describe(AnomalyDetector.name, () => {
 
   async function triggeredEvents(alertIds: string[]): Promise<OutboxEvent[]> {
     const rows = await em().find(OutboxEvent, { type: EventType.AlertTriggered });
+    // Every event the emitter wrote is what its published schema (WebhookEvent.<type>) says.
+    expect(rows.flatMap(outboxEventErrors)).toEqual([]);
     return rows.filter((row) => alertIds.includes(row.data.id as string));
   }
 

@@ -7,6 +7,7 @@ import { EventType } from '@latchkey/contracts';
 import { ApiKey, ApiKeyQuota, OutboxEvent } from '@latchkey/db';
 import { MetricsService } from '@latchkey/platform';
 
+import { outboxEventErrors } from '../../../../test/support/event-samples';
 import { seedOrg } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
 import { waitUntil } from '../../../../test/support/wait-until';
@@ -72,6 +73,8 @@ describe(KeyRemindersService.name, () => {
 
   async function eventsFor(keyId: string, type?: EventType): Promise<OutboxEvent[]> {
     const rows = await harness.em().find(OutboxEvent, type ? { type } : {}, { orderBy: { id: 'asc' } });
+    // Every event the emitter wrote is what its published schema (WebhookEvent.<type>) says.
+    expect(rows.flatMap(outboxEventErrors)).toEqual([]);
     return rows.filter((row) => row.data.key_id === keyId);
   }
 

@@ -4,6 +4,7 @@ import { EventType, UsageEvent, VerifyCode } from '@latchkey/contracts';
 import { ApiKey, ApiKeyQuota, OutboxEvent } from '@latchkey/db';
 import { MetricsService } from '@latchkey/platform';
 
+import { outboxEventErrors } from '../../../../test/support/event-samples';
 import { seedOrg } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
 import { Clock } from './clock';
@@ -57,6 +58,8 @@ describe(QuotaWatcher.name, () => {
 
   async function eventsFor(keyId: string): Promise<OutboxEvent[]> {
     const rows = await harness.em().find(OutboxEvent, {}, { orderBy: { id: 'asc' } });
+    // Every event the emitter wrote is what its published schema (WebhookEvent.<type>) says.
+    expect(rows.flatMap(outboxEventErrors)).toEqual([]);
     return rows.filter((row) => row.data.key_id === keyId);
   }
 
