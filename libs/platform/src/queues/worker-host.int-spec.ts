@@ -27,9 +27,13 @@ function uniqueViolation(): Error {
 }
 
 interface ProbeData {
-  outcome: 'database-error' | 'unrecoverable' | 'plain-error' | 'slow' | 'ok';
+  outcome: 'database-error' | 'unrecoverable' | 'plain-error' | 'slow' | 'stuck' | 'ok';
   ms?: number;
 }
+
+/** A 'stuck' job runs until the test is over: afterEach releases it, so no job outlives the file. */
+let releaseStuck: () => void = () => undefined;
+let stuckUntilReleased = new Promise<void>((resolve) => (releaseStuck = resolve));
 
 /** A processor as the apps write them: settings in the constructor, the work in process(). */
 class ProbeProcessor extends WorkerHost<ProbeData, string> {
@@ -52,6 +56,9 @@ class ProbeProcessor extends WorkerHost<ProbeData, string> {
       case 'slow':
         await new Promise((resolve) => setTimeout(resolve, job.data.ms ?? 0));
         return 'slow done';
+      case 'stuck':
+        await stuckUntilReleased;
+        return 'released';
       case 'ok':
         return 'done';
     }
@@ -81,6 +88,8 @@ describe(WorkerHost.name, () => {
     for (const host of [sut, ...others]) await host?.beforeApplicationShutdown();
     sut = undefined;
     others = [];
+    releaseStuck();
+    stuckUntilReleased = new Promise<void>((resolve) => (releaseStuck = resolve));
     await queue.obliterate({ force: true });
   });
 
@@ -193,7 +202,7 @@ describe(WorkerHost.name, () => {
   it('gives up on a job that outlasts the close deadline, and says so', async () => {
     const host = start({ closeDeadlineMs: 200 });
     const warn = jest.spyOn(host['logger'], 'warn');
-    const stuck = await queue.add('probe', { outcome: 'slow', ms: 3_000 });
+    const stuck = await queue.add('probe', { outcome: 'stuck' });
     await waitUntil(() => host.started.includes(stuck.id!), 5_000, 'the stuck job to start');
 
     await host.beforeApplicationShutdown();
@@ -204,7 +213,7 @@ describe(WorkerHost.name, () => {
 
   it('stops renewing the lock of a job it gave up on, so nothing holds the process open and the job can be redelivered', async () => {
     const host = start({ closeDeadlineMs: 200 });
-    const stuck = await queue.add('probe', { outcome: 'slow', ms: 3_000 });
+    const stuck = await queue.add('probe', { outcome: 'stuck' });
     await waitUntil(() => host.started.includes(stuck.id!), 5_000, 'the stuck job to start');
     const lockManager = (host['hostedWorker'] as unknown as { lockManager: { closed: boolean } }).lockManager;
     expect(lockManager.closed).toBe(false);
@@ -212,7 +221,7 @@ describe(WorkerHost.name, () => {
     await host.beforeApplicationShutdown();
     sut = undefined;
 
-    // The job is still in hand (it runs 3 s), and its lock is no longer renewed.
+    // The job is still in hand (it runs until the test ends), and its lock is no longer renewed.
     expect(await (await queue.getJob(stuck.id!))?.getState()).toBe('active');
     expect(lockManager.closed).toBe(true);
   });
