@@ -23,6 +23,7 @@ import {
 import { IdPrefix, newId } from '@latchkey/ids';
 
 import { CallResult, TestApp } from '../../support/create-test-app';
+import { outboxEventErrors } from '../../support/event-samples';
 import { orgWithEveryRole, UserSession } from '../../support/factories';
 import { LogCapture } from '../../support/log-capture';
 
@@ -471,6 +472,7 @@ describe('Webhook endpoints', () => {
       expect(response.status).toBe(202);
       expect(response.body.data).toEqual({ event_id: expect.stringMatching(/^evt_/), type: 'webhook.test', endpoint_id: endpoint.id });
       const event = await db().findOneOrFail(OutboxEvent, { id: response.body.data.event_id });
+      expect(outboxEventErrors(event)).toEqual([]);
       expect(event).toMatchObject({
         orgId: org.owner.orgId,
         environment: 'live',

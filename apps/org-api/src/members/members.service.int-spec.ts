@@ -2,6 +2,7 @@ import { EventType, Role } from '@latchkey/contracts';
 import { AuditLog, Invitation, InvitationState, Membership, OutboxEvent, Session, User } from '@latchkey/db';
 import { RedisService } from '@latchkey/platform';
 
+import { outboxEventErrors } from '../../../../test/support/event-samples';
 import { tokenFromMail } from '../../../../test/support/mailbox';
 import { SeededMember, seedMember, seedOrg, seedUser } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
@@ -77,6 +78,7 @@ describe(MembersService.name, () => {
     ]);
     const events = await harness.em().find(OutboxEvent, { orgId: owner.orgId, type: EventType.MemberAdded });
     expect(events.map((event) => event.data)).toEqual([expect.objectContaining({ id: added.id, user_id: user.id, role: 'developer' })]);
+    expect(events.flatMap(outboxEventErrors)).toEqual([]);
     const invitationRow = await harness.em().findOneOrFail(Invitation, { id: invitation.id });
     expect(invitationRow.status).toBe(InvitationState.Accepted);
   });
@@ -113,6 +115,7 @@ describe(MembersService.name, () => {
     ]);
     const events = await harness.em().find(OutboxEvent, { orgId: owner.orgId, type: EventType.MemberRoleChanged });
     expect(events.map((event) => event.data)).toEqual([expect.objectContaining({ role: 'admin', previous_role: 'developer' })]);
+    expect(events.flatMap(outboxEventErrors)).toEqual([]);
   });
 
   it('writes no audit row and no event when the role does not change', async () => {
