@@ -159,6 +159,15 @@ describe('the latchkey CLI of the packed SDK, against a real Latchkey', () => {
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain('NOT_FOUND');
 
+    const webhooks = await cli(['webhooks', 'list', '--json'], asOwner());
+    expect(webhooks).toMatchObject({ code: 0 });
+    expect(JSON.parse(webhooks.stdout)).toEqual([]);
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    const recover = await cli(['webhooks', 'recover', 'whe_01JD2Z6K3S9Q4W8E7R5T1Y0U2I', '--since', since, '--json'], asOwner());
+    expect(recover.code).toBe(4);
+    expect(JSON.parse(recover.stderr).error).toMatchObject({ status: 404 });
+    expect((await cli(['webhooks', 'recover', 'whe_01JD2Z6K3S9Q4W8E7R5T1Y0U2I'], asOwner())).code).toBe(2);
+
     const help = await cli(['keys', 'create', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: latchkey keys create [flags]');

@@ -380,6 +380,25 @@ export const COMMANDS: readonly Command[] = [
     },
   },
   {
+    path: ['webhooks', 'recover'],
+    summary: "Re-send an endpoint's failed deliveries since a time (at most 14 days ago)",
+    args: ['id'],
+    options: { since: { type: 'string' } },
+    flags: ['--since <iso time>   required'],
+    run: async (context) => {
+      const since = stringFlag(context.command.values, 'since');
+      if (!since) throw new UsageError('--since is required; see latchkey webhooks recover --help');
+      // `since` is a query parameter of this route, so the call goes through the client's HTTP core.
+      const latchkey = await client(context);
+      const recovered = await latchkey.http.request<Record<string, unknown>>(
+        'POST',
+        `/v1/webhooks/${encodeURIComponent(context.command.positionals.id)}/recover`,
+        { query: { since } },
+      );
+      print(context, recovered, () => record(recovered));
+    },
+  },
+  {
     path: ['members', 'list'],
     summary: "The organisation's members",
     run: async (context) => {
