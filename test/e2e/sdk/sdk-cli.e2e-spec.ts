@@ -122,11 +122,8 @@ describe('the latchkey CLI of the packed SDK, against a real Latchkey', () => {
     expect(members.code).toBe(0);
     expect(JSON.parse(members.stdout)).toEqual([expect.objectContaining({ email: owner.email, role: 'owner' })]);
 
-    const printed = await cli(
-      ['login', '--email', owner.email, '--password-stdin', '--print'],
-      { LATCHKEY_URL: sut.baseUrl },
-      owner.password,
-    );
+    // The email and the password both piped, one a line, and the token printed for export.
+    const printed = await cli(['login', '--print'], { LATCHKEY_URL: sut.baseUrl }, `${owner.email}\n${owner.password}\n`);
     expect(printed.stdout).toMatch(/^export LATCHKEY_TOKEN=\S+\n$/);
 
     const wrong = await cli(['login', '--email', owner.email, '--password-stdin'], { LATCHKEY_URL: sut.baseUrl }, 'not-the-password');

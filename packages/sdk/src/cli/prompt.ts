@@ -2,10 +2,22 @@ import { createInterface } from 'node:readline';
 
 import { UsageError } from './exit-codes';
 
-/** One line from stdin: asked on stderr when stdin is a terminal, else read as piped. */
+let piped: AsyncIterator<string> | undefined;
+
+/**
+ * One line from stdin: asked on stderr when stdin is a terminal. Piped input is read by
+ * one reader for the whole run (a reader per prompt would buffer, and lose, the lines
+ * after its own).
+ */
 export async function promptLine(question: string): Promise<string> {
-  const lines = createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stderr : undefined, terminal: false });
-  if (process.stdin.isTTY) process.stderr.write(question);
+  if (!process.stdin.isTTY) {
+    piped ??= createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+    const next = await piped.next();
+    if (next.done) throw new UsageError('no input on stdin');
+    return next.value;
+  }
+  const lines = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  process.stderr.write(question);
   try {
     for await (const line of lines) return line;
   } finally {
