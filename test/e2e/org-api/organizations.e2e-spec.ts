@@ -3,6 +3,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { IdPrefix, newId } from '@latchkey/ids';
 
 import { TestApp } from '../../support/create-test-app';
+import { webhookEventErrors } from '../../support/event-samples';
 import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';
 
 type Team = Record<'owner' | 'admin' | 'developer' | 'viewer', UserSession>;
@@ -415,6 +416,16 @@ describe('Organisations (org-api)', () => {
       expect(approved.status).toBe(200);
       expect(approved.body.data).toMatchObject({ id: owner.orgId, live_access: 'approved', live_access_approved_at: expect.any(String) });
       expect((await sut.get('/v1/orgs/current', { token: owner.token })).body.data.live_access).toBe('approved');
+      const events = await sut.app
+        .get(MikroORM)
+        .em.getConnection()
+        .execute<any[]>('select id, type, created_at, org_id, environment, data from outbox_events where org_id = ? and type = ?', [
+          owner.orgId,
+          'org.live_access_approved',
+        ]);
+      expect(events).toHaveLength(1);
+      // As subscribers get it, and as the OpenAPI document's WebhookEvent.org.live_access_approved says.
+      expect(webhookEventErrors({ ...events[0], created_at: new Date(events[0].created_at).toISOString() })).toEqual([]);
 
       const rows = await sut.app
         .get(MikroORM)

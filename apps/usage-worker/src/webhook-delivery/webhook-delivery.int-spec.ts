@@ -340,6 +340,7 @@ describe('webhook fan-out and delivery', () => {
       org_id: owner.orgId,
       data: { endpoint_id: endpoint.id, url: gone.url, reason: 'gone' },
     });
+    expect(webhookEventErrors(announcement.event)).toEqual([]);
     expectVerifies(announcement, other.secret);
     expect(gone.of(eventId)).toHaveLength(1);
     expect(await endpointRow(sut, endpoint.id)).toMatchObject({ disabledAt: expect.any(Date), disabledReason: 'gone' });
