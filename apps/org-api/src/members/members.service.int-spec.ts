@@ -194,6 +194,9 @@ describe(MembersService.name, () => {
     const ownOrgSession = await harness.em().findOneOrFail(Session, { id: elsewhere.principal.sessionId });
     expect(ownOrgSession.revokedAt).toBeNull();
     expect(await harness.em().count(OutboxEvent, { orgId: owner.orgId, type: EventType.MemberRemoved })).toBe(1);
+    expect(
+      (await harness.em().find(OutboxEvent, { orgId: owner.orgId, type: EventType.MemberRemoved })).flatMap(outboxEventErrors),
+    ).toEqual([]);
   });
 
   it('lets a member leave, audited as their own act', async () => {
