@@ -1,4 +1,4 @@
-import { MikroORM } from '@mikro-orm/postgresql';
+import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 
 import { MANAGEMENT_KEY_FAILURE_WINDOW_SECONDS, MANAGEMENT_KEY_MAX_FAILURES_PER_ADDRESS } from '@latchkey/access';
 import { checksumOf, hmacSha256Hex, isWellFormedManagementKey } from '@latchkey/crypto';
@@ -457,7 +457,7 @@ describe('Management keys (org-api)', () => {
     it('refuses a key to a creator demoted while the create waited for the organisation lock', async () => {
       const { owner, membershipId, member } = await orgWith('admin');
       // A transaction of its own (plain knex, outside MikroORM's context, which the request would otherwise join).
-      const lock = await sut.app.get(MikroORM).em.getConnection().getKnex().transaction();
+      const lock = await (sut.app.get(MikroORM).em as EntityManager).getKnex().transaction();
       await lock.raw('select id from organizations where id = ? for update', [owner.orgId]);
       const pending = sut.post('/v1/management-keys', { token: member.token, body: { name: 'raced', role: 'admin' } });
       // Until the create, past the guard, is seen waiting for the lock this transaction holds.
