@@ -388,13 +388,8 @@ export const COMMANDS: readonly Command[] = [
     run: async (context) => {
       const since = stringFlag(context.command.values, 'since');
       if (!since) throw new UsageError('--since is required; see latchkey webhooks recover --help');
-      // `since` is a query parameter of this route, so the call goes through the client's HTTP core.
       const latchkey = await client(context);
-      const recovered = await latchkey.http.request<Record<string, unknown>>(
-        'POST',
-        `/v1/webhooks/${encodeURIComponent(context.command.positionals.id)}/recover`,
-        { query: { since } },
-      );
+      const recovered = await latchkey.webhooks.recover(context.command.positionals.id, { since });
       print(context, recovered, () => record(recovered));
     },
   },

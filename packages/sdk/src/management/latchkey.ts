@@ -60,8 +60,9 @@ export class Latchkey {
     rotateSecret: (id: string, options?: CallOptions) =>
       this.call<'webhooks.rotateSecret'>('POST', `/v1/webhooks/${segment(id)}/rotate-secret`, options),
     sendTest: (id: string, options?: CallOptions) => this.call<'webhooks.sendTest'>('POST', `/v1/webhooks/${segment(id)}/test`, options),
-    recover: (id: string, body: RequestBody<'webhooks.recover'>, options?: CallOptions) =>
-      this.call<'webhooks.recover'>('POST', `/v1/webhooks/${segment(id)}/recover`, { ...options, body }),
+    /** Re-sends the endpoint's failed deliveries created since `query.since` (a query parameter, not a body). */
+    recover: (id: string, query: QueryOf<'webhooks.recover'>, options?: CallOptions) =>
+      this.call<'webhooks.recover'>('POST', `/v1/webhooks/${segment(id)}/recover`, { ...options, query }),
     deliveries: (id: string, query: QueryOf<'webhooks.listDeliveries'> = {}) =>
       this.list<'webhooks.listDeliveries'>(`/v1/webhooks/${segment(id)}/deliveries`, query),
     retryDelivery: (deliveryId: string, options?: CallOptions) =>
