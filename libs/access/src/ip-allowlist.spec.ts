@@ -6,6 +6,8 @@ describe('management key IP allowlist', () => {
     ['10.1.2.3/8', '10.0.0.0/8'],
     [' 2001:db8::1 ', '2001:db8::1/128'],
     ['2001:db8:1::5/48', '2001:db8:1::/48'],
+    ['::ffff:10.1.2.3/104', '10.0.0.0/8'],
+    ['::ffff:203.0.113.7', '203.0.113.7/32'],
   ])('writes %s as %s', (input, canonical) => {
     expect(canonicalCidr(input)).toBe(canonical);
   });
@@ -22,5 +24,10 @@ describe('management key IP allowlist', () => {
     expect(isAddressAllowed('2001:db8::9', ['203.0.113.0/24', '2001:db8::/32'])).toBe(true);
     expect(isAddressAllowed('2001:db9::9', ['2001:db8::/32'])).toBe(false);
     expect(isAddressAllowed('not an address', ['0.0.0.0/0'])).toBe(false);
+    // An IPv4-mapped entry, as written, matches both forms of a caller's address.
+    const mapped = [canonicalCidr('::ffff:10.0.0.0/104') as string];
+    expect(isAddressAllowed('::ffff:10.9.8.7', mapped)).toBe(true);
+    expect(isAddressAllowed('10.9.8.7', mapped)).toBe(true);
+    expect(isAddressAllowed('11.9.8.7', mapped)).toBe(false);
   });
 });

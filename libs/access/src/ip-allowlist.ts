@@ -1,10 +1,15 @@
 import ipaddr from 'ipaddr.js';
 
+/** `::ffff:0:0/96`: the IPv6 prefix that carries an IPv4 address in its last 32 bits. */
+const MAPPED_PREFIX_BITS = 96;
+
 /**
  * An allowlist entry in canonical CIDR form, or null when it is not an IPv4/IPv6
  * address or CIDR: a single address becomes /32 (/128), a CIDR its network address
  * (`10.1.2.3/8` → `10.0.0.0/8`). IPv4 must be four dotted decimals (ipaddr.js's looser
  * forms such as `10` or `0x0a.0.0.1` are refused), and IPv6 zone ids mean nothing remotely.
+ * An IPv4-mapped IPv6 entry (`::ffff:10.0.0.0/104`) is written as the IPv4 range it maps,
+ * since isAddressAllowed matches mapped callers as IPv4: kept as IPv6 it could never match.
  */
 export function canonicalCidr(value: string): string | null {
   const text = value.trim();
@@ -15,12 +20,20 @@ export function canonicalCidr(value: string): string | null {
         return `${ipaddr.IPv4.networkAddressFromCIDR(text).toString()}/${ipaddr.IPv4.parseCIDR(text)[1]}`;
       }
       if (ipaddr.IPv6.isValidCIDR(text)) {
-        return `${ipaddr.IPv6.networkAddressFromCIDR(text).toString()}/${ipaddr.IPv6.parseCIDR(text)[1]}`;
+        const network = ipaddr.IPv6.networkAddressFromCIDR(text);
+        const bits = ipaddr.IPv6.parseCIDR(text)[1];
+        if (bits >= MAPPED_PREFIX_BITS && network.isIPv4MappedAddress()) {
+          return `${network.toIPv4Address().toString()}/${bits - MAPPED_PREFIX_BITS}`;
+        }
+        return `${network.toString()}/${bits}`;
       }
       return null;
     }
     if (ipaddr.IPv4.isValidFourPartDecimal(text)) return `${ipaddr.IPv4.parse(text).toString()}/32`;
-    if (ipaddr.IPv6.isValid(text)) return `${ipaddr.IPv6.parse(text).toString()}/128`;
+    if (ipaddr.IPv6.isValid(text)) {
+      const address = ipaddr.IPv6.parse(text);
+      return address.isIPv4MappedAddress() ? `${address.toIPv4Address().toString()}/32` : `${address.toString()}/128`;
+    }
   } catch {
     return null;
   }
