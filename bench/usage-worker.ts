@@ -13,7 +13,7 @@ import { TestEnvironment } from '../test/support/test-environment';
 import { api, BenchServer, closeHttpAgent, log, numberFromEnv } from './support';
 
 /**
- * `node -r @swc-node/register bench/usage-worker.ts` — what the usage worker spends per counted
+ * `npm run bench:usage-worker` — what the usage worker spends per counted
  * check, alone. Batches of the size auth-check sends are queued while the queue is paused, then
  * the worker (TARGET=usage-worker, its own process) drains them; the bench reads the CPU time
  * (/proc/PID/stat) of the worker and of the private database's Postgres backends over the drain,
