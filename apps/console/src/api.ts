@@ -41,7 +41,8 @@ interface Envelope<T> {
 }
 
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  // The session lives in the HttpOnly cookie alone: login and signup then send no token this page could leak.
+  const headers: Record<string, string> = { accept: 'application/json', 'x-latchkey-session': 'cookie' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') {
     const csrf = csrfToken();

@@ -19,6 +19,13 @@ export const CSRF_COOKIE = 'latchkey_csrf';
  */
 const HOST_ONLY_PREFIX = '__Host-';
 export const CSRF_HEADER = 'x-csrf-token';
+/** Sent as `cookie` on login or signup by a client that wants the session as the cookie alone. */
+export const COOKIE_ONLY_HEADER = 'x-latchkey-session';
+
+/** Whether a login or signup asked for the session as the cookie alone, with no token in the body. */
+export function wantsCookieOnly(request: FastifyRequest): boolean {
+  return request.headers[COOKIE_ONLY_HEADER] === 'cookie';
+}
 
 /** Methods that change nothing; every other method is a write and needs the CSRF token. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

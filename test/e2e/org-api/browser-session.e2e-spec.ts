@@ -55,6 +55,27 @@ describe('browser sessions (cookie + CSRF)', () => {
     expect(again.get('latchkey_session')?.attributes).toEqual(expect.arrayContaining(['httponly', 'samesite=lax']));
   });
 
+  it('leaves the token out of the body for a client that asks for the cookie alone, at signup and login', async () => {
+    const email = uniqueEmail('cookie-only');
+    const headers = { 'x-latchkey-session': 'cookie' };
+    const signup = await sut.post('/v1/auth/signup', {
+      headers,
+      body: { email, password: TEST_PASSWORD, name: 'Cy', org_name: 'Cookies only' },
+    });
+    expect(signup.status).toBe(201);
+    expect(signup.body.data).not.toHaveProperty('token');
+    expect(signup.body.data.user.email).toBe(email);
+
+    const login = await sut.post('/v1/auth/login', { headers, body: { email, password: TEST_PASSWORD } });
+    expect(login.status).toBe(200);
+    expect(login.body.data).not.toHaveProperty('token');
+    const session = setCookies(login.headers).get('latchkey_session');
+    expect(session?.value).toMatch(/^lks_/);
+    const read = await sut.get('/v1/auth/session', { headers: { cookie: `latchkey_session=${session?.value}` } });
+    expect(read.status).toBe(200);
+    expect(read.body.data.user.email).toBe(email);
+  });
+
   it('authenticates a read by the cookie alone', async () => {
     const { response, cookie } = await signUpByBrowser();
     const session = await sut.get('/v1/auth/session', { headers: { cookie } });

@@ -1,16 +1,18 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiHeaderOptions, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 
 import {
   BrowserSessionCookieOptions,
   browserSessionCookieOptions,
   clearBrowserSession,
+  COOKIE_ONLY_HEADER,
   CurrentUser,
   ROLE_RULES,
   Roles,
   setBrowserSession,
   UserPrincipal,
+  wantsCookieOnly,
 } from '@latchkey/access';
 import { actorFromRequest } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
@@ -24,6 +26,13 @@ import { SessionResponseDto, UserResponseDto } from './dto/session-response.dto'
 import { SignupDto } from './dto/signup.dto';
 import { SwitchOrgDto } from './dto/switch-org.dto';
 
+const COOKIE_ONLY_HEADER_DOC: ApiHeaderOptions = {
+  name: COOKIE_ONLY_HEADER,
+  required: false,
+  enum: ['cookie'],
+  description: 'Send `cookie` to get the session as the HttpOnly cookie alone, with no token in the body (the console does).',
+};
+
 @ApiTags('auth')
 @Controller('v1/auth')
 export class AuthController {
@@ -36,9 +45,16 @@ export class AuthController {
     return browserSessionCookieOptions(this.config.get('NODE_ENV'));
   }
 
-  /** Bearer clients read the token from the body; a browser gets it as the HttpOnly session cookie too. */
-  private openBrowserSession(reply: FastifyReply, session: SessionResponseDto): SessionResponseDto {
-    if (session.token) setBrowserSession(reply, session.token, new Date(session.expires_at), this.cookieOptions);
+  /**
+   * Bearer clients read the token from the body; a browser gets it as the HttpOnly session
+   * cookie too. A client that asks for the cookie alone (the console, X-Latchkey-Session:
+   * cookie) gets no token in the body, so no script on its page ever holds a Bearer token.
+   */
+  private openBrowserSession(request: FastifyRequest, reply: FastifyReply, session: SessionResponseDto): SessionResponseDto {
+    if (!session.token) return session;
+    setBrowserSession(reply, session.token, new Date(session.expires_at), this.cookieOptions);
+    if (!wantsCookieOnly(request)) return session;
+    session.token = undefined;
     return session;
   }
 
@@ -46,13 +62,14 @@ export class AuthController {
   @Public()
   @ApiOperation({ summary: 'Create an account and its organisation; the new user is its owner.' })
   @ApiEnvelope(SessionResponseDto, { status: HttpStatus.CREATED })
+  @ApiHeader(COOKIE_ONLY_HEADER_DOC)
   async signup(
     @Body() dto: SignupDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionResponseDto> {
     const input = { email: dto.email, password: dto.password, name: dto.name, orgName: dto.org_name };
-    return this.openBrowserSession(reply, await this.auth.signup(input, actorFromRequest(request)));
+    return this.openBrowserSession(request, reply, await this.auth.signup(input, actorFromRequest(request)));
   }
 
   @Post('login')
@@ -60,13 +77,14 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Open a session. Repeated failures are slowed, then locked (429) per account and per address.' })
   @ApiEnvelope(SessionResponseDto)
+  @ApiHeader(COOKIE_ONLY_HEADER_DOC)
   async login(
     @Body() dto: LoginDto,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionResponseDto> {
     const input = { email: dto.email, password: dto.password, orgId: dto.org_id };
-    return this.openBrowserSession(reply, await this.auth.login(input, actorFromRequest(request)));
+    return this.openBrowserSession(request, reply, await this.auth.login(input, actorFromRequest(request)));
   }
 
   @Post('verify-email')

@@ -3475,7 +3475,10 @@ export interface operations {
   'auth.login': {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Send `cookie` to get the session as the HttpOnly cookie alone, with no token in the body (the console does). */
+        'x-latchkey-session'?: 'cookie';
+      };
       path?: never;
       cookie?: never;
     };
@@ -3863,7 +3866,10 @@ export interface operations {
   'auth.signup': {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description Send `cookie` to get the session as the HttpOnly cookie alone, with no token in the body (the console does). */
+        'x-latchkey-session'?: 'cookie';
+      };
       path?: never;
       cookie?: never;
     };
