@@ -373,3 +373,25 @@ export function numberFromEnv(name: string, fallback: number): number {
   if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number`);
   return value;
 }
+
+/** What a bench's Latchkey processes need of the test environment it created. */
+interface BenchEnvironment {
+  databaseUrl: string;
+  redisPrefix: string;
+  config(): { REDIS_URL: string };
+}
+
+/**
+ * The configuration every bench starts its Latchkey processes with: the environment's own
+ * database and Redis prefix, and signups unthrottled (a bench signs up from one address).
+ */
+export function latchkeyBenchConfig(env: BenchEnvironment, defaultLogLevel: string): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? defaultLogLevel,
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.config().REDIS_URL,
+    REDIS_PREFIX: env.redisPrefix,
+    SIGNUP_MAX_PER_ADDRESS: '10000',
+  };
+}

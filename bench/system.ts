@@ -7,7 +7,19 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 
 import { TestEnvironment } from '../test/support/test-environment';
-import { api, BenchServer, closeHttpAgent, httpCall, load, LoadResult, log, ms, numberFromEnv, paced } from './support';
+import {
+  api,
+  BenchServer,
+  closeHttpAgent,
+  httpCall,
+  latchkeyBenchConfig,
+  load,
+  LoadResult,
+  log,
+  ms,
+  numberFromEnv,
+  paced,
+} from './support';
 
 /**
  * `npm run bench:system` — what a metered check costs the whole system (docs/performance.md#method).
@@ -86,14 +98,7 @@ async function main(): Promise<void> {
     const env = await TestEnvironment.create();
     cleanups.push(() => env.destroy());
     const base = env.config();
-    const config: Record<string, string> = {
-      NODE_ENV: 'test',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      DATABASE_URL: env.databaseUrl,
-      REDIS_URL: base.REDIS_URL,
-      REDIS_PREFIX: env.redisPrefix,
-      SIGNUP_MAX_PER_ADDRESS: '10000',
-    };
+    const config = latchkeyBenchConfig(env, 'info');
     const pg = new Client({ connectionString: env.databaseUrl });
     await pg.connect();
     cleanups.push(() => pg.end());

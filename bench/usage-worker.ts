@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { bullPrefix, USAGE_BATCH_JOB, USAGE_JOB_OPTIONS, USAGE_QUEUE, UsageColumnsWriter } from '@latchkey/contracts';
 
 import { TestEnvironment } from '../test/support/test-environment';
-import { api, BenchServer, closeHttpAgent, log, numberFromEnv } from './support';
+import { api, BenchServer, closeHttpAgent, latchkeyBenchConfig, log, numberFromEnv } from './support';
 
 /**
  * `npm run bench:usage-worker` — what the usage worker spends per counted
@@ -53,14 +53,7 @@ async function main(): Promise<void> {
     const env = await TestEnvironment.create();
     cleanups.push(() => env.destroy());
     const base = env.config();
-    const config: Record<string, string> = {
-      NODE_ENV: 'test',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      DATABASE_URL: env.databaseUrl,
-      REDIS_URL: base.REDIS_URL,
-      REDIS_PREFIX: env.redisPrefix,
-      SIGNUP_MAX_PER_ADDRESS: '10000',
-    };
+    const config = latchkeyBenchConfig(env, 'warn');
     const pg = new Client({ connectionString: env.databaseUrl });
     await pg.connect();
     cleanups.push(() => pg.end());
