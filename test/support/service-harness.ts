@@ -1,6 +1,6 @@
 import { MikroORM, RequestContext } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Logger, Provider, Type } from '@nestjs/common';
+import { Logger, ModuleMetadata, Provider, Type } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 
@@ -16,6 +16,8 @@ import { TestEnvironment } from './test-environment';
 export interface ServiceHarnessOptions {
   /** The services under test (and whatever they need that the shared modules do not give). */
   providers?: Provider[];
+  /** Modules of the app under test, to check how they wire their providers together. */
+  imports?: ModuleMetadata['imports'];
   /** Environment overrides, as for TestApp. */
   config?: Record<string, string>;
 }
@@ -49,7 +51,7 @@ export class ServiceHarness {
     const mails: Mail[] = [];
     try {
       const moduleRef = await Test.createTestingModule({
-        imports: [ConfigModule.forRoot(config), DbModule.forRoot(), AuditModule, OutboxModule, MailerModule],
+        imports: [ConfigModule.forRoot(config), DbModule.forRoot(), AuditModule, OutboxModule, MailerModule, ...(options.imports ?? [])],
         providers: options.providers ?? [],
       })
         .overrideProvider(MailerService)
