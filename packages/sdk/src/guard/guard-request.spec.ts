@@ -1,4 +1,40 @@
-import { clientIp } from './guard-request';
+import { generateApiKey } from '@latchkey/crypto';
+
+import type { VerifyRequestBody } from '../verifier/verdict';
+import { Verifier } from '../verifier/verifier';
+import { clientIp, guardCall } from './guard-request';
+
+describe(guardCall.name, () => {
+  /** A verifier whose transport records each body and refuses it as a referrer the key does not allow. */
+  function recordingVerifier() {
+    const sent: VerifyRequestBody[] = [];
+    const verifier = new Verifier(
+      {
+        send: (body) => {
+          sent.push(body);
+          return Promise.resolve({ valid: false, code: 'REFERRER_NOT_ALLOWED' });
+        },
+        close: () => Promise.resolve(),
+      },
+      1_000,
+    );
+    return { verifier, sent };
+  }
+
+  it('sends the Referer, else the Origin, for a key restricted to referrers', async () => {
+    const { verifier, sent } = recordingVerifier();
+    const key = generateApiKey('test');
+    await guardCall(
+      verifier,
+      {},
+      { headers: { 'x-api-key': key, referer: 'https://shop.example.com/cart', origin: 'https://other.example' } },
+    );
+    await guardCall(verifier, {}, { headers: { 'x-api-key': key, origin: 'https://shop.example.com' } });
+    await guardCall(verifier, {}, { headers: { 'x-api-key': key } });
+    expect(sent.map((body) => body.referrer)).toEqual(['https://shop.example.com/cart', 'https://shop.example.com', undefined]);
+    expect('referrer' in sent[2]).toBe(false);
+  });
+});
 
 describe(clientIp.name, () => {
   const headers = { 'x-forwarded-for': '198.51.100.7, 203.0.113.2' };

@@ -44,12 +44,15 @@ const UNAVAILABLE: GuardAnswer['body'] = {
  */
 export async function guardCall(verifier: Verifier, requirement: KeyRequirement, call: GuardedCall): Promise<GuardOutcome> {
   const signature = call.headers['x-signature'];
+  const referrer = firstHeader(call.headers, 'referer') ?? firstHeader(call.headers, 'origin');
   let verdict;
   try {
     verdict = await verifier.verify({
       key: extractKey(call.headers),
       ...requirement,
       ip: call.ip,
+      // As GET /v1/check does: a key restricted to referrers is checked against the caller's Referer (or Origin).
+      ...(referrer === undefined ? {} : { referrer }),
       method: call.method,
       path: call.path,
       ...(typeof signature === 'string' ? { signatureHeader: signature, body: call.rawBody ?? '' } : {}),
@@ -60,6 +63,12 @@ export async function guardCall(verifier: Verifier, requirement: KeyRequirement,
   }
   if (verdict.valid) return { pass: true, verdict };
   return { pass: false, answer: refusalFor(verdict) };
+}
+
+function firstHeader(headers: GuardedCall['headers'], name: string): string | undefined {
+  const value = headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? undefined : first;
 }
 
 /**
