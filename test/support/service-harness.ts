@@ -20,6 +20,12 @@ export interface ServiceHarnessOptions {
   imports?: ModuleMetadata['imports'];
   /** Environment overrides, as for TestApp. */
   config?: Record<string, string>;
+  /**
+   * A test environment (database and Redis prefix) to share with other harnesses, as
+   * copies of a service in one deployment share theirs; its creator destroys it. By
+   * default the harness creates one of its own and destroys it on close.
+   */
+  env?: TestEnvironment;
 }
 
 /**
@@ -41,12 +47,14 @@ export class ServiceHarness {
     private readonly moduleRef: TestingModule,
     /** Every mail the services asked to send, oldest first. */
     readonly mails: Mail[],
+    private readonly ownsEnv: boolean,
   ) {}
 
   static async start(options: ServiceHarnessOptions = {}): Promise<ServiceHarness> {
     // Refusals a service logs as warnings are what these tests provoke; errors still show.
     Logger.overrideLogger(['error']);
-    const env = await TestEnvironment.create();
+    const env = options.env ?? (await TestEnvironment.create());
+    const ownsEnv = options.env === undefined;
     const config = env.config(options.config);
     const mails: Mail[] = [];
     try {
@@ -58,9 +66,9 @@ export class ServiceHarness {
         .useValue({ delivers: true, send: async (mail: Mail) => void mails.push(mail) })
         .compile();
       await moduleRef.init();
-      return new ServiceHarness(env, config, moduleRef, mails);
+      return new ServiceHarness(env, config, moduleRef, mails, ownsEnv);
     } catch (error) {
-      await env.destroy();
+      if (ownsEnv) await env.destroy();
       throw error;
     }
   }
@@ -113,7 +121,7 @@ export class ServiceHarness {
       }
       await this.moduleRef.close();
     } finally {
-      await this.env.destroy();
+      if (this.ownsEnv) await this.env.destroy();
     }
   }
 }
