@@ -1,9 +1,8 @@
 import { Job, Queue } from 'bullmq';
 
 import { USAGE_BATCH_JOB, UsageBatchJobData, UsageEvent, usageEventsOf } from '@latchkey/contracts';
-import { sha256Hex } from '@latchkey/crypto';
+import { sha256Hex, signRequest } from '@latchkey/crypto';
 
-import { signRequest } from '../../../apps/auth-check/src/signatures/request-signature.service';
 import { TestApp } from '../../support/create-test-app';
 import { UserSession } from '../../support/factories';
 
