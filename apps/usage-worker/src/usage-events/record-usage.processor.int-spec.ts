@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 import { Job, Queue } from 'bullmq';
 
@@ -12,24 +12,19 @@ import {
   VerifyCode,
 } from '@latchkey/contracts';
 import { ApiKey } from '@latchkey/db';
-import { MetricsService, RedisService } from '@latchkey/platform';
+import { MetricsService } from '@latchkey/platform';
 
 import { seedOrg } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
+import { seedApiKey, USAGE_CONSUMER_PROVIDERS } from '../../../../test/support/usage-consumer';
 import { waitUntil } from '../../../../test/support/wait-until';
-import { AlertRecorder } from '../anomalies/alert-recorder.service';
-import { AnomalyDetector } from '../anomalies/anomaly-detector.service';
-import { Clock } from '../reminders/clock';
-import { QuotaWatcher } from '../reminders/quota-watcher.service';
 import { SentRemindersPruner } from '../reminders/sent-reminders-pruner.service';
 import { EndedCredentialsPruner } from '../retention/ended-credentials-pruner.service';
 import { OutboxPruner } from '../retention/outbox-pruner.service';
 import { WebhookDeliveriesPruner } from '../retention/webhook-deliveries-pruner.service';
 import { RecordUsageProcessor } from './record-usage.processor';
 import { RequestLogPartitionsService } from './request-log-partitions.service';
-import { RequestLogRetentionService } from './request-log-retention.service';
 import { UsageHistoryPruner } from './usage-history-pruner.service';
-import { UsageLedgerService } from './usage-ledger.service';
 import { MaintenanceRun, USAGE_MAINTENANCE_JOB, USAGE_MAINTENANCE_QUEUE, UsageMaintenanceProcessor } from './usage-maintenance.processor';
 
 const DAY_MS = 86_400_000;
@@ -49,20 +44,12 @@ describe(RecordUsageProcessor.name, () => {
   beforeAll(async () => {
     harness = await ServiceHarness.start({
       providers: [
-        AlertRecorder,
-        AnomalyDetector,
-        Clock,
+        ...USAGE_CONSUMER_PROVIDERS,
         EndedCredentialsPruner,
-        MetricsService,
         OutboxPruner,
-        QuotaWatcher,
-        RecordUsageProcessor,
-        RedisService,
         RequestLogPartitionsService,
-        RequestLogRetentionService,
         SentRemindersPruner,
         UsageHistoryPruner,
-        UsageLedgerService,
         UsageMaintenanceProcessor,
         WebhookDeliveriesPruner,
       ],
@@ -77,23 +64,7 @@ describe(RecordUsageProcessor.name, () => {
 
   const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) => harness.sql<T>(query, params);
 
-  async function createKey(): Promise<{ id: string }> {
-    const em = harness.em();
-    const now = new Date();
-    const key = em.create(ApiKey, {
-      organization: orgId,
-      environment: 'test',
-      name: 'metered',
-      prefix: 'sk_test_',
-      last4: 'wxyz',
-      secretHash: randomBytes(32).toString('hex'),
-      createdBy: 'usr_test',
-      createdAt: now,
-      secretRotatedAt: now,
-    });
-    await em.flush();
-    return { id: key.id };
-  }
+  const createKey = async (): Promise<{ id: string }> => ({ id: (await seedApiKey(harness.em(), orgId)).id });
 
   function event(keyId: string, code: VerifyCode, at = new Date(), extra: Partial<UsageEvent> = {}): UsageEvent {
     return {
