@@ -1,9 +1,7 @@
-import { MikroORM } from '@mikro-orm/core';
 import { Client } from 'pg';
 
-import { MetricsService } from '@latchkey/platform';
-
 import { TestApp } from '../../support/create-test-app';
+import { signUp } from '../../support/factories';
 import { TcpProxy } from '../../support/tcp-proxy';
 import { TestEnvironment } from '../../support/test-environment';
 import { waitUntil } from '../../support/wait-until';
@@ -11,12 +9,12 @@ import { waitUntil } from '../../support/wait-until';
 /** A proxy counts both ends of every connection it carries. */
 const SOCKETS_PER_CONNECTION = 2;
 const POOL_MAX = 2;
-const HELD_LOCK = 741_101;
 
 /**
  * What each Postgres URL carries, told apart by routing each through its own TCP proxy:
  * the ORM pool uses DATABASE_URL and never opens more than DATABASE_POOL_MAX connections;
- * the outbox relay's LISTEN uses DATABASE_DIRECT_URL, and nothing else does.
+ * the outbox relay's LISTEN uses DATABASE_DIRECT_URL, and nothing else does. The
+ * process runs org-api beside the usage worker so that requests can queue queries.
  */
 describe('Postgres connections per URL', () => {
   let env: TestEnvironment;
@@ -39,7 +37,12 @@ describe('Postgres connections per URL', () => {
     direct = await TcpProxy.start(target.hostname, Number(target.port || 5432));
     app = await TestApp.start({
       env,
-      config: { TARGET: 'usage-worker', DATABASE_URL: via(pooled), DATABASE_DIRECT_URL: via(direct), DATABASE_POOL_MAX: String(POOL_MAX) },
+      config: {
+        TARGET: 'org-api,usage-worker',
+        DATABASE_URL: via(pooled),
+        DATABASE_DIRECT_URL: via(direct),
+        DATABASE_POOL_MAX: String(POOL_MAX),
+      },
     });
     admin = new Client({ connectionString: env.databaseUrl });
     await admin.connect();
@@ -55,8 +58,9 @@ describe('Postgres connections per URL', () => {
 
   it('listens for outbox commits over DATABASE_DIRECT_URL, on one connection of its own', async () => {
     const listened = async () => {
-      const metric = await app.app.get(MetricsService).registry.getSingleMetric('outbox_relay_wakeups_total')?.get();
-      return metric?.values.find((sample) => sample.labels.reason === 'listening')?.value ?? 0;
+      const metrics = (await app.get('/metrics')).text;
+      const sample = /^outbox_relay_wakeups_total\{[^}]*reason="listening"[^}]*\} (\S+)$/m.exec(metrics);
+      return sample ? Number(sample[1]) : 0;
     };
     await waitUntil(async () => (await listened()) > 0, 10_000, 'the outbox listener to connect');
 
@@ -68,9 +72,11 @@ describe('Postgres connections per URL', () => {
   });
 
   it('never opens more than DATABASE_POOL_MAX connections on DATABASE_URL, however many queries wait', async () => {
-    const connection = app.app.get(MikroORM).em.getConnection();
-    await admin.query('select pg_advisory_lock($1)', [HELD_LOCK]);
-    const queries = Array.from({ length: 3 * POOL_MAX }, () => connection.execute('select pg_advisory_xact_lock(?)', [HELD_LOCK]));
+    const owner = await signUp(app);
+    // Every authenticated request looks its session up: with the table locked, each holds a pooled connection or waits for one.
+    await admin.query('begin');
+    await admin.query('lock table sessions in access exclusive mode');
+    const queries = Array.from({ length: 3 * POOL_MAX }, () => app.get('/v1/auth/session', { token: owner.token }));
     const waiting = async () => {
       const found = await admin.query<{ count: string }>(
         "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()",
@@ -78,8 +84,9 @@ describe('Postgres connections per URL', () => {
       return Number(found.rows[0].count);
     };
     await waitUntil(async () => (await waiting()) >= POOL_MAX, 10_000, 'the pool to fill with waiting queries');
-    await admin.query('select pg_advisory_unlock($1)', [HELD_LOCK]);
-    await Promise.all(queries);
+    await admin.query('commit');
+    const answers = await Promise.all(queries);
+    expect(answers.map((answer) => answer.status)).toEqual(queries.map(() => 200));
 
     // Six queries queued at once: a larger pool would have opened a connection for each.
     expect(pooled.connections).toBe(POOL_MAX * SOCKETS_PER_CONNECTION);
