@@ -89,6 +89,9 @@ export async function newerThan<T extends { id: string }>(newestFirst: AsyncIter
   return fresh.reverse();
 }
 
+const ROLES = ['owner', 'admin', 'developer', 'viewer'] as const;
+const MEMBER_COLUMNS = ['id', 'email', 'name', 'role', 'created_at'];
+
 const LOG_COLUMNS = ['at', 'id', 'key_id', 'code', 'method', 'path', 'ip', 'latency_us'];
 
 export const COMMANDS: readonly Command[] = [
@@ -398,7 +401,51 @@ export const COMMANDS: readonly Command[] = [
     summary: "The organisation's members",
     run: async (context) => {
       const members = await collect((await client(context)).members.list({ limit: 100 }), undefined);
-      print(context, members, () => table(members, ['id', 'email', 'name', 'role', 'created_at']));
+      print(context, members, () => table(members, MEMBER_COLUMNS));
+    },
+  },
+  {
+    path: ['members', 'invite'],
+    summary: 'Invite someone by email; they join when they accept the mailed link',
+    options: { email: { type: 'string' }, role: { type: 'string' } },
+    flags: ['--email <email>                     required', `--role ${ROLES.join('|')}   required`],
+    run: async (context) => {
+      const { values } = context.command;
+      const email = stringFlag(values, 'email');
+      const role = choiceFlag(values, 'role', ROLES);
+      if (!email || !role) throw new UsageError('--email and --role are required; see latchkey members invite --help');
+      const invitation = await (await client(context)).members.invite({ email, role });
+      print(context, invitation, () => record(invitation, ['id', 'email', 'role', 'status', 'expires_at']));
+    },
+  },
+  {
+    path: ['members', 'invitations'],
+    summary: 'Invitations not accepted yet',
+    run: async (context) => {
+      const invitations = await collect((await client(context)).members.invitations({ limit: 100 }), undefined);
+      print(context, invitations, () => table(invitations, ['id', 'email', 'role', 'status', 'expires_at']));
+    },
+  },
+  {
+    path: ['members', 'set-role'],
+    summary: "Change a member's role (by membership id, from members list)",
+    args: ['id'],
+    options: { role: { type: 'string' } },
+    flags: [`--role ${ROLES.join('|')}   required`],
+    run: async (context) => {
+      const role = choiceFlag(context.command.values, 'role', ROLES);
+      if (!role) throw new UsageError('--role is required; see latchkey members set-role --help');
+      const member = await (await client(context)).members.changeRole(context.command.positionals.id, { role });
+      print(context, member, () => record(member, MEMBER_COLUMNS));
+    },
+  },
+  {
+    path: ['members', 'remove'],
+    summary: 'Remove a member (your own membership id: leave the organisation)',
+    args: ['id'],
+    run: async (context) => {
+      const member = await (await client(context)).members.remove(context.command.positionals.id);
+      print(context, member, () => record(member, MEMBER_COLUMNS));
     },
   },
 ];
