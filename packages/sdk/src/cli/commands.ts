@@ -324,8 +324,18 @@ export const COMMANDS: readonly Command[] = [
   {
     path: ['webhooks', 'create'],
     summary: 'Create a webhook endpoint; its signing secret is printed once',
-    options: { url: { type: 'string' }, event: { type: 'string', multiple: true }, description: { type: 'string' } },
-    flags: ['--url <https url>     required', '--event <type>        repeat for each; default * (every event)', '--description <text>'],
+    options: {
+      url: { type: 'string' },
+      environment: { type: 'string' },
+      event: { type: 'string', multiple: true },
+      description: { type: 'string' },
+    },
+    flags: [
+      '--url <https url>          required',
+      '--environment test|live    whose events it receives (and organisation-wide ones); default test',
+      '--event <type>             repeat for each; default * (every event)',
+      '--description <text>',
+    ],
     run: async (context) => {
       const { values } = context.command;
       const url = stringFlag(values, 'url');
@@ -335,9 +345,10 @@ export const COMMANDS: readonly Command[] = [
         await client(context)
       ).webhooks.create({
         url,
+        environment: choiceFlag(values, 'environment', ENVIRONMENTS) ?? 'test',
         events: (listFlag(values, 'event') ?? ['*']) as Parameters<Latchkey['webhooks']['create']>[0]['events'],
         ...(description !== undefined ? { description } : {}),
-      } as Parameters<Latchkey['webhooks']['create']>[0]);
+      });
       printSecret(context, endpoint, ['id', 'url', 'events', 'environment', 'status', 'created_at']);
     },
   },
