@@ -1,5 +1,5 @@
-import { MikroORM } from '@mikro-orm/postgresql';
 import { Logger } from '@nestjs/common';
+import { Client } from 'pg';
 
 import { TestApp } from '../../support/create-test-app';
 import { TEST_PASSWORD, uniqueEmail } from '../../support/factories';
@@ -38,12 +38,15 @@ describe('structured logs', () => {
   it('logs a failed statement by SQLSTATE and constraint, never with the email or the password hash it carried', async () => {
     const email = uniqueEmail('refused');
     // A constraint this test adds to its own database, so that the signup's insert really
-    // fails in Postgres with a violation the API does not map: the 500 path logs it.
-    await sut.app
-      .get(MikroORM)
-      .em.fork()
-      .getConnection()
-      .execute(`alter table users add constraint logging_spec_refuses check (email <> '${email}') not valid`);
+    // fails in Postgres with a violation the API does not map: the 500 path logs it. The
+    // fault is injected over a connection of the test's own, as an operator's psql would.
+    const admin = new Client({ connectionString: sut.env.databaseUrl });
+    await admin.connect();
+    try {
+      await admin.query(`alter table users add constraint logging_spec_refuses check (email <> '${email}') not valid`);
+    } finally {
+      await admin.end();
+    }
 
     const signup = await sut.post('/v1/auth/signup', {
       body: { email, password: TEST_PASSWORD, name: 'Refused', org_name: 'Refused Org' },
