@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import { generateApiKey, webhookHeaders } from '@latchkey/crypto';
 
@@ -12,10 +9,8 @@ import { signUp, UserSession } from '../../support/factories';
 import { freePort } from '../../support/free-port';
 import { changeKey, issueKey, waitFor } from '../auth-check/auth-check-helpers';
 import { AnswerLosingProxy } from './answer-losing-proxy';
+import { installPackedSdk, PackedSdk, REPO, run } from './packed-sdk';
 
-const run = promisify(execFile);
-const REPO = join(__dirname, '..', '..', '..');
-const SDK = join(REPO, 'packages', 'sdk');
 const INTERNAL_TOKEN = 'i'.repeat(32);
 
 /**
@@ -154,29 +149,23 @@ describe('@latchkey/sdk, packed and installed in a fresh project', () => {
   let sut: TestApp;
   let owner: UserSession;
   let scratch: string;
+  let packed: PackedSdk | undefined;
   let proxy: AnswerLosingProxy;
 
   beforeAll(async () => {
     sut = await TestApp.start({ config: { INTERNAL_TOKEN } });
     owner = await signUp(sut);
     proxy = await AnswerLosingProxy.start(Number(new URL(sut.baseUrl).port));
-    scratch = await mkdtemp(join(tmpdir(), 'latchkey-sdk-'));
-    await run('npm', ['run', 'build:sdk'], { cwd: REPO });
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: SDK });
-    const [{ filename }] = JSON.parse(stdout) as Array<{ filename: string }>;
-    await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
-    await run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(scratch, filename)], { cwd: scratch });
     // ioredis is an optional peer: a consumer using the Redis verifier installs it; here it is the repo's copy.
     // Likewise Nest (an optional peer of @latchkey/sdk/nestjs) and what a Nest app loads first.
-    for (const name of ['ioredis', '@nestjs', 'reflect-metadata']) {
-      await symlink(join(REPO, 'node_modules', name), join(scratch, 'node_modules', name), 'dir');
-    }
+    packed = await installPackedSdk({ borrow: ['ioredis', '@nestjs', 'reflect-metadata'] });
+    scratch = packed.dir;
   }, 180_000);
 
   afterAll(async () => {
     await proxy?.close();
     await sut?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await packed?.remove();
   });
 
   it('installed from the tarball, depends on no unpublished package and bundles no monorepo import', async () => {
