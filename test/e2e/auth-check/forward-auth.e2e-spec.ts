@@ -1,5 +1,3 @@
-import { MikroORM } from '@mikro-orm/postgresql';
-
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
 import { changeKey, issueKey, nowSeconds, sha256Hex, signRequest, waitFor } from './auth-check-helpers';
@@ -89,12 +87,14 @@ describe('GET /v1/check forward auth, INTERNAL_TOKEN, and a second auth-check pr
     expect(disabledAnswer.status).toBe(401);
     expect(disabledAnswer.body.error.code).toBe('DISABLED');
 
-    const expired = await issueKey(main, owner);
-    await main.app
-      .get(MikroORM)
-      .em.getConnection()
-      .execute(`update api_keys set expires_at = now() - interval '1 second' where id = ?`, [expired.id]);
-    const expiredAnswer = await check(main, { authorization: `Bearer ${expired.secret}` });
+    // The API takes only a future expiry: one a moment ahead, then asked until it has passed.
+    const expired = await issueKey(main, owner, { expires_at: new Date(Date.now() + 1_500).toISOString() });
+    const { value: expiredAnswer } = await waitFor(
+      () => check(main, { authorization: `Bearer ${expired.secret}` }),
+      (answer) => answer.status === 401,
+      10_000,
+      50,
+    );
     expect(expiredAnswer.status).toBe(401);
     expect(expiredAnswer.body.error.code).toBe('EXPIRED');
 
