@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import { Job, Queue, Worker } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
@@ -8,18 +10,52 @@ import { OutboxService } from '@latchkey/outbox';
 import { bullConnection, closeBullmq, MetricsService, queuePrefix, RedisPurpose } from '@latchkey/platform';
 
 import { sampleApiKeyEventData } from '../../../../test/support/event-samples';
+import { OwnRedisServer } from '../../../../test/support/own-redis-server';
 import { ServiceHarness } from '../../../../test/support/service-harness';
+import { TestEnvironment } from '../../../../test/support/test-environment';
 import { waitUntil } from '../../../../test/support/wait-until';
 import { EventsQueueProducer } from './events-queue.producer';
 import { OutboxRelayService } from './outbox-relay.service';
 
 const JOB_STATES = ['wait', 'active', 'completed', 'failed', 'delayed', 'prioritized', 'waiting-children', 'paused'] as const;
 
+/** What a usage-worker copy runs of the relay; a key service (the writer) runs none of it. */
+const RELAY = [EventsQueueProducer, MetricsService, OutboxRelayService];
+
+async function allJobsOf(queue: Queue<DomainEvent>): Promise<Job<DomainEvent>[]> {
+  return queue.getJobs([...JOB_STATES], 0, -1, true);
+}
+
+async function jobTotalOf(queue: Queue<DomainEvent>): Promise<number> {
+  const counts = await queue.getJobCounts(...JOB_STATES);
+  return Object.values(counts).reduce((sum, count) => sum + count, 0);
+}
+
+/** Commits `count` events in one transaction through `harness`, as a key change would. */
+async function writeEventsThrough(harness: ServiceHarness, count: number, orgId = newId(IdPrefix.Organization)): Promise<OutboxEvent[]> {
+  const em = harness.em();
+  const outbox = harness.get(OutboxService);
+  const rows = Array.from({ length: count }, (_, index) =>
+    outbox.add(em, { orgId, environment: 'test', type: EventType.ApiKeyCreated, data: sampleApiKeyEventData(index) }),
+  );
+  await em.flush();
+  return rows;
+}
+
+const unrelayedCountOf = (harness: ServiceHarness) => harness.em().count(OutboxEvent, { relayedAt: null });
+
+async function metricTotal(harness: ServiceHarness, name: string): Promise<number> {
+  const metric = await harness.get(MetricsService).registry.getSingleMetric(name)?.get();
+  return metric?.values.reduce((sum, sample) => sum + sample.value, 0) ?? NaN;
+}
+
 /**
  * The outbox relay against Postgres and Redis: committed outbox rows become jobs on the
  * events queue (job id = event id, the envelope as data), each once, woken by the
- * commit's NOTIFY. Restarts, concurrent relays, a graceful stop and a Redis outage are
- * whole-process behaviour and stay in test/e2e/usage-worker/outbox-relay.e2e-spec.ts.
+ * commit's NOTIFY; and as a deployment runs it: through a Redis outage, restarted,
+ * two relays on one database, a graceful stop. What an operator sees of an outage
+ * (health, /metrics, the relay's log lines, webhooks arriving) is in
+ * test/e2e/usage-worker/outbox-relay.e2e-spec.ts.
  */
 describe(OutboxRelayService.name, () => {
   let harness: ServiceHarness;
@@ -161,5 +197,141 @@ describe(OutboxRelayService.name, () => {
     const scrape = await harness.get(MetricsService).registry.metrics();
     expect(scrape).toMatch(/^outbox_unrelayed_events 0$/m);
     expect(scrape).toMatch(/^outbox_relayed_total \d+$/m);
+  });
+});
+
+describe(`${OutboxRelayService.name} as a deployment runs it`, () => {
+  describe('when Redis goes away', () => {
+    let redis: OwnRedisServer;
+    let harness: ServiceHarness;
+
+    beforeAll(async () => {
+      redis = await OwnRedisServer.start();
+      harness = await ServiceHarness.start({ providers: RELAY, config: { REDIS_URL: redis.url } });
+    });
+
+    afterAll(async () => {
+      await redis?.restart();
+      await harness?.close();
+      await redis?.stop();
+    });
+
+    it('keeps the rows written during the outage and relays them once Redis is back', async () => {
+      const queue = harness.queue<DomainEvent>(EVENTS_QUEUE);
+      const before = await writeEventsThrough(harness, 5);
+      await waitUntil(async () => (await jobTotalOf(queue)) === 5, 2_000, 'relay before the outage');
+
+      await redis.kill();
+      const during = await writeEventsThrough(harness, 12);
+      await waitUntil(async () => (await metricTotal(harness, 'outbox_relay_failures_total')) > 0, 10_000, 'a failed relay attempt');
+      // Nothing lost, nothing marked relayed.
+      expect(await unrelayedCountOf(harness)).toBe(12);
+      expect(await metricTotal(harness, 'outbox_relay_failures_total')).toBeGreaterThan(0);
+      await waitUntil(
+        async () => /^outbox_unrelayed_events 12$/m.test(await harness.get(MetricsService).registry.metrics()),
+        5_000,
+        'the gauge to count the rows waiting',
+      );
+
+      // A fresh, empty redis-server on the same port: only what the relay sends now is there.
+      await redis.restart();
+      await waitUntil(async () => (await unrelayedCountOf(harness)) === 0, 15_000, 'relay after the outage');
+      const jobs = await allJobsOf(queue);
+      expect(jobs.map((job) => job.id).sort()).toEqual(during.map((row) => row.id).sort());
+      expect(jobs.map((job) => job.id)).not.toEqual(expect.arrayContaining([before[0].id]));
+
+      // And it keeps relaying as usual.
+      await writeEventsThrough(harness, 3);
+      await waitUntil(async () => (await unrelayedCountOf(harness)) === 0, 2_000, 'relay after recovery');
+    }, 60_000);
+  });
+
+  describe('restarts and concurrent relays', () => {
+    let env: TestEnvironment;
+    const open: ServiceHarness[] = [];
+
+    /** A copy of the worker (`relay`) or of a key service (`writer`) on the shared database and Redis prefix. */
+    async function copy(kind: 'relay' | 'writer'): Promise<ServiceHarness> {
+      const started = await ServiceHarness.start({ env, providers: kind === 'relay' ? RELAY : [] });
+      open.push(started);
+      return started;
+    }
+
+    async function stop(harness: ServiceHarness): Promise<void> {
+      open.splice(open.indexOf(harness), 1);
+      await harness.close();
+    }
+
+    beforeAll(async () => {
+      env = await TestEnvironment.create();
+    });
+
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((harness) => harness.close()));
+    });
+
+    afterAll(async () => {
+      await env?.destroy();
+    });
+
+    it('a restarted relay never enqueues anything twice, and relays what was written while it was down', async () => {
+      const first = await copy('relay');
+      const queue = first.queue<DomainEvent>(EVENTS_QUEUE);
+      const watcher = await copy('writer');
+      const watched = watcher.queue<DomainEvent>(EVENTS_QUEUE);
+      const early = await writeEventsThrough(first, 40);
+      await waitUntil(async () => (await unrelayedCountOf(first)) === 0, 2_000, 'first relay');
+      expect(await jobTotalOf(queue)).toBe(40);
+      await stop(first);
+
+      // Written while no relay runs (by a key service that stays up): they wait in the outbox.
+      const writer = await copy('writer');
+      const whileDown = await writeEventsThrough(writer, 30);
+      await sleep(400);
+      expect(await jobTotalOf(watched)).toBe(40);
+      await stop(writer);
+
+      const second = await copy('relay');
+      const late = await writeEventsThrough(second, 20);
+      await waitUntil(async () => (await unrelayedCountOf(second)) === 0, 2_000, 'second relay');
+      await sleep(300);
+      const jobs = await allJobsOf(watched);
+      expect(jobs.map((job) => job.id).sort()).toEqual([...early, ...whileDown, ...late].map((row) => row.id).sort());
+      expect(await metricTotal(second, 'outbox_relayed_total')).toBe(50);
+    });
+
+    it('two relays on one database relay each event once between them', async () => {
+      const [a, b] = await Promise.all([copy('relay'), copy('relay')]);
+      const queue = a.queue<DomainEvent>(EVENTS_QUEUE);
+      await queue.obliterate({ force: true });
+      const relayedBefore = (await metricTotal(a, 'outbox_relayed_total')) + (await metricTotal(b, 'outbox_relayed_total'));
+      // Many small transactions from both sides while both relays poll.
+      const batches = await Promise.all(Array.from({ length: 40 }, (_, index) => writeEventsThrough(index % 2 ? a : b, 15)));
+      const rows = batches.flat();
+      await waitUntil(async () => (await unrelayedCountOf(a)) === 0, 5_000, 'both relays to drain the outbox');
+      await sleep(300);
+      const jobs = await allJobsOf(queue);
+      expect(jobs).toHaveLength(rows.length);
+      expect(new Set(jobs.map((job) => job.id))).toEqual(new Set(rows.map((row) => row.id)));
+      // Not just deduplicated by BullMQ: no row was sent by both relays.
+      const relayed = (await metricTotal(a, 'outbox_relayed_total')) + (await metricTotal(b, 'outbox_relayed_total')) - relayedBefore;
+      expect(relayed).toBe(rows.length);
+    });
+
+    it('a graceful stop finishes the batch in hand: every row marked relayed has its job and the rest wait', async () => {
+      const relay = await copy('relay');
+      const writer = await copy('writer');
+      const queue = writer.queue<DomainEvent>(EVENTS_QUEUE);
+      await queue.obliterate({ force: true });
+      const rows = (await Promise.all(Array.from({ length: 10 }, () => writeEventsThrough(writer, 100)))).flat();
+      await waitUntil(async () => (await jobTotalOf(queue)) > 0, 2_000, 'the first batch');
+      await stop(relay);
+      const relayedIds = (await writer.em().find(OutboxEvent, { id: { $in: rows.map((row) => row.id) }, relayedAt: { $ne: null } })).map(
+        (row) => row.id,
+      );
+      const jobIds = (await allJobsOf(queue)).map((job) => job.id);
+      expect(relayedIds.length).toBeGreaterThan(0);
+      expect(jobIds.sort()).toEqual(relayedIds.sort());
+    });
   });
 });
