@@ -1,46 +1,37 @@
-import { randomUUID } from 'node:crypto';
-
-import { EntityManager } from '@mikro-orm/postgresql';
-
-import { usageBatchOf, UsageEvent } from '@latchkey/contracts';
-
-import { parseUsageBatch } from '../../../apps/usage-worker/src/usage-events/usage-batch';
-import { UsageLedgerService } from '../../../apps/usage-worker/src/usage-events/usage-ledger.service';
-import { MaintenanceRun } from '../../../apps/usage-worker/src/usage-events/usage-maintenance.processor';
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
-import { UsageMaintenanceRunner } from './usage-maintenance-runner';
+import { waitUntil } from '../../support/wait-until';
+import { issueKey } from '../auth-check/auth-check-helpers';
+import { MaintenanceBoard } from './maintenance-board';
 
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 /**
  * Per-organisation request-log retention (`request_log_retention_{test,live}_days`),
- * over the deployment's defaults (test 7 days, live 90 days).
+ * over the deployment's defaults (test 7 days, live 90 days), as a customer sees it:
+ * the setting through PATCH /v1/orgs/current/settings, the checks through POST
+ * /v1/verify, what is kept through GET /v1/logs. Checks made now are inside every
+ * window; the maintenance run an operator adds on Bull Board, dated days ahead, shows
+ * what the hourly job deletes by then. Rows dated in the past, and the partitions kept
+ * for them, are apps/usage-worker/src/usage-events/request-log-retention.int-spec.ts.
  */
 describe('usage-worker: request-log retention per organisation', () => {
   let sut: TestApp;
-  let maintenance: UsageMaintenanceRunner;
-  /** One clock for the whole file: checks are dated from it, and maintenance runs at it. */
-  const now = new Date();
-  const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
+  let board: MaintenanceBoard;
 
   beforeAll(async () => {
-    sut = await TestApp.start();
-    maintenance = await UsageMaintenanceRunner.start(sut);
+    // Sessions outlive the runs dated ahead (which prune sessions ended by then).
+    sut = await TestApp.start({ config: { USAGE_FLUSH_MS: '50', SESSION_TTL_HOURS: String(24 * 30) } });
+    board = new MaintenanceBoard(sut);
   });
 
   afterAll(async () => {
-    await maintenance.close();
     await sut.close();
   });
 
-  const sql = <T = Record<string, unknown>>(query: string, params: unknown[] = []) =>
-    sut.app.get(EntityManager).fork().execute<T[]>(query, params);
-
   interface Tenant {
     session: UserSession;
-    keyId: string;
+    secret: string;
   }
 
   async function tenant(settings: Record<string, number> = {}): Promise<Tenant> {
@@ -49,122 +40,52 @@ describe('usage-worker: request-log retention per organisation', () => {
       const response = await sut.patch('/v1/orgs/current/settings', { token: session.token, body: settings });
       expect(response.status).toBe(200);
     }
-    const key = await sut.post('/v1/api-keys', { token: session.token, body: { name: 'logged', environment: 'test' } });
-    expect(key.status).toBe(201);
-    return { session, keyId: key.body.data.id as string };
+    const key = await issueKey(sut, session, { name: 'logged' });
+    return { session, secret: key.secret };
   }
 
-  /** One check, counted and logged by the worker at the time it happened (so it was inside every window then). */
-  async function checkAt(who: Tenant, at: Date, environment: 'test' | 'live' = 'test'): Promise<void> {
-    const event: UsageEvent = {
-      key_id: who.keyId,
-      org_id: who.session.orgId,
-      environment,
-      code: 'VALID',
-      ip: '203.0.113.9',
-      method: 'GET',
-      path: '/v1/things',
-      at: at.toISOString(),
-      latency_us: 100,
-    };
-    const recorded = await sut.app.get(UsageLedgerService).record(parseUsageBatch(usageBatchOf(`bat_${randomUUID()}`, [event])), at);
-    expect(recorded.counted).toBe(true);
+  /** Makes `count` checks with the tenant's key and waits until the logs list them all. */
+  async function checks(who: Tenant, count: number): Promise<void> {
+    for (let index = 0; index < count; index += 1) {
+      const response = await sut.post('/v1/verify', { body: { key: who.secret, method: 'GET', path: '/v1/things' } });
+      expect(response.status).toBe(200);
+    }
+    await waitUntil(async () => (await listed(who)) === count, 10_000, `${count} checks in the logs`);
   }
 
-  /** Ages in whole days (rounded) of the organisation's stored rows, newest first. */
-  async function storedAges(who: Tenant, environment: 'test' | 'live' = 'test'): Promise<number[]> {
-    const rows = await sql<{ at: Date }>('select at from request_logs where org_id = ? and environment = ? order by at desc', [
-      who.session.orgId,
-      environment,
-    ]);
-    return rows.map((row) => Math.round((now.getTime() - new Date(row.at).getTime()) / DAY_MS));
-  }
-
-  /** Ages of the rows GET /v1/logs shows the organisation. */
-  async function listedAges(who: Tenant, environment?: 'test' | 'live'): Promise<number[]> {
-    const response = await sut.get('/v1/logs', {
-      token: who.session.token,
-      query: { limit: '100', ...(environment ? { environment } : {}) },
-    });
+  /** How many rows GET /v1/logs shows the organisation. */
+  async function listed(who: Tenant): Promise<number> {
+    const response = await sut.get('/v1/logs', { token: who.session.token, query: { limit: '100' } });
     expect(response.status).toBe(200);
-    return (response.body.data as { at: string }[]).map((row) => Math.round((now.getTime() - Date.parse(row.at)) / DAY_MS));
+    return (response.body.data as unknown[]).length;
   }
 
-  const runMaintenance = (): Promise<MaintenanceRun> => maintenance.run(now);
-
-  it('deletes the rows an organisation with a shorter window no longer keeps, and never lists them; others keep theirs', async () => {
+  it('deletes the checks of an organisation with a shorter window once they are past it; others keep theirs', async () => {
     const short = await tenant({ request_log_retention_test_days: 3 });
     const plain = await tenant();
-    for (const who of [short, plain]) {
-      for (const days of [1, 2, 4, 5, 6]) await checkAt(who, new Date(ago(days).getTime() + HOUR_MS));
-    }
-    // Live logs follow the live window (the default 90 days): the test override does not touch them.
-    await checkAt(short, ago(20), 'live');
+    await checks(short, 3);
+    await checks(plain, 2);
 
-    // Listed by the organisation's own window at once, before any deletion.
-    expect(await listedAges(short, 'test')).toEqual([1, 2]);
-    expect(await listedAges(short)).toEqual([1, 2, 20]);
-    expect(await listedAges(plain)).toEqual([1, 2, 4, 5, 6]);
-    expect(await storedAges(short)).toEqual([1, 2, 4, 5, 6]);
+    // Two days on, everything is inside both windows.
+    expect(await board.run(new Date(Date.now() + 2 * DAY_MS))).toMatchObject({ orgRowsDeleted: 0 });
+    expect(await listed(short)).toBe(3);
 
-    const run = await runMaintenance();
-    expect(run.windows.test).toEqual({ defaultDays: 7, longestDays: 7 });
-    expect(run.orgRowsDeleted).toBe(3);
-    expect(await storedAges(short)).toEqual([1, 2]);
-    expect(await storedAges(short, 'live')).toEqual([20]);
-    expect(await storedAges(plain)).toEqual([1, 2, 4, 5, 6]);
-
-    // A second run finds nothing more to do.
-    expect((await runMaintenance()).orgRowsDeleted).toBe(0);
-    expect(await storedAges(plain)).toEqual([1, 2, 4, 5, 6]);
+    // Four days on, the short window has passed: its checks go, the default's stay.
+    const run = await board.run(new Date(Date.now() + 4 * DAY_MS));
+    expect(run).toMatchObject({ windows: { test: { defaultDays: 7, longestDays: 7 } }, orgRowsDeleted: 3 });
+    expect(await listed(short)).toBe(0);
+    expect(await listed(plain)).toBe(2);
   });
 
-  it('does not write a late check already past its organisation’s window', async () => {
-    const short = await tenant({ request_log_retention_test_days: 2 });
-    await checkAt(short, ago(1));
-    // Counted (usage is exact), but its log would only be deleted again.
-    const event: UsageEvent = {
-      key_id: short.keyId,
-      org_id: short.session.orgId,
-      environment: 'test',
-      code: 'VALID',
-      ip: null,
-      method: null,
-      path: null,
-      at: ago(3).toISOString(),
-      latency_us: 1,
-    };
-    await sut.app.get(UsageLedgerService).record(parseUsageBatch(usageBatchOf(`bat_${randomUUID()}`, [event])), now);
-    expect(await storedAges(short)).toEqual([1]);
-    const [counted] = await sql<{ n: string }>(`select sum(count) as n from usage_counters where key_id = ? and granularity = 'day'`, [
-      short.keyId,
-    ]);
-    expect(Number(counted.n)).toBe(2);
-  });
-
-  it('keeps the days an organisation with a longer window needs, while organisations on the default still lose (and never see) theirs', async () => {
+  it('keeps the checks an organisation with a longer window needs, while organisations on the default lose theirs', async () => {
     const long = await tenant({ request_log_retention_test_days: 10 });
     const plain = await tenant();
-    for (const days of [8, 9, 11]) await checkAt(long, new Date(ago(days).getTime() + HOUR_MS));
-    await checkAt(plain, new Date(ago(8).getTime() + HOUR_MS));
-    await checkAt(plain, new Date(ago(1).getTime() + HOUR_MS));
+    await checks(long, 2);
+    await checks(plain, 1);
 
-    expect(await listedAges(long)).toEqual([8, 9]);
-    expect(await listedAges(plain)).toEqual([1]);
-
-    const run = await runMaintenance();
-    expect(run.windows.test).toEqual({ defaultDays: 7, longestDays: 10 });
-    expect(await storedAges(long)).toEqual([8, 9]);
-    expect(await storedAges(plain)).toEqual([1]);
-    expect(await listedAges(long)).toEqual([8, 9]);
-    // The day partitions of 8 and 9 days ago are kept (for `long`), nothing older.
-    const days = await sql<{ name: string }>(
-      `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
-        where p.relname = 'request_logs_test' and c.relname <> 'request_logs_test_default'`,
-    );
-    const oldest = days.map((row) => row.name).sort()[0];
-    const dayName = (at: Date) => `request_logs_test_${at.toISOString().slice(0, 10).replaceAll('-', '')}`;
-    expect(oldest >= dayName(ago(10))).toBe(true);
-    expect(days.map((row) => row.name)).toContain(dayName(new Date(ago(9).getTime() + HOUR_MS)));
+    const run = await board.run(new Date(Date.now() + 8 * DAY_MS));
+    expect(run).toMatchObject({ windows: { test: { defaultDays: 7, longestDays: 10 } } });
+    expect(await listed(plain)).toBe(0);
+    expect(await listed(long)).toBe(2);
   });
 });
