@@ -4,9 +4,8 @@ import { AuditService } from '@latchkey/audit';
 import { Role } from '@latchkey/contracts';
 import { constantTimeEquals, hmacSha256Hex, isWellFormedManagementKey } from '@latchkey/crypto';
 import { ActorType } from '@latchkey/db';
-import { AppError, clientIp, RequestWithPrincipal, userAgent } from '@latchkey/platform';
+import { AppError, clientIp, isAddressInRanges, RequestWithPrincipal, userAgent } from '@latchkey/platform';
 
-import { isAddressAllowed } from './ip-allowlist';
 import { ManagementKeyFailureThrottle } from './management-key-throttle';
 import { ManagementKeyRouteOptions } from './management-key.decorators';
 
@@ -77,7 +76,7 @@ export async function authenticateManagementKey(
     return refuse();
   }
 
-  if (!isAddressAllowed(ip, key.ip_allowlist)) {
+  if (!isAddressInRanges(ip, key.ip_allowlist)) {
     await auditRefusedAddress(em, key, request);
     throw new AppError('MANAGEMENT_KEY_IP_NOT_ALLOWED', 'This management key may not be used from this address.');
   }

@@ -4,6 +4,7 @@ export * from './events/events.queue';
 export * from './keys/keys.messages';
 export * from './keys/keys.patterns';
 export * from './keys/endpoint-budget';
+export * from './keys/endpoint-path';
 export * from './orgs/orgs.messages';
 export * from './orgs/orgs.patterns';
 export * from './orgs/roles';

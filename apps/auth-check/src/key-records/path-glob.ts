@@ -1,4 +1,4 @@
-import { hasDotSegment, normalizePercentEncoding } from './request-path';
+import { normalEndpointPattern } from '@latchkey/contracts';
 
 /** What an endpoint rule asks of a (normalised) request path. RegExp is one. */
 export interface PathMatcher {
@@ -52,8 +52,8 @@ export function compilePathGlob(pattern: string): PathMatcher {
 
 /** The pattern's literal text and wildcards; null when it can name no normalised path. */
 export function parsePathGlob(pattern: string): Part[] | null {
-  const normal = normalizePercentEncoding(pattern);
-  if (normal === null || normal.includes('\\') || hasDotSegment(normal)) return null;
+  const normal = normalEndpointPattern(pattern);
+  if (normal === null) return null;
   return normal
     .split(/(\*|\{[^}/]*\})/)
     .filter((text) => text !== '')

@@ -6,21 +6,10 @@
  * `/v1/admin/users`, so the restriction must judge that path, not the text sent.
  */
 
-import { MAX_CHECKED_PATH_LENGTH } from '@latchkey/contracts';
+import { isDotSegment, MAX_CHECKED_PATH_LENGTH, normalizePercentEncoding } from '@latchkey/contracts';
 
 /** No escape, no dot, no backslash, no NUL: nothing to decode and no dot segment, so the path is already normal. */
 const PLAIN_PATH = /^\/[^%.\\\0]*$/;
-/** A `%` and whatever follows it; a `%` without two hex digits after it is invalid. */
-const PERCENT = /%([0-9A-Fa-f]{2})?/g;
-/** ALPHA / DIGIT / - . _ ~: the only characters whose escapes name the same resource decoded (RFC 3986 §2.3). */
-const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
-/**
- * `%2F` and `%5C` are a slash or a backslash to some servers and a plain byte to others,
- * `%00` ends the path for some: whatever Latchkey judged, the upstream may serve another path.
- */
-const AMBIGUOUS_ESCAPES = new Set(['%2F', '%5C', '%00']);
-/** `.`, `..`, and `..;x` (Tomcat and Spring drop a path parameter, then resolve the dot segment). */
-const DOT_SEGMENT = /^\.\.?(?:;|$)/;
 
 /**
  * The path without its query string, its unreserved escapes decoded and
@@ -52,34 +41,6 @@ function withoutQuery(path: string): string {
 }
 
 /**
- * Unreserved escapes decoded (`%7E` → `~`, `%2e` → `.`), every other escape in
- * uppercase (`%3f` → `%3F`); null for an invalid escape or an ambiguous one
- * (`%2F`, `%5C`, `%00`). Endpoint patterns go through it too, so `/v1/%7Euser`
- * and `/v1/~user` are one pattern.
- */
-export function normalizePercentEncoding(text: string): string | null {
-  if (!text.includes('%')) return text;
-  let valid = true;
-  const normal = text.replace(PERCENT, (_escape: string, hex: string | undefined) => {
-    if (hex === undefined) {
-      valid = false;
-      return '';
-    }
-    const upper = `%${hex.toUpperCase()}`;
-    if (AMBIGUOUS_ESCAPES.has(upper)) valid = false;
-    const char = String.fromCharCode(parseInt(hex, 16));
-    return UNRESERVED.test(char) ? char : upper;
-  });
-  return valid ? normal : null;
-}
-
-/** Whether an absolute path has a `.` or `..` segment (or a `..;x` one). */
-export function hasDotSegment(path: string): boolean {
-  if (!path.includes('.')) return false;
-  return path.split('/').some((segment) => DOT_SEGMENT.test(segment));
-}
-
-/**
  * RFC 3986 §5.2.4 on an absolute path whose escapes are already normal, refusing
  * (null) instead of guessing where the RFC and deployed servers part ways.
  */
@@ -103,7 +64,7 @@ function removeDotSegments(path: string): string | null {
       if (last) out.push('');
       continue;
     }
-    if (DOT_SEGMENT.test(segment)) return null;
+    if (isDotSegment(segment)) return null;
     if (segment === '' && !last) sawEmpty = true;
     out.push(segment);
   }

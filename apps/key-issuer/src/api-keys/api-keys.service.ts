@@ -19,7 +19,7 @@ import {
 } from '@latchkey/db';
 import { IdPrefix, isIdOf } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
-import { AppError, RpcClient } from '@latchkey/platform';
+import { AppError, canonicalIpRange, RpcClient } from '@latchkey/platform';
 
 import { KeyChangePublisher } from '../key-changes/key-change.publisher';
 import { idleKeyCondition } from '../usage-reports/idle-keys';
@@ -30,7 +30,6 @@ import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import { ListApiKeysQueryDto } from './dto/list-api-keys-query.dto';
 import { ROLL_GRACE_DEFAULT_SECONDS } from './dto/roll-api-key.dto';
 import { UpdateApiKeyDto } from './dto/update-api-key.dto';
-import { normalizeIpRange } from './ip-range';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -441,7 +440,7 @@ function resolveExpiry(input: CreateApiKeyDto, settings: OrganizationReply['sett
  * canonical CIDR form, referrers lower-cased, duplicates dropped); lists left out keep their value.
  */
 function mergeRestrictions(input: ApiKeyRestrictionsDto | undefined, base: ApiKeyRestrictions): ApiKeyRestrictions {
-  const ipAllowlist = input?.ip_allowlist?.map((entry) => normalizeIpRange(entry)).filter((entry): entry is string => entry !== null);
+  const ipAllowlist = input?.ip_allowlist?.map((entry) => canonicalIpRange(entry)).filter((entry): entry is string => entry !== null);
   return {
     ip_allowlist: ipAllowlist ? [...new Set(ipAllowlist)] : [...base.ip_allowlist],
     referrers: input?.referrers ? [...new Set(input.referrers.map((referrer) => referrer.toLowerCase()))] : [...base.referrers],

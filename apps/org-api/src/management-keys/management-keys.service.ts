@@ -2,14 +2,14 @@ import { LockMode } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 
-import { canonicalCidr, ROLE_RULES, UserPrincipal } from '@latchkey/access';
+import { ROLE_RULES, UserPrincipal } from '@latchkey/access';
 import { AuditActor, AuditService } from '@latchkey/audit';
 import { AppConfig } from '@latchkey/config';
 import { Page, PageRequest, Role, ROLES } from '@latchkey/contracts';
 import { generateManagementKey, hmacSha256Hex } from '@latchkey/crypto';
 import { findPage, ManagementKey, Membership, Organization } from '@latchkey/db';
 import { IdPrefix, isIdOf } from '@latchkey/ids';
-import { AppError } from '@latchkey/platform';
+import { AppError, canonicalIpRange } from '@latchkey/platform';
 
 import { CreateManagementKeyDto, DEFAULT_MANAGEMENT_KEY_TTL_DAYS } from './dto/create-management-key.dto';
 import { ManagementKeyResponseDto, ManagementKeyWithTokenResponseDto } from './dto/management-key-response.dto';
@@ -48,7 +48,7 @@ export class ManagementKeysService {
         : input.expires_at === null
           ? null
           : new Date(input.expires_at);
-    const ipAllowlist = [...new Set((input.ip_allowlist ?? []).map((entry) => canonicalCidr(entry) as string))];
+    const ipAllowlist = [...new Set((input.ip_allowlist ?? []).map((entry) => canonicalIpRange(entry) as string))];
     const token = generateManagementKey();
     const view = await this.em.transactional(async (em) => {
       await this.assertStillEntitled(em, principal, input.role);

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { Matches } from 'class-validator';
+import { Matches, registerDecorator, ValidationOptions } from 'class-validator';
 
 import { IdPrefix } from '@latchkey/ids';
 
@@ -21,3 +21,15 @@ export const IsPrefixedId = (prefix: IdPrefix) =>
  */
 export const IsDisplayName = () =>
   Matches(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, { message: ({ property }) => `${property} must not contain control characters or line breaks` });
+
+/** An ISO-8601 date-time in the future when the request is validated (an expiry). */
+export function IsFutureDateTime(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isFutureDateTime',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be in the future`, ...options },
+      validator: { validate: (value: unknown) => typeof value === 'string' && Date.parse(value) > Date.now() },
+    });
+}

@@ -1,1 +1,2 @@
 export * from './public-address';
+export * from './ip-range';

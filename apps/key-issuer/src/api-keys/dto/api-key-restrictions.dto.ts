@@ -3,17 +3,9 @@ import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
 
 import { MULTI_WILDCARD_PATTERN_BUDGET } from '@latchkey/contracts';
+import { IsIpRangeList } from '@latchkey/platform';
 
-import {
-  ENDPOINT_METHODS,
-  ENDPOINT_PATH_MESSAGE,
-  ENDPOINT_PATH_PATTERN,
-  EndpointMethod,
-  IsIpRangeList,
-  IsWithinWildcardBudget,
-  REFERRER_PATTERN,
-  upper,
-} from './api-key-validators';
+import { ENDPOINT_METHODS, EndpointMethod, IsEndpointPath, IsWithinWildcardBudget, REFERRER_PATTERN, upper } from './api-key-validators';
 
 export class EndpointPatternDto {
   @ApiProperty({ enum: ENDPOINT_METHODS, example: 'GET', description: '`*` matches any method.' })
@@ -29,7 +21,7 @@ export class EndpointPatternDto {
   })
   @IsString()
   @MaxLength(500)
-  @Matches(ENDPOINT_PATH_PATTERN, { message: ENDPOINT_PATH_MESSAGE })
+  @IsEndpointPath()
   path!: string;
 }
 

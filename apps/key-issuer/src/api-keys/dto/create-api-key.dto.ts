@@ -20,11 +20,11 @@ import {
 } from 'class-validator';
 
 import { ApiKeyEnvironment } from '@latchkey/db';
-import { IsDisplayName, Trimmed } from '@latchkey/platform';
+import { IsDisplayName, IsFutureDateTime, Trimmed } from '@latchkey/platform';
 
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';
 import { ApiKeyRestrictionsDto } from './api-key-restrictions.dto';
-import { IsFutureDate, IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN } from './api-key-validators';
+import { IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN } from './api-key-validators';
 
 const ENVIRONMENTS = Object.values(ApiKeyEnvironment);
 
@@ -68,7 +68,7 @@ export class CreateApiKeyDto {
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'expires_at must be an ISO-8601 date-time' })
-  @IsFutureDate()
+  @IsFutureDateTime()
   expires_at?: string | null;
 
   @ApiPropertyOptional({ type: [String], maxItems: 100, example: ['payments:read', 'payments:write'] })

@@ -15,11 +15,11 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-import { IsDisplayName, Trimmed } from '@latchkey/platform';
+import { IsDisplayName, IsFutureDateTime, Trimmed } from '@latchkey/platform';
 
 import { QuotaDto, RateLimitDto } from './api-key-limits.dto';
 import { ApiKeyRestrictionsDto } from './api-key-restrictions.dto';
-import { IsFutureDate, IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN } from './api-key-validators';
+import { IsSmallJsonObject, METADATA_MAX_BYTES, PERMISSION_PATTERN } from './api-key-validators';
 
 /**
  * Fields left out keep their value. Nullable fields are cleared with null; the
@@ -45,7 +45,7 @@ export class UpdateApiKeyDto {
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'A future date, or null for never.' })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'expires_at must be an ISO-8601 date-time' })
-  @IsFutureDate()
+  @IsFutureDateTime()
   expires_at?: string | null;
 
   @ApiPropertyOptional({ type: [String], maxItems: 100, description: 'Replaces the list.' })

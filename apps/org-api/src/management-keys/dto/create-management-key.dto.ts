@@ -1,50 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  Length,
-  registerDecorator,
-  ValidationOptions,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, Length } from 'class-validator';
 
-import { canonicalCidr } from '@latchkey/access';
 import { Role, ROLES } from '@latchkey/contracts';
 import { ApiKeyEnvironment } from '@latchkey/db';
-import { IsDisplayName, Trimmed } from '@latchkey/platform';
+import { IsDisplayName, IsFutureDateTime, IsIpRangeList, Trimmed } from '@latchkey/platform';
 
 const ENVIRONMENTS = Object.values(ApiKeyEnvironment);
 /** An expiry left out is 90 days away: long enough for a CI secret, short enough that a forgotten one dies. */
 export const DEFAULT_MANAGEMENT_KEY_TTL_DAYS = 90;
 export const MAX_IP_ALLOWLIST_ENTRIES = 100;
-
-function IsFutureInstant(options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isFutureInstant',
-      target: target.constructor,
-      propertyName,
-      options: { message: `${propertyName} must be in the future`, ...options },
-      validator: { validate: (value: unknown) => value === null || (typeof value === 'string' && Date.parse(value) > Date.now()) },
-    });
-}
-
-function IsCidrList(options?: ValidationOptions) {
-  return (target: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isCidrList',
-      target: target.constructor,
-      propertyName,
-      options: { message: `${propertyName} must hold IPv4/IPv6 addresses or CIDRs such as 203.0.113.0/24`, ...options },
-      validator: {
-        validate: (value: unknown) =>
-          Array.isArray(value) && value.every((item) => typeof item === 'string' && canonicalCidr(item) !== null),
-      },
-    });
-}
 
 export class CreateManagementKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'GitHub Actions deploy' })
@@ -75,7 +39,7 @@ export class CreateManagementKeyDto {
   })
   @IsOptional()
   @IsISO8601({ strict: true, strictSeparator: true }, { message: 'expires_at must be an ISO-8601 date-time' })
-  @IsFutureInstant()
+  @IsFutureDateTime()
   expires_at?: string | null;
 
   @ApiPropertyOptional({
@@ -87,6 +51,6 @@ export class CreateManagementKeyDto {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(MAX_IP_ALLOWLIST_ENTRIES)
-  @IsCidrList()
+  @IsIpRangeList()
   ip_allowlist?: string[];
 }
