@@ -1,13 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Queue } from 'bullmq';
-
-import { bullPrefix, USAGE_QUEUE } from '@latchkey/contracts';
+import { USAGE_QUEUE } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
-import { MetricsService } from '@latchkey/platform';
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
+import { metricSum } from '../../support/metrics-text';
 import { issueKey } from '../auth-check/auth-check-helpers';
 
 const HOUR_MS = 3_600_000;
@@ -22,22 +20,30 @@ const STALL_MS = 10_000;
 describe('usage chain: checks through POST /v1/verify are counted exactly once', () => {
   let sut: TestApp;
   let owner: UserSession;
-  let queue: Queue;
 
   beforeAll(async () => {
     sut = await TestApp.start({ config: { USAGE_FLUSH_MS: '50', USAGE_BATCH_SIZE: '25' } });
     owner = await signUp(sut);
-    queue = new Queue(USAGE_QUEUE, { prefix: bullPrefix(sut.config.REDIS_PREFIX), connection: { url: sut.config.REDIS_URL } });
   });
 
   afterAll(async () => {
-    await queue.close();
     await sut.close();
   });
 
+  /** A metric summed over its labels, as a scrape of /metrics shows it. */
   async function metric(name: string): Promise<number> {
-    const values = (await sut.app.get(MetricsService).registry.getSingleMetric(name)?.get())?.values ?? [];
-    return values.reduce((sum, sample) => sum + sample.value, 0);
+    return metricSum((await sut.get('/metrics')).text, name);
+  }
+
+  /** The usage queue's jobs in each state, from the bullmq_queue_jobs gauge of /metrics. */
+  async function usageJobs(): Promise<Record<string, number>> {
+    const exposition = (await sut.get('/metrics')).text;
+    return Object.fromEntries(
+      ['waiting', 'active', 'delayed', 'failed'].map((state) => [
+        state,
+        metricSum(exposition, 'bullmq_queue_jobs', { queue: USAGE_QUEUE, state }),
+      ]),
+    );
   }
 
   async function codeOf(body: Record<string, unknown>): Promise<string> {
@@ -98,7 +104,7 @@ describe('usage chain: checks through POST /v1/verify are counted exactly once',
         last = now;
         lastMove = Date.now();
       } else if (Date.now() - lastMove > STALL_MS) {
-        const jobs = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
+        const jobs = await usageJobs();
         throw new Error(`usage chain stalled at ${now}/${expected} counted for ${STALL_MS} ms; usage queue: ${JSON.stringify(jobs)}`);
       }
       await sleep(50);
@@ -167,7 +173,11 @@ describe('usage chain: checks through POST /v1/verify are counted exactly once',
     }
 
     // Nothing left behind: no failed or waiting batch.
-    const jobs = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+    const exposition = (await sut.get('/metrics')).text;
+    for (const state of ['waiting', 'active', 'delayed', 'failed']) {
+      expect(exposition).toMatch(new RegExp(`^bullmq_queue_jobs\\{queue="${USAGE_QUEUE}",state="${state}"\\} \\d+$`, 'm'));
+    }
+    const jobs = await usageJobs();
     expect(jobs).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0 });
   });
 });
