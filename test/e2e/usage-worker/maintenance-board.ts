@@ -10,6 +10,7 @@ export interface BoardJob {
   id: string;
   name: string;
   data: Record<string, unknown>;
+  processedOn?: number;
   finishedOn?: number;
   failedReason?: string;
   returnValue: Record<string, unknown> | null;
