@@ -4,16 +4,24 @@ import { Job, Queue, Worker } from 'bullmq';
 
 import { AppConfig } from '@latchkey/config';
 import { DomainEvent, EVENTS_JOB, EVENTS_QUEUE, EventType } from '@latchkey/contracts';
-import { OutboxEvent } from '@latchkey/db';
+import { DeliveryStatus, OutboxEvent, WebhookDelivery } from '@latchkey/db';
 import { IdPrefix, newId } from '@latchkey/ids';
 import { OutboxService } from '@latchkey/outbox';
-import { bullConnection, closeBullmq, MetricsService, queuePrefix, RedisPurpose } from '@latchkey/platform';
+import { bullConnection, closeBullmq, MetricsService, queuePrefix, RedisPurpose, RedisService } from '@latchkey/platform';
 
 import { sampleApiKeyEventData } from '../../../../test/support/event-samples';
+import { seedOrg } from '../../../../test/support/org-seeds';
 import { OwnRedisServer } from '../../../../test/support/own-redis-server';
 import { ServiceHarness } from '../../../../test/support/service-harness';
 import { TestEnvironment } from '../../../../test/support/test-environment';
 import { waitUntil } from '../../../../test/support/wait-until';
+import { addHookEndpoint, commitOutboxEvents, HookReceiver } from '../../../../test/support/webhook-fixtures';
+import { ReminderMailsProducer } from '../reminder-mail/reminder-mails.producer';
+import { EndpointDisabling } from '../webhook-delivery/endpoint-disabling';
+import { WebhookDeliveriesProducer } from '../webhook-delivery/webhook-deliveries.producer';
+import { WebhookDeliveryMetrics } from '../webhook-delivery/webhook-delivery.metrics';
+import { WebhookDeliveryProcessor } from '../webhook-delivery/webhook-delivery.processor';
+import { WebhookFanoutProcessor } from '../webhook-delivery/webhook-fanout.processor';
 import { EventsQueueProducer } from './events-queue.producer';
 import { OutboxRelayService } from './outbox-relay.service';
 
@@ -334,4 +342,99 @@ describe(`${OutboxRelayService.name} as a deployment runs it`, () => {
       expect(jobIds.sort()).toEqual(relayedIds.sort());
     });
   });
+});
+
+describe(`${OutboxRelayService.name} restarted under a stream of events, through to the subscriber`, () => {
+  let harness: ServiceHarness;
+  let hook: HookReceiver;
+
+  beforeAll(async () => {
+    hook = await HookReceiver.start();
+    harness = await ServiceHarness.start({
+      providers: [
+        ...RELAY,
+        EndpointDisabling,
+        RedisService,
+        ReminderMailsProducer,
+        WebhookDeliveriesProducer,
+        WebhookDeliveryMetrics,
+        WebhookDeliveryProcessor,
+        WebhookFanoutProcessor,
+      ],
+      config: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
+    });
+  });
+
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await harness?.close();
+    await hook?.close();
+  });
+
+  /** Commits `total` events in batches of `batch`, one batch every `everyMs`: a stream the restarts land in the middle of. */
+  async function commitStream(orgId: string, total: number, batch: number, everyMs: number): Promise<string[]> {
+    const ids: string[] = [];
+    while (ids.length < total) {
+      ids.push(...(await commitOutboxEvents(harness, orgId, Math.min(batch, total - ids.length))));
+      await sleep(everyMs);
+    }
+    return ids;
+  }
+
+  const missing = (ids: string[]) => ids.filter((id) => !hook.firstSeen.has(id));
+  const succeeded = () => harness.em().count(WebhookDelivery, { status: DeliveryStatus.Succeeded });
+
+  it('is restarted (and crashes between enqueue and commit) mid-stream: nothing lost, nothing relayed twice', async () => {
+    const { orgId } = await seedOrg(harness.em());
+    await addHookEndpoint(harness, harness.config.ENCRYPTION_KEY, orgId, hook.url('/c'));
+
+    // Count fan-outs per event: an event relayed twice would be fanned out twice.
+    const fanout = harness.get(WebhookFanoutProcessor);
+    const fannedOut = new Map<string, number>();
+    const original = fanout.fanOut.bind(fanout);
+    jest.spyOn(fanout, 'fanOut').mockImplementation((event: DomainEvent) => {
+      fannedOut.set(event.id, (fannedOut.get(event.id) ?? 0) + 1);
+      return original(event);
+    });
+    // Crashes between "enqueued" and "marked relayed": the batch's transaction rolls back and it is sent again.
+    const producer = harness.get(EventsQueueProducer);
+    const enqueue = producer.enqueueEvents.bind(producer);
+    let crashes = 0;
+    let resent = 0;
+    jest.spyOn(producer, 'enqueueEvents').mockImplementation(async (events) => {
+      await enqueue(events);
+      if (crashes < 3 && events.length > 0) {
+        crashes += 1;
+        resent += events.length;
+        throw new Error('relay crashed after enqueue, before commit');
+      }
+    });
+
+    const relay = harness.get(OutboxRelayService);
+    const stream = commitStream(orgId, 300, 10, 20);
+    for (let restart = 0; restart < 5; restart += 1) {
+      await sleep(150);
+      await relay.beforeApplicationShutdown();
+      await sleep(100); // stopped: events keep being committed
+      relay.onApplicationBootstrap();
+    }
+    const ids = await stream;
+
+    await waitUntil(
+      () => missing(ids).length === 0,
+      30_000,
+      () => `${missing(ids).length} events still missing`,
+    );
+    await waitUntil(async () => (await succeeded()) === 300, 10_000, 'every delivery to be recorded as succeeded');
+    await sleep(500); // room for any duplicate to show up
+    expect(crashes).toBe(3);
+    expect(resent).toBeGreaterThan(0);
+    // Relayed twice, yet fanned out once: the events queue's job id is the event id (and completed jobs are kept a day).
+    expect([...fannedOut.values()].every((count) => count === 1)).toBe(true);
+    expect(fannedOut.size).toBe(300);
+    // Nothing in this test fails a send, so no retries either: each webhook-id arrives exactly once.
+    expect(hook.duplicates().size).toBe(0);
+    expect(hook.requests).toHaveLength(300);
+    expect(await succeeded()).toBe(300);
+  }, 90_000);
 });
