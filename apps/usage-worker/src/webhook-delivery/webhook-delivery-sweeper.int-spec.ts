@@ -87,6 +87,13 @@ describe(WebhookDeliverySweeper.name, () => {
     await receiver?.close();
   });
 
+  it('registers its job scheduler (every minute) in BullMQ as it starts, unasked', async () => {
+    await waitUntil(async () => (await sweeps.getJobSchedulers()).length > 0, 5_000, 'the scheduler');
+    expect(await sweeps.getJobSchedulers()).toEqual([
+      expect.objectContaining({ key: WEBHOOK_SWEEP_JOB, every: WEBHOOK_SWEEP_EVERY_MS, name: WEBHOOK_SWEEP_JOB }),
+    ]);
+  });
+
   it('registers one job scheduler in BullMQ (every minute), whatever the number of processes', async () => {
     await waitUntil(async () => (await sweeps.getJobSchedulers()).length > 0, 5_000, 'the scheduler');
     // A second process upserts the same scheduler: still one.
