@@ -24,6 +24,8 @@ export interface ReceivedHook {
   webhookId: string;
   path: string;
   at: number;
+  /** The request body as sent (the event, for a delivery). */
+  body: string;
 }
 
 /**
@@ -43,12 +45,13 @@ export class HookReceiver {
     const receiver = new HookReceiver(server);
     server.keepAliveTimeout = 1_000;
     server.on('request', (request, response) => {
-      request.resume();
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const webhookId = String(request.headers['webhook-id'] ?? '');
         const path = request.url ?? '/';
         const at = Date.now();
-        receiver.requests.push({ webhookId, path, at });
+        receiver.requests.push({ webhookId, path, at, body: Buffer.concat(chunks).toString('utf8') });
         if (!receiver.firstSeen.has(webhookId)) receiver.firstSeen.set(webhookId, at);
         if (receiver.hanging.has(path)) return; // never answers: the sender's deadline ends it
         const answer = () => response.writeHead(200).end('ok');
