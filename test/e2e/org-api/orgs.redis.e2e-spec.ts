@@ -1,6 +1,5 @@
 import { MemberRoleReply, OrganizationReply, OrgsPattern } from '@latchkey/contracts';
 import { IdPrefix, newId } from '@latchkey/ids';
-import { AppError, RpcClient } from '@latchkey/platform';
 import { RedisRpcCaller } from '@latchkey/redis-rpc';
 
 import { TestApp } from '../../support/create-test-app';
@@ -135,21 +134,6 @@ describe('org-api over the Redis transport (orgs.get, orgs.member_role)', () => 
       const error = await errorOf(OrgsPattern.GetMemberRole, payload());
       expect(error.code).toBe('VALIDATION_FAILED');
     });
-  });
-
-  it('answers through the platform RpcClient as AppErrors with the same codes', async () => {
-    const rpc = sut.app.get(RpcClient);
-    const owner = await signUp(sut);
-    await expect(rpc.send<OrganizationReply>(OrgsPattern.GetOrganization, { org_id: owner.orgId }, REPLY_WITHIN_MS)).resolves.toMatchObject(
-      { id: owner.orgId },
-    );
-    const notFound = await rpc
-      .send(OrgsPattern.GetOrganization, { org_id: newId(IdPrefix.Organization) }, REPLY_WITHIN_MS)
-      .catch((error: unknown) => error);
-    expect(notFound).toBeInstanceOf(AppError);
-    expect(notFound).toMatchObject({ code: 'NOT_FOUND', kind: 'not_found' });
-    const invalid = await rpc.send(OrgsPattern.GetMemberRole, { org_id: 'nope' }, REPLY_WITHIN_MS).catch((error: unknown) => error);
-    expect(invalid).toMatchObject({ code: 'VALIDATION_FAILED', kind: 'validation' });
   });
 
   it('answers many concurrent calls, each with its own reply', async () => {
