@@ -1,12 +1,8 @@
-import { MikroORM } from '@mikro-orm/postgresql';
-import { Queue } from 'bullmq';
-
-import { bullPrefix, USAGE_QUEUE, UsageBatchJobData } from '@latchkey/contracts';
 import { generateApiKey } from '@latchkey/crypto';
 
 import { TestApp } from '../../support/create-test-app';
 import { signUp, UserSession } from '../../support/factories';
-import { changeKey, issueKey, nowSeconds, sentUsageEvents, sha256Hex, signedBody, waitFor } from './auth-check-helpers';
+import { changeKey, issueKey, nowSeconds, sha256Hex, signedBody, waitFor } from './auth-check-helpers';
 
 describe('POST /v1/verify (auth-check)', () => {
   let sut: TestApp;
@@ -43,7 +39,6 @@ describe('POST /v1/verify (auth-check)', () => {
         10,
       )
     ).value;
-  const sql = (query: string, params: unknown[] = []) => sut.app.get(MikroORM).em.getConnection().execute(query, params);
 
   it('answers VALID with the key, its name and owner, its organisation, permissions and metadata', async () => {
     const key = await issueKey(sut, owner, {
@@ -100,9 +95,15 @@ describe('POST /v1/verify (auth-check)', () => {
     const answer = await verify({ key: revoked.secret });
     expect(answer.body.data).toEqual({ valid: false, code: 'REVOKED' });
 
-    const expired = await issueKey(sut, owner);
-    await sql(`update api_keys set expires_at = now() - interval '1 second' where id = ?`, [expired.id]);
-    expect(await codeOf({ key: expired.secret })).toBe('EXPIRED');
+    // The API takes only a future expiry: one a moment ahead, then asked until it has passed.
+    const expired = await issueKey(sut, owner, { expires_at: new Date(Date.now() + 1_500).toISOString() });
+    const { value: expiredCode } = await waitFor(
+      () => codeOf({ key: expired.secret }),
+      (code) => code === 'EXPIRED',
+      10_000,
+      50,
+    );
+    expect(expiredCode).toBe('EXPIRED');
   });
 
   it("answers a rolled key's old secret VALID during its grace and NOT_FOUND after it", async () => {
@@ -232,10 +233,38 @@ describe('POST /v1/verify (auth-check)', () => {
     expect(await codeOf({ key: key.secret, permissions: ['b:read'], cost: 4 })).toBe('INSUFFICIENT_PERMISSIONS');
     expect((await verify({ key: key.secret, cost: 4 })).body.data).toMatchObject({ code: 'VALID', quota: { remaining: 2 } });
     const refused = await verify({ key: key.secret, cost: 4 });
-    expect(refused.body.data).toEqual({ valid: false, code: 'QUOTA_EXCEEDED', rate_limit: null, quota: { remaining: 2 } });
+    expect(refused.body.data).toEqual({
+      valid: false,
+      code: 'QUOTA_EXCEEDED',
+      rate_limit: null,
+      quota: { remaining: 2, reset_at: expect.any(String) },
+    });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect((await verify({ key: key.secret, cost: 2 })).body.data).toMatchObject({ code: 'VALID', quota: { remaining: 0 } });
     expect((await verify({ key: key.secret })).body.data).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: { remaining: 0 } });
+  });
+
+  it.each([
+    ['day', (at: Date) => Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1)],
+    ['month', (at: Date) => Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1)],
+  ])('says when a %s quota refills: reset_at is the end of the UTC period, on a pass and on a refusal', async (period, endOf) => {
+    const key = await issueKey(sut, owner, { quota: { limit: 1, period } });
+    // Either side of a midnight the check may fall on: the period of the moment before or after it.
+    const before = new Date();
+    const passed = (await verify({ key: key.secret })).body.data;
+    const refused = (await verify({ key: key.secret })).body.data;
+    const after = new Date();
+    const ends = [new Date(endOf(before)).toISOString(), new Date(endOf(after)).toISOString()];
+    expect(passed).toMatchObject({ code: 'VALID', quota: { remaining: 0 } });
+    expect(refused).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: { remaining: 0 } });
+    expect(ends).toContain(passed.quota.reset_at);
+    expect(ends).toContain(refused.quota.reset_at);
+  });
+
+  it('gives a total quota, which never refills, no reset_at', async () => {
+    const key = await issueKey(sut, owner, { quota: { limit: 1, period: 'total' } });
+    expect((await verify({ key: key.secret })).body.data.quota).toEqual({ remaining: 0, reset_at: null });
+    expect((await verify({ key: key.secret })).body.data).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: { remaining: 0, reset_at: null } });
   });
 
   it.each(['day', 'month', 'total'])('counts a %s quota', async (period) => {
@@ -289,18 +318,13 @@ describe('POST /v1/verify (auth-check)', () => {
   });
 
   describe('what a refusal reveals', () => {
-    let usage: Queue<UsageBatchJobData>;
-
-    beforeAll(() => {
-      usage = new Queue<UsageBatchJobData>(USAGE_QUEUE, {
-        prefix: bullPrefix(sut.config.REDIS_PREFIX),
-        connection: { url: sut.config.REDIS_URL },
-      });
-    });
-
-    afterAll(async () => {
-      await usage.close();
-    });
+    /** The usage events of `keyId` as the owner reads them once counted: GET /v1/logs. */
+    const loggedChecks = async (keyId: string) => {
+      const response = await sut.get('/v1/logs', { token: owner.token, query: { key_id: keyId } });
+      return response.status === 200
+        ? (response.body.data as Array<{ key_id: string; org_id: string; environment: string; code: string; path: string | null }>)
+        : [];
+    };
 
     const carried = { permissions: ['payments:*'], metadata: { plan: 'secret-plan-name' } };
     /** Nothing of the key in the answer, in any field or nested anywhere. */
@@ -320,9 +344,9 @@ describe('POST /v1/verify (auth-check)', () => {
       expectNothingOf(JSON.stringify(answer.body.data), key);
 
       const { value: events } = await waitFor(
-        () => sentUsageEvents(usage),
+        () => loggedChecks(key.id),
         (all) => all.some((event) => event.path === body.path && event.code === 'REVOKED'),
-        5_000,
+        10_000,
         50,
       );
       expect(events.find((event) => event.path === body.path && event.code === 'REVOKED')).toMatchObject({
@@ -345,9 +369,9 @@ describe('POST /v1/verify (auth-check)', () => {
 
       const paths = [unsigned.path, forged.path, stale.path];
       const { value: events } = await waitFor(
-        () => sentUsageEvents(usage),
+        () => loggedChecks(key.id),
         (all) => paths.every((path) => all.some((event) => event.path === path)),
-        5_000,
+        10_000,
         50,
       );
       for (const path of paths) {
