@@ -1,10 +1,11 @@
-import { MikroORM } from '@mikro-orm/core';
-
+import { EventType } from '@latchkey/contracts';
 import { IdPrefix, newId } from '@latchkey/ids';
 
 import { TestApp } from '../../support/create-test-app';
 import { webhookEventErrors } from '../../support/event-samples';
 import { orgWithEveryRole, signUp, UserSession } from '../../support/factories';
+import { waitUntil } from '../../support/wait-until';
+import { HookReceiver } from '../../support/webhook-fixtures';
 
 type Team = Record<'owner' | 'admin' | 'developer' | 'viewer', UserSession>;
 
@@ -24,21 +25,44 @@ describe('Organisations (org-api)', () => {
   let platformToken: string;
 
   beforeAll(async () => {
-    sut = await TestApp.start();
+    sut = await TestApp.start({ config: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' } });
     platformToken = sut.config.PLATFORM_ADMIN_TOKEN;
+    hooks = await HookReceiver.start();
   });
 
   afterAll(async () => {
     await sut.close();
+    await hooks?.close();
   });
 
-  /** Audit actions recorded for an organisation, oldest first, straight from the table. */
-  async function auditActions(orgId: string): Promise<string[]> {
-    const rows = await sut.app
-      .get(MikroORM)
-      .em.getConnection()
-      .execute<{ action: string }[]>('select action from audit_logs where org_id = ? order by id', [orgId]);
-    return rows.map((row: { action: string }) => row.action);
+  /** A subscriber's endpoint: what the outbox relays reaches it as webhooks. */
+  let hooks: HookReceiver;
+
+  interface AuditEntry {
+    action: string;
+    actor: { type: string; id: string | null };
+    target: { type: string; id: string } | null;
+    user_agent: string | null;
+    before: unknown;
+    after: unknown;
+  }
+
+  /** The audit log of `session`'s organisation, oldest first, as its owner reads it (GET /v1/audit-logs, every page). */
+  async function auditLog(session: UserSession): Promise<AuditEntry[]> {
+    const entries: AuditEntry[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await sut.get('/v1/audit-logs', { token: session.token, query: { limit: '100', ...(cursor && { cursor }) } });
+      if (page.status !== 200) throw new Error(`audit log: ${page.status} ${page.text}`);
+      entries.push(...(page.body.data as AuditEntry[]));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    return entries.reverse();
+  }
+
+  /** Audit actions recorded for an organisation, oldest first. */
+  async function auditActions(session: UserSession): Promise<string[]> {
+    return (await auditLog(session)).map((entry) => entry.action);
   }
 
   describe('GET /v1/orgs', () => {
@@ -134,31 +158,34 @@ describe('Organisations (org-api)', () => {
       ['viewer', 403],
     ] as const)('answers a %s with %i', async (role, status) => {
       const before = (await sut.get('/v1/orgs/current', { token: team.owner.token })).body.data;
-      const auditBefore = await auditActions(team.owner.orgId);
+      const auditBefore = await auditActions(team.owner);
       const response = await sut.patch('/v1/orgs/current', { token: team[role].token, body: { name: `  Renamed by ${role}  ` } });
       expect(response.status).toBe(status);
       const after = (await sut.get('/v1/orgs/current', { token: team.owner.token })).body.data;
       if (status === 200) {
         expect(response.body.data).toMatchObject({ id: team.owner.orgId, name: `Renamed by ${role}` });
         expect(after.name).toBe(`Renamed by ${role}`);
-        expect(await auditActions(team.owner.orgId)).toEqual([...auditBefore, 'org.updated']);
+        expect(await auditActions(team.owner)).toEqual([...auditBefore, 'org.updated']);
       } else {
         expect(response.body.error.code).toBe('INSUFFICIENT_ROLE');
         expect(after).toEqual(before);
-        expect(await auditActions(team.owner.orgId)).toEqual(auditBefore);
+        expect(await auditActions(team.owner)).toEqual(auditBefore);
       }
     });
 
     it('records the rename with before and after', async () => {
       const owner = await signUp(sut, { orgName: 'Before Ltd' });
       await sut.patch('/v1/orgs/current', { token: owner.token, body: { name: 'After Ltd' } });
-      const rows = await sut.app
-        .get(MikroORM)
-        .em.getConnection()
-        .execute('select actor_type, actor_id, target_type, target_id, before, after from audit_logs where org_id = ? and action = ?', [
-          owner.orgId,
-          'org.updated',
-        ]);
+      const rows = (await auditLog(owner))
+        .filter((entry) => entry.action === 'org.updated')
+        .map((entry) => ({
+          actor_type: entry.actor.type,
+          actor_id: entry.actor.id,
+          target_type: entry.target?.type ?? null,
+          target_id: entry.target?.id ?? null,
+          before: entry.before,
+          after: entry.after,
+        }));
       expect(rows).toEqual([
         {
           actor_type: 'user',
@@ -175,7 +202,7 @@ describe('Organisations (org-api)', () => {
       const owner = await signUp(sut, { orgName: 'Same Ltd' });
       const response = await sut.patch('/v1/orgs/current', { token: owner.token, body: { name: 'Same Ltd' } });
       expect(response.status).toBe(200);
-      expect(await auditActions(owner.orgId)).not.toContain('org.updated');
+      expect(await auditActions(owner)).not.toContain('org.updated');
     });
 
     it.each([
@@ -269,10 +296,9 @@ describe('Organisations (org-api)', () => {
         ...RETENTION_DEFAULTS,
       });
 
-      const rows = await sut.app
-        .get(MikroORM)
-        .em.getConnection()
-        .execute('select before, after from audit_logs where org_id = ? and action = ? order by id', [owner.orgId, 'org.settings_updated']);
+      const rows = (await auditLog(owner))
+        .filter((entry) => entry.action === 'org.settings_updated')
+        .map((entry) => ({ before: entry.before, after: entry.after }));
       expect(rows).toEqual([
         {
           before: DEFAULT_SETTINGS,
@@ -327,7 +353,7 @@ describe('Organisations (org-api)', () => {
       // The same value again changes nothing, so nothing is audited (jsonb's key order must not count as a change).
       const again = await sut.patch('/v1/orgs/current/settings', { token: owner.token, body: { reminder_emails_enabled: true } });
       expect(again.status).toBe(200);
-      expect((await auditActions(owner.orgId)).filter((action) => action === 'org.settings_updated')).toHaveLength(2);
+      expect((await auditActions(owner)).filter((action) => action === 'org.settings_updated')).toHaveLength(2);
     });
 
     it.each([
@@ -376,7 +402,7 @@ describe('Organisations (org-api)', () => {
       expect(response.body.error.code).toBe('INSUFFICIENT_ROLE');
       const org = await sut.get('/v1/orgs/current', { token: team.owner.token });
       expect(org.body.data).toMatchObject({ live_access: 'not_requested', live_access_requested_at: null });
-      expect(await auditActions(team.owner.orgId)).not.toContain('org.live_access_requested');
+      expect(await auditActions(team.owner)).not.toContain('org.live_access_requested');
     });
 
     it.each(['owner', 'admin'] as const)('lets an %s request it, once', async (role) => {
@@ -394,11 +420,16 @@ describe('Organisations (org-api)', () => {
       const again = await sut.post('/v1/orgs/current/live-access', { token: team.owner.token });
       expect(again.status).toBe(200);
       expect(again.body.data).toEqual(first.body.data);
-      expect((await auditActions(team.owner.orgId)).filter((action) => action === 'org.live_access_requested')).toHaveLength(1);
+      expect((await auditActions(team.owner)).filter((action) => action === 'org.live_access_requested')).toHaveLength(1);
     });
 
     it('goes from request to the operator’s queue to approval; then live access cannot be requested again', async () => {
       const owner = await signUp(sut, { orgName: 'Going Live Ltd' });
+      const subscribed = await sut.post('/v1/webhooks', {
+        token: owner.token,
+        body: { url: hooks.url(`/${owner.orgId}`), events: ['org.live_access_approved'], environment: 'test' },
+      });
+      expect(subscribed.status).toBe(201);
       const bystander = await signUp(sut, { orgName: 'Not Asking Ltd' });
       await sut.post('/v1/orgs/current/live-access', { token: owner.token });
 
@@ -416,24 +447,27 @@ describe('Organisations (org-api)', () => {
       expect(approved.status).toBe(200);
       expect(approved.body.data).toMatchObject({ id: owner.orgId, live_access: 'approved', live_access_approved_at: expect.any(String) });
       expect((await sut.get('/v1/orgs/current', { token: owner.token })).body.data.live_access).toBe('approved');
-      const events = await sut.app
-        .get(MikroORM)
-        .em.getConnection()
-        .execute<any[]>('select id, type, created_at, org_id, environment, data from outbox_events where org_id = ? and type = ?', [
-          owner.orgId,
-          'org.live_access_approved',
-        ]);
+      const delivered = () =>
+        hooks.requests
+          .filter((request) => request.path === `/${owner.orgId}`)
+          .map((request) => JSON.parse(request.body) as { type: EventType; org_id: string });
+      await waitUntil(() => delivered().length > 0, 10_000, 'the org.live_access_approved webhook');
+      const events = delivered();
       expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'org.live_access_approved', org_id: owner.orgId });
       // As subscribers get it, and as the OpenAPI document's WebhookEvent.org.live_access_approved says.
-      expect(webhookEventErrors({ ...events[0], created_at: new Date(events[0].created_at).toISOString() })).toEqual([]);
+      expect(webhookEventErrors(events[0])).toEqual([]);
 
-      const rows = await sut.app
-        .get(MikroORM)
-        .em.getConnection()
-        .execute('select actor_type, actor_id, target_id, user_agent, before, after from audit_logs where org_id = ? and action = ?', [
-          owner.orgId,
-          'org.live_access_approved',
-        ]);
+      const rows = (await auditLog(owner))
+        .filter((entry) => entry.action === 'org.live_access_approved')
+        .map((entry) => ({
+          actor_type: entry.actor.type,
+          actor_id: entry.actor.id,
+          target_id: entry.target?.id ?? null,
+          user_agent: entry.user_agent,
+          before: entry.before,
+          after: entry.after,
+        }));
       expect(rows).toEqual([
         {
           actor_type: 'platform',
@@ -449,7 +483,7 @@ describe('Organisations (org-api)', () => {
       const twice = await sut.post(`/v1/platform/orgs/${owner.orgId}/approve-live`, { token: platformToken });
       expect(twice.status).toBe(200);
       expect(twice.body.data).toEqual(approved.body.data);
-      expect((await auditActions(owner.orgId)).filter((action) => action === 'org.live_access_approved')).toHaveLength(1);
+      expect((await auditActions(owner)).filter((action) => action === 'org.live_access_approved')).toHaveLength(1);
 
       const late = await sut.post('/v1/orgs/current/live-access', { token: owner.token });
       expect(late.status).toBe(409);
@@ -525,7 +559,7 @@ describe('Organisations (org-api)', () => {
 
       const theirs = await sut.get('/v1/orgs/current', { token: team.owner.token });
       expect(theirs.body.data).toMatchObject({ name: 'Test Org', live_access: 'not_requested', settings: DEFAULT_SETTINGS });
-      expect(await auditActions(team.owner.orgId)).not.toEqual(expect.arrayContaining(['org.updated']));
+      expect(await auditActions(team.owner)).not.toEqual(expect.arrayContaining(['org.updated']));
     });
 
     it('cannot switch a session into an organisation the user does not belong to', async () => {
