@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 
 import { UsageBatchJobData } from '@latchkey/contracts';
-import { MetricsService } from '@latchkey/platform';
 
 import { TestApp } from '../../support/create-test-app';
+import { metricSum } from '../../support/metrics-text';
 import { TcpProxy } from '../../support/tcp-proxy';
 import { counted, createTenant, enqueueAll, makeBatches, rawEnv, Tenant, usageQueue, waitUntilDrained } from './usage-fault-helpers';
 
@@ -36,8 +36,8 @@ describe('usage fault: Postgres unreachable for a while', () => {
     await tenant?.env.destroy();
   });
 
-  const metric = async (name: string) =>
-    ((await worker!.app.get(MetricsService).registry.getSingleMetric(name)?.get())?.values ?? []).reduce((sum, s) => sum + s.value, 0);
+  /** A metric of the worker summed over its labels, as a scrape of its /metrics shows it. */
+  const metric = async (name: string) => metricSum((await worker!.get('/metrics')).text, name);
 
   it('retries while the database is away and catches up once it is back: nothing lost, nothing twice', async () => {
     const batches = makeBatches(tenant, 300, 40);
