@@ -13,6 +13,7 @@ export type { RedisVerifierOptions } from './verifier/redis-transport';
 export type {
   FailedOpenVerdict,
   PassingVerdict,
+  QuotaState,
   RateLimitState,
   RefusedVerdict,
   Verdict,

@@ -264,7 +264,10 @@ describe('POST /v1/verify (auth-check)', () => {
   it('gives a total quota, which never refills, no reset_at', async () => {
     const key = await issueKey(sut, owner, { quota: { limit: 1, period: 'total' } });
     expect((await verify({ key: key.secret })).body.data.quota).toEqual({ remaining: 0, reset_at: null });
-    expect((await verify({ key: key.secret })).body.data).toMatchObject({ code: 'QUOTA_EXCEEDED', quota: { remaining: 0, reset_at: null } });
+    expect((await verify({ key: key.secret })).body.data).toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+      quota: { remaining: 0, reset_at: null },
+    });
   });
 
   it.each(['day', 'month', 'total'])('counts a %s quota', async (period) => {

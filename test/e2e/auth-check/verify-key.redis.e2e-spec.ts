@@ -53,10 +53,11 @@ describe('auth.verify over the Redis transport, usage events, and the lookup fal
       permissions: ['payments:*'],
       metadata: { tier: 'gold' },
       rate_limit: null,
-      quota: { remaining: 3 },
+      // The end of the UTC day the check fell on.
+      quota: { remaining: 3, reset_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T00:00:00\.000Z$/) },
     });
     const http = await sut.post('/v1/verify', { body: { key: key.secret, permissions: ['payments:read'] } });
-    expect(http.body.data).toEqual({ ...verdict, quota: { remaining: 2 } });
+    expect(http.body.data).toEqual({ ...verdict, quota: { remaining: 2, reset_at: expect.any(String) } });
     expect(await send({ key: 'sk_test_bad' })).toMatchObject({ valid: false, code: 'MALFORMED' });
     expect(await send({ key: key.secret, permissions: ['users:read'] })).toMatchObject({ code: 'INSUFFICIENT_PERMISSIONS' });
   });

@@ -247,7 +247,9 @@ describe('@latchkey/sdk, packed: the Nest guard on every verdict, webhooks and m
       ];
       const seen: string[] = [];
       for (const [what, path, headers, status, code] of cases) {
+        const before = Date.now();
         const answer = await call(transport, path, headers);
+        const after = Date.now();
         expect({ what, status: answer.status, body: answer.body }).toEqual({
           what,
           status,
@@ -262,8 +264,17 @@ describe('@latchkey/sdk, packed: the Nest guard on every verdict, webhooks and m
           expect(Number(answer.headers.get('retry-after'))).toBeLessThanOrEqual(60);
           expect(answer.headers.get('ratelimit-limit')).toBe('1');
           expect(answer.headers.get('ratelimit-remaining')).toBe('0');
-        } else if (code !== 'QUOTA_EXCEEDED') {
-          // (A quota's verdict is only {remaining}: it does not say when the period ends, so no Retry-After is asserted.)
+        } else if (code === 'QUOTA_EXCEEDED') {
+          // A day quota refills at the next UTC midnight: Retry-After counts the seconds to it, from quota.reset_at.
+          const secondsToMidnight = (from: number, at: number) => {
+            const day = new Date(from);
+            return Math.ceil((Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 1) - at) / 1000);
+          };
+          const retryAfter = Number(answer.headers.get('retry-after'));
+          expect(retryAfter).toBeGreaterThanOrEqual(Math.max(1, secondsToMidnight(before, after)));
+          expect(retryAfter).toBeLessThanOrEqual(secondsToMidnight(after, before));
+          expect(answer.headers.get('ratelimit-limit')).toBeNull();
+        } else {
           expect({ what, retryAfter: answer.headers.get('retry-after') }).toEqual({ what, retryAfter: null });
         }
         seen.push(code);

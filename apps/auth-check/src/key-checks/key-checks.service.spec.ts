@@ -239,7 +239,8 @@ describe(KeyChecksService.name, () => {
         valid: false,
         code: 'QUOTA_EXCEEDED',
         rate_limit: { limit: 10, remaining: 9, reset_at: expect.any(String) },
-        quota: { remaining: 0 },
+        // A day quota refills at the next UTC midnight.
+        quota: { remaining: 0, reset_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T00:00:00\.000Z$/) },
       });
       expect(events[0]).toMatchObject({ code: 'QUOTA_EXCEEDED', key_id: 'key_1', org_id: 'org_1' });
     });

@@ -152,13 +152,18 @@ export class KeyChecksService {
     }
     if (record.quota) {
       const outcome = await this.quotas.consume(record.id, record.quota, input.cost);
-      verdict.quota = { remaining: outcome.remaining };
+      const periodEnd = quotaPeriodEnd(record.quota.period, now);
+      // While Redis is away the ledger reports 0 left (quota-ledger.service.ts) and the verdict no reset time.
+      verdict.quota = {
+        remaining: outcome.remaining,
+        reset_at: outcome.degraded || periodEnd === null ? null : new Date(periodEnd).toISOString(),
+      };
       if (outcome.degraded) verdict.degraded = true;
       if (!outcome.allowed) {
         return {
           verdict: limited(verdict, VerifyCode.QuotaExceeded),
           key: checked,
-          retryAfterSeconds: secondsToPeriodEnd(record.quota.period, now),
+          retryAfterSeconds: periodEnd === null ? null : Math.max(1, Math.ceil((periodEnd - now) / 1000)),
         };
       }
     }
@@ -205,12 +210,10 @@ function limited(passed: PassingVerdict, code: typeof VerifyCode.RateLimited | t
   return verdict;
 }
 
-/** When a day or month quota refills (UTC); null for a total quota, which never does. */
-function secondsToPeriodEnd(period: 'day' | 'month' | 'total', now: number): number | null {
+/** When a day or month quota refills (UTC, epoch ms); null for a total quota, which never does. */
+function quotaPeriodEnd(period: 'day' | 'month' | 'total', now: number): number | null {
   const at = new Date(now);
-  let end: number;
-  if (period === 'day') end = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1);
-  else if (period === 'month') end = Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1);
-  else return null;
-  return Math.max(1, Math.ceil((end - now) / 1000));
+  if (period === 'day') return Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() + 1);
+  if (period === 'month') return Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1);
+  return null;
 }

@@ -8,6 +8,8 @@ export interface RateLimitState {
 
 export interface QuotaState {
   remaining: number;
+  /** When the current period ends and the quota refills; null for a `total` quota, or while degraded (unknown). */
+  reset_at: string | null;
 }
 
 /**

@@ -1642,6 +1642,11 @@ export interface components {
     };
     QuotaStateDto: {
       remaining: number;
+      /**
+       * Format: date-time
+       * @description When the current UTC day or month ends and the quota refills; null for a total quota, or while degraded
+       */
+      reset_at: string | null;
     };
     RateLimitDto: {
       /** @example 100 */

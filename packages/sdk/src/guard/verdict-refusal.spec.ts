@@ -29,6 +29,7 @@ describe(refusalFor.name, () => {
       now,
     );
     expect(refusal.headers).toEqual({ 'retry-after': '3', 'ratelimit-limit': '5', 'ratelimit-remaining': '0' });
+    // A server before quota.reset_at does not say when a quota refills: no Retry-After is guessed.
     expect(refusalFor({ valid: false, code: 'QUOTA_EXCEEDED', quota: { remaining: 0 } }, now).headers).toEqual({});
   });
 });

@@ -13,7 +13,7 @@ const LIMITED = new Set(['RATE_LIMITED', 'QUOTA_EXCEEDED']);
 /**
  * The answer to a refused key, as Latchkey's own GET /v1/check gives it: 401 with
  * WWW-Authenticate for a key that is not one, 429 with Retry-After for a limit (when the
- * rate limit says when it frees up), 403 for everything else the key may not do.
+ * rate limit or the quota says when it frees up), 403 for everything else the key may not do.
  */
 export function refusalFor(verdict: RefusedVerdict, nowMs = Date.now()): Refusal {
   const headers: Record<string, string> = {};
@@ -23,10 +23,10 @@ export function refusalFor(verdict: RefusedVerdict, nowMs = Date.now()): Refusal
     headers['www-authenticate'] = `ApiKey realm="latchkey", error="${verdict.code.toLowerCase()}"`;
   } else if (LIMITED.has(verdict.code)) {
     status = 429;
-    const resetAt = verdict.rate_limit ? Date.parse(verdict.rate_limit.reset_at) : NaN;
-    if (verdict.code === 'RATE_LIMITED' && Number.isFinite(resetAt)) {
-      headers['retry-after'] = String(Math.max(1, Math.ceil((resetAt - nowMs) / 1000)));
-    }
+    // Until the limit that refused frees up: the rate limit's window, or the quota's period.
+    const resetAt = verdict.code === 'RATE_LIMITED' ? verdict.rate_limit?.reset_at : verdict.quota?.reset_at;
+    const resetMs = resetAt ? Date.parse(resetAt) : NaN;
+    if (Number.isFinite(resetMs)) headers['retry-after'] = String(Math.max(1, Math.ceil((resetMs - nowMs) / 1000)));
   }
   if (verdict.rate_limit) {
     headers['ratelimit-limit'] = String(verdict.rate_limit.limit);

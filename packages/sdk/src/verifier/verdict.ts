@@ -11,6 +11,15 @@ export interface RateLimitState {
   reset_at: string;
 }
 
+export interface QuotaState {
+  remaining: number;
+  /**
+   * When the current UTC day or month ends and the quota refills; null for a total quota or
+   * while degraded; absent from servers before it.
+   */
+  reset_at?: string | null;
+}
+
 /** A passing key: whose it is and what it carries. */
 export interface PassingVerdict {
   valid: true;
@@ -24,7 +33,7 @@ export interface PassingVerdict {
   permissions: string[];
   metadata: Record<string, unknown>;
   rate_limit: RateLimitState | null;
-  quota: { remaining: number } | null;
+  quota: QuotaState | null;
   /** true when Redis or the key lookup was unavailable and a fallback answered. */
   degraded?: boolean;
   [field: string]: unknown;
@@ -35,7 +44,7 @@ export interface RefusedVerdict {
   valid: false;
   code: Exclude<VerifyCode, 'VALID'>;
   rate_limit?: RateLimitState | null;
-  quota?: { remaining: number } | null;
+  quota?: QuotaState | null;
   degraded?: boolean;
 }
 

@@ -16,6 +16,14 @@ class RateLimitStateDto {
 class QuotaStateDto {
   @ApiProperty()
   remaining!: number;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'When the current UTC day or month ends and the quota refills; null for a total quota, or while degraded',
+  })
+  reset_at!: string | null;
 }
 
 const PASS_ONLY = 'Only when valid is true: a refusal never names the key, its organisation or what it carries.';
