@@ -94,7 +94,7 @@ describe('run modes (TARGET)', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ key: 'sk_test_whatever' }),
       });
-      const answer = await verify.json();
+      const answer = (await verify.json()) as { data: { code: string } };
       expect({ status: verify.status, answer }).toEqual({ status: 200, answer: expect.objectContaining({ success: true }) });
       expect(answer.data.code).not.toBe('VALID');
     } finally {
