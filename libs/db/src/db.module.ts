@@ -35,7 +35,7 @@ export class DbModule implements NestModule {
           inject: [AppConfig],
           // Our own RequestContextMiddleware below replaces MikroORM's, to keep it off the probes.
           useFactory: (config: AppConfig) => ({
-            ...createOrmConfig(config.get('DATABASE_URL'), {}, config.get('DATABASE_POOL_MAX')),
+            ...createOrmConfig({ databaseUrl: config.get('DATABASE_URL'), poolMax: config.get('DATABASE_POOL_MAX') }),
             registerRequestContext: false,
           }),
           driver: PostgreSqlDriver,

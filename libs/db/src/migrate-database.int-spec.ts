@@ -57,7 +57,7 @@ describe(migrateDatabase.name, () => {
     const pending = MIGRATIONS[MIGRATIONS.length - 1];
     await migrateDatabase(url);
     // Back to one migration short of the latest, as a database is when a release starts.
-    const orm = await MikroORM.init(createOrmConfig(url, { allowGlobalContext: true }));
+    const orm = await MikroORM.init(createOrmConfig({ databaseUrl: url, allowGlobalContext: true }));
     try {
       await orm.getMigrator().down();
     } finally {

@@ -55,10 +55,7 @@ export async function migrateDatabase(databaseUrl: string): Promise<string[]> {
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const orm = await MikroORM.init(
-      createOrmConfig(databaseUrl, {
-        allowGlobalContext: true,
-        driverOptions: { connection: { connectionTimeoutMillis: 3_000, lock_timeout: MIGRATION_LOCK_TIMEOUT_MS } },
-      }),
+      createOrmConfig({ databaseUrl, allowGlobalContext: true, connection: { lock_timeout: MIGRATION_LOCK_TIMEOUT_MS } }),
     );
     try {
       const applied = await orm.getMigrator().up();
