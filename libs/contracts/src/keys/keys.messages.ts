@@ -43,37 +43,115 @@ export const GET_KEY_REQUEST = messageContract(
 );
 export type GetKeyRequest = MessageOf<typeof GET_KEY_REQUEST>;
 
+/** An ISO 8601 UTC timestamp (`Date.toISOString()`) or null: compile with EVENT_AJV_OPTIONS, which knows the format. */
+const NULLABLE_TIMESTAMP = { type: 'string', format: 'date-time', nullable: true } as const;
+const NULLABLE_STRING = { type: 'string', nullable: true } as const;
+
 /**
- * What auth-check needs to judge a presented key, over `keys.lookup` and `keys.get`.
- * Never a secret in clear: the signing secrets travel sealed (AES-256-GCM under
- * ENCRYPTION_KEY, which auth-check opens), and the secret hashes not at all.
+ * The reply of `keys.lookup` and `keys.get`: what auth-check needs to judge a presented
+ * key. Never a secret in clear: the signing secrets travel sealed (AES-256-GCM under
+ * ENCRYPTION_KEY, which auth-check opens), and the secret hashes not at all. An unknown
+ * key is not a reply but a NOT_FOUND refusal (an RpcErrorReply). Not checked by its
+ * receiver (a cache miss is the hot path): the schema is the type's source, and
+ * key-issuer's keys.rpc.controller.int-spec.ts checks the real answers against it.
  */
-export interface KeyRecord {
-  id: string;
-  /** Its display name and the holder's id the org gave it (owner_id): a pass tells the caller both. */
-  name: string;
-  owner_id: string | null;
-  org_id: string;
-  environment: 'test' | 'live';
-  status: 'active' | 'disabled' | 'expired' | 'revoked';
-  expires_at: string | null;
-  disabled_at: string | null;
-  revoked_at: string | null;
-  permissions: string[];
-  restrictions: {
-    ip_allowlist: string[];
-    referrers: string[];
-    endpoints: { method: string; path: string }[];
-  };
-  rate_limit: { limit: number; window_seconds: number } | null;
-  quota: { limit: number; period: 'day' | 'month' | 'total' } | null;
-  metadata: Record<string, unknown>;
-  signing: boolean;
-  public_key: string | null;
-  signing_secret_sealed: string | null;
-  previous_signing_secret_sealed: string | null;
-  /** Until then the secret (and signing secret) from before the last roll still passes. */
-  previous_secret_expires_at: string | null;
-  /** On a lookup by secret_hash: whether it matched the current secret or the previous one (within its grace). */
-  matched?: 'current' | 'previous';
-}
+export const KEY_RECORD_REPLY = messageContract({
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'id',
+    'name',
+    'owner_id',
+    'org_id',
+    'environment',
+    'status',
+    'expires_at',
+    'disabled_at',
+    'revoked_at',
+    'permissions',
+    'restrictions',
+    'rate_limit',
+    'quota',
+    'metadata',
+    'signing',
+    'public_key',
+    'signing_secret_sealed',
+    'previous_signing_secret_sealed',
+    'previous_secret_expires_at',
+  ],
+  properties: {
+    id: { type: 'string', pattern: KEY_ID },
+    /** Its display name and the holder's id the org gave it (owner_id): a pass tells the caller both. */
+    name: { type: 'string' },
+    owner_id: NULLABLE_STRING,
+    org_id: { type: 'string' },
+    environment: { type: 'string', enum: ['test', 'live'] },
+    status: { type: 'string', enum: ['active', 'disabled', 'expired', 'revoked'] },
+    expires_at: NULLABLE_TIMESTAMP,
+    disabled_at: NULLABLE_TIMESTAMP,
+    revoked_at: NULLABLE_TIMESTAMP,
+    permissions: { type: 'array', items: { type: 'string' } },
+    restrictions: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['ip_allowlist', 'referrers', 'endpoints'],
+      properties: {
+        ip_allowlist: { type: 'array', items: { type: 'string' } },
+        referrers: { type: 'array', items: { type: 'string' } },
+        endpoints: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['method', 'path'],
+            properties: { method: { type: 'string' }, path: { type: 'string' } },
+          },
+        },
+      },
+    },
+    rate_limit: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['limit', 'window_seconds'],
+      properties: { limit: { type: 'integer' }, window_seconds: { type: 'integer' } },
+    },
+    quota: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: false,
+      required: ['limit', 'period'],
+      properties: { limit: { type: 'integer' }, period: { type: 'string', enum: ['day', 'month', 'total'] } },
+    },
+    metadata: { type: 'object' },
+    signing: { type: 'boolean' },
+    public_key: { type: 'string', pattern: PUBLIC_KEY, nullable: true },
+    signing_secret_sealed: NULLABLE_STRING,
+    previous_signing_secret_sealed: NULLABLE_STRING,
+    /** Until then the secret (and signing secret) from before the last roll still passes. */
+    previous_secret_expires_at: NULLABLE_TIMESTAMP,
+    /** On a lookup by secret_hash: whether it matched the current secret or the previous one (within its grace). */
+    matched: { type: 'string', enum: ['current', 'previous'] },
+  },
+});
+export type KeyRecord = MessageOf<typeof KEY_RECORD_REPLY>;
+
+/**
+ * What key-issuer publishes on KEY_CHANGED_CHANNEL after every change to a key, so each
+ * auth-check drops its cached copy at once. Its subscriber checks each notice against
+ * this contract and ignores one that does not match.
+ */
+export const KEY_CHANGED_NOTICE = messageContract({
+  type: 'object',
+  additionalProperties: false,
+  required: ['key_id', 'org_id', 'secret_hashes', 'public_key', 'change'],
+  properties: {
+    key_id: { type: 'string', pattern: KEY_ID },
+    org_id: { type: 'string' },
+    /** HMACs of the secrets this key answered to before the change (cache keys). */
+    secret_hashes: { type: 'array', items: { type: 'string', pattern: SECRET_HASH } },
+    public_key: { type: 'string', pattern: PUBLIC_KEY, nullable: true },
+    change: { type: 'string', enum: ['created', 'updated', 'rolled', 'disabled', 'enabled', 'revoked', 'deleted'] },
+  },
+});
+export type KeyChangedNotice = MessageOf<typeof KEY_CHANGED_NOTICE>;

@@ -11,15 +11,6 @@ export type KeysPattern = (typeof KeysPattern)[keyof typeof KeysPattern];
 
 /**
  * Pub/sub channel (after REDIS_PREFIX) on which every key change is announced, so
- * auth-check instances drop their cached copy at once. Payload: KeyChangedNotice.
+ * auth-check instances drop their cached copy at once. Payload: KEY_CHANGED_NOTICE (keys.messages.ts).
  */
 export const KEY_CHANGED_CHANNEL = 'keys:changed';
-
-export interface KeyChangedNotice {
-  key_id: string;
-  org_id: string;
-  /** HMACs of the secrets this key answered to before the change (cache keys). */
-  secret_hashes: string[];
-  public_key: string | null;
-  change: 'created' | 'updated' | 'rolled' | 'disabled' | 'enabled' | 'revoked' | 'deleted';
-}
