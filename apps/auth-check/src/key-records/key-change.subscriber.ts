@@ -1,18 +1,24 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import Ajv from 'ajv';
 
 import { AppConfig } from '@latchkey/config';
-import { KEY_CHANGED_CHANNEL, KeyChangedNotice } from '@latchkey/contracts';
+import { KEY_CHANGED_CHANNEL, KEY_CHANGED_NOTICE, KeyChangedNotice, RECEIVER_AJV_OPTIONS } from '@latchkey/contracts';
 import { createRedisClient, RedisClient, RedisPurpose, RedisService } from '@latchkey/platform';
 
 import { KeyRecordCache } from './key-record.cache';
 
 const FIRST_SUBSCRIBE_WAIT_MS = 3_000;
 
+/** Compiled once: every notice is checked against its contract before the cache acts on it. */
+const isNotice = new Ajv(RECEIVER_AJV_OPTIONS).compile<KeyChangedNotice>(KEY_CHANGED_NOTICE.schema as object);
+
 /**
  * Listens for key-changed notices on its own connection (a subscribed connection
  * can run no other command) and drops the named keys from the cache at once.
  * Pub/sub delivers nothing sent while the connection was down, so every
  * (re)subscribe flushes the cache; the TTL bounds what a lost notice can cost.
+ * A notice that does not match KEY_CHANGED_NOTICE is logged (by its bad fields, never
+ * its values: they name secret hashes) and ignored, like a lost one.
  */
 @Injectable()
 export class KeyChangeSubscriber implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -64,16 +70,16 @@ export class KeyChangeSubscriber implements OnApplicationBootstrap, OnApplicatio
 
   private onMessage(channel: string, message: string): void {
     if (channel !== this.channel) return;
-    let notice: KeyChangedNotice;
+    let notice: unknown;
     try {
-      notice = JSON.parse(message) as KeyChangedNotice;
+      notice = JSON.parse(message);
     } catch {
-      this.logger.warn('key-changed notice is not JSON; flushing the cache');
-      this.cache.flush();
+      this.logger.warn('ignored a key-changed notice that is not JSON');
       return;
     }
-    if (typeof notice?.key_id !== 'string' || !Array.isArray(notice.secret_hashes)) {
-      this.cache.flush();
+    if (!isNotice(notice)) {
+      const fields = (isNotice.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.keyword}`);
+      this.logger.warn(`ignored a key-changed notice that does not match its contract: ${[...new Set(fields)].join(', ')}`);
       return;
     }
     this.cache.invalidate(notice);
