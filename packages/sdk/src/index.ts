@@ -10,6 +10,7 @@ export { createVerifier } from './verifier/create-verifier';
 export type { VerifierOptions } from './verifier/create-verifier';
 export type { HttpVerifierOptions } from './verifier/http-transport';
 export type { RedisVerifierOptions } from './verifier/redis-transport';
+export type { OutageCacheOptions } from './verifier/outage-cache';
 export type {
   FailedOpenVerdict,
   PassingVerdict,

@@ -36,6 +36,8 @@ export interface PassingVerdict {
   quota: QuotaState | null;
   /** true when Redis or the key lookup was unavailable and a fallback answered. */
   degraded?: boolean;
+  /** true when Latchkey was unreachable and the verifier's outage cache answered a pass it remembered. */
+  from_cache?: boolean;
   [field: string]: unknown;
 }
 

@@ -1,6 +1,7 @@
 import { parseApiKey, parseSignatureHeader, sha256Hex } from '@latchkey/crypto';
 
 import { LatchkeyUnavailableError } from '../core/errors';
+import { OutageCache } from './outage-cache';
 import { FailedOpenVerdict, RefusedVerdict, Verdict, VerifyRequestBody } from './verdict';
 
 export interface VerifyInput extends VerifyRequestBody {
@@ -32,21 +33,35 @@ const MALFORMED: RefusedVerdict = Object.freeze({ valid: false, code: 'MALFORMED
  * Verifies presented keys for a service (docs/sdk.md#verifying-keys). A key whose format
  * or checksum is wrong is refused here with no I/O; every other one is sent to Latchkey,
  * exactly once: a verify spends rate limit and quota, so one that may have reached
- * Latchkey is never retried. Nothing is cached.
+ * Latchkey is never retried. Nothing is cached unless an OutageCache is given: then passes
+ * are remembered and answered (degraded, from_cache) only while Latchkey is unreachable.
  */
 export class Verifier {
   constructor(
     private readonly transport: VerifyTransport,
     private readonly defaultTimeoutMs: number,
+    private readonly outageCache?: OutageCache,
   ) {}
 
   verify(input: VerifyInput & { failOpen: true }): Promise<Verdict | FailedOpenVerdict>;
   verify(input: VerifyInput): Promise<Verdict>;
   async verify(input: VerifyInput): Promise<Verdict | FailedOpenVerdict> {
     if (typeof input.key !== 'string' || !parseApiKey(input.key)) return { ...MALFORMED };
+    const wire = verifyBody(input);
+    const name = this.outageCache ? OutageCache.keyOf(wire) : undefined;
     try {
-      return await this.transport.send(verifyBody(input), input.timeoutMs ?? this.defaultTimeoutMs);
+      const verdict = await this.transport.send(wire, input.timeoutMs ?? this.defaultTimeoutMs);
+      if (name !== undefined) {
+        // A refusal forgets every earlier pass of the key: one revoked while Latchkey is up must not pass in a later outage.
+        if (verdict.valid) this.outageCache?.remember(name, wire.key, verdict);
+        else this.outageCache?.forgetKey(wire.key);
+      }
+      return verdict;
     } catch (error) {
+      if (name !== undefined && error instanceof LatchkeyUnavailableError) {
+        const remembered = this.outageCache?.recall(name);
+        if (remembered) return remembered;
+      }
       if (input.failOpen && error instanceof LatchkeyUnavailableError) {
         return { valid: true, code: 'VALID', failed_open: true, degraded: true, error };
       }
