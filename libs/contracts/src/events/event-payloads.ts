@@ -1,5 +1,15 @@
 import type { JSONSchema } from 'json-schema-to-ts';
 
+import {
+  ENVIRONMENT,
+  KEY_QUOTA,
+  KEY_RATE_LIMIT,
+  KEY_RESTRICTIONS,
+  KEY_STATUS,
+  NULLABLE_STRING,
+  NULLABLE_TIMESTAMP,
+  TIMESTAMP,
+} from '../keys/key-schema-parts';
 import { messageContract, MessageContract, MessageOf, RECEIVER_AJV_OPTIONS } from '../message-contract';
 import { EventType } from './event-types';
 
@@ -24,10 +34,6 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
  */
 export const EVENT_AJV_OPTIONS = { ...RECEIVER_AJV_OPTIONS, formats: { 'date-time': ISO_TIMESTAMP } } as const;
 
-const TIMESTAMP = { type: 'string', format: 'date-time' } as const;
-const NULLABLE_TIMESTAMP = { type: 'string', format: 'date-time', nullable: true } as const;
-const NULLABLE_STRING = { type: 'string', nullable: true } as const;
-const ENVIRONMENT = { type: 'string', enum: ['test', 'live'] } as const;
 const NULLABLE_ENVIRONMENT = { type: 'string', enum: ['test', 'live', null], nullable: true } as const;
 
 /** An API key as every answer and event shows it: never a secret, hash or sealed value. */
@@ -72,42 +78,13 @@ const API_KEY_VIEW = {
     owner_id: NULLABLE_STRING,
     expires_at: NULLABLE_TIMESTAMP,
     last_used_at: NULLABLE_TIMESTAMP,
-    status: { type: 'string', enum: ['active', 'disabled', 'expired', 'revoked'] },
+    status: KEY_STATUS,
     revoked_at: NULLABLE_TIMESTAMP,
     disabled_at: NULLABLE_TIMESTAMP,
     permissions: { type: 'array', items: { type: 'string' } },
-    restrictions: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['ip_allowlist', 'referrers', 'endpoints'],
-      properties: {
-        ip_allowlist: { type: 'array', items: { type: 'string' } },
-        referrers: { type: 'array', items: { type: 'string' } },
-        endpoints: {
-          type: 'array',
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['method', 'path'],
-            properties: { method: { type: 'string' }, path: { type: 'string' } },
-          },
-        },
-      },
-    },
-    rate_limit: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['limit', 'window_seconds'],
-      properties: { limit: { type: 'integer' }, window_seconds: { type: 'integer' } },
-    },
-    quota: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['limit', 'period'],
-      properties: { limit: { type: 'integer' }, period: { type: 'string', enum: ['day', 'month', 'total'] } },
-    },
+    restrictions: KEY_RESTRICTIONS,
+    rate_limit: KEY_RATE_LIMIT,
+    quota: KEY_QUOTA,
     metadata: { type: 'object', additionalProperties: true },
     signing: { type: 'boolean' },
     public_key: NULLABLE_STRING,

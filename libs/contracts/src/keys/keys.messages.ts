@@ -1,4 +1,13 @@
 import { messageContract, MessageOf } from '../message-contract';
+import {
+  ENVIRONMENT,
+  KEY_QUOTA,
+  KEY_RATE_LIMIT,
+  KEY_RESTRICTIONS,
+  KEY_STATUS,
+  NULLABLE_STRING,
+  NULLABLE_TIMESTAMP,
+} from './key-schema-parts';
 
 const KEY_ID = '^key_[0-9A-HJKMNP-TV-Z]{26}$';
 /** HMAC-SHA-256 of a presented secret, lower-case hex. */
@@ -43,10 +52,6 @@ export const GET_KEY_REQUEST = messageContract(
 );
 export type GetKeyRequest = MessageOf<typeof GET_KEY_REQUEST>;
 
-/** An ISO 8601 UTC timestamp (`Date.toISOString()`) or null: compile with EVENT_AJV_OPTIONS, which knows the format. */
-const NULLABLE_TIMESTAMP = { type: 'string', format: 'date-time', nullable: true } as const;
-const NULLABLE_STRING = { type: 'string', nullable: true } as const;
-
 /**
  * The reply of `keys.lookup` and `keys.get`: what auth-check needs to judge a presented
  * key. Never a secret in clear: the signing secrets travel sealed (AES-256-GCM under
@@ -85,44 +90,15 @@ export const KEY_RECORD_REPLY = messageContract({
     name: { type: 'string' },
     owner_id: NULLABLE_STRING,
     org_id: { type: 'string' },
-    environment: { type: 'string', enum: ['test', 'live'] },
-    status: { type: 'string', enum: ['active', 'disabled', 'expired', 'revoked'] },
+    environment: ENVIRONMENT,
+    status: KEY_STATUS,
     expires_at: NULLABLE_TIMESTAMP,
     disabled_at: NULLABLE_TIMESTAMP,
     revoked_at: NULLABLE_TIMESTAMP,
     permissions: { type: 'array', items: { type: 'string' } },
-    restrictions: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['ip_allowlist', 'referrers', 'endpoints'],
-      properties: {
-        ip_allowlist: { type: 'array', items: { type: 'string' } },
-        referrers: { type: 'array', items: { type: 'string' } },
-        endpoints: {
-          type: 'array',
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['method', 'path'],
-            properties: { method: { type: 'string' }, path: { type: 'string' } },
-          },
-        },
-      },
-    },
-    rate_limit: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['limit', 'window_seconds'],
-      properties: { limit: { type: 'integer' }, window_seconds: { type: 'integer' } },
-    },
-    quota: {
-      type: 'object',
-      nullable: true,
-      additionalProperties: false,
-      required: ['limit', 'period'],
-      properties: { limit: { type: 'integer' }, period: { type: 'string', enum: ['day', 'month', 'total'] } },
-    },
+    restrictions: KEY_RESTRICTIONS,
+    rate_limit: KEY_RATE_LIMIT,
+    quota: KEY_QUOTA,
     metadata: { type: 'object' },
     signing: { type: 'boolean' },
     public_key: { type: 'string', pattern: PUBLIC_KEY, nullable: true },
