@@ -17,8 +17,10 @@ const isNotice = new Ajv(RECEIVER_AJV_OPTIONS).compile<KeyChangedNotice>(KEY_CHA
  * can run no other command) and drops the named keys from the cache at once.
  * Pub/sub delivers nothing sent while the connection was down, so every
  * (re)subscribe flushes the cache; the TTL bounds what a lost notice can cost.
- * A notice that does not match KEY_CHANGED_NOTICE is logged (by its bad fields, never
- * its values: they name secret hashes) and ignored, like a lost one.
+ * A notice that does not match KEY_CHANGED_NOTICE cannot say which keys changed, so it
+ * flushes the whole cache, as a lost one would need (a revoked key must not stay cached
+ * because its notice came in a newer shape), and is logged by its bad fields, never its
+ * values: they name secret hashes.
  */
 @Injectable()
 export class KeyChangeSubscriber implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -74,12 +76,14 @@ export class KeyChangeSubscriber implements OnApplicationBootstrap, OnApplicatio
     try {
       notice = JSON.parse(message);
     } catch {
-      this.logger.warn('ignored a key-changed notice that is not JSON');
+      this.logger.warn('key-changed notice is not JSON; flushing the cache');
+      this.cache.flush();
       return;
     }
     if (!isNotice(notice)) {
       const fields = (isNotice.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.keyword}`);
-      this.logger.warn(`ignored a key-changed notice that does not match its contract: ${[...new Set(fields)].join(', ')}`);
+      this.logger.warn(`key-changed notice does not match its contract (${[...new Set(fields)].join(', ')}); flushing the cache`);
+      this.cache.flush();
       return;
     }
     this.cache.invalidate(notice);
