@@ -61,6 +61,31 @@ describe(OutageCache.name, () => {
     expect(state.sent).toBe(3);
   });
 
+  it('answers a remembered pass without the limit and quota numbers it was stored with, which only Latchkey can count', async () => {
+    const counted: PassingVerdict = {
+      ...pass('key_1'),
+      rate_limit: { limit: 10, remaining: 9, reset_at: '2026-12-08T00:00:10.000Z' },
+      quota: { remaining: 99, reset_at: '2026-12-09T00:00:00.000Z' },
+    };
+    const { sut, state } = setup(() => counted);
+    const key = generateApiKey('live');
+    expect(await sut.verify({ key })).toEqual(counted);
+    state.up = false;
+    expect(await sut.verify({ key })).toEqual({ ...pass('key_1'), rate_limit: null, quota: null, degraded: true, from_cache: true });
+  });
+
+  it('forgets a key whose passes the LRU bound already dropped, and keeps counting what it holds', async () => {
+    let verdict: Verdict = pass('key_1');
+    const { sut, cache } = setup(() => verdict, { ttlMs: 1_000, maxEntries: 2 });
+    const [first, second, third] = [generateApiKey('live'), generateApiKey('live'), generateApiKey('live')];
+    for (const key of [first, second, third]) await sut.verify({ key });
+    expect(cache.names()).toHaveLength(2);
+    verdict = { valid: false, code: 'REVOKED' };
+    await sut.verify({ key: first });
+    await sut.verify({ key: second });
+    expect(cache.names()).toHaveLength(1);
+  });
+
   it('never remembers a refusal, and a refusal forgets every earlier pass of that key', async () => {
     let verdict: Verdict = pass('key_1');
     const { sut, state, cache } = setup((body) => (body.key === kept ? pass('key_2') : verdict));

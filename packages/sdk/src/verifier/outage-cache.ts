@@ -13,7 +13,7 @@ export interface OutageCacheOptions {
 interface Entry {
   verdict: PassingVerdict;
   expiresAt: number;
-  /** SHA-256 of the key alone, so that a refusal can forget every entry of that key. */
+  /** SHA-256 of the key alone: the entry's place in `byKey`. */
   keyHash: string;
 }
 
@@ -25,6 +25,8 @@ interface Entry {
 export class OutageCache {
   /** Insertion order is recency order: the first entry is the least recently used. */
   private readonly entries = new Map<string, Entry>();
+  /** Each key's entry names, so a refusal forgets them without a scan of every entry. */
+  private readonly byKey = new Map<string, Set<string>>();
 
   constructor(
     private readonly options: OutageCacheOptions,
@@ -52,20 +54,26 @@ export class OutageCache {
   }
 
   remember(name: string, key: string, verdict: PassingVerdict): void {
-    this.entries.delete(name);
-    this.entries.set(name, { verdict: { ...verdict }, expiresAt: this.now() + this.options.ttlMs, keyHash: sha256Hex(key) });
-    while (this.entries.size > this.options.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    this.delete(name);
+    const keyHash = sha256Hex(key);
+    // Limits and quota are counted by Latchkey per call: numbers from before an outage would mislead.
+    this.entries.set(name, { verdict: { ...verdict, rate_limit: null, quota: null }, expiresAt: this.now() + this.options.ttlMs, keyHash });
+    let names = this.byKey.get(keyHash);
+    if (!names) this.byKey.set(keyHash, (names = new Set()));
+    names.add(name);
+    while (this.entries.size > this.options.maxEntries) this.delete(this.entries.keys().next().value as string);
   }
 
   /** The remembered, unexpired pass, marked as answered from the cache; undefined when none. */
   recall(name: string): PassingVerdict | undefined {
     const entry = this.entries.get(name);
     if (!entry) return undefined;
+    if (entry.expiresAt <= this.now()) {
+      this.delete(name);
+      return undefined;
+    }
+    // Re-inserted: now the most recently used.
     this.entries.delete(name);
-    if (entry.expiresAt <= this.now()) return undefined;
     this.entries.set(name, entry);
     return { ...entry.verdict, degraded: true, from_cache: true };
   }
@@ -73,7 +81,17 @@ export class OutageCache {
   /** Forgets every remembered pass of this key, whatever the request: a refused key must not pass in a later outage. */
   forgetKey(key: string): void {
     const keyHash = sha256Hex(key);
-    for (const [name, entry] of this.entries) if (entry.keyHash === keyHash) this.entries.delete(name);
+    for (const name of this.byKey.get(keyHash) ?? []) this.entries.delete(name);
+    this.byKey.delete(keyHash);
+  }
+
+  private delete(name: string): void {
+    const entry = this.entries.get(name);
+    if (!entry) return;
+    this.entries.delete(name);
+    const names = this.byKey.get(entry.keyHash);
+    names?.delete(name);
+    if (names?.size === 0) this.byKey.delete(entry.keyHash);
   }
 
   /** The names held, least recently used first (for tests: they are hashes, never keys). */
