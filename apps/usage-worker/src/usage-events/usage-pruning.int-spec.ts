@@ -4,12 +4,8 @@ import { ApiKey } from '@latchkey/db';
 
 import { seedOrg } from '../../../../test/support/org-seeds';
 import { ServiceHarness } from '../../../../test/support/service-harness';
-import {
-  seedApiKey,
-  USAGE_CONSUMER_PROVIDERS,
-  USAGE_MAINTENANCE_PROVIDERS,
-  UsageMaintenanceRuns,
-} from '../../../../test/support/usage-consumer';
+import { seedApiKey, USAGE_CONSUMER_PROVIDERS } from '../../../../test/support/usage-consumer';
+import { USAGE_MAINTENANCE_PROVIDERS, UsageMaintenanceRuns } from '../../../../test/support/usage-maintenance-runs';
 import { MaintenanceRun } from './usage-maintenance.processor';
 
 const DAY_MS = 86_400_000;
